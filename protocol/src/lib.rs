@@ -1,0 +1,31 @@
+//! `weft-protocol`: the formats weft nodes agree on, version 1.
+//!
+//! This crate is pure. It has no I/O, no async runtime, no networking and no
+//! storage: it turns values into canonical bytes and back, hashes, signs and
+//! verifies. Time and randomness come from the caller. Its dependencies
+//! (blake3, ed25519-dalek, serde, serde_cbor, thiserror) prove it, and none
+//! of their error types appear in its public API.
+//!
+//! `docs/protocol.md` specifies everything here, with test vectors that
+//! [`vectors`] reproduces.
+
+pub mod cbor;
+pub mod chunk;
+pub mod id;
+pub mod keys;
+pub mod limits;
+pub mod manifest;
+pub mod path;
+pub mod vectors;
+pub mod wire;
+
+pub use cbor::CborError;
+pub use chunk::{ChunkError, FileHasher};
+pub use id::{BundleId, ContentHash, IdError, PublisherId};
+pub use keys::{PublisherKey, SignatureError};
+pub use manifest::{
+    Announcement, DecodeError, FileEntry, LangText, LangTitle, Manifest, SignedAnnouncement,
+    SignedManifest, ValidationError, VERSION,
+};
+pub use path::PathError;
+pub use wire::{Request, Response};

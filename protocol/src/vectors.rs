@@ -1,0 +1,147 @@
+//! Test vectors: a fixed key and a fixed folder, and every byte weft derives
+//! from them. `docs/protocol.md` embeds [`render`]'s output verbatim, and a
+//! test holds the two together, so the spec and the code cannot drift apart.
+
+use crate::chunk::{has_index, FileHasher};
+use crate::id::{to_hex, ContentHash};
+use crate::keys::PublisherKey;
+use crate::limits::CHUNK_SIZE;
+use crate::manifest::{FileEntry, LangText, Manifest, SignedAnnouncement, SignedManifest, VERSION};
+use crate::wire::Request;
+
+/// The fixed secret seed: bytes 0x00, 0x01, ..., 0x1f.
+pub fn key() -> PublisherKey {
+    let mut seed = [0u8; 32];
+    for (i, b) in seed.iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    PublisherKey::from_seed(seed)
+}
+
+/// The fixed folder: (path, contents).
+pub fn folder() -> Vec<(&'static str, Vec<u8>)> {
+    let big: Vec<u8> = (0..CHUNK_SIZE as usize + 10)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    vec![
+        ("README.txt", b"weft test vector\n".to_vec()),
+        ("data/big.bin", big),
+        ("empty.txt", Vec::new()),
+    ]
+}
+
+/// The manifest of [`folder`], signed with [`key`].
+pub fn signed_manifest() -> (SignedManifest, Vec<(String, ContentHash, Option<Vec<u8>>)>) {
+    let key = key();
+    let mut files = Vec::new();
+    let mut entries = Vec::new();
+    for (path, data) in folder() {
+        let mut h = FileHasher::new();
+        for c in data.chunks(CHUNK_SIZE as usize) {
+            h.push_chunk(c);
+        }
+        let (hash, size, index) = h.finish();
+        entries.push((path.to_string(), hash, index));
+        files.push(FileEntry {
+            hash,
+            path: path.into(),
+            size,
+        });
+    }
+    let manifest = Manifest {
+        v: VERSION,
+        seq: 1,
+        name: "test-vector".into(),
+        tags: vec!["example".into(), "test".into()],
+        files,
+        texts: vec![
+            LangText {
+                lang: "en".into(),
+                title: "Test vector".into(),
+                description: "A fixed folder for checking implementations.".into(),
+            },
+            LangText {
+                lang: "es".into(),
+                title: "Vector de prueba".into(),
+                description: String::new(),
+            },
+        ],
+        created: 1_700_000_000,
+        licence: "CC0-1.0".into(),
+        publisher: key.id(),
+    };
+    let signed = SignedManifest::sign(manifest, &key).expect("the test vector manifest is valid");
+    (signed, entries)
+}
+
+fn block(hex: &str) -> String {
+    let mut out = String::from("```text\n");
+    for line in hex.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or(""));
+        out.push('\n');
+    }
+    out.push_str("```\n");
+    out
+}
+
+/// The markdown that `docs/protocol.md` must contain, byte for byte.
+pub fn render() -> String {
+    let key = key();
+    let (signed, entries) = signed_manifest();
+    let ann =
+        SignedAnnouncement::sign(&signed, &key).expect("the test vector announcement is valid");
+    let mut s = String::new();
+    s.push_str(&format!("Secret seed: `{}`\n\n", to_hex(&key.seed())));
+    s.push_str(&format!("Publisher id: `{}`\n\n", key.id()));
+    s.push_str("| path | size | file hash |\n|---|---|---|\n");
+    for ((path, hash, _), f) in entries.iter().zip(&signed.manifest().files) {
+        s.push_str(&format!("| `{path}` | {} | `{hash}` |\n", f.size));
+    }
+    for ((path, _, index), f) in entries.iter().zip(&signed.manifest().files) {
+        if let (Some(index), true) = (index, has_index(f.size)) {
+            s.push_str(&format!(
+                "\nChunk index of `{path}` ({} bytes):\n\n",
+                index.len()
+            ));
+            s.push_str(&block(&to_hex(index)));
+        }
+    }
+    s.push_str(&format!(
+        "\nSigned manifest ({} bytes):\n\n",
+        signed.bytes().len()
+    ));
+    s.push_str(&block(&to_hex(signed.bytes())));
+    s.push_str(&format!("\nBundle id: `{}`\n\n", signed.id()));
+    s.push_str(&format!(
+        "Signed announcement ({} bytes):\n\n",
+        ann.bytes().len()
+    ));
+    s.push_str(&block(&to_hex(ann.bytes())));
+    let req = Request::Manifest(signed.id()).encode();
+    s.push_str(&format!(
+        "\nRequest for that manifest ({} bytes):\n\n",
+        req.len()
+    ));
+    s.push_str(&block(&to_hex(&req)));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_spec_holds_the_exact_bytes_the_code_produces() {
+        let spec = include_str!("../../docs/protocol.md");
+        let rendered = super::render();
+        assert!(
+            spec.contains(&rendered),
+            "docs/protocol.md is out of date; its test vector section must read:\n{rendered}"
+        );
+    }
+
+    #[test]
+    fn the_vectors_decode() {
+        let (signed, _) = super::signed_manifest();
+        let decoded = crate::SignedManifest::decode(signed.bytes()).unwrap();
+        assert_eq!(decoded.id(), signed.id());
+    }
+}
