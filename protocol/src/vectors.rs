@@ -30,8 +30,11 @@ pub fn folder() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// A file of the folder: its path, file hash and chunk index (if any).
+pub type VectorFile = (String, ContentHash, Option<Vec<u8>>);
+
 /// The manifest of [`folder`], signed with [`key`].
-pub fn signed_manifest() -> (SignedManifest, Vec<(String, ContentHash, Option<Vec<u8>>)>) {
+pub fn signed_manifest() -> (SignedManifest, Vec<VectorFile>) {
     let key = key();
     let mut files = Vec::new();
     let mut entries = Vec::new();

@@ -1,0 +1,439 @@
+//! The local HTTP/JSON API, on 127.0.0.1 only.
+//!
+//! Every route requires `Authorization: Bearer <token>`, where the token is
+//! the random secret in the data dir's `api.token` (mode 0600). The `Host`
+//! header must name the loopback listener (a DNS-rebinding page sends its own
+//! host name), a browser `Origin` must be this listener's own, state changes
+//! only happen on POST, and bodies are capped. Bundle content is never served
+//! here: `weft get` asks the daemon to write files to a folder instead.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use weft_protocol::{Announcement, BundleId, PublisherId};
+
+use crate::node::{status_of, JobState, Node, NodeError};
+use crate::publish::PublishRequest;
+
+/// Largest request body the API reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Most results one search returns.
+pub const MAX_SEARCH_RESULTS: usize = 1000;
+
+/// Shared state of the API handlers.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The node.
+    pub node: Node,
+    /// The secret every request must carry.
+    pub token: String,
+    /// The address the API is bound to, for Host and Origin checks.
+    pub addr: SocketAddr,
+}
+
+/// An API error: an HTTP status and one sentence for a person.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> Self {
+        ApiError(
+            StatusCode::from_u16(status_of(&e)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.to_string(),
+        )
+    }
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, msg.into())
+}
+
+type ApiResult = Result<Json<Value>, ApiError>;
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn guard(State(st): State<ApiState>, req: Request, next: Next) -> Response {
+    let port = st.addr.port();
+    let headers = req.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let hosts = [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ];
+    if !hosts.iter().any(|h| h == host) {
+        return ApiError(
+            StatusCode::MISDIRECTED_REQUEST,
+            format!("Host {host:?} is not this API; use http://127.0.0.1:{port}"),
+        )
+        .into_response();
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let ok = origin.to_str().is_ok_and(|o| {
+            o == format!("http://127.0.0.1:{port}") || o == format!("http://localhost:{port}")
+        });
+        if !ok {
+            return ApiError(
+                StatusCode::FORBIDDEN,
+                "requests from other web origins are refused".into(),
+            )
+            .into_response();
+        }
+    }
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !constant_time_eq(token.as_bytes(), st.token.as_bytes()) {
+        return ApiError(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong API token; the token is in api.token in the data dir".into(),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// The API's routes.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/peers", get(peers))
+        .route("/v1/connect", post(connect))
+        .route("/v1/search", get(search))
+        .route("/v1/bundles/{id}", get(show))
+        .route("/v1/publish", post(publish))
+        .route("/v1/fetch", post(fetch))
+        .route("/v1/jobs/{id}", get(job))
+        .route("/v1/unpin", post(unpin))
+        .route("/v1/pins", get(pins))
+        .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such API route".into()) })
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<T, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct.starts_with("application/json") {
+        return Err(ApiError(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "request bodies must be application/json".into(),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| bad(format!("bad request body: {e}")))
+}
+
+fn parse_id(s: &str) -> Result<BundleId, ApiError> {
+    BundleId::from_str(s).map_err(|e| bad(e.to_string()))
+}
+
+async fn status(State(st): State<ApiState>) -> ApiResult {
+    let node = &st.node;
+    let info = node.net.info().await.map_err(NodeError::from)?;
+    let counts = node.blocking(|s| s.counts()).await?;
+    let publisher = node.publisher_key().ok().map(|k| k.id().to_string());
+    Ok(Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "peer_id": info.peer_id,
+        "listen_addrs": info.listen_addrs,
+        "connected_peers": info.connected,
+        "api": st.addr.to_string(),
+        "data_dir": node.data_dir,
+        "publisher": publisher,
+        "bundles": counts.bundles,
+        "catalog": counts.catalog,
+        "pins": counts.pins,
+        "counters": node.metrics.snapshot(),
+    })))
+}
+
+async fn peers(State(st): State<ApiState>) -> ApiResult {
+    let list = st.node.net.peers().await.map_err(NodeError::from)?;
+    Ok(Json(json!({ "peers": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectBody {
+    addr: String,
+}
+
+async fn connect(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let b: ConnectBody = parse_body(&headers, &body)?;
+    let addr: libp2p::Multiaddr = b.addr.parse().map_err(|e| {
+        bad(format!(
+            "{:?} is not a multiaddr ({e}); for example /ip4/192.0.2.1/tcp/4141/p2p/12D3Koo…",
+            b.addr
+        ))
+    })?;
+    let peer = tokio::time::timeout(std::time::Duration::from_secs(20), st.node.net.dial(addr))
+        .await
+        .map_err(|_| {
+            ApiError(
+                StatusCode::GATEWAY_TIMEOUT,
+                "no answer from that address within 20 seconds".into(),
+            )
+        })?
+        .map_err(|e| ApiError(StatusCode::BAD_GATEWAY, e.to_string()))?;
+    Ok(Json(json!({ "peer_id": peer.to_string() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    q: Option<String>,
+    lang: Option<String>,
+    tag: Option<String>,
+    publisher: Option<String>,
+}
+
+fn entry_json(a: &Announcement, local: bool, pinned: bool) -> Value {
+    json!({
+        "id": a.id,
+        "publisher": a.publisher,
+        "name": a.name,
+        "seq": a.seq,
+        "size": a.size,
+        "files": a.files,
+        "titles": a.titles.iter().map(|t| json!({"lang": t.lang, "title": t.title})).collect::<Vec<_>>(),
+        "tags": a.tags,
+        "created": a.created,
+        "local": local,
+        "pinned": pinned,
+    })
+}
+
+fn lang_matches(have: &str, want: &str) -> bool {
+    let (h, w) = (have.to_ascii_lowercase(), want.to_ascii_lowercase());
+    h == w || h.starts_with(&format!("{w}-"))
+}
+
+async fn search(State(st): State<ApiState>, Query(q): Query<SearchQuery>) -> ApiResult {
+    let publisher = match &q.publisher {
+        Some(p) => Some(PublisherId::from_str(p).map_err(|e| bad(e.to_string()))?),
+        None => None,
+    };
+    let text =
+        q.q.as_deref()
+            .map(str::to_lowercase)
+            .filter(|t| !t.is_empty());
+    let tag = q.tag.as_deref().map(str::to_lowercase);
+    let catalog = st.node.catalog().await?;
+    let pins: std::collections::HashSet<BundleId> = st
+        .node
+        .blocking(|s| s.pins())
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let mut out = Vec::new();
+    for sa in &catalog {
+        let a = sa.announcement();
+        if publisher.is_some_and(|p| p != a.publisher) {
+            continue;
+        }
+        if let Some(l) = &q.lang {
+            if !a.titles.iter().any(|t| lang_matches(&t.lang, l)) {
+                continue;
+            }
+        }
+        if let Some(t) = &tag {
+            if !a.tags.iter().any(|x| x == t) {
+                continue;
+            }
+        }
+        if let Some(t) = &text {
+            let hit = a.name.contains(t.as_str())
+                || a.tags.iter().any(|x| x.contains(t.as_str()))
+                || a.titles
+                    .iter()
+                    .any(|x| x.title.to_lowercase().contains(t.as_str()))
+                || a.id.to_string().starts_with(t.as_str());
+            if !hit {
+                continue;
+            }
+        }
+        let id = a.id;
+        let local = st
+            .node
+            .blocking(move |s| Ok(s.get_manifest(&id)?.is_some()))
+            .await?;
+        out.push(entry_json(a, local, pins.contains(&a.id)));
+        if out.len() >= MAX_SEARCH_RESULTS {
+            break;
+        }
+    }
+    Ok(Json(json!({ "results": out, "total": catalog.len() })))
+}
+
+async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> ApiResult {
+    let id = parse_id(&id)?;
+    let node = &st.node;
+    let ann = node.blocking(move |s| s.get_announcement(&id)).await?;
+    let ann = ann.and_then(|b| weft_protocol::SignedAnnouncement::decode(&b).ok());
+    let manifest = node.local_manifest(id).await?;
+    let pinned = node.blocking(move |s| s.is_pinned(&id)).await?;
+    if ann.is_none() && manifest.is_none() {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("bundle {id} is not in this node's catalog; `weft get {id}` can still look for it on connected peers"),
+        ));
+    }
+    let mut v = match (&ann, &manifest) {
+        (Some(a), _) => entry_json(a.announcement(), manifest.is_some(), pinned),
+        (None, Some(m)) => entry_json(&Announcement::for_manifest(m), true, pinned),
+        (None, None) => Value::Null,
+    };
+    if let Some(m) = &manifest {
+        let m = m.manifest();
+        v["licence"] = json!(m.licence);
+        v["texts"] = json!(m
+            .texts
+            .iter()
+            .map(|t| json!({"lang": t.lang, "title": t.title, "description": t.description}))
+            .collect::<Vec<_>>());
+        v["file_list"] = json!(m
+            .files
+            .iter()
+            .map(|f| json!({"path": f.path, "size": f.size, "hash": f.hash}))
+            .collect::<Vec<_>>());
+    }
+    Ok(Json(v))
+}
+
+async fn publish(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let req: PublishRequest = parse_body(&headers, &body)?;
+    // Refuse obvious mistakes now, so the CLI can say so without a job.
+    if !req.path.is_absolute() {
+        return Err(bad("the path to publish must be absolute"));
+    }
+    if std::fs::symlink_metadata(&req.path).is_err() {
+        return Err(bad(format!("{} does not exist", req.path.display())));
+    }
+    st.node.publisher_key()?;
+    let node = st.node.clone();
+    let job = st
+        .node
+        .start_job("publish", move |p| crate::publish::publish(node, req, p))?;
+    Ok(Json(json!({ "job": job })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FetchBody {
+    id: String,
+    #[serde(default)]
+    out: Option<PathBuf>,
+    #[serde(default)]
+    pin: bool,
+}
+
+async fn fetch(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let b: FetchBody = parse_body(&headers, &body)?;
+    let id = parse_id(&b.id)?;
+    if let Some(out) = &b.out {
+        if !out.is_absolute() {
+            return Err(bad("the output folder must be an absolute path"));
+        }
+    }
+    let node = st.node.clone();
+    let job = st.node.start_job("fetch", move |progress| async move {
+        let signed = crate::fetch::fetch(&node, id, b.pin, progress.clone()).await?;
+        let files = signed.manifest().files.len();
+        let size = signed.manifest().total_size();
+        if let Some(out) = &b.out {
+            progress.done.store(0, std::sync::atomic::Ordering::Relaxed);
+            crate::export::export(&node, signed.clone(), out.clone(), progress).await?;
+        }
+        Ok(json!({ "id": id, "name": signed.manifest().name, "files": files, "size": size, "out": b.out, "pinned": b.pin }))
+    })?;
+    Ok(Json(json!({ "job": job })))
+}
+
+async fn job(State(st): State<ApiState>, Path(id): Path<String>) -> ApiResult {
+    let n: u64 = id
+        .parse()
+        .map_err(|_| bad(format!("{id:?} is not a job number")))?;
+    let job = st
+        .node
+        .jobs
+        .get(n)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no job {n}")))?;
+    let done = job.progress.done.load(std::sync::atomic::Ordering::Relaxed);
+    let total = job
+        .progress
+        .total
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let (state, result, error, code) = match job.state() {
+        JobState::Running => ("running", Value::Null, Value::Null, Value::Null),
+        JobState::Done(v) => ("done", v, Value::Null, Value::Null),
+        JobState::Failed(code, msg) => ("failed", Value::Null, json!(msg), json!(code)),
+    };
+    Ok(Json(json!({
+        "job": n, "kind": job.kind, "state": state, "done_bytes": done, "total_bytes": total,
+        "result": result, "error": error, "status": code,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdBody {
+    id: String,
+}
+
+async fn unpin(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let b: IdBody = parse_body(&headers, &body)?;
+    let id = parse_id(&b.id)?;
+    if !st.node.blocking(move |s| s.is_pinned(&id)).await? {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("bundle {id} is not pinned"),
+        ));
+    }
+    st.node.blocking(move |s| s.set_pin(&id, None)).await?;
+    Ok(Json(json!({ "id": id, "pinned": false })))
+}
+
+async fn pins(State(st): State<ApiState>) -> ApiResult {
+    let pins = st.node.blocking(|s| s.pins()).await?;
+    let mut out = Vec::new();
+    for (id, at) in pins {
+        let m = st.node.local_manifest(id).await?;
+        out.push(json!({
+            "id": id,
+            "pinned_at": at,
+            "name": m.as_ref().map(|m| m.manifest().name.clone()),
+            "size": m.as_ref().map(|m| m.manifest().total_size()),
+            "local": m.is_some(),
+        }));
+    }
+    Ok(Json(json!({ "pins": out })))
+}

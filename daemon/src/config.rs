@@ -1,0 +1,182 @@
+//! Where the daemon keeps its files and how it is configured.
+//!
+//! The data dir is `$WEFT_HOME`, else `--data-dir`, else
+//! `$XDG_DATA_HOME/weft`, else `~/.local/share/weft`. An optional
+//! `config.toml` in it sets the same things as the flags; flags win.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use libp2p::Multiaddr;
+use serde::Deserialize;
+
+/// File names inside the data dir.
+pub mod files {
+    /// The RocksDB store.
+    pub const STORE: &str = "store";
+    /// The libp2p node key (protobuf encoding), 0600.
+    pub const NODE_KEY: &str = "node.key";
+    /// The publisher key (hex seed), 0600.
+    pub const PUBLISHER_KEY: &str = "publisher.key";
+    /// The API token, 0600.
+    pub const API_TOKEN: &str = "api.token";
+    /// The API address of the running daemon.
+    pub const API_ADDR: &str = "api.addr";
+    /// The optional config file.
+    pub const CONFIG: &str = "config.toml";
+}
+
+/// Default TCP and QUIC port.
+pub const DEFAULT_P2P_PORT: u16 = 4141;
+/// Default API port on 127.0.0.1.
+pub const DEFAULT_API_PORT: u16 = 4142;
+
+/// The default data dir, following XDG.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("weft");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/share/weft")
+}
+
+/// The contents of `config.toml`. Every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Multiaddrs to listen on.
+    pub listen: Option<Vec<String>>,
+    /// Multiaddrs of peers to dial at start and keep dialling.
+    pub peers: Option<Vec<String>>,
+    /// API port on 127.0.0.1 (0 picks a free one).
+    pub api_port: Option<u16>,
+}
+
+/// The daemon's resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where everything lives.
+    pub data_dir: PathBuf,
+    /// Multiaddrs to listen on.
+    pub listen: Vec<Multiaddr>,
+    /// Peers to dial.
+    pub peers: Vec<Multiaddr>,
+    /// API listen address; always a loopback address.
+    pub api: SocketAddr,
+}
+
+fn parse_addrs(list: &[String], what: &str) -> Result<Vec<Multiaddr>, String> {
+    list.iter()
+        .map(|s| {
+            s.parse::<Multiaddr>().map_err(|e| {
+                format!(
+                    "{what} {s:?} is not a multiaddr ({e}); for example /ip4/192.0.2.1/tcp/4141"
+                )
+            })
+        })
+        .collect()
+}
+
+impl Config {
+    /// Resolves flags and the config file.
+    pub fn resolve(
+        data_dir: PathBuf,
+        listen: Vec<String>,
+        peers: Vec<String>,
+        api_port: Option<u16>,
+    ) -> Result<Self, String> {
+        let file = load_file(&data_dir)?;
+        let listen = if !listen.is_empty() {
+            listen
+        } else if let Some(l) = file.listen {
+            l
+        } else {
+            vec![
+                format!("/ip4/0.0.0.0/tcp/{DEFAULT_P2P_PORT}"),
+                format!("/ip4/0.0.0.0/udp/{DEFAULT_P2P_PORT}/quic-v1"),
+            ]
+        };
+        let mut all_peers = file.peers.unwrap_or_default();
+        all_peers.extend(peers);
+        let api_port = api_port.or(file.api_port).unwrap_or(DEFAULT_API_PORT);
+        Ok(Self {
+            listen: parse_addrs(&listen, "listen address")?,
+            peers: parse_addrs(&all_peers, "peer address")?,
+            api: SocketAddr::from(([127, 0, 0, 1], api_port)),
+            data_dir,
+        })
+    }
+}
+
+fn load_file(dir: &Path) -> Result<FileConfig, String> {
+    let path = dir.join(files::CONFIG);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(files::CONFIG),
+            "listen = [\"/ip4/127.0.0.1/tcp/5000\"]\npeers = [\"/ip4/127.0.0.1/tcp/5001\"]\napi_port = 9\n",
+        )
+        .unwrap();
+        let c = Config::resolve(
+            dir.path().into(),
+            vec![],
+            vec!["/ip4/127.0.0.1/tcp/5002".into()],
+            Some(0),
+        )
+        .unwrap();
+        assert_eq!(c.listen[0].to_string(), "/ip4/127.0.0.1/tcp/5000");
+        assert_eq!(c.peers.len(), 2);
+        assert_eq!(c.api.port(), 0);
+        assert!(c.api.ip().is_loopback());
+    }
+
+    #[test]
+    fn a_bad_multiaddr_is_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Config::resolve(
+            dir.path().into(),
+            vec!["localhost:4141".into()],
+            vec![],
+            None,
+        )
+        .unwrap_err();
+        assert!(err.contains("not a multiaddr"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_config_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(files::CONFIG), "lisen = []\n").unwrap();
+        assert!(Config::resolve(dir.path().into(), vec![], vec![], None).is_err());
+    }
+}

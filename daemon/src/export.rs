@@ -1,0 +1,147 @@
+//! Writing a stored bundle out as files.
+//!
+//! Every target is checked before anything is written: a path that exists
+//! already, or a symbolic link on the way to it, stops the export with
+//! nothing changed. Each file is written to a temporary name and renamed
+//! into place, and every chunk is verified again on its way out, because
+//! the disk is not trusted either.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use weft_protocol::chunk::{has_index, parse_index, small_file_chunks, verify_blob};
+use weft_protocol::SignedManifest;
+
+use crate::node::{Node, NodeError, Progress};
+
+fn target_of(dest: &Path, rel: &str) -> PathBuf {
+    let mut p = dest.to_path_buf();
+    for c in rel.split('/') {
+        p.push(c);
+    }
+    p
+}
+
+/// Refuses a target that exists, or that has a symlink or a non-directory
+/// among its ancestors under `dest`.
+fn check_target(dest: &Path, rel: &str) -> Result<(), NodeError> {
+    let mut p = dest.to_path_buf();
+    let comps: Vec<&str> = rel.split('/').collect();
+    for (i, c) in comps.iter().enumerate() {
+        p.push(c);
+        match std::fs::symlink_metadata(&p) {
+            Err(_) => return Ok(()),
+            Ok(m) if i + 1 == comps.len() => {
+                let _ = m;
+                return Err(NodeError::Conflict(format!(
+                    "{} already exists; remove it or choose another output folder with -o",
+                    p.display()
+                )));
+            }
+            Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
+                return Err(NodeError::Conflict(format!(
+                    "{} is in the way (not a plain folder); choose another output folder with -o",
+                    p.display()
+                )));
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn export_blocking(
+    node: &Node,
+    signed: &SignedManifest,
+    dest: &Path,
+    progress: &Progress,
+) -> Result<(), NodeError> {
+    let m = signed.manifest();
+    if let Ok(meta) = std::fs::symlink_metadata(dest) {
+        if !meta.is_dir() {
+            return Err(NodeError::Conflict(format!(
+                "{} exists and is not a folder",
+                dest.display()
+            )));
+        }
+    }
+    for f in &m.files {
+        check_target(dest, &f.path)?;
+    }
+    std::fs::create_dir_all(dest)
+        .map_err(|e| NodeError::BadRequest(format!("cannot create {}: {e}", dest.display())))?;
+    for f in &m.files {
+        let target = target_of(dest, &f.path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                NodeError::BadRequest(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let chunks = if has_index(f.size) {
+            let index = node
+                .store
+                .get_blob(&f.hash)?
+                .ok_or_else(|| NodeError::Internal(format!("index of {} is missing", f.path)))?;
+            parse_index(&f.hash, f.size, &index)
+                .map_err(|e| NodeError::Internal(format!("{}: {e}", f.path)))?
+        } else {
+            small_file_chunks(&f.hash, f.size)
+        };
+        let tmp = target.with_file_name(format!(
+            ".{}.weft-partial",
+            target
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("file")
+        ));
+        let write = || -> Result<(), NodeError> {
+            let io = |e: std::io::Error| {
+                NodeError::BadRequest(format!("cannot write {}: {e}", target.display()))
+            };
+            let mut out = std::io::BufWriter::with_capacity(
+                1 << 20,
+                std::fs::File::create(&tmp).map_err(io)?,
+            );
+            for (i, c) in chunks.iter().enumerate() {
+                let len = weft_protocol::chunk::chunk_len(f.size, i as u64);
+                let bytes = node.store.get_blob(c)?.ok_or_else(|| {
+                    NodeError::Internal(format!("a block of {} is missing", f.path))
+                })?;
+                verify_blob(c, len, &bytes).map_err(|e| {
+                    NodeError::Internal(format!("stored block of {} is damaged: {e}", f.path))
+                })?;
+                out.write_all(&bytes).map_err(io)?;
+                progress.add(len);
+            }
+            out.into_inner()
+                .map_err(|e| io(e.into_error()))?
+                .sync_all()
+                .map_err(io)?;
+            std::fs::rename(&tmp, &target).map_err(io)
+        };
+        if let Err(e) = write() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Writes the files of a complete local bundle under `dest`.
+pub async fn export(
+    node: &Node,
+    signed: SignedManifest,
+    dest: PathBuf,
+    progress: Arc<Progress>,
+) -> Result<(), NodeError> {
+    if !dest.is_absolute() {
+        return Err(NodeError::BadRequest(
+            "the output folder must be an absolute path".into(),
+        ));
+    }
+    let node = node.clone();
+    tokio::task::spawn_blocking(move || export_blocking(&node, &signed, &dest, &progress))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+}

@@ -1,0 +1,123 @@
+//! `weft-daemon`: the pieces of `weftd`.
+//!
+//! The daemon is a set of actors. The swarm task ([`net`]) owns libp2p; the
+//! store ([`store`]) is RocksDB behind a trait, always called off the async
+//! threads; publishing ([`publish`]), fetching ([`fetch`]) and exporting
+//! ([`export`]) run as jobs; the local API ([`api`]) is the only way in for
+//! the CLI. [`run`] wires them together and stops them on shutdown.
+
+pub mod api;
+pub mod codec;
+pub mod config;
+pub mod export;
+pub mod fetch;
+pub mod metrics;
+pub mod net;
+pub mod node;
+pub mod publish;
+pub mod store;
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use libp2p::identity;
+use rand::RngCore;
+
+use crate::config::{files, write_private, Config};
+use crate::metrics::Metrics;
+use crate::node::{Jobs, Node};
+use crate::store::{RocksStore, Store};
+
+/// Loads the node key, creating it on first start.
+pub fn load_or_create_node_key(dir: &Path) -> anyhow::Result<identity::Keypair> {
+    let path = dir.join(files::NODE_KEY);
+    match std::fs::read(&path) {
+        Ok(bytes) => identity::Keypair::from_protobuf_encoding(&bytes).with_context(|| {
+            format!(
+                "{} is damaged; move it away to make a new node identity",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = identity::Keypair::generate_ed25519();
+            let bytes = key
+                .to_protobuf_encoding()
+                .context("encoding the node key")?;
+            write_private(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn load_or_create_token(dir: &Path) -> anyhow::Result<String> {
+    let path = dir.join(files::API_TOKEN);
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        let t = t.trim().to_string();
+        if t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(t);
+        }
+    }
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = weft_protocol::id::to_hex(&raw);
+    write_private(&path, format!("{token}\n").as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(token)
+}
+
+/// Runs a node until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let dir = config.data_dir.clone();
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating the data dir {}", dir.display()))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    }
+    let store_dir = dir.join(files::STORE);
+    let store: Arc<dyn Store> = Arc::new(
+        tokio::task::spawn_blocking(move || RocksStore::open(&store_dir))
+            .await
+            .context("opening the store")??,
+    );
+    let key = load_or_create_node_key(&dir)?;
+    let metrics = Arc::new(Metrics::default());
+    let swarm = net::build_swarm(key).map_err(anyhow::Error::msg)?;
+    let (client, net_task) = net::spawn(
+        swarm,
+        &config.listen,
+        config.peers.clone(),
+        store.clone(),
+        metrics.clone(),
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    let token = load_or_create_token(&dir)?;
+    let listener = tokio::net::TcpListener::bind(config.api)
+        .await
+        .with_context(|| format!("the API cannot listen on {}; is another weftd running? (pick a port with --api-port)", config.api))?;
+    let addr = listener.local_addr()?;
+    let node = Node {
+        store,
+        net: client,
+        metrics,
+        data_dir: dir.clone(),
+        jobs: Arc::new(Jobs::default()),
+    };
+    let app = api::router(api::ApiState { node, token, addr });
+    write_private(&dir.join(files::API_ADDR), format!("{addr}\n").as_bytes())?;
+    tracing::info!(api = %addr, data_dir = %dir.display(), "weftd ready");
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = std::fs::remove_file(dir.join(files::API_ADDR));
+    net_task.abort();
+    tracing::info!("weftd stopped");
+    served.context("the API server failed")
+}

@@ -1,0 +1,73 @@
+//! `weftd`: a weft node. Parses flags, sets up logging and runs the node
+//! until SIGINT or SIGTERM.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use weft_daemon::config::{default_data_dir, Config};
+
+/// A weft node: shares signed bundles with peers and serves the local API
+/// that the `weft` command uses.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Data directory [default: $XDG_DATA_HOME/weft or ~/.local/share/weft]
+    #[arg(long, env = "WEFT_HOME")]
+    data_dir: Option<PathBuf>,
+    /// Multiaddr to listen on (repeat for several) [default: TCP and QUIC on port 4141]
+    #[arg(long = "listen", value_name = "MULTIADDR")]
+    listen: Vec<String>,
+    /// Multiaddr of a peer to connect to (repeat for several)
+    #[arg(long = "peer", value_name = "MULTIADDR")]
+    peers: Vec<String>,
+    /// Port of the local API on 127.0.0.1; 0 picks a free one [default: 4142]
+    #[arg(long)]
+    api_port: Option<u16>,
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,libp2p=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
+    let config = match Config::resolve(data_dir, args.listen, args.peers, args.api_port) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("weftd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("weftd: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(weft_daemon::run(config, shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("weftd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,846 @@
+//! The network actor: one task owns the libp2p swarm.
+//!
+//! Everything else talks to it through a cloneable [`Client`], a bounded
+//! channel of [`Command`]s, each carrying its own `oneshot` reply. Work that
+//! could be slow (verifying announcements, reading the store to answer a
+//! peer) never runs in the loop: it is spawned, and its result comes back on
+//! a bounded internal channel. The loop ends when every `Client` is gone.
+//!
+//! Not here: deciding what to fetch (the fetcher), what to publish (the
+//! publisher), or anything about the local API.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use libp2p::core::ConnectedPoint;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId, TopicHash};
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::dial_opts::DialOpts;
+use libp2p::swarm::{ConnectionId, DialError, NetworkBehaviour, SwarmEvent};
+use libp2p::{
+    connection_limits, identify, identity, noise, ping, tcp, yamux, Multiaddr, PeerId,
+    StreamProtocol, Swarm,
+};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+use weft_protocol::limits::MAX_ANNOUNCEMENT_BYTES;
+use weft_protocol::wire::{ANNOUNCE_TOPIC, XFER_PROTOCOL};
+use weft_protocol::{Request, Response, SignedAnnouncement};
+
+use crate::codec::XferCodec;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Commands queued for the swarm task. Small: callers wait when it is full.
+pub const COMMAND_CHANNEL: usize = 256;
+/// Results of spawned work coming back to the loop.
+pub const INTERNAL_CHANNEL: usize = 1024;
+/// Gossip messages waiting for verification. When full, new messages are
+/// ignored (not forwarded, not penalised) rather than queued without bound.
+pub const VALIDATION_QUEUE: usize = 1024;
+/// Own announcements waiting for a first gossip peer.
+pub const PENDING_ANNOUNCEMENTS: usize = 256;
+/// Established connections, in total.
+pub const MAX_CONNECTIONS: u32 = 256;
+/// Established connections to one peer.
+pub const MAX_CONNECTIONS_PER_PEER: u32 = 2;
+/// Incoming connections still in their handshake.
+pub const MAX_PENDING_INCOMING: u32 = 64;
+/// Requests one peer may have in flight with us; more are refused.
+pub const MAX_INBOUND_PER_PEER: usize = 32;
+/// Requests all peers together may have in flight with us.
+pub const MAX_INBOUND_TOTAL: usize = 256;
+/// How long to wait for a peer's response.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a peer that sent bad data is refused.
+pub const BAN_DURATION: Duration = Duration::from_secs(600);
+/// Most banned peers remembered; the oldest ban is forgotten first.
+pub const MAX_BANNED: usize = 4096;
+/// How often configured peers are redialled when not connected.
+pub const REDIAL_INTERVAL: Duration = Duration::from_secs(15);
+
+/// The behaviours a weft node runs.
+#[derive(NetworkBehaviour)]
+pub struct Behaviour {
+    /// Caps connections so a flood of dials cannot exhaust the node.
+    pub limits: connection_limits::Behaviour,
+    /// Announcements.
+    pub gossipsub: gossipsub::Behaviour,
+    /// Manifests and chunks.
+    pub xfer: request_response::Behaviour<XferCodec>,
+    /// Learns peers' listen addresses and agent versions.
+    pub identify: identify::Behaviour,
+    /// Keeps connections alive and measures round trips.
+    pub ping: ping::Behaviour,
+}
+
+/// The gossipsub configuration every weft node uses.
+///
+/// Messages are anonymous: an announcement proves itself with the
+/// publisher's signature, so there is no reason to stamp the originating
+/// node's PeerId on it (which would tell observers where a bundle came
+/// from). The message id is the blake3 hash of the content, and every
+/// message is validated before it is forwarded.
+pub fn gossipsub_config() -> Result<gossipsub::Config, String> {
+    gossipsub::ConfigBuilder::default()
+        .validation_mode(gossipsub::ValidationMode::Anonymous)
+        .validate_messages()
+        .message_id_fn(|m| MessageId::from(blake3::hash(&m.data).as_bytes().to_vec()))
+        .max_transmit_size(MAX_ANNOUNCEMENT_BYTES + 1024)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Peer-score parameters; `docs/security.md` explains each choice.
+pub fn peer_score(
+    topic: &TopicHash,
+) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
+    let mut params = gossipsub::PeerScoreParams::default();
+    // Nodes on one machine (tests, a hub's own helpers) share an address;
+    // that is not a sybil signal.
+    params
+        .ip_colocation_factor_whitelist
+        .insert("127.0.0.1".parse().expect("literal"));
+    params
+        .ip_colocation_factor_whitelist
+        .insert("::1".parse().expect("literal"));
+    let topic_params = gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        // Announcements are rare; a quiet peer is not a bad peer.
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        // One forged announcement costs -100: past the gossip and publish
+        // thresholds at once, fading by 10% a second.
+        invalid_message_deliveries_weight: -100.0,
+        invalid_message_deliveries_decay: 0.9,
+        ..Default::default()
+    };
+    params.topics.insert(topic.clone(), topic_params);
+    let thresholds = gossipsub::PeerScoreThresholds {
+        gossip_threshold: -10.0,
+        publish_threshold: -50.0,
+        graylist_threshold: -80.0,
+        accept_px_threshold: 10.0,
+        opportunistic_graft_threshold: 5.0,
+    };
+    (params, thresholds)
+}
+
+impl Behaviour {
+    /// Builds the behaviours for a node key.
+    pub fn new(key: &identity::Keypair) -> Result<Self, String> {
+        let topic = IdentTopic::new(ANNOUNCE_TOPIC);
+        let mut gossipsub = gossipsub::Behaviour::new(
+            gossipsub::MessageAuthenticity::Anonymous,
+            gossipsub_config()?,
+        )?;
+        let (params, thresholds) = peer_score(&topic.hash());
+        gossipsub.with_peer_score(params, thresholds)?;
+        gossipsub.subscribe(&topic).map_err(|e| e.to_string())?;
+        let xfer = request_response::Behaviour::new(
+            [(StreamProtocol::new(XFER_PROTOCOL), ProtocolSupport::Full)],
+            request_response::Config::default()
+                .with_request_timeout(REQUEST_TIMEOUT)
+                .with_max_concurrent_streams(MAX_INBOUND_PER_PEER * 2),
+        );
+        let limits = connection_limits::ConnectionLimits::default()
+            .with_max_established(Some(MAX_CONNECTIONS))
+            .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER))
+            .with_max_pending_incoming(Some(MAX_PENDING_INCOMING));
+        Ok(Self {
+            limits: connection_limits::Behaviour::new(limits),
+            gossipsub,
+            xfer,
+            identify: identify::Behaviour::new(
+                identify::Config::new("/weft/id/1".into(), key.public())
+                    .with_agent_version(format!("weftd/{}", env!("CARGO_PKG_VERSION"))),
+            ),
+            ping: ping::Behaviour::default(),
+        })
+    }
+}
+
+/// A swarm with TCP and QUIC, noise and yamux, and weft's behaviours.
+pub fn build_swarm(key: identity::Keypair) -> Result<Swarm<Behaviour>, String> {
+    Ok(libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| e.to_string())?
+        .with_quic()
+        .with_behaviour(|key| Behaviour::new(key).map_err(|e| e.into()))
+        .map_err(|e| e.to_string())?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
+        .build())
+}
+
+/// A network operation failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum NetError {
+    /// The swarm task has stopped (the daemon is shutting down).
+    #[error("the network task has stopped")]
+    Stopped,
+    /// Dialing failed.
+    #[error("could not connect to {addr}: {reason}")]
+    Dial {
+        /// Where.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
+    /// A request to a peer failed.
+    #[error("request to {peer} failed: {reason}")]
+    Request {
+        /// Which peer.
+        peer: PeerId,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What `weft peers` shows about one connected peer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PeerInfo {
+    /// The peer's id.
+    pub peer_id: String,
+    /// The address of our connection to it.
+    pub address: String,
+    /// Whether we dialled it.
+    pub outbound: bool,
+    /// Its agent version, once identify has run.
+    pub agent: Option<String>,
+    /// Its gossipsub score as this node sees it.
+    pub score: Option<f64>,
+}
+
+/// The node's own network identity and addresses.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NetInfo {
+    /// Our PeerId.
+    pub peer_id: String,
+    /// Addresses we listen on.
+    pub listen_addrs: Vec<String>,
+    /// Number of connected peers.
+    pub connected: usize,
+}
+
+/// Requests to the swarm task.
+pub enum Command {
+    /// Dial an address and reply once connected.
+    Dial {
+        /// Where.
+        addr: Multiaddr,
+        /// Replies with the peer's id.
+        reply: oneshot::Sender<Result<PeerId, NetError>>,
+    },
+    /// Gossip a signed announcement.
+    Announce {
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+    /// Send a transfer request.
+    Request {
+        /// To whom.
+        peer: PeerId,
+        /// What.
+        request: Request,
+        /// Replies with the peer's response.
+        reply: oneshot::Sender<Result<Response, NetError>>,
+    },
+    /// List connected peers.
+    Peers {
+        /// Replies with the list.
+        reply: oneshot::Sender<Vec<PeerInfo>>,
+    },
+    /// Our identity and addresses.
+    Info {
+        /// Replies with them.
+        reply: oneshot::Sender<NetInfo>,
+    },
+    /// Disconnect a peer that sent bad data and refuse it for a while.
+    Punish {
+        /// Who.
+        peer: PeerId,
+        /// What it did, for the log.
+        reason: String,
+    },
+}
+
+/// Handle to the swarm task. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    tx: mpsc::Sender<Command>,
+}
+
+impl Client {
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NetError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| NetError::Stopped)?;
+        rx.await.map_err(|_| NetError::Stopped)
+    }
+
+    /// Dials `addr` and waits for the connection.
+    pub async fn dial(&self, addr: Multiaddr) -> Result<PeerId, NetError> {
+        self.call(|reply| Command::Dial { addr, reply }).await?
+    }
+
+    /// Gossips an announcement (queued until a peer is there).
+    pub async fn announce(&self, bytes: Vec<u8>) -> Result<(), NetError> {
+        self.tx
+            .send(Command::Announce { bytes })
+            .await
+            .map_err(|_| NetError::Stopped)
+    }
+
+    /// Sends one request and waits for its response.
+    pub async fn request(&self, peer: PeerId, request: Request) -> Result<Response, NetError> {
+        self.call(|reply| Command::Request {
+            peer,
+            request,
+            reply,
+        })
+        .await?
+    }
+
+    /// Connected peers.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, NetError> {
+        self.call(|reply| Command::Peers { reply }).await
+    }
+
+    /// Our identity and addresses.
+    pub async fn info(&self) -> Result<NetInfo, NetError> {
+        self.call(|reply| Command::Info { reply }).await
+    }
+
+    /// Disconnects and bans a misbehaving peer.
+    pub async fn punish(&self, peer: PeerId, reason: String) {
+        let _ = self.tx.send(Command::Punish { peer, reason }).await;
+    }
+}
+
+/// Results of spawned work, sent back to the loop.
+enum Internal {
+    Validated {
+        id: MessageId,
+        source: PeerId,
+        acceptance: MessageAcceptance,
+    },
+    Respond {
+        peer: PeerId,
+        channel: ResponseChannel<Response>,
+        response: Response,
+    },
+}
+
+struct PeerState {
+    address: Multiaddr,
+    outbound: bool,
+    connections: usize,
+    agent: Option<String>,
+}
+
+/// The swarm task's state. Build it with [`spawn`].
+pub struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    commands: mpsc::Receiver<Command>,
+    internal_tx: mpsc::Sender<Internal>,
+    internal_rx: mpsc::Receiver<Internal>,
+    validate_tx: mpsc::Sender<(MessageId, PeerId, Vec<u8>)>,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    topic: IdentTopic,
+    pending_dials: HashMap<ConnectionId, (Multiaddr, oneshot::Sender<Result<PeerId, NetError>>)>,
+    pending_requests: HashMap<OutboundRequestId, oneshot::Sender<Result<Response, NetError>>>,
+    pending_announcements: VecDeque<Vec<u8>>,
+    peers: HashMap<PeerId, PeerState>,
+    inbound: HashMap<PeerId, usize>,
+    inbound_total: usize,
+    banned: HashMap<PeerId, Instant>,
+    redial: Vec<Multiaddr>,
+}
+
+/// Starts the swarm task: listens, subscribes, dials `peers`, and returns
+/// its client. The swarm's addresses are ready when this returns.
+pub async fn spawn(
+    mut swarm: Swarm<Behaviour>,
+    listen: &[Multiaddr],
+    peers: Vec<Multiaddr>,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+) -> Result<(Client, tokio::task::JoinHandle<()>), String> {
+    for addr in listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    }
+    // Wait until every listener reports its address, so `weft status` shows
+    // real ports from the first moment.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut ready = 0;
+    while ready < listen.len() {
+        match tokio::time::timeout_at(deadline, swarm.select_next_some()).await {
+            Ok(SwarmEvent::NewListenAddr { address, .. }) => {
+                info!(%address, "listening");
+                ready += 1;
+            }
+            Ok(SwarmEvent::ListenerError { error, .. }) => {
+                return Err(format!("listener failed: {error}"))
+            }
+            Ok(SwarmEvent::ListenerClosed { reason: Err(e), .. }) => {
+                return Err(format!("listener failed: {e}"))
+            }
+            Ok(_) => {}
+            Err(_) => return Err("listeners did not start within 10 seconds".into()),
+        }
+    }
+    let (tx, commands) = mpsc::channel(COMMAND_CHANNEL);
+    let (internal_tx, internal_rx) = mpsc::channel(INTERNAL_CHANNEL);
+    let (validate_tx, validate_rx) = mpsc::channel(VALIDATION_QUEUE);
+    tokio::spawn(validator(
+        validate_rx,
+        internal_tx.clone(),
+        store.clone(),
+        metrics.clone(),
+    ));
+    let mut lp = EventLoop {
+        swarm,
+        commands,
+        internal_tx,
+        internal_rx,
+        validate_tx,
+        store,
+        metrics,
+        topic: IdentTopic::new(ANNOUNCE_TOPIC),
+        pending_dials: HashMap::new(),
+        pending_requests: HashMap::new(),
+        pending_announcements: VecDeque::new(),
+        peers: HashMap::new(),
+        inbound: HashMap::new(),
+        inbound_total: 0,
+        banned: HashMap::new(),
+        redial: peers.clone(),
+    };
+    for addr in peers {
+        lp.dial(addr, None);
+    }
+    let handle = tokio::spawn(lp.run());
+    Ok((Client { tx }, handle))
+}
+
+/// Verifies gossip announcements off the swarm task, stores the good ones,
+/// and reports each verdict back so gossipsub forwards or penalises.
+async fn validator(
+    mut rx: mpsc::Receiver<(MessageId, PeerId, Vec<u8>)>,
+    tx: mpsc::Sender<Internal>,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+) {
+    while let Some((id, source, data)) = rx.recv().await {
+        let acceptance = match SignedAnnouncement::decode(&data) {
+            Ok(ann) => {
+                let store = store.clone();
+                let bundle = ann.announcement().id;
+                let res = tokio::task::spawn_blocking(move || {
+                    store.put_announcement(&bundle, ann.bytes())
+                })
+                .await;
+                match res {
+                    Ok(Ok(new)) => {
+                        Metrics::add(&metrics.gossip_accepted, 1);
+                        if new {
+                            info!(bundle = %bundle.fmt_short(), from = %source, "catalog: new bundle");
+                        }
+                        MessageAcceptance::Accept
+                    }
+                    other => {
+                        warn!(?other, "could not store an announcement; not forwarding it");
+                        MessageAcceptance::Ignore
+                    }
+                }
+            }
+            Err(e) => {
+                Metrics::add(&metrics.gossip_rejected, 1);
+                warn!(peer = %source, error = %e, "rejected an announcement");
+                MessageAcceptance::Reject
+            }
+        };
+        if tx
+            .send(Internal::Validated {
+                id,
+                source,
+                acceptance,
+            })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+impl EventLoop {
+    async fn run(mut self) {
+        let mut redial = tokio::time::interval(REDIAL_INTERVAL);
+        redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        redial.tick().await;
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                cmd = self.commands.recv() => match cmd {
+                    Some(cmd) => self.on_command(cmd),
+                    None => break,
+                },
+                Some(msg) = self.internal_rx.recv() => self.on_internal(msg),
+                _ = redial.tick() => self.redial(),
+            }
+        }
+        debug!("network task stopped");
+    }
+
+    fn redial(&mut self) {
+        let now = Instant::now();
+        self.banned.retain(|_, until| *until > now);
+        for addr in self.redial.clone() {
+            let peer = addr.iter().find_map(|p| match p {
+                libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+                _ => None,
+            });
+            if peer.is_none_or(|p| !self.peers.contains_key(&p)) {
+                self.dial(addr, None);
+            }
+        }
+    }
+
+    fn dial(&mut self, addr: Multiaddr, reply: Option<oneshot::Sender<Result<PeerId, NetError>>>) {
+        let opts = DialOpts::from(addr.clone());
+        let id = opts.connection_id();
+        match self.swarm.dial(opts) {
+            Ok(()) => {
+                if let Some(reply) = reply {
+                    self.pending_dials.insert(id, (addr, reply));
+                }
+            }
+            Err(DialError::DialPeerConditionFalse(_)) => {
+                // Already connected to that peer.
+                let peer = addr.iter().find_map(|p| match p {
+                    libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+                    _ => None,
+                });
+                if let (Some(reply), Some(peer)) = (reply, peer) {
+                    let _ = reply.send(Ok(peer));
+                }
+            }
+            Err(e) => {
+                debug!(%addr, error = %e, "dial failed");
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err(NetError::Dial {
+                        addr: addr.to_string(),
+                        reason: e.to_string(),
+                    }));
+                }
+            }
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Dial { addr, reply } => self.dial(addr, Some(reply)),
+            Command::Announce { bytes } => self.announce(bytes),
+            Command::Request {
+                peer,
+                request,
+                reply,
+            } => {
+                let id = self.swarm.behaviour_mut().xfer.send_request(&peer, request);
+                self.pending_requests.insert(id, reply);
+            }
+            Command::Peers { reply } => {
+                let gs = &self.swarm.behaviour().gossipsub;
+                let list = self
+                    .peers
+                    .iter()
+                    .map(|(id, st)| PeerInfo {
+                        peer_id: id.to_string(),
+                        address: st.address.to_string(),
+                        outbound: st.outbound,
+                        agent: st.agent.clone(),
+                        score: gs.peer_score(id),
+                    })
+                    .collect();
+                let _ = reply.send(list);
+            }
+            Command::Info { reply } => {
+                let _ = reply.send(NetInfo {
+                    peer_id: self.swarm.local_peer_id().to_string(),
+                    listen_addrs: self.swarm.listeners().map(|a| a.to_string()).collect(),
+                    connected: self.peers.len(),
+                });
+            }
+            Command::Punish { peer, reason } => {
+                warn!(%peer, %reason, "disconnecting and banning a peer");
+                Metrics::add(&self.metrics.peers_punished, 1);
+                if self.banned.len() >= MAX_BANNED {
+                    if let Some(oldest) =
+                        self.banned.iter().min_by_key(|(_, t)| **t).map(|(p, _)| *p)
+                    {
+                        self.banned.remove(&oldest);
+                    }
+                }
+                self.banned.insert(peer, Instant::now() + BAN_DURATION);
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
+        }
+    }
+
+    fn announce(&mut self, bytes: Vec<u8>) {
+        let topic = self.topic.clone();
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(topic, bytes.clone())
+        {
+            Ok(_) => debug!("announcement gossiped"),
+            Err(gossipsub::PublishError::Duplicate) => {}
+            Err(e) => {
+                debug!(error = %e, "announcement queued until a peer is there");
+                if self.pending_announcements.len() >= PENDING_ANNOUNCEMENTS {
+                    self.pending_announcements.pop_front();
+                }
+                self.pending_announcements.push_back(bytes);
+            }
+        }
+    }
+
+    fn on_internal(&mut self, msg: Internal) {
+        match msg {
+            Internal::Validated {
+                id,
+                source,
+                acceptance,
+            } => {
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&id, &source, acceptance);
+            }
+            Internal::Respond {
+                peer,
+                channel,
+                response,
+            } => {
+                if let Some(n) = self.inbound.get_mut(&peer) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.inbound.remove(&peer);
+                    }
+                }
+                self.inbound_total = self.inbound_total.saturating_sub(1);
+                if let Response::Found(d) = &response {
+                    Metrics::add(&self.metrics.blobs_served, 1);
+                    Metrics::add(&self.metrics.bytes_served, d.len() as u64);
+                }
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .xfer
+                    .send_response(channel, response);
+            }
+        }
+    }
+
+    fn on_inbound_request(
+        &mut self,
+        peer: PeerId,
+        request: Request,
+        channel: ResponseChannel<Response>,
+    ) {
+        let n = self.inbound.get(&peer).copied().unwrap_or(0);
+        if n >= MAX_INBOUND_PER_PEER || self.inbound_total >= MAX_INBOUND_TOTAL {
+            Metrics::add(&self.metrics.requests_refused, 1);
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .xfer
+                .send_response(channel, Response::Refused);
+            return;
+        }
+        *self.inbound.entry(peer).or_default() += 1;
+        self.inbound_total += 1;
+        let store = self.store.clone();
+        let tx = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let lookup = tokio::task::spawn_blocking(move || match request {
+                Request::Manifest(id) => store.get_manifest(&id),
+                Request::Blob(h) => store.get_blob(&h),
+            })
+            .await;
+            let response = match lookup {
+                Ok(Ok(Some(bytes))) => Response::Found(bytes),
+                Ok(Ok(None)) => Response::NotFound,
+                _ => Response::Refused,
+            };
+            let _ = tx
+                .send(Internal::Respond {
+                    peer,
+                    channel,
+                    response,
+                })
+                .await;
+        });
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            })) => {
+                if let Err(mpsc::error::TrySendError::Full((id, src, _))) = self
+                    .validate_tx
+                    .try_send((message_id, propagation_source, message.data))
+                {
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(&id, &src, MessageAcceptance::Ignore);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed {
+                peer_id,
+                ..
+            })) => {
+                debug!(peer = %peer_id, "peer subscribed to announcements");
+                let pending: Vec<_> = self.pending_announcements.drain(..).collect();
+                for bytes in pending {
+                    self.announce(bytes);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Xfer(request_response::Event::Message {
+                peer,
+                message,
+                ..
+            })) => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => self.on_inbound_request(peer, request, channel),
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(reply) = self.pending_requests.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::Xfer(
+                request_response::Event::OutboundFailure {
+                    peer,
+                    request_id,
+                    error,
+                    ..
+                },
+            )) => {
+                if let Some(reply) = self.pending_requests.remove(&request_id) {
+                    let _ = reply.send(Err(NetError::Request {
+                        peer,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Xfer(
+                request_response::Event::InboundFailure { peer, error, .. },
+            )) => {
+                debug!(%peer, %error, "inbound request failed");
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                if let Some(st) = self.peers.get_mut(&peer_id) {
+                    st.agent = Some(info.agent_version.chars().take(64).collect());
+                }
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                endpoint,
+                ..
+            } => {
+                if self
+                    .banned
+                    .get(&peer_id)
+                    .is_some_and(|t| *t > Instant::now())
+                {
+                    debug!(peer = %peer_id, "refusing a banned peer");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    if let Some((addr, reply)) = self.pending_dials.remove(&connection_id) {
+                        let _ = reply.send(Err(NetError::Dial {
+                            addr: addr.to_string(),
+                            reason: "that peer is banned for sending bad data".into(),
+                        }));
+                    }
+                    return;
+                }
+                let (address, outbound) = match &endpoint {
+                    ConnectedPoint::Dialer { address, .. } => (address.clone(), true),
+                    ConnectedPoint::Listener { send_back_addr, .. } => {
+                        (send_back_addr.clone(), false)
+                    }
+                };
+                info!(peer = %peer_id, %address, "connected");
+                self.peers
+                    .entry(peer_id)
+                    .or_insert(PeerState {
+                        address,
+                        outbound,
+                        connections: 0,
+                        agent: None,
+                    })
+                    .connections += 1;
+                if let Some((_, reply)) = self.pending_dials.remove(&connection_id) {
+                    let _ = reply.send(Ok(peer_id));
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established,
+                ..
+            } => {
+                if num_established == 0 {
+                    info!(peer = %peer_id, "disconnected");
+                    self.peers.remove(&peer_id);
+                } else if let Some(st) = self.peers.get_mut(&peer_id) {
+                    st.connections = num_established as usize;
+                }
+            }
+            SwarmEvent::OutgoingConnectionError {
+                connection_id,
+                error,
+                ..
+            } => {
+                if let Some((addr, reply)) = self.pending_dials.remove(&connection_id) {
+                    let _ = reply.send(Err(NetError::Dial {
+                        addr: addr.to_string(),
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            SwarmEvent::NewListenAddr { address, .. } => info!(%address, "listening"),
+            _ => {}
+        }
+    }
+}

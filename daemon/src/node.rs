@@ -1,0 +1,275 @@
+//! The node: the store, the network client and the jobs, shared by the API
+//! and the background tasks. Holds no lock across `.await`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use weft_protocol::{BundleId, PublisherId, PublisherKey, SignedAnnouncement, SignedManifest};
+
+use crate::config::files;
+use crate::metrics::Metrics;
+use crate::net::{Client, NetError};
+use crate::store::{Store, StoreError};
+
+/// Most jobs remembered; finished ones are forgotten oldest first.
+pub const MAX_JOBS: usize = 1024;
+/// Most jobs running at once.
+pub const MAX_RUNNING_JOBS: usize = 64;
+
+/// An operation failed. Each variant maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The caller asked for something malformed or impossible.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The thing asked for does not exist here or on any reachable peer.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with what exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// Cannot be done now (no peers, too busy).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The network task failed.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// Something that should not happen.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Bytes done and bytes expected, for progress bars.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes done.
+    pub done: AtomicU64,
+    /// Bytes expected in all.
+    pub total: AtomicU64,
+}
+
+impl Progress {
+    /// Adds `n` done bytes.
+    pub fn add(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Where a job is.
+#[derive(Debug, Clone)]
+pub enum JobState {
+    /// Still going.
+    Running,
+    /// Finished, with its result.
+    Done(serde_json::Value),
+    /// Failed, with the HTTP status and message the API reports.
+    Failed(u16, String),
+}
+
+/// A long operation (publish, fetch) that the CLI polls for progress.
+pub struct Job {
+    /// What kind of job.
+    pub kind: &'static str,
+    /// Its progress.
+    pub progress: Arc<Progress>,
+    state: Mutex<JobState>,
+}
+
+impl Job {
+    /// The current state.
+    pub fn state(&self) -> JobState {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// The table of jobs, bounded by [`MAX_JOBS`].
+#[derive(Default)]
+pub struct Jobs {
+    next: AtomicU64,
+    map: Mutex<BTreeMap<u64, Arc<Job>>>,
+}
+
+impl Jobs {
+    /// A job by id.
+    pub fn get(&self, id: u64) -> Option<Arc<Job>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    fn insert(&self, kind: &'static str) -> Result<(u64, Arc<Job>), NodeError> {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let running = map
+            .values()
+            .filter(|j| matches!(j.state(), JobState::Running))
+            .count();
+        if running >= MAX_RUNNING_JOBS {
+            return Err(NodeError::Unavailable(format!(
+                "{running} jobs are already running; wait for some to finish"
+            )));
+        }
+        while map.len() >= MAX_JOBS {
+            let oldest_done = map
+                .iter()
+                .find(|(_, j)| !matches!(j.state(), JobState::Running))
+                .map(|(k, _)| *k);
+            match oldest_done {
+                Some(k) => map.remove(&k),
+                None => break,
+            };
+        }
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let job = Arc::new(Job {
+            kind,
+            progress: Arc::default(),
+            state: Mutex::new(JobState::Running),
+        });
+        map.insert(id, job.clone());
+        Ok((id, job))
+    }
+}
+
+/// Everything the API and the tasks share. Cheap to clone.
+#[derive(Clone)]
+pub struct Node {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The network actor.
+    pub net: Client,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// The data dir.
+    pub data_dir: PathBuf,
+    /// Running and recent jobs.
+    pub jobs: Arc<Jobs>,
+}
+
+/// HTTP status for an error.
+pub fn status_of(e: &NodeError) -> u16 {
+    match e {
+        NodeError::BadRequest(_) => 400,
+        NodeError::NotFound(_) => 404,
+        NodeError::Conflict(_) => 409,
+        NodeError::Unavailable(_) | NodeError::Net(_) => 503,
+        NodeError::Store(_) | NodeError::Internal(_) => 500,
+    }
+}
+
+/// Now, in seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Node {
+    /// Runs a store operation on the blocking pool.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, NodeError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| NodeError::Internal(e.to_string()))?
+            .map_err(NodeError::from)
+    }
+
+    /// Starts a job and returns its id at once.
+    pub fn start_job<F, Fut>(&self, kind: &'static str, f: F) -> Result<u64, NodeError>
+    where
+        F: FnOnce(Arc<Progress>) -> Fut,
+        Fut: std::future::Future<Output = Result<serde_json::Value, NodeError>> + Send + 'static,
+    {
+        let (id, job) = self.jobs.insert(kind)?;
+        let fut = f(job.progress.clone());
+        tokio::spawn(async move {
+            let result = fut.await;
+            let state = match result {
+                Ok(v) => JobState::Done(v),
+                Err(e) => {
+                    tracing::warn!(job = id, kind, error = %e, "job failed");
+                    JobState::Failed(status_of(&e), e.to_string())
+                }
+            };
+            *job.state.lock().unwrap_or_else(|p| p.into_inner()) = state;
+        });
+        Ok(id)
+    }
+
+    /// The publisher key in the data dir.
+    pub fn publisher_key(&self) -> Result<PublisherKey, NodeError> {
+        load_publisher_key(&self.data_dir.join(files::PUBLISHER_KEY))
+    }
+
+    /// A complete local bundle, decoded.
+    pub async fn local_manifest(&self, id: BundleId) -> Result<Option<SignedManifest>, NodeError> {
+        let bytes = self.blocking(move |s| s.get_manifest(&id)).await?;
+        match bytes {
+            None => Ok(None),
+            Some(b) => SignedManifest::decode(&b).map(Some).map_err(|e| {
+                NodeError::Internal(format!("stored manifest of {id} does not verify: {e}"))
+            }),
+        }
+    }
+
+    /// Every catalog entry, decoded. Entries were verified on the way in;
+    /// they are decoded again because the disk is not trusted either.
+    pub async fn catalog(&self) -> Result<Vec<SignedAnnouncement>, NodeError> {
+        let raw = self.blocking(|s| s.catalog()).await?;
+        Ok(raw
+            .into_iter()
+            .filter_map(|(id, b)| match SignedAnnouncement::decode(&b) {
+                Ok(a) if a.announcement().id == id => Some(a),
+                _ => {
+                    tracing::warn!(bundle = %id, "skipping a catalog entry that does not verify");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// The highest seq this node knows for (publisher, name).
+    pub async fn latest_seq(&self, publisher: PublisherId, name: &str) -> Result<u64, NodeError> {
+        Ok(self
+            .catalog()
+            .await?
+            .iter()
+            .map(|a| a.announcement())
+            .filter(|a| a.publisher == publisher && a.name == name)
+            .map(|a| a.seq)
+            .max()
+            .unwrap_or(0))
+    }
+}
+
+/// Reads a publisher key file: 64 hex characters of secret seed.
+pub fn load_publisher_key(path: &std::path::Path) -> Result<PublisherKey, NodeError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(NodeError::BadRequest(
+                "this node has no publisher key yet; create one with `weft init`".into(),
+            ))
+        }
+        Err(e) => {
+            return Err(NodeError::Internal(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let seed: weft_protocol::ContentHash = text
+        .trim()
+        .parse()
+        .map_err(|e| NodeError::Internal(format!("{} is damaged: {e}", path.display())))?;
+    Ok(PublisherKey::from_seed(*seed.as_bytes()))
+}

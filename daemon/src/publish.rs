@@ -1,0 +1,403 @@
+//! Publishing a folder: walk it, check every path, hash and store every
+//! chunk, sign the manifest and the announcement, commit, then gossip.
+//!
+//! Nothing is visible until the final batch: a publish that fails part-way
+//! (bad path, file changed under us, crash) leaves no bundle, no catalog
+//! entry and no pin behind, only unreferenced chunks.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use weft_protocol::limits::{CHUNK_SIZE, MAX_FILES, MAX_FILE_SIZE};
+use weft_protocol::manifest::{normalize_lang, normalize_tag, validate_name};
+use weft_protocol::{
+    ContentHash, FileEntry, FileHasher, LangText, Manifest, PublisherKey, SignedAnnouncement,
+    SignedManifest, VERSION,
+};
+
+use crate::node::{now_secs, Node, NodeError, Progress};
+use crate::store::BundleCommit;
+
+/// Chunks written per batch while publishing.
+const CHUNKS_PER_BATCH: usize = 16;
+
+/// What `POST /v1/publish` takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// Absolute path of the folder (or single file) to publish.
+    pub path: PathBuf,
+    /// Bundle name; defaults to the folder name, made safe.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Titles and descriptions per language.
+    #[serde(default)]
+    pub texts: Vec<LangText>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Licence.
+    #[serde(default)]
+    pub licence: String,
+    /// Explicit seq; defaults to one more than the highest known.
+    #[serde(default)]
+    pub seq: Option<u64>,
+}
+
+fn bad(msg: impl Into<String>) -> NodeError {
+    NodeError::BadRequest(msg.into())
+}
+
+/// A file found in the folder: its bundle path and where it is on disk.
+struct Found {
+    rel: String,
+    abs: PathBuf,
+    size: u64,
+}
+
+fn walk(root: &Path) -> Result<Vec<Found>, NodeError> {
+    let meta = std::fs::symlink_metadata(root)
+        .map_err(|e| bad(format!("cannot publish {}: {e}", root.display())))?;
+    if meta.file_type().is_symlink() {
+        return Err(bad(format!(
+            "{} is a symbolic link; publish the folder it points to instead",
+            root.display()
+        )));
+    }
+    if meta.is_file() {
+        let rel = root.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+            bad(format!(
+                "{} has a file name that is not UTF-8",
+                root.display()
+            ))
+        })?;
+        return Ok(vec![Found {
+            rel: rel.to_string(),
+            abs: root.to_path_buf(),
+            size: meta.len(),
+        }]);
+    }
+    if !meta.is_dir() {
+        return Err(bad(format!(
+            "{} is neither a file nor a folder",
+            root.display()
+        )));
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|e| bad(format!("cannot read {}: {e}", dir.display())))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad(format!("cannot read {}: {e}", dir.display())))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name();
+            let name = name.to_str().ok_or_else(|| {
+                bad(format!(
+                    "{} has a name that is not UTF-8",
+                    entry.path().display()
+                ))
+            })?;
+            let rel = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let ft = entry
+                .file_type()
+                .map_err(|e| bad(format!("cannot read {}: {e}", entry.path().display())))?;
+            if ft.is_symlink() {
+                let target = std::fs::canonicalize(entry.path()).ok();
+                let inside = target.as_ref().is_some_and(|t| t.starts_with(root));
+                return Err(bad(if inside {
+                    format!("{rel} is a symbolic link; weft publishes regular files only, so copy the file instead")
+                } else {
+                    format!("{rel} is a symbolic link that escapes the folder; weft only publishes files inside {}", root.display())
+                }));
+            } else if ft.is_dir() {
+                stack.push((entry.path(), rel));
+            } else if ft.is_file() {
+                let size = entry
+                    .metadata()
+                    .map_err(|e| bad(format!("cannot read {rel}: {e}")))?
+                    .len();
+                if size > MAX_FILE_SIZE {
+                    return Err(bad(format!(
+                        "{rel} is larger than the {MAX_FILE_SIZE}-byte limit per file"
+                    )));
+                }
+                out.push(Found {
+                    rel,
+                    abs: entry.path(),
+                    size,
+                });
+                if out.len() > MAX_FILES {
+                    return Err(bad(format!(
+                        "the folder has more than {MAX_FILES} files, the limit per bundle"
+                    )));
+                }
+            } else {
+                return Err(bad(format!(
+                    "{rel} is not a regular file (a socket, device or pipe)"
+                )));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(bad(format!("{} has no files to publish", root.display())));
+    }
+    out.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    Ok(out)
+}
+
+/// Turns a folder name into a valid bundle name.
+fn default_name(path: &Path) -> String {
+    let raw = path
+        .file_stem()
+        .and_then(|n| n.to_str())
+        .unwrap_or("bundle")
+        .to_lowercase();
+    let mut name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name = name
+        .trim_start_matches(['.', '-'])
+        .chars()
+        .take(128)
+        .collect();
+    if name.is_empty() {
+        "bundle".into()
+    } else {
+        name
+    }
+}
+
+/// Normalizes and checks everything a user typed, before any file is read.
+fn prepare(
+    req: &PublishRequest,
+    found: &[Found],
+) -> Result<(String, Vec<LangText>, Vec<String>), NodeError> {
+    weft_protocol::path::validate_paths(found.iter().map(|f| f.rel.as_str()))
+        .map_err(|e| bad(e.to_string()))?;
+    let name = match &req.name {
+        Some(n) => n.clone(),
+        None => default_name(&req.path),
+    };
+    validate_name(&name).map_err(|e| bad(format!("{e}; choose one with --name")))?;
+    let mut texts = Vec::new();
+    for t in &req.texts {
+        let lang = normalize_lang(&t.lang).ok_or_else(|| {
+            bad(format!(
+                "{:?} is not a language tag such as en, es or pt-BR",
+                t.lang
+            ))
+        })?;
+        if texts.iter().any(|x: &LangText| x.lang == lang) {
+            return Err(bad(format!("two titles are given for language {lang}")));
+        }
+        texts.push(LangText {
+            lang,
+            title: t.title.trim().to_string(),
+            description: t.description.trim().to_string(),
+        });
+    }
+    if texts.is_empty() {
+        texts.push(LangText {
+            lang: "und".into(),
+            title: name.clone(),
+            description: String::new(),
+        });
+    }
+    let mut tags = Vec::new();
+    for t in &req.tags {
+        tags.push(normalize_tag(t).ok_or_else(|| {
+            bad(format!(
+                "tag {t:?} must be a single word or-hyphenated-phrase"
+            ))
+        })?);
+    }
+    Ok((name, texts, tags))
+}
+
+/// Reads, hashes and stores one file; returns its manifest entry.
+fn store_file(node: &Node, f: &Found, progress: &Progress) -> Result<FileEntry, NodeError> {
+    let mut file = File::open(&f.abs).map_err(|e| bad(format!("cannot read {}: {e}", f.rel)))?;
+    let mut hasher = FileHasher::new();
+    let mut batch: Vec<(ContentHash, Vec<u8>)> = Vec::with_capacity(CHUNKS_PER_BATCH);
+    let mut seen: u64 = 0;
+    loop {
+        let mut buf = vec![0u8; CHUNK_SIZE as usize];
+        let mut filled = 0;
+        while filled < buf.len() {
+            let n = file
+                .read(&mut buf[filled..])
+                .map_err(|e| bad(format!("cannot read {}: {e}", f.rel)))?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        buf.truncate(filled);
+        seen += filled as u64;
+        if seen > f.size {
+            break;
+        }
+        let h = hasher.push_chunk(&buf);
+        batch.push((h, buf));
+        progress.add(filled as u64);
+        if batch.len() >= CHUNKS_PER_BATCH {
+            node.store.put_blobs(&batch)?;
+            batch.clear();
+        }
+        if filled < CHUNK_SIZE as usize {
+            break;
+        }
+    }
+    if seen != f.size {
+        return Err(bad(format!(
+            "{} changed while it was being published; try again",
+            f.rel
+        )));
+    }
+    let (hash, size, index) = hasher.finish();
+    if let Some(index) = index {
+        batch.push((hash, index));
+    }
+    node.store.put_blobs(&batch)?;
+    Ok(FileEntry {
+        hash,
+        path: f.rel.clone(),
+        size,
+    })
+}
+
+/// Publishes a folder. Runs as a job; reports bytes hashed as progress.
+pub async fn publish(
+    node: Node,
+    req: PublishRequest,
+    progress: Arc<Progress>,
+) -> Result<serde_json::Value, NodeError> {
+    if !req.path.is_absolute() {
+        return Err(bad("the path to publish must be absolute"));
+    }
+    let key = node.publisher_key()?;
+    let root = req.path.clone();
+    let found = tokio::task::spawn_blocking(move || walk(&root))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))??;
+    let (name, texts, tags) = prepare(&req, &found)?;
+    let seq = match req.seq {
+        Some(0) => return Err(bad("seq starts at 1")),
+        Some(s) => s,
+        None => node.latest_seq(key.id(), &name).await? + 1,
+    };
+    progress.total.store(
+        found.iter().map(|f| f.size).sum(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    let n2 = node.clone();
+    let p2 = progress.clone();
+    let files = tokio::task::spawn_blocking(move || {
+        found
+            .iter()
+            .map(|f| store_file(&n2, f, &p2))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| NodeError::Internal(e.to_string()))??;
+    let mut manifest = Manifest {
+        v: VERSION,
+        seq,
+        name,
+        tags,
+        files,
+        texts,
+        created: now_secs(),
+        licence: req.licence.trim().to_string(),
+        publisher: key.id(),
+    };
+    manifest.canonicalize();
+    let (signed, ann) = sign(manifest, &key)?;
+    let id = signed.id();
+    let commit = BundleCommit {
+        id,
+        manifest: signed.bytes().to_vec(),
+        announcement: Some(ann.bytes().to_vec()),
+        pin: Some(now_secs()),
+        blobs: Vec::new(),
+    };
+    node.blocking(move |s| s.commit_bundle(commit)).await?;
+    node.net.announce(ann.bytes().to_vec()).await?;
+    tracing::info!(bundle = %id, name = %signed.manifest().name, seq, "published");
+    Ok(serde_json::json!({
+        "id": id,
+        "name": signed.manifest().name,
+        "seq": seq,
+        "publisher": key.id(),
+        "files": signed.manifest().files.len(),
+        "size": signed.manifest().total_size(),
+    }))
+}
+
+fn sign(
+    manifest: Manifest,
+    key: &PublisherKey,
+) -> Result<(SignedManifest, SignedAnnouncement), NodeError> {
+    let signed = SignedManifest::sign(manifest, key).map_err(|e| bad(e.to_string()))?;
+    let ann = SignedAnnouncement::sign(&signed, key)
+        .map_err(|e| bad(format!("{e}; use shorter titles or fewer tags")))?;
+    Ok((signed, ann))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_derived_safely_from_folder_names() {
+        assert_eq!(
+            default_name(Path::new("/x/My Guide (2024)")),
+            "my-guide--2024-"
+        );
+        assert_eq!(default_name(Path::new("/x/.hidden")), "hidden");
+        assert_eq!(default_name(Path::new("/x/notes.md")), "notes");
+    }
+
+    #[test]
+    fn walking_refuses_a_symlink_that_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), b"a").unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", dir.path().join("link")).unwrap();
+        let err = walk(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("escapes the folder"), "{err}");
+    }
+
+    #[test]
+    fn walking_lists_nested_files_in_byte_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("b/c")).unwrap();
+        std::fs::write(dir.path().join("b/c/d.txt"), b"d").unwrap();
+        std::fs::write(dir.path().join("a.txt"), b"a").unwrap();
+        std::fs::write(dir.path().join("B.txt"), b"").unwrap();
+        let found: Vec<String> = walk(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|f| f.rel)
+            .collect();
+        assert_eq!(found, ["B.txt", "a.txt", "b/c/d.txt"]);
+    }
+}

@@ -1,0 +1,459 @@
+//! The node's storage, behind a small synchronous trait.
+//!
+//! [`RocksStore`] is the real engine: one RocksDB with a column family per
+//! kind of record, chunk values in blob files, and every logical write in a
+//! single `WriteBatch`. [`MemStore`] exists for unit tests only. Callers run
+//! store methods on `spawn_blocking`, never on the async runtime's threads.
+//!
+//! Invariant: a manifest is written only in the same batch that completes
+//! its bundle, after every chunk and index it lists is stored. So a manifest
+//! in the `manifests` family means "this bundle is here in full", and a crash
+//! can leave at most unreferenced chunks behind, never a half bundle.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use weft_protocol::{BundleId, ContentHash};
+
+/// Column family: BundleId -> signed manifest bytes, for complete bundles.
+pub const CF_MANIFESTS: &str = "manifests";
+/// Column family: ContentHash -> chunk or chunk-index bytes.
+pub const CF_CHUNKS: &str = "chunks";
+/// Column family: BundleId -> signed announcement bytes.
+pub const CF_CATALOG: &str = "catalog";
+/// Column family: BundleId -> pin time (u64 seconds, big endian).
+pub const CF_PINS: &str = "pins";
+
+/// A storage failure. Carries the engine's message, never its type.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the store.
+    #[error("the store at {0} is in use by another weftd; stop it or pick another --data-dir")]
+    Locked(PathBuf),
+    /// The store could not be opened.
+    #[error("cannot open the store at {path}: {reason}")]
+    Open {
+        /// Where.
+        path: PathBuf,
+        /// The engine's words.
+        reason: String,
+    },
+    /// A read or write failed.
+    #[error("storage error: {0}")]
+    Io(String),
+}
+
+/// Everything that makes a bundle complete, written at once.
+#[derive(Debug, Clone)]
+pub struct BundleCommit {
+    /// The bundle.
+    pub id: BundleId,
+    /// Its signed manifest bytes.
+    pub manifest: Vec<u8>,
+    /// Its signed announcement, when this node has one.
+    pub announcement: Option<Vec<u8>>,
+    /// Pin time, if the bundle is to be pinned.
+    pub pin: Option<u64>,
+    /// Blobs still to be written with it (the last few chunks).
+    pub blobs: Vec<(ContentHash, Vec<u8>)>,
+}
+
+/// Record counts, for `weft status`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StoreCounts {
+    /// Complete bundles held.
+    pub bundles: u64,
+    /// Catalog entries.
+    pub catalog: u64,
+    /// Pins.
+    pub pins: u64,
+}
+
+/// The operations the daemon needs from storage.
+pub trait Store: Send + Sync + 'static {
+    /// A chunk or index by hash.
+    fn get_blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Whether a blob is present.
+    fn has_blob(&self, hash: &ContentHash) -> Result<bool, StoreError>;
+    /// Writes blobs in one batch. The caller has verified them.
+    fn put_blobs(&self, blobs: &[(ContentHash, Vec<u8>)]) -> Result<(), StoreError>;
+    /// The signed manifest of a complete bundle.
+    fn get_manifest(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Completes a bundle in one synced batch.
+    fn commit_bundle(&self, commit: BundleCommit) -> Result<(), StoreError>;
+    /// A catalog entry.
+    fn get_announcement(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Adds a verified announcement; returns false if it was already there.
+    fn put_announcement(&self, id: &BundleId, bytes: &[u8]) -> Result<bool, StoreError>;
+    /// The whole catalog.
+    fn catalog(&self) -> Result<Vec<(BundleId, Vec<u8>)>, StoreError>;
+    /// Sets or clears a pin, in one synced write.
+    fn set_pin(&self, id: &BundleId, pinned_at: Option<u64>) -> Result<(), StoreError>;
+    /// Pinned bundles with their pin times.
+    fn pins(&self) -> Result<Vec<(BundleId, u64)>, StoreError>;
+    /// Whether a bundle is pinned.
+    fn is_pinned(&self, id: &BundleId) -> Result<bool, StoreError>;
+    /// Record counts.
+    fn counts(&self) -> Result<StoreCounts, StoreError>;
+}
+
+fn io(e: rocksdb::Error) -> StoreError {
+    StoreError::Io(e.into_string())
+}
+
+fn bundle_key(key: &[u8]) -> Option<BundleId> {
+    BundleId::from_slice(key).ok()
+}
+
+/// RocksDB-backed store.
+pub struct RocksStore {
+    db: rocksdb::DB,
+}
+
+impl RocksStore {
+    /// Opens or creates the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let mut opts = rocksdb::Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_max_open_files(256);
+        opts.set_keep_log_file_num(4);
+        let mut chunk_opts = rocksdb::Options::default();
+        // Chunks are large, written once and read whole: keep them in blob
+        // files so compaction never rewrites them.
+        chunk_opts.set_enable_blob_files(true);
+        chunk_opts.set_min_blob_size(4096);
+        chunk_opts.set_blob_file_size(256 << 20);
+        chunk_opts.set_enable_blob_gc(true);
+        chunk_opts.set_write_buffer_size(64 << 20);
+        let cfs = vec![
+            rocksdb::ColumnFamilyDescriptor::new(CF_MANIFESTS, rocksdb::Options::default()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_CHUNKS, chunk_opts),
+            rocksdb::ColumnFamilyDescriptor::new(CF_CATALOG, rocksdb::Options::default()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_PINS, rocksdb::Options::default()),
+        ];
+        let db = rocksdb::DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| {
+            let reason = e.into_string();
+            if reason.contains("lock") || reason.contains("LOCK") {
+                StoreError::Locked(dir.to_path_buf())
+            } else {
+                StoreError::Open {
+                    path: dir.to_path_buf(),
+                    reason,
+                }
+            }
+        })?;
+        Ok(Self { db })
+    }
+
+    fn cf(&self, name: &str) -> Result<&rocksdb::ColumnFamily, StoreError> {
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| StoreError::Io(format!("column family {name} is missing")))
+    }
+
+    fn synced() -> rocksdb::WriteOptions {
+        let mut w = rocksdb::WriteOptions::default();
+        w.set_sync(true);
+        w
+    }
+
+    fn count(&self, cf: &str) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for item in self
+            .db
+            .iterator_cf(self.cf(cf)?, rocksdb::IteratorMode::Start)
+        {
+            item.map_err(io)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+impl Store for RocksStore {
+    fn get_blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db
+            .get_cf(self.cf(CF_CHUNKS)?, hash.as_bytes())
+            .map_err(io)
+    }
+
+    fn has_blob(&self, hash: &ContentHash) -> Result<bool, StoreError> {
+        let cf = self.cf(CF_CHUNKS)?;
+        if !self.db.key_may_exist_cf(cf, hash.as_bytes()) {
+            return Ok(false);
+        }
+        Ok(self
+            .db
+            .get_pinned_cf(cf, hash.as_bytes())
+            .map_err(io)?
+            .is_some())
+    }
+
+    fn put_blobs(&self, blobs: &[(ContentHash, Vec<u8>)]) -> Result<(), StoreError> {
+        let cf = self.cf(CF_CHUNKS)?;
+        let mut batch = rocksdb::WriteBatch::default();
+        for (h, b) in blobs {
+            batch.put_cf(cf, h.as_bytes(), b);
+        }
+        self.db.write(batch).map_err(io)
+    }
+
+    fn get_manifest(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db
+            .get_cf(self.cf(CF_MANIFESTS)?, id.as_bytes())
+            .map_err(io)
+    }
+
+    fn commit_bundle(&self, c: BundleCommit) -> Result<(), StoreError> {
+        let mut batch = rocksdb::WriteBatch::default();
+        let chunks = self.cf(CF_CHUNKS)?;
+        for (h, b) in &c.blobs {
+            batch.put_cf(chunks, h.as_bytes(), b);
+        }
+        batch.put_cf(self.cf(CF_MANIFESTS)?, c.id.as_bytes(), &c.manifest);
+        if let Some(a) = &c.announcement {
+            batch.put_cf(self.cf(CF_CATALOG)?, c.id.as_bytes(), a);
+        }
+        if let Some(t) = c.pin {
+            batch.put_cf(self.cf(CF_PINS)?, c.id.as_bytes(), t.to_be_bytes());
+        }
+        self.db.write_opt(batch, &Self::synced()).map_err(io)
+    }
+
+    fn get_announcement(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db
+            .get_cf(self.cf(CF_CATALOG)?, id.as_bytes())
+            .map_err(io)
+    }
+
+    fn put_announcement(&self, id: &BundleId, bytes: &[u8]) -> Result<bool, StoreError> {
+        let cf = self.cf(CF_CATALOG)?;
+        if self
+            .db
+            .get_pinned_cf(cf, id.as_bytes())
+            .map_err(io)?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.put_cf(cf, id.as_bytes(), bytes);
+        self.db.write(batch).map_err(io)?;
+        Ok(true)
+    }
+
+    fn catalog(&self) -> Result<Vec<(BundleId, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(CF_CATALOG)?, rocksdb::IteratorMode::Start)
+        {
+            let (k, v) = item.map_err(io)?;
+            if let Some(id) = bundle_key(&k) {
+                out.push((id, v.into_vec()));
+            }
+        }
+        Ok(out)
+    }
+
+    fn set_pin(&self, id: &BundleId, pinned_at: Option<u64>) -> Result<(), StoreError> {
+        let cf = self.cf(CF_PINS)?;
+        let mut batch = rocksdb::WriteBatch::default();
+        match pinned_at {
+            Some(t) => batch.put_cf(cf, id.as_bytes(), t.to_be_bytes()),
+            None => batch.delete_cf(cf, id.as_bytes()),
+        }
+        self.db.write_opt(batch, &Self::synced()).map_err(io)
+    }
+
+    fn pins(&self) -> Result<Vec<(BundleId, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(CF_PINS)?, rocksdb::IteratorMode::Start)
+        {
+            let (k, v) = item.map_err(io)?;
+            let t = <[u8; 8]>::try_from(&v[..])
+                .map(u64::from_be_bytes)
+                .unwrap_or(0);
+            if let Some(id) = bundle_key(&k) {
+                out.push((id, t));
+            }
+        }
+        Ok(out)
+    }
+
+    fn is_pinned(&self, id: &BundleId) -> Result<bool, StoreError> {
+        Ok(self
+            .db
+            .get_pinned_cf(self.cf(CF_PINS)?, id.as_bytes())
+            .map_err(io)?
+            .is_some())
+    }
+
+    fn counts(&self) -> Result<StoreCounts, StoreError> {
+        Ok(StoreCounts {
+            bundles: self.count(CF_MANIFESTS)?,
+            catalog: self.count(CF_CATALOG)?,
+            pins: self.count(CF_PINS)?,
+        })
+    }
+}
+
+/// In-memory store for unit tests.
+#[derive(Default)]
+pub struct MemStore {
+    inner: Mutex<MemInner>,
+}
+
+#[derive(Default)]
+struct MemInner {
+    blobs: BTreeMap<ContentHash, Vec<u8>>,
+    manifests: BTreeMap<BundleId, Vec<u8>>,
+    catalog: BTreeMap<BundleId, Vec<u8>>,
+    pins: BTreeMap<BundleId, u64>,
+}
+
+impl MemStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Store for MemStore {
+    fn get_blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().blobs.get(hash).cloned())
+    }
+    fn has_blob(&self, hash: &ContentHash) -> Result<bool, StoreError> {
+        Ok(self.lock().blobs.contains_key(hash))
+    }
+    fn put_blobs(&self, blobs: &[(ContentHash, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        for (h, b) in blobs {
+            g.blobs.insert(*h, b.clone());
+        }
+        Ok(())
+    }
+    fn get_manifest(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().manifests.get(id).cloned())
+    }
+    fn commit_bundle(&self, c: BundleCommit) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        for (h, b) in c.blobs {
+            g.blobs.insert(h, b);
+        }
+        g.manifests.insert(c.id, c.manifest);
+        if let Some(a) = c.announcement {
+            g.catalog.insert(c.id, a);
+        }
+        if let Some(t) = c.pin {
+            g.pins.insert(c.id, t);
+        }
+        Ok(())
+    }
+    fn get_announcement(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().catalog.get(id).cloned())
+    }
+    fn put_announcement(&self, id: &BundleId, bytes: &[u8]) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        if g.catalog.contains_key(id) {
+            return Ok(false);
+        }
+        g.catalog.insert(*id, bytes.to_vec());
+        Ok(true)
+    }
+    fn catalog(&self) -> Result<Vec<(BundleId, Vec<u8>)>, StoreError> {
+        Ok(self
+            .lock()
+            .catalog
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect())
+    }
+    fn set_pin(&self, id: &BundleId, pinned_at: Option<u64>) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        match pinned_at {
+            Some(t) => g.pins.insert(*id, t),
+            None => g.pins.remove(id),
+        };
+        Ok(())
+    }
+    fn pins(&self) -> Result<Vec<(BundleId, u64)>, StoreError> {
+        Ok(self.lock().pins.iter().map(|(k, v)| (*k, *v)).collect())
+    }
+    fn is_pinned(&self, id: &BundleId) -> Result<bool, StoreError> {
+        Ok(self.lock().pins.contains_key(id))
+    }
+    fn counts(&self) -> Result<StoreCounts, StoreError> {
+        let g = self.lock();
+        Ok(StoreCounts {
+            bundles: g.manifests.len() as u64,
+            catalog: g.catalog.len() as u64,
+            pins: g.pins.len() as u64,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One scenario, run against both backends.
+    fn scenario(store: &dyn Store) {
+        let h = ContentHash::of(b"chunk");
+        assert!(!store.has_blob(&h).unwrap());
+        store.put_blobs(&[(h, b"chunk".to_vec())]).unwrap();
+        assert!(store.has_blob(&h).unwrap());
+        assert_eq!(store.get_blob(&h).unwrap().unwrap(), b"chunk");
+
+        let id = BundleId::from_bytes([5; 32]);
+        assert!(store.put_announcement(&id, b"ann").unwrap());
+        assert!(!store.put_announcement(&id, b"ann").unwrap());
+        assert!(store.get_manifest(&id).unwrap().is_none());
+        let tail = ContentHash::of(b"tail");
+        store
+            .commit_bundle(BundleCommit {
+                id,
+                manifest: b"manifest".to_vec(),
+                announcement: None,
+                pin: Some(7),
+                blobs: vec![(tail, b"tail".to_vec())],
+            })
+            .unwrap();
+        assert_eq!(store.get_manifest(&id).unwrap().unwrap(), b"manifest");
+        assert!(store.has_blob(&tail).unwrap());
+        assert!(store.is_pinned(&id).unwrap());
+        assert_eq!(store.pins().unwrap(), vec![(id, 7)]);
+        store.set_pin(&id, None).unwrap();
+        assert!(!store.is_pinned(&id).unwrap());
+        let c = store.counts().unwrap();
+        assert_eq!((c.bundles, c.catalog, c.pins), (1, 1, 0));
+        assert_eq!(store.catalog().unwrap(), vec![(id, b"ann".to_vec())]);
+    }
+
+    #[test]
+    fn the_memory_store_keeps_what_it_is_given() {
+        scenario(&MemStore::default());
+    }
+
+    #[test]
+    fn the_rocksdb_store_keeps_what_it_is_given_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = RocksStore::open(dir.path()).unwrap();
+            scenario(&store);
+        }
+        let store = RocksStore::open(dir.path()).unwrap();
+        assert_eq!(store.counts().unwrap().bundles, 1);
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_store_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = RocksStore::open(dir.path()).unwrap();
+        let err = RocksStore::open(dir.path()).err().unwrap();
+        assert!(matches!(err, StoreError::Locked(_)), "{err}");
+    }
+}

@@ -1,0 +1,179 @@
+//! Bad input through the real CLI gets a clear error, a non-zero exit, and
+//! changes nothing. The API refuses requests without the token, with a
+//! forged Host, or from a foreign Origin.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use weft_e2e::{make_folder, weft_in, Daemon};
+
+fn fails_with(out: &std::process::Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert!(
+        err.contains(needle),
+        "stderr {err:?} should contain {needle:?}"
+    );
+    assert!(
+        err.lines().count() <= 2,
+        "errors are one or two sentences: {err:?}"
+    );
+}
+
+fn nothing_changed(d: &Daemon) {
+    let s = d.status();
+    assert_eq!(
+        (
+            s["bundles"].as_u64(),
+            s["catalog"].as_u64(),
+            s["pins"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0))
+    );
+}
+
+#[test]
+fn the_cli_says_how_to_start_the_daemon_when_it_is_not_running() {
+    let dir = tempfile::tempdir().unwrap();
+    fails_with(&weft_in(dir.path(), &["status"]), "weftd is not running");
+    fails_with(&weft_in(dir.path(), &["status"]), "Start it with `weftd");
+}
+
+#[test]
+fn bad_ids_paths_and_escapes_are_refused_and_nothing_changes() {
+    let d = Daemon::start("cli");
+    // No key yet.
+    let work = tempfile::tempdir().unwrap();
+    let folder = make_folder(work.path(), 10);
+    fails_with(&d.weft(&["publish", folder.to_str().unwrap()]), "weft init");
+
+    d.weft_json(&["init"]);
+    let key_before = std::fs::read(d.path().join("publisher.key")).unwrap();
+    fails_with(&d.weft(&["init"]), "already exists");
+    assert_eq!(
+        std::fs::read(d.path().join("publisher.key")).unwrap(),
+        key_before,
+        "init never overwrites a key"
+    );
+
+    // Malformed ids.
+    fails_with(&d.weft(&["show", "not-an-id"]), "is not a bundle id");
+    fails_with(&d.weft(&["get", "abc"]), "64 hex characters");
+    fails_with(
+        &d.weft(&["pin", &"g".repeat(64)]),
+        "may only contain 0-9 and a-f",
+    );
+    // Unknown ids.
+    let unknown = "ab".repeat(32);
+    fails_with(&d.weft(&["show", &unknown]), "not in this node's catalog");
+    fails_with(&d.weft(&["get", &unknown]), "not connected to any peer");
+    fails_with(&d.weft(&["unpin", &unknown]), "is not pinned");
+    // Missing path.
+    fails_with(
+        &d.weft(&["publish", "/no/such/folder"]),
+        "cannot publish /no/such/folder",
+    );
+    // A symlink escaping the folder.
+    std::os::unix::fs::symlink("/etc/hostname", folder.join("escape")).unwrap();
+    fails_with(
+        &d.weft(&["publish", folder.to_str().unwrap()]),
+        "escapes the folder",
+    );
+    std::fs::remove_file(folder.join("escape")).unwrap();
+    // Bad metadata.
+    fails_with(
+        &d.weft(&["publish", folder.to_str().unwrap(), "--name", "Bad Name"]),
+        "may only use a-z",
+    );
+    fails_with(
+        &d.weft(&[
+            "publish",
+            folder.to_str().unwrap(),
+            "--lang",
+            "english!",
+            "--title",
+            "x",
+        ]),
+        "language tag",
+    );
+    fails_with(
+        &d.weft(&["search", "--publisher", "xyz"]),
+        "is not a publisher id",
+    );
+    nothing_changed(&d);
+
+    // And the good path still works afterwards, with no progress bar when piped.
+    let out = d.weft(&["publish", folder.to_str().unwrap(), "--title", "Guide"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("Published organizing-guide (seq 1): "),
+        "{stdout}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains('#'),
+        "no progress bar on a pipe"
+    );
+    let again = d.weft_json(&["publish", folder.to_str().unwrap(), "--title", "Guide"]);
+    assert_eq!(again["seq"], 2, "republishing the same name bumps seq");
+}
+
+fn raw_get(addr: &str, host: &str, headers: &str) -> u16 {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /v1/status HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{headers}\r\n"
+    )
+    .unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    buf.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_api_refuses_missing_tokens_forged_hosts_and_foreign_origins() {
+    let d = Daemon::start("api");
+    let addr = std::fs::read_to_string(d.path().join("api.addr"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let token = std::fs::read_to_string(d.path().join("api.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    assert_eq!(raw_get(&addr, &addr, &auth), 200);
+    assert_eq!(raw_get(&addr, &addr, ""), 401, "no token");
+    assert_eq!(
+        raw_get(&addr, &addr, "Authorization: Bearer 00\r\n"),
+        401,
+        "wrong token"
+    );
+    assert_eq!(
+        raw_get(&addr, "evil.example:80", &auth),
+        421,
+        "DNS-rebinding Host"
+    );
+    assert_eq!(
+        raw_get(
+            &addr,
+            &addr,
+            &format!("{auth}Origin: http://evil.example\r\n")
+        ),
+        403,
+        "foreign Origin"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(d.path().join("api.token"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the token file is private");
+}

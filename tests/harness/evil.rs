@@ -1,0 +1,139 @@
+//! A misbehaving peer, built from weft's own behaviours so that it speaks
+//! the protocol well enough to be listened to, then lies:
+//! - it gossips whatever bytes the test gives it (forged announcements);
+//! - it answers every manifest request with "not found" and every block
+//!   request with a mebibyte of garbage.
+//!
+//! It runs a real libp2p swarm on 127.0.0.1 in a thread of its own.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::gossipsub::IdentTopic;
+use libp2p::request_response;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::{mpsc, oneshot};
+use weft_daemon::net::{build_swarm, BehaviourEvent};
+use weft_protocol::wire::ANNOUNCE_TOPIC;
+use weft_protocol::{Request, Response};
+
+enum Cmd {
+    Dial(Multiaddr, oneshot::Sender<Result<PeerId, String>>),
+    Publish(Vec<u8>, oneshot::Sender<Result<(), String>>),
+    Subscribed(oneshot::Sender<usize>),
+}
+
+/// Handle to the misbehaving peer.
+pub struct EvilPeer {
+    tx: mpsc::Sender<Cmd>,
+    /// Its peer id.
+    pub peer_id: PeerId,
+    /// How many garbage blocks it has sent.
+    pub bad_blocks_sent: Arc<AtomicU64>,
+    _thread: std::thread::JoinHandle<()>,
+}
+
+impl EvilPeer {
+    /// Starts the peer.
+    pub fn start() -> Self {
+        let key = libp2p::identity::Keypair::generate_ed25519();
+        let peer_id = key.public().to_peer_id();
+        let (tx, mut rx) = mpsc::channel::<Cmd>(16);
+        let bad = Arc::new(AtomicU64::new(0));
+        let bad2 = bad.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let mut swarm = build_swarm(key).expect("swarm");
+                swarm.listen_on("/ip4/127.0.0.1/tcp/0".parse().expect("addr")).expect("listen");
+                let topic = IdentTopic::new(ANNOUNCE_TOPIC);
+                let mut subscribed: HashSet<PeerId> = HashSet::new();
+                let mut dials: Vec<(Multiaddr, oneshot::Sender<Result<PeerId, String>>)> = Vec::new();
+                loop {
+                    tokio::select! {
+                        cmd = rx.recv() => match cmd {
+                            None => break,
+                            Some(Cmd::Dial(addr, reply)) => match swarm.dial(addr.clone()) {
+                                Ok(()) => dials.push((addr, reply)),
+                                Err(e) => { let _ = reply.send(Err(e.to_string())); }
+                            },
+                            Some(Cmd::Publish(bytes, reply)) => {
+                                let r = swarm.behaviour_mut().gossipsub.publish(topic.clone(), bytes);
+                                let _ = reply.send(r.map(|_| ()).map_err(|e| e.to_string()));
+                            }
+                            Some(Cmd::Subscribed(reply)) => { let _ = reply.send(subscribed.len()); }
+                        },
+                        ev = swarm.select_next_some() => match ev {
+                            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                                let target = Some(libp2p::multiaddr::Protocol::P2p(peer_id));
+                                if let Some(i) = dials.iter().position(|(a, _)| a.iter().last() == target) {
+                                    let (_, reply) = dials.swap_remove(i);
+                                    let _ = reply.send(Ok(peer_id));
+                                }
+                            }
+                            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(libp2p::gossipsub::Event::Subscribed { peer_id, .. })) => {
+                                subscribed.insert(peer_id);
+                            }
+                            SwarmEvent::Behaviour(BehaviourEvent::Xfer(request_response::Event::Message {
+                                message: request_response::Message::Request { request, channel, .. }, ..
+                            })) => {
+                                let response = match request {
+                                    Request::Manifest(_) => Response::NotFound,
+                                    Request::Blob(_) => {
+                                        bad2.fetch_add(1, Ordering::Relaxed);
+                                        Response::Found(crate::pseudo_random(1 << 20, 7))
+                                    }
+                                };
+                                let _ = swarm.behaviour_mut().xfer.send_response(channel, response);
+                            }
+                            _ => {}
+                        },
+                    }
+                }
+            });
+        });
+        EvilPeer {
+            tx,
+            peer_id,
+            bad_blocks_sent: bad,
+            _thread: thread,
+        }
+    }
+
+    fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Cmd) -> T {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(make(reply))
+            .expect("evil peer running");
+        rx.blocking_recv().expect("evil peer replies")
+    }
+
+    /// Dials a multiaddr (with `/p2p/`) and waits for the connection.
+    pub fn dial(&self, addr: &str) {
+        let addr: Multiaddr = addr.parse().expect("multiaddr");
+        let r = self.call(|reply| Cmd::Dial(addr, reply));
+        r.expect("evil peer connects");
+    }
+
+    /// Waits until `n` peers have subscribed to announcements.
+    pub fn wait_subscribed(&self, n: usize) {
+        crate::wait_until(
+            "peers to subscribe at the evil peer",
+            Duration::from_secs(15),
+            || self.call(Cmd::Subscribed) >= n,
+        );
+    }
+
+    /// Gossips raw bytes on the announcement topic.
+    pub fn publish(&self, bytes: Vec<u8>) {
+        let r = self.call(|reply| Cmd::Publish(bytes, reply));
+        r.expect("evil peer publishes");
+    }
+}

@@ -1,0 +1,335 @@
+//! Harness for end-to-end tests: real `weftd` processes in temp dirs on
+//! 127.0.0.1, driven through the real `weft` binary.
+//!
+//! Waiting is always a condition polled against a deadline ([`wait_until`]),
+//! never a bare sleep.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub mod evil;
+
+/// Where cargo put `weftd` and `weft`: next to the `deps` folder that holds
+/// the running test binary, unless `WEFT_BIN_DIR` says otherwise.
+pub fn bin_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("WEFT_BIN_DIR") {
+        return PathBuf::from(d);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let deps = exe.parent().expect("deps dir");
+    let dir = deps.parent().expect("profile dir").to_path_buf();
+    assert!(
+        dir.join("weftd").exists() && dir.join("weft").exists(),
+        "weftd and weft are not built in {}; run `cargo build --workspace --bins` first (`./dev test` does)",
+        dir.display()
+    );
+    dir
+}
+
+/// Polls `cond` until it holds or `timeout` passes; panics naming `what`.
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for: {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A `weftd` process with its own data dir.
+pub struct Daemon {
+    /// Name used in messages.
+    pub name: String,
+    /// The data dir (kept alive as long as the daemon value).
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+    extra_args: Vec<String>,
+}
+
+impl Daemon {
+    /// Starts a daemon on loopback with free ports and waits until its API
+    /// answers.
+    pub fn start(name: &str) -> Self {
+        Self::start_with(name, &[])
+    }
+
+    /// Like [`Daemon::start`], with extra `weftd` arguments.
+    pub fn start_with(name: &str, extra: &[&str]) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("weft-{name}-"))
+            .tempdir()
+            .expect("tempdir");
+        let mut d = Daemon {
+            name: name.into(),
+            dir,
+            child: None,
+            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        d.spawn();
+        d
+    }
+
+    /// The data dir's path.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn spawn(&mut self) {
+        // A killed daemon leaves its address file behind; remove it so the
+        // wait below sees the new daemon, not the old file.
+        let _ = std::fs::remove_file(self.path().join("api.addr"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path().join("weftd.log"))
+            .expect("log file");
+        let child = Command::new(bin_dir().join("weftd"))
+            .arg("--data-dir")
+            .arg(self.path())
+            .args([
+                "--listen",
+                "/ip4/127.0.0.1/tcp/0",
+                "--listen",
+                "/ip4/127.0.0.1/udp/0/quic-v1",
+                "--api-port",
+                "0",
+            ])
+            .args(&self.extra_args)
+            .env("RUST_LOG", "info,weft_daemon=debug,libp2p=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start weftd");
+        self.child = Some(child);
+        let name = self.name.clone();
+        wait_until(
+            &format!("{name}'s API to answer"),
+            Duration::from_secs(30),
+            || {
+                if let Some(c) = self.child.as_mut() {
+                    if let Ok(Some(status)) = c.try_wait() {
+                        panic!(
+                            "{name}'s weftd exited early with {status}; log:\n{}",
+                            self.log()
+                        );
+                    }
+                }
+                self.path().join("api.addr").exists() && self.weft(&["status"]).status.success()
+            },
+        );
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path().join("weftd.log")).unwrap_or_default()
+    }
+
+    /// Sends SIGKILL and waits for the process to end.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Sends SIGTERM and waits for a clean exit; returns whether it was one.
+    pub fn terminate(&mut self) -> bool {
+        match self.child.take() {
+            Some(mut c) => {
+                let _ = Command::new("kill")
+                    .arg("-TERM")
+                    .arg(c.id().to_string())
+                    .status();
+                let deadline = Instant::now() + Duration::from_secs(20);
+                loop {
+                    if let Ok(Some(status)) = c.try_wait() {
+                        return status.success();
+                    }
+                    if Instant::now() > deadline {
+                        let _ = c.kill();
+                        return false;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+            None => false,
+        }
+    }
+
+    /// SIGKILLs the daemon and starts it again on the same data dir.
+    pub fn kill_and_restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Runs `weft --data-dir <dir> args...`.
+    pub fn weft(&self, args: &[&str]) -> Output {
+        weft_in(self.path(), args)
+    }
+
+    /// Runs `weft --json args...`, requires success and parses stdout.
+    pub fn weft_json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.weft(&all);
+        assert!(
+            out.status.success(),
+            "`weft {}` failed on {}: {}\n--- weftd log ---\n{}",
+            args.join(" "),
+            self.name,
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        serde_json::from_slice(&out.stdout).expect("weft --json prints JSON")
+    }
+
+    /// `weft status --json`.
+    pub fn status(&self) -> Value {
+        self.weft_json(&["status"])
+    }
+
+    /// This node's TCP multiaddr with its peer id.
+    pub fn multiaddr(&self) -> String {
+        let s = self.status();
+        let tcp = s["listen_addrs"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .find(|x| x.contains("/tcp/"))
+            })
+            .expect("a TCP listen address")
+            .to_string();
+        format!("{tcp}/p2p/{}", s["peer_id"].as_str().expect("peer id"))
+    }
+
+    /// The peer id.
+    pub fn peer_id(&self) -> String {
+        self.status()["peer_id"]
+            .as_str()
+            .expect("peer id")
+            .to_string()
+    }
+
+    /// Connects this node to `other` and waits until both see each other.
+    pub fn connect(&self, other: &Daemon) {
+        let addr = other.multiaddr();
+        self.weft_json(&["connect", &addr]);
+        let me = self.peer_id();
+        wait_until(
+            &format!("{} to see {}", other.name, self.name),
+            Duration::from_secs(15),
+            || other.connected_to(&me),
+        );
+    }
+
+    /// Whether `peer` is among the connected peers.
+    pub fn connected_to(&self, peer: &str) -> bool {
+        self.weft_json(&["peers"])["peers"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["peer_id"] == peer))
+    }
+
+    /// Whether the catalog lists bundle `id`.
+    pub fn lists(&self, id: &str) -> bool {
+        self.weft_json(&["search"])["results"]
+            .as_array()
+            .is_some_and(|rs| rs.iter().any(|r| r["id"] == id))
+    }
+
+    /// A counter from `weft status`.
+    pub fn counter(&self, name: &str) -> u64 {
+        self.status()["counters"][name].as_u64().unwrap_or(0)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs `weft --data-dir <dir> args...` with no terminal attached.
+pub fn weft_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin_dir().join("weft"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run weft")
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Every file under `root`, as (relative path, bytes), sorted.
+pub fn read_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("read dir") {
+            let e = e.expect("dir entry");
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .expect("under root")
+                    .to_string_lossy()
+                    .to_string();
+                out.push((rel, std::fs::read(&p).expect("read file")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Writes a folder of several files, one of them `big` bytes, and returns
+/// its path inside `parent`.
+pub fn make_folder(parent: &Path, big: usize) -> PathBuf {
+    let root = parent.join("organizing-guide");
+    std::fs::create_dir_all(root.join("docs/es")).unwrap();
+    std::fs::create_dir_all(root.join("media")).unwrap();
+    std::fs::write(
+        root.join("README.md"),
+        b"# Organizing guide\n\nHow to run a meeting.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("docs/es/guia.md"),
+        "# Guía\n\nCómo organizar una reunión.\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("docs/empty.txt"), b"").unwrap();
+    std::fs::write(root.join("media/training.bin"), pseudo_random(big, 42)).unwrap();
+    root
+}

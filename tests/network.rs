@@ -1,0 +1,118 @@
+//! Three real daemons in a line, A - B - C: publish on A, discover on B and
+//! C by gossip, fetch on C through B, survive a SIGKILL on B.
+
+use std::time::Duration;
+
+use weft_e2e::{make_folder, read_tree, wait_until, Daemon};
+
+const BIG: usize = 21 * 1024 * 1024 + 12_345;
+
+#[test]
+fn a_bundle_published_on_a_reaches_c_through_b_byte_for_byte_and_b_keeps_it_across_a_kill() {
+    let a = Daemon::start("a");
+    let b = Daemon::start("b");
+    let c = Daemon::start("c");
+    b.connect(&a);
+    c.connect(&b);
+    assert!(
+        !c.connected_to(&a.peer_id()),
+        "C must reach A only through B"
+    );
+
+    let work = tempfile::tempdir().unwrap();
+    let folder = make_folder(work.path(), BIG);
+    a.weft_json(&["init"]);
+    let published = a.weft_json(&[
+        "publish",
+        folder.to_str().unwrap(),
+        "--lang",
+        "en",
+        "--title",
+        "Organizing guide",
+        "--title",
+        "es=Guía de organización",
+        "--description",
+        "How to run a meeting",
+        "--tag",
+        "training",
+        "--licence",
+        "CC-BY-4.0",
+    ]);
+    let id = published["id"].as_str().unwrap().to_string();
+    assert_eq!(published["files"], 4);
+    assert_eq!(published["name"], "organizing-guide");
+
+    wait_until("B to list the bundle", Duration::from_secs(20), || {
+        b.lists(&id)
+    });
+    wait_until("C to list the bundle", Duration::from_secs(20), || {
+        c.lists(&id)
+    });
+    let hits = c.weft_json(&["search", "guía", "--lang", "es", "--tag", "training"]);
+    assert_eq!(
+        hits["results"][0]["id"],
+        id.as_str(),
+        "search by title, language and tag on C"
+    );
+
+    // B keeps it; C fetches it from B (C has no connection to A).
+    b.weft_json(&["pin", &id]);
+    let out = work.path().join("from-c");
+    let got = c.weft_json(&["get", &id, "-o", out.to_str().unwrap()]);
+    assert_eq!(
+        got["size"].as_u64().unwrap() as usize,
+        read_tree(&folder).iter().map(|f| f.1.len()).sum::<usize>()
+    );
+    assert_eq!(
+        read_tree(&out),
+        read_tree(&folder),
+        "C's files are byte-identical to A's"
+    );
+    assert!(c.counter("bytes_fetched") >= BIG as u64);
+    assert_eq!(c.counter("chunks_rejected"), 0);
+
+    // SIGKILL B and start it again: catalog, pin and bytes are all there.
+    let mut b = b;
+    b.kill_and_restart();
+    assert!(b.lists(&id), "B's catalog survives a kill");
+    let pins = b.weft_json(&["pins"]);
+    assert_eq!(
+        pins["pins"][0]["id"],
+        id.as_str(),
+        "B's pin survives a kill"
+    );
+    assert_eq!(
+        b.weft_json(&["peers"])["peers"].as_array().unwrap().len(),
+        0,
+        "B is alone after restart"
+    );
+    let out_b = work.path().join("from-b");
+    b.weft_json(&["get", &id, "-o", out_b.to_str().unwrap()]);
+    assert_eq!(
+        read_tree(&out_b),
+        read_tree(&folder),
+        "B's pinned bytes survive a kill"
+    );
+}
+
+#[test]
+fn a_clean_shutdown_on_sigterm_exits_zero_and_keeps_the_catalog() {
+    let mut a = Daemon::start("term");
+    let work = tempfile::tempdir().unwrap();
+    let folder = make_folder(work.path(), 1000);
+    a.weft_json(&["init"]);
+    let id = a.weft_json(&["publish", folder.to_str().unwrap()])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(a.terminate(), "weftd exits 0 on SIGTERM");
+    assert!(
+        !a.path().join("api.addr").exists(),
+        "a clean stop removes the API address file"
+    );
+    let out = a.weft(&["status"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("weftd is not running"));
+    a.kill_and_restart();
+    assert!(a.lists(&id));
+}
