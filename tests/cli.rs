@@ -123,6 +123,36 @@ fn bad_ids_paths_and_escapes_are_refused_and_nothing_changes() {
     );
     let again = d.weft_json(&["publish", folder.to_str().unwrap(), "--title", "Guide"]);
     assert_eq!(again["seq"], 2, "republishing the same name bumps seq");
+
+    // `get` never overwrites a file or writes through a symlink, and checks
+    // every target before writing anything.
+    let id = again["id"].as_str().unwrap();
+    let out = work.path().join("out");
+    std::fs::create_dir_all(out.join("docs")).unwrap();
+    std::fs::write(out.join("docs/empty.txt"), b"mine").unwrap();
+    fails_with(
+        &d.weft(&["get", id, "-o", out.to_str().unwrap()]),
+        "already exists",
+    );
+    assert_eq!(std::fs::read(out.join("docs/empty.txt")).unwrap(), b"mine");
+    assert!(
+        !out.join("README.md").exists(),
+        "nothing was written before the conflict was found"
+    );
+    let out2 = work.path().join("out2");
+    std::fs::create_dir_all(&out2).unwrap();
+    std::os::unix::fs::symlink(work.path(), out2.join("media")).unwrap();
+    fails_with(
+        &d.weft(&["get", id, "-o", out2.to_str().unwrap()]),
+        "in the way",
+    );
+    assert!(
+        !work.path().join("training.bin").exists(),
+        "nothing was written through the symlink"
+    );
+    let out3 = work.path().join("out3");
+    d.weft_json(&["get", id, "-o", out3.to_str().unwrap()]);
+    assert_eq!(weft_e2e::read_tree(&out3), weft_e2e::read_tree(&folder));
 }
 
 fn raw_get(addr: &str, host: &str, headers: &str) -> u16 {

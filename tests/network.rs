@@ -116,3 +116,43 @@ fn a_clean_shutdown_on_sigterm_exits_zero_and_keeps_the_catalog() {
     a.kill_and_restart();
     assert!(a.lists(&id));
 }
+
+/// Each size exercises a different branch of the chunking rules
+/// (`protocol/src/chunk.rs`): no chunk, one short chunk, exactly one chunk,
+/// a chunk index of two, of many; plus two files with the same content.
+#[test]
+fn files_of_every_interesting_size_arrive_intact() {
+    const C: usize = 1 << 20;
+    let a = Daemon::start("sizes-a");
+    let b = Daemon::start("sizes-b");
+    b.connect(&a);
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("sizes");
+    std::fs::create_dir_all(&root).unwrap();
+    for (i, size) in [0, 1, C - 1, C, C + 1, 5 * C + 17].into_iter().enumerate() {
+        std::fs::write(
+            root.join(format!("size-{size}.bin")),
+            weft_e2e::pseudo_random(size, i as u64 + 1),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        root.join("same-as-c-plus-1.bin"),
+        std::fs::read(root.join(format!("size-{}.bin", C + 1))).unwrap(),
+    )
+    .unwrap();
+    a.weft_json(&["init"]);
+    let id = a.weft_json(&["publish", root.to_str().unwrap()])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_until("B to list the bundle", Duration::from_secs(20), || {
+        b.lists(&id)
+    });
+    let out = work.path().join("out");
+    b.weft_json(&["get", &id, "-o", out.to_str().unwrap()]);
+    assert_eq!(read_tree(&out), read_tree(&root));
+    let shown = b.weft_json(&["show", &id]);
+    assert_eq!(shown["file_list"].as_array().unwrap().len(), 7);
+    assert_eq!(shown["local"], true);
+}

@@ -2,9 +2,9 @@
 //!
 //! Every target is checked before anything is written: a path that exists
 //! already, or a symbolic link on the way to it, stops the export with
-//! nothing changed. Each file is written to a temporary name and renamed
-//! into place, and every chunk is verified again on its way out, because
-//! the disk is not trusted either.
+//! nothing changed. Each file is written inside a fresh staging folder and
+//! renamed into place when complete, and every chunk is verified again on
+//! its way out, because the disk is not trusted either.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -69,63 +69,85 @@ fn export_blocking(
     for f in &m.files {
         check_target(dest, &f.path)?;
     }
-    std::fs::create_dir_all(dest)
-        .map_err(|e| NodeError::BadRequest(format!("cannot create {}: {e}", dest.display())))?;
-    for f in &m.files {
-        let target = target_of(dest, &f.path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                NodeError::BadRequest(format!("cannot create {}: {e}", parent.display()))
-            })?;
+    let cant = |p: &Path, e: std::io::Error| {
+        NodeError::BadRequest(format!("cannot create {}: {e}", p.display()))
+    };
+    std::fs::create_dir_all(dest).map_err(|e| cant(dest, e))?;
+    // Files are written into a fresh private folder under short numeric
+    // names (created with O_EXCL, so nothing there can be a symlink), then
+    // renamed into place when complete.
+    let staging = loop {
+        let name = format!(".weft-staging-{:016x}", rand::random::<u64>());
+        if m.files
+            .iter()
+            .any(|f| f.path.split('/').next() == Some(name.as_str()))
+        {
+            continue;
         }
-        let chunks = if has_index(f.size) {
-            let index = node
-                .store
-                .get_blob(&f.hash)?
-                .ok_or_else(|| NodeError::Internal(format!("index of {} is missing", f.path)))?;
-            parse_index(&f.hash, f.size, &index)
-                .map_err(|e| NodeError::Internal(format!("{}: {e}", f.path)))?
-        } else {
-            small_file_chunks(&f.hash, f.size)
-        };
-        let tmp = target.with_file_name(format!(
-            ".{}.weft-partial",
-            target
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("file")
-        ));
-        let write = || -> Result<(), NodeError> {
-            let io = |e: std::io::Error| {
-                NodeError::BadRequest(format!("cannot write {}: {e}", target.display()))
-            };
-            let mut out = std::io::BufWriter::with_capacity(
-                1 << 20,
-                std::fs::File::create(&tmp).map_err(io)?,
-            );
-            for (i, c) in chunks.iter().enumerate() {
-                let len = weft_protocol::chunk::chunk_len(f.size, i as u64);
-                let bytes = node.store.get_blob(c)?.ok_or_else(|| {
-                    NodeError::Internal(format!("a block of {} is missing", f.path))
-                })?;
-                verify_blob(c, len, &bytes).map_err(|e| {
-                    NodeError::Internal(format!("stored block of {} is damaged: {e}", f.path))
-                })?;
-                out.write_all(&bytes).map_err(io)?;
-                progress.add(len);
-            }
-            out.into_inner()
-                .map_err(|e| io(e.into_error()))?
-                .sync_all()
-                .map_err(io)?;
-            std::fs::rename(&tmp, &target).map_err(io)
-        };
-        if let Err(e) = write() {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
+        let p = dest.join(name);
+        match std::fs::create_dir(&p) {
+            Ok(()) => break p,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(cant(&p, e)),
         }
+    };
+    let result =
+        m.files.iter().enumerate().try_for_each(|(k, f)| {
+            write_file(node, f, dest, &staging.join(k.to_string()), progress)
+        });
+    let _ = std::fs::remove_dir_all(&staging);
+    result
+}
+
+fn write_file(
+    node: &Node,
+    f: &weft_protocol::FileEntry,
+    dest: &Path,
+    tmp: &Path,
+    progress: &Progress,
+) -> Result<(), NodeError> {
+    let target = target_of(dest, &f.path);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            NodeError::BadRequest(format!("cannot create {}: {e}", parent.display()))
+        })?;
     }
-    Ok(())
+    let chunks = if has_index(f.size) {
+        let index = node
+            .store
+            .get_blob(&f.hash)?
+            .ok_or_else(|| NodeError::Internal(format!("index of {} is missing", f.path)))?;
+        parse_index(&f.hash, f.size, &index)
+            .map_err(|e| NodeError::Internal(format!("{}: {e}", f.path)))?
+    } else {
+        small_file_chunks(&f.hash, f.size)
+    };
+    let io = |e: std::io::Error| {
+        NodeError::BadRequest(format!("cannot write {}: {e}", target.display()))
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)
+        .map_err(io)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    for (i, c) in chunks.iter().enumerate() {
+        let len = weft_protocol::chunk::chunk_len(f.size, i as u64);
+        let bytes = node
+            .store
+            .get_blob(c)?
+            .ok_or_else(|| NodeError::Internal(format!("a block of {} is missing", f.path)))?;
+        verify_blob(c, len, &bytes).map_err(|e| {
+            NodeError::Internal(format!("stored block of {} is damaged: {e}", f.path))
+        })?;
+        out.write_all(&bytes).map_err(io)?;
+        progress.add(len);
+    }
+    out.into_inner()
+        .map_err(|e| io(e.into_error()))?
+        .sync_all()
+        .map_err(io)?;
+    std::fs::rename(tmp, &target).map_err(io)
 }
 
 /// Writes the files of a complete local bundle under `dest`.

@@ -2,37 +2,57 @@
 //!
 //! 1. The signed manifest: asked of each connected peer in turn; accepted
 //!    only if its blake3 hash is the bundle id and its signature verifies.
-//! 2. Chunk indexes of large files, then the chunks: spread over every peer
-//!    at once, at most [`PER_PEER_WINDOW`] requests in flight per peer. Each
-//!    blob is checked against its hash and length on arrival. A peer that
-//!    sends bytes that do not match is disconnected, banned for a while and
-//!    never asked again; its blobs go to the others.
+//! 2. Chunk indexes of large files, then the chunks, in batches of at most
+//!    [`BATCH_BLOBS`]: each batch is spread over every peer at once. Each
+//!    blob is checked against its hash, then its length, on arrival.
+//!    - Bytes that do not match their hash: the peer lied. It is
+//!      disconnected, banned for a while and never asked again; its blobs go
+//!      to the others.
+//!    - Bytes that match their hash but not the length the manifest states:
+//!      the *manifest* is inconsistent. The fetch fails and no peer is
+//!      blamed, so a crafted manifest cannot get honest peers banned.
+//!    - "Not found": that peer is not asked for that blob again.
+//!    - "Refused" (busy), timeouts and broken streams: the peer's window
+//!      shrinks (additive increase, multiplicative decrease, between 1 and
+//!      [`PER_PEER_WINDOW`]) and the blob is retried after a pause, on that
+//!      peer or another. A peer is dropped from the fetch only after
+//!      [`MAX_PEER_FAILURES`] failures in a row at a window of 1.
 //! 3. One synced batch stores the manifest (and the pin), which is what
 //!    makes the bundle exist locally. Chunks that were already here (an
 //!    interrupted fetch, or another bundle sharing them) are not fetched.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use libp2p::PeerId;
-use weft_protocol::chunk::{chunk_count, has_index, parse_index, small_file_chunks, verify_blob};
-use weft_protocol::limits::CHUNK_SIZE;
-use weft_protocol::{BundleId, ContentHash, Request, Response, SignedAnnouncement, SignedManifest};
+use tokio::time::Instant;
+use weft_protocol::chunk::{
+    chunk_count, chunk_len, has_index, parse_index, small_file_chunks, verify_blob,
+};
+use weft_protocol::{
+    BundleId, ChunkError, ContentHash, Request, Response, SignedAnnouncement, SignedManifest,
+};
 
 use crate::metrics::Metrics;
 use crate::node::{now_secs, Node, NodeError, Progress};
 use crate::store::BundleCommit;
 
-/// Requests in flight to one peer.
+/// Largest window of requests in flight to one peer.
 pub const PER_PEER_WINDOW: usize = 8;
 /// Requests in flight for one fetch, over all peers.
 pub const MAX_IN_FLIGHT: usize = 32;
 /// Verified bytes buffered before they are written in one batch.
 pub const WRITE_BATCH_BYTES: usize = 8 << 20;
-/// Failed requests (timeouts, closed streams) before a peer is dropped
-/// from a fetch.
-pub const MAX_PEER_FAILURES: u32 = 3;
+/// Blobs listed at once; bounds the fetcher's memory whatever sizes a
+/// manifest declares.
+pub const BATCH_BLOBS: usize = 4096;
+/// Consecutive failures, at a window of 1, before a peer is dropped from a
+/// fetch.
+pub const MAX_PEER_FAILURES: u32 = 4;
+/// Pause before asking a peer again after it refused or failed.
+pub const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 fn not_connected() -> NodeError {
     NodeError::Unavailable(
@@ -91,19 +111,23 @@ async fn fetch_manifest(
 struct Slot {
     peer: PeerId,
     in_flight: usize,
+    window: usize,
     failures: u32,
     good: bool,
+    paused_until: Option<Instant>,
 }
 
 struct Want {
     hash: ContentHash,
     len: u64,
+    /// Peers that said "not found" for this blob.
     tried: HashSet<PeerId>,
 }
 
 /// Downloads `wanted` blobs from `peers`, verifying and storing each.
 async fn download(
     node: &Node,
+    id: BundleId,
     peers: &[PeerId],
     wanted: Vec<(ContentHash, u64)>,
     progress: &Progress,
@@ -113,8 +137,10 @@ async fn download(
         .map(|p| Slot {
             peer: *p,
             in_flight: 0,
+            window: PER_PEER_WINDOW / 2,
             failures: 0,
             good: true,
+            paused_until: None,
         })
         .collect();
     let mut queue: VecDeque<Want> = wanted
@@ -130,17 +156,20 @@ async fn download(
     let mut pending_bytes = 0usize;
     let mut next = 0usize;
     loop {
-        // Hand out work: least-loaded good peer that has not yet failed
-        // this blob, round-robin among equals.
+        // Hand out work: the least-loaded good, unpaused peer with room in
+        // its window that has not said "not found" for this blob.
+        let now = Instant::now();
         while in_flight.len() < MAX_IN_FLIGHT {
             let Some(want) = queue.pop_front() else { break };
             let n = slots.len();
             let pick = (0..n)
                 .map(|i| (next + i) % n)
                 .filter(|&i| {
-                    slots[i].good
-                        && slots[i].in_flight < PER_PEER_WINDOW
-                        && !want.tried.contains(&slots[i].peer)
+                    let s = &slots[i];
+                    s.good
+                        && s.in_flight < s.window
+                        && s.paused_until.is_none_or(|t| t <= now)
+                        && !want.tried.contains(&s.peer)
                 })
                 .min_by_key(|&i| slots[i].in_flight);
             match pick {
@@ -155,12 +184,12 @@ async fn download(
                     });
                 }
                 None => {
-                    let someone_could = slots
+                    if !slots
                         .iter()
-                        .any(|s| s.good && !want.tried.contains(&s.peer));
-                    if !someone_could {
+                        .any(|s| s.good && !want.tried.contains(&s.peer))
+                    {
                         return Err(NodeError::NotFound(format!(
-                            "no connected peer could provide block {} ({} peers tried)",
+                            "no connected peer could provide block {} of bundle {id} ({} peers said they do not have it)",
                             want.hash,
                             want.tried.len()
                         )));
@@ -170,15 +199,31 @@ async fn download(
                 }
             }
         }
+        if in_flight.is_empty() {
+            if queue.is_empty() {
+                break;
+            }
+            // Everyone who could serve the next blob is paused: wait.
+            let wake = slots
+                .iter()
+                .filter_map(|s| s.paused_until)
+                .min()
+                .unwrap_or(now + RETRY_PAUSE);
+            tokio::time::sleep_until(wake.max(now + Duration::from_millis(10))).await;
+            continue;
+        }
         let Some((i, mut want, result)) = in_flight.next().await else {
             break;
         };
-        slots[i].in_flight -= 1;
-        let peer = slots[i].peer;
+        let slot = &mut slots[i];
+        slot.in_flight -= 1;
+        let peer = slot.peer;
         match result {
             Ok(Response::Found(bytes)) => match verify_blob(&want.hash, want.len, &bytes) {
                 Ok(()) => {
-                    progress.add(if want.len <= CHUNK_SIZE { want.len } else { 0 });
+                    slot.failures = 0;
+                    slot.window = (slot.window + 1).min(PER_PEER_WINDOW);
+                    progress.add(want.len);
                     Metrics::add(&node.metrics.bytes_fetched, bytes.len() as u64);
                     pending_bytes += bytes.len();
                     pending.push((want.hash, bytes));
@@ -188,27 +233,38 @@ async fn download(
                         node.blocking(move |s| s.put_blobs(&batch)).await?;
                     }
                 }
+                Err(ChunkError::WrongLength { expected, actual }) => {
+                    return Err(NodeError::BadRequest(format!(
+                        "bundle {id} is inconsistent: its manifest says block {} has {expected} bytes, \
+                         but the block with that hash has {actual}; the publisher made a broken bundle",
+                        want.hash
+                    )));
+                }
                 Err(e) => {
                     Metrics::add(&node.metrics.chunks_rejected, 1);
-                    slots[i].good = false;
+                    slot.good = false;
                     node.net
                         .punish(peer, format!("sent a block that does not verify: {e}"))
                         .await;
-                    want.tried.insert(peer);
                     queue.push_back(want);
                 }
             },
-            Ok(Response::NotFound) | Ok(Response::Refused) => {
+            Ok(Response::NotFound) => {
                 want.tried.insert(peer);
                 queue.push_back(want);
             }
-            Err(e) => {
-                tracing::debug!(%peer, error = %e, "block request failed");
-                slots[i].failures += 1;
-                if slots[i].failures >= MAX_PEER_FAILURES {
-                    slots[i].good = false;
+            Ok(Response::Refused) | Err(_) => {
+                if let Err(e) = &result {
+                    tracing::debug!(%peer, error = %e, "block request failed");
                 }
-                want.tried.insert(peer);
+                if slot.window == 1 {
+                    slot.failures += 1;
+                    if slot.failures >= MAX_PEER_FAILURES {
+                        slot.good = false;
+                    }
+                }
+                slot.window = (slot.window / 2).max(1);
+                slot.paused_until = Some(Instant::now() + RETRY_PAUSE);
                 queue.push_back(want);
             }
         }
@@ -226,11 +282,9 @@ pub async fn fetch(
     pin: bool,
     progress: Arc<Progress>,
 ) -> Result<SignedManifest, NodeError> {
+    use std::sync::atomic::Ordering::Relaxed;
     if let Some(m) = node.local_manifest(id).await? {
-        progress.total.store(
-            m.manifest().total_size(),
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        progress.total.store(m.manifest().total_size(), Relaxed);
         progress.add(m.manifest().total_size());
         if pin {
             node.blocking(move |s| s.set_pin(&id, Some(now_secs())))
@@ -241,14 +295,15 @@ pub async fn fetch(
     let peers = connected_peers(node).await?;
     let signed = fetch_manifest(node, id, &peers).await?;
     let m = signed.manifest().clone();
-    progress
-        .total
-        .store(m.total_size(), std::sync::atomic::Ordering::Relaxed);
+    progress.total.store(m.total_size(), Relaxed);
     if let Some(ann) = node.blocking(move |s| s.get_announcement(&id)).await? {
-        if let Ok(ann) = SignedAnnouncement::decode(&ann) {
-            if !ann.announcement().matches(&signed) {
-                tracing::warn!(bundle = %id, "the publisher's announcement does not match its manifest");
-            }
+        let consistent =
+            SignedAnnouncement::decode(&ann).is_ok_and(|a| a.announcement().matches(&signed));
+        if !consistent {
+            // Someone announced this id with a different publisher, name or
+            // title. The manifest is the truth; drop the false entry.
+            tracing::warn!(bundle = %id, "dropping a catalog entry that contradicts the bundle's manifest");
+            node.blocking(move |s| s.delete_announcement(&id)).await?;
         }
     }
 
@@ -262,11 +317,15 @@ pub async fn fetch(
     }
     indexes.sort();
     indexes.dedup();
-    download(node, &peers, indexes, &Progress::default()).await?;
+    for batch in indexes.chunks(BATCH_BLOBS) {
+        download(node, id, &peers, batch.to_vec(), &Progress::default()).await?;
+    }
 
-    // Phase 2: every chunk not already here.
+    // Phase 2: every chunk not already here, a batch at a time. Chunks
+    // stored by an earlier batch are found by `has_blob`, so duplicates
+    // across batches are fetched once too.
     let mut wanted = Vec::new();
-    let mut seen = HashSet::new();
+    let mut in_batch = HashSet::new();
     for f in &m.files {
         let chunks = if has_index(f.size) {
             let h = f.hash;
@@ -280,19 +339,19 @@ pub async fn fetch(
             small_file_chunks(&f.hash, f.size)
         };
         for (i, c) in chunks.into_iter().enumerate() {
-            let len = weft_protocol::chunk::chunk_len(f.size, i as u64);
-            if !seen.insert(c) {
+            let len = chunk_len(f.size, i as u64);
+            if !in_batch.insert(c) || node.blocking(move |s| s.has_blob(&c)).await? {
                 progress.add(len);
                 continue;
             }
-            if node.blocking(move |s| s.has_blob(&c)).await? {
-                progress.add(len);
-            } else {
-                wanted.push((c, len));
+            wanted.push((c, len));
+            if wanted.len() >= BATCH_BLOBS {
+                download(node, id, &peers, std::mem::take(&mut wanted), &progress).await?;
+                in_batch.clear();
             }
         }
     }
-    download(node, &peers, wanted, &progress).await?;
+    download(node, id, &peers, wanted, &progress).await?;
 
     let commit = BundleCommit {
         id,

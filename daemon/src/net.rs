@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use libp2p::core::ConnectedPoint;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId, TopicHash};
-use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::request_response::{
+    self, InboundRequestId, OutboundRequestId, ProtocolSupport, ResponseChannel,
+};
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, DialError, NetworkBehaviour, SwarmEvent};
 use libp2p::{
@@ -48,10 +50,13 @@ pub const MAX_CONNECTIONS: u32 = 256;
 pub const MAX_CONNECTIONS_PER_PEER: u32 = 2;
 /// Incoming connections still in their handshake.
 pub const MAX_PENDING_INCOMING: u32 = 64;
-/// Requests one peer may have in flight with us; more are refused.
-pub const MAX_INBOUND_PER_PEER: usize = 32;
-/// Requests all peers together may have in flight with us.
-pub const MAX_INBOUND_TOTAL: usize = 256;
+/// Requests one peer may have in flight with us, counted until the response
+/// has been written to its stream (not merely handed to libp2p), so a peer
+/// that never reads cannot make us hold more than this many responses.
+pub const MAX_INBOUND_PER_PEER: usize = 16;
+/// Requests all peers together may have in flight with us. With 1 MiB
+/// chunks this bounds responses waiting to be written to about 128 MiB.
+pub const MAX_INBOUND_TOTAL: usize = 128;
 /// How long to wait for a peer's response.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a peer that sent bad data is refused.
@@ -143,7 +148,7 @@ impl Behaviour {
             [(StreamProtocol::new(XFER_PROTOCOL), ProtocolSupport::Full)],
             request_response::Config::default()
                 .with_request_timeout(REQUEST_TIMEOUT)
-                .with_max_concurrent_streams(MAX_INBOUND_PER_PEER * 2),
+                .with_max_concurrent_streams(MAX_INBOUND_PER_PEER),
         );
         let limits = connection_limits::ConnectionLimits::default()
             .with_max_established(Some(MAX_CONNECTIONS))
@@ -338,6 +343,7 @@ enum Internal {
     },
     Respond {
         peer: PeerId,
+        request: InboundRequestId,
         channel: ResponseChannel<Response>,
         response: Response,
     },
@@ -364,8 +370,10 @@ pub struct EventLoop {
     pending_requests: HashMap<OutboundRequestId, oneshot::Sender<Result<Response, NetError>>>,
     pending_announcements: VecDeque<Vec<u8>>,
     peers: HashMap<PeerId, PeerState>,
-    inbound: HashMap<PeerId, usize>,
-    inbound_total: usize,
+    /// Admitted inbound requests whose responses are not yet written.
+    inbound: HashMap<InboundRequestId, PeerId>,
+    /// The same, counted per peer.
+    inbound_per_peer: HashMap<PeerId, usize>,
     banned: HashMap<PeerId, Instant>,
     redial: Vec<Multiaddr>,
 }
@@ -427,7 +435,7 @@ pub async fn spawn(
         pending_announcements: VecDeque::new(),
         peers: HashMap::new(),
         inbound: HashMap::new(),
-        inbound_total: 0,
+        inbound_per_peer: HashMap::new(),
         banned: HashMap::new(),
         redial: peers.clone(),
     };
@@ -637,25 +645,37 @@ impl EventLoop {
             }
             Internal::Respond {
                 peer,
+                request,
                 channel,
                 response,
             } => {
-                if let Some(n) = self.inbound.get_mut(&peer) {
-                    *n = n.saturating_sub(1);
-                    if *n == 0 {
-                        self.inbound.remove(&peer);
-                    }
-                }
-                self.inbound_total = self.inbound_total.saturating_sub(1);
                 if let Response::Found(d) = &response {
                     Metrics::add(&self.metrics.blobs_served, 1);
                     Metrics::add(&self.metrics.bytes_served, d.len() as u64);
                 }
-                let _ = self
+                let sent = self
                     .swarm
                     .behaviour_mut()
                     .xfer
                     .send_response(channel, response);
+                if sent.is_err() {
+                    // The stream is gone already; no ResponseSent will come.
+                    debug!(%peer, "the peer closed its stream before our response");
+                    self.inbound_done(request);
+                }
+            }
+        }
+    }
+
+    /// Forgets an admitted inbound request once its response is written or
+    /// has failed.
+    fn inbound_done(&mut self, request: InboundRequestId) {
+        if let Some(peer) = self.inbound.remove(&request) {
+            if let Some(n) = self.inbound_per_peer.get_mut(&peer) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.inbound_per_peer.remove(&peer);
+                }
             }
         }
     }
@@ -663,11 +683,12 @@ impl EventLoop {
     fn on_inbound_request(
         &mut self,
         peer: PeerId,
+        request_id: InboundRequestId,
         request: Request,
         channel: ResponseChannel<Response>,
     ) {
-        let n = self.inbound.get(&peer).copied().unwrap_or(0);
-        if n >= MAX_INBOUND_PER_PEER || self.inbound_total >= MAX_INBOUND_TOTAL {
+        let n = self.inbound_per_peer.get(&peer).copied().unwrap_or(0);
+        if n >= MAX_INBOUND_PER_PEER || self.inbound.len() >= MAX_INBOUND_TOTAL {
             Metrics::add(&self.metrics.requests_refused, 1);
             let _ = self
                 .swarm
@@ -676,8 +697,8 @@ impl EventLoop {
                 .send_response(channel, Response::Refused);
             return;
         }
-        *self.inbound.entry(peer).or_default() += 1;
-        self.inbound_total += 1;
+        *self.inbound_per_peer.entry(peer).or_default() += 1;
+        self.inbound.insert(request_id, peer);
         let store = self.store.clone();
         let tx = self.internal_tx.clone();
         tokio::spawn(async move {
@@ -694,6 +715,7 @@ impl EventLoop {
             let _ = tx
                 .send(Internal::Respond {
                     peer,
+                    request: request_id,
                     channel,
                     response,
                 })
@@ -734,8 +756,10 @@ impl EventLoop {
                 ..
             })) => match message {
                 request_response::Message::Request {
-                    request, channel, ..
-                } => self.on_inbound_request(peer, request, channel),
+                    request_id,
+                    request,
+                    channel,
+                } => self.on_inbound_request(peer, request_id, request, channel),
                 request_response::Message::Response {
                     request_id,
                     response,
@@ -761,10 +785,19 @@ impl EventLoop {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Xfer(
-                request_response::Event::InboundFailure { peer, error, .. },
+                request_response::Event::InboundFailure {
+                    peer,
+                    request_id,
+                    error,
+                    ..
+                },
             )) => {
                 debug!(%peer, %error, "inbound request failed");
+                self.inbound_done(request_id);
             }
+            SwarmEvent::Behaviour(BehaviourEvent::Xfer(
+                request_response::Event::ResponseSent { request_id, .. },
+            )) => self.inbound_done(request_id),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,

@@ -86,6 +86,8 @@ pub trait Store: Send + Sync + 'static {
     fn get_announcement(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError>;
     /// Adds a verified announcement; returns false if it was already there.
     fn put_announcement(&self, id: &BundleId, bytes: &[u8]) -> Result<bool, StoreError>;
+    /// Removes a catalog entry (one found to contradict its manifest).
+    fn delete_announcement(&self, id: &BundleId) -> Result<(), StoreError>;
     /// The whole catalog.
     fn catalog(&self) -> Result<Vec<(BundleId, Vec<u8>)>, StoreError>;
     /// Sets or clears a pin, in one synced write.
@@ -244,6 +246,12 @@ impl Store for RocksStore {
         Ok(true)
     }
 
+    fn delete_announcement(&self, id: &BundleId) -> Result<(), StoreError> {
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.delete_cf(self.cf(CF_CATALOG)?, id.as_bytes());
+        self.db.write(batch).map_err(io)
+    }
+
     fn catalog(&self) -> Result<Vec<(BundleId, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
         for item in self
@@ -363,6 +371,10 @@ impl Store for MemStore {
         }
         g.catalog.insert(*id, bytes.to_vec());
         Ok(true)
+    }
+    fn delete_announcement(&self, id: &BundleId) -> Result<(), StoreError> {
+        self.lock().catalog.remove(id);
+        Ok(())
     }
     fn catalog(&self) -> Result<Vec<(BundleId, Vec<u8>)>, StoreError> {
         Ok(self

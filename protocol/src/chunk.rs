@@ -61,22 +61,26 @@ pub fn has_index(size: u64) -> bool {
 }
 
 /// Checks a chunk or blob against its hash and expected length.
+///
+/// The hash is checked first: bytes that hash correctly are the right bytes,
+/// so a [`ChunkError::WrongLength`] means the *manifest* is inconsistent
+/// (it states a size that does not fit the hash), not that the peer lied.
 pub fn verify_blob(
     expected: &ContentHash,
     expected_len: u64,
     bytes: &[u8],
 ) -> Result<(), ChunkError> {
-    if bytes.len() as u64 != expected_len {
-        return Err(ChunkError::WrongLength {
-            expected: expected_len,
-            actual: bytes.len() as u64,
-        });
-    }
     let actual = ContentHash::of(bytes);
     if &actual != expected {
         return Err(ChunkError::HashMismatch {
             expected: *expected,
             actual,
+        });
+    }
+    if bytes.len() as u64 != expected_len {
+        return Err(ChunkError::WrongLength {
+            expected: expected_len,
+            actual: bytes.len() as u64,
         });
     }
     Ok(())
@@ -221,6 +225,11 @@ mod tests {
         ));
         assert!(matches!(
             verify_blob(&h, 100, &good[..99]),
+            Err(ChunkError::HashMismatch { .. })
+        ));
+        // The right bytes with the wrong expected length: the manifest lies.
+        assert!(matches!(
+            verify_blob(&h, 99, &good),
             Err(ChunkError::WrongLength { .. })
         ));
     }

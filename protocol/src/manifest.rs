@@ -297,6 +297,12 @@ impl Manifest {
             if f.size > MAX_FILE_SIZE {
                 return Err(ChunkError::FileTooLarge(f.size).into());
             }
+            if f.size == 0 && f.hash != ContentHash::of(b"") {
+                return Err(field(
+                    "files",
+                    format!("{} is empty, so its hash must be blake3(\"\")", f.path),
+                ));
+            }
             total = total.saturating_add(f.size);
         }
         Ok(())
