@@ -120,12 +120,25 @@ fn a_clean_shutdown_on_sigterm_exits_zero_and_keeps_the_catalog() {
 /// Each size exercises a different branch of the chunking rules
 /// (`protocol/src/chunk.rs`): no chunk, one short chunk, exactly one chunk,
 /// a chunk index of two, of many; plus two files with the same content.
+/// The transfer runs over QUIC, dialled from `weftd --peer`.
 #[test]
 fn files_of_every_interesting_size_arrive_intact() {
     const C: usize = 1 << 20;
+    // B dials A over QUIC, from its --peer flag.
     let a = Daemon::start("sizes-a");
-    let b = Daemon::start("sizes-b");
-    b.connect(&a);
+    let b = Daemon::start_with("sizes-b", &["--peer", &a.quic_multiaddr()]);
+    let b_id = b.peer_id();
+    wait_until("A to see B over QUIC", Duration::from_secs(15), || {
+        a.connected_to(&b_id)
+    });
+    let link = b.weft_json(&["peers"])["peers"][0]["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        link.contains("/quic-v1"),
+        "B reached A over QUIC, got {link}"
+    );
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("sizes");
     std::fs::create_dir_all(&root).unwrap();

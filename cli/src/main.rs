@@ -199,6 +199,14 @@ fn human(n: u64) -> String {
     }
 }
 
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 fn parse_id(s: &str) -> Result<BundleId, CallError> {
     s.parse::<BundleId>()
         .map_err(|e| other(format!("{s:?} is not a bundle id: {e}")))
@@ -307,8 +315,8 @@ fn publish(
             r["id"].as_str().unwrap_or("")
         );
         println!(
-            "  {} files, {}",
-            r["files"],
+            "  {}, {}",
+            plural(r["files"].as_u64().unwrap_or(0), "file"),
             human(r["size"].as_u64().unwrap_or(0))
         );
     }
@@ -470,9 +478,9 @@ fn get(ctx: &Ctx, id: &str, out: Option<PathBuf>) -> Res {
         ctx.print_json(&r);
     } else {
         println!(
-            "Fetched and verified {} ({} files, {}) into {}",
+            "Fetched and verified {} ({}, {}) into {}",
             r["name"].as_str().unwrap_or(""),
-            r["files"],
+            plural(r["files"].as_u64().unwrap_or(0), "file"),
             human(r["size"].as_u64().unwrap_or(0)),
             out.display()
         );

@@ -218,6 +218,21 @@ impl Daemon {
         format!("{tcp}/p2p/{}", s["peer_id"].as_str().expect("peer id"))
     }
 
+    /// This node's QUIC multiaddr with its peer id.
+    pub fn quic_multiaddr(&self) -> String {
+        let s = self.status();
+        let quic = s["listen_addrs"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .find(|x| x.contains("/quic-v1"))
+            })
+            .expect("a QUIC listen address")
+            .to_string();
+        format!("{quic}/p2p/{}", s["peer_id"].as_str().expect("peer id"))
+    }
+
     /// The peer id.
     pub fn peer_id(&self) -> String {
         self.status()["peer_id"]
