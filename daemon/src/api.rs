@@ -254,6 +254,12 @@ async fn search(State(st): State<ApiState>, Query(q): Query<SearchQuery>) -> Api
         .into_iter()
         .map(|(id, _)| id)
         .collect();
+    let local: std::collections::HashSet<BundleId> = st
+        .node
+        .blocking(|s| s.bundle_ids())
+        .await?
+        .into_iter()
+        .collect();
     let mut out = Vec::new();
     for sa in &catalog {
         let a = sa.announcement();
@@ -281,12 +287,7 @@ async fn search(State(st): State<ApiState>, Query(q): Query<SearchQuery>) -> Api
                 continue;
             }
         }
-        let id = a.id;
-        let local = st
-            .node
-            .blocking(move |s| Ok(s.get_manifest(&id)?.is_some()))
-            .await?;
-        out.push(entry_json(a, local, pins.contains(&a.id)));
+        out.push(entry_json(a, local.contains(&a.id), pins.contains(&a.id)));
         if out.len() >= MAX_SEARCH_RESULTS {
             break;
         }

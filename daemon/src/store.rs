@@ -80,6 +80,8 @@ pub trait Store: Send + Sync + 'static {
     fn put_blobs(&self, blobs: &[(ContentHash, Vec<u8>)]) -> Result<(), StoreError>;
     /// The signed manifest of a complete bundle.
     fn get_manifest(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Ids of every complete bundle held.
+    fn bundle_ids(&self) -> Result<Vec<BundleId>, StoreError>;
     /// Completes a bundle in one synced batch.
     fn commit_bundle(&self, commit: BundleCommit) -> Result<(), StoreError>;
     /// A catalog entry.
@@ -206,6 +208,20 @@ impl Store for RocksStore {
         self.db
             .get_cf(self.cf(CF_MANIFESTS)?, id.as_bytes())
             .map_err(io)
+    }
+
+    fn bundle_ids(&self) -> Result<Vec<BundleId>, StoreError> {
+        let mut out = Vec::new();
+        let mut it = self.db.raw_iterator_cf(self.cf(CF_MANIFESTS)?);
+        it.seek_to_first();
+        while let Some(k) = it.key() {
+            if let Some(id) = bundle_key(k) {
+                out.push(id);
+            }
+            it.next();
+        }
+        it.status().map_err(io)?;
+        Ok(out)
     }
 
     fn commit_bundle(&self, c: BundleCommit) -> Result<(), StoreError> {
@@ -347,6 +363,9 @@ impl Store for MemStore {
     fn get_manifest(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.lock().manifests.get(id).cloned())
     }
+    fn bundle_ids(&self) -> Result<Vec<BundleId>, StoreError> {
+        Ok(self.lock().manifests.keys().copied().collect())
+    }
     fn commit_bundle(&self, c: BundleCommit) -> Result<(), StoreError> {
         let mut g = self.lock();
         for (h, b) in c.blobs {
@@ -435,6 +454,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(store.get_manifest(&id).unwrap().unwrap(), b"manifest");
+        assert_eq!(store.bundle_ids().unwrap(), vec![id]);
         assert!(store.has_blob(&tail).unwrap());
         assert!(store.is_pinned(&id).unwrap());
         assert_eq!(store.pins().unwrap(), vec![(id, 7)]);
