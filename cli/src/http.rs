@@ -68,8 +68,8 @@ impl Api {
                 ))),
             }
         };
-        let addr = read("api.addr")?;
-        let token = read("api.token")?;
+        let addr = read(weft_protocol::layout::API_ADDR)?;
+        let token = read(weft_protocol::layout::API_TOKEN)?;
         Ok(Self { addr, token })
     }
 

@@ -223,7 +223,7 @@ fn split_lang<'a>(s: &'a str, default: &'a str) -> (&'a str, &'a str) {
 }
 
 fn init(ctx: &Ctx) -> Res {
-    let path = ctx.dir.join("publisher.key");
+    let path = ctx.dir.join(weft_protocol::layout::PUBLISHER_KEY);
     if path.exists() {
         let existing = std::fs::read_to_string(&path)
             .ok()
@@ -511,6 +511,25 @@ fn simple(ctx: &Ctx, v: Value, text: impl FnOnce(&Value)) -> Res {
     Ok(())
 }
 
+/// Prints `v[key]` one line per item, or `empty` when there are none.
+fn print_list(
+    ctx: &Ctx,
+    v: &Value,
+    key: &str,
+    empty: &str,
+    line: impl Fn(&Value) -> String,
+) -> Res {
+    simple(ctx, v.clone(), |v| {
+        let items = v[key].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            println!("{empty}");
+        }
+        for item in &items {
+            println!("{}", line(item));
+        }
+    })
+}
+
 fn run(cli: Cli) -> Res {
     let ctx = Ctx {
         dir: cli.data_dir.unwrap_or_else(default_data_dir),
@@ -554,36 +573,25 @@ fn run(cli: Cli) -> Res {
         }
         Command::Pins => {
             let v = ctx.call("GET", "/v1/pins", None)?;
-            simple(&ctx, v, |v| {
-                let pins = v["pins"].as_array().cloned().unwrap_or_default();
-                if pins.is_empty() {
-                    println!("No pinned bundles.");
-                }
-                for p in pins {
-                    println!(
-                        "{}  {}  {}",
-                        p["id"].as_str().unwrap_or(""),
-                        p["name"].as_str().unwrap_or("?"),
-                        human(p["size"].as_u64().unwrap_or(0))
-                    );
-                }
+            print_list(&ctx, &v, "pins", "No pinned bundles.", |p| {
+                format!(
+                    "{}  {}  {}",
+                    p["id"].as_str().unwrap_or(""),
+                    p["name"].as_str().unwrap_or("?"),
+                    human(p["size"].as_u64().unwrap_or(0))
+                )
             })
         }
         Command::Peers => {
             let v = ctx.call("GET", "/v1/peers", None)?;
-            simple(&ctx, v, |v| {
-                let peers = v["peers"].as_array().cloned().unwrap_or_default();
-                if peers.is_empty() {
-                    println!("Not connected to any peer. Connect with `weft connect <multiaddr>`.");
-                }
-                for p in peers {
-                    println!(
-                        "{}  {}  {}",
-                        p["peer_id"].as_str().unwrap_or(""),
-                        p["address"].as_str().unwrap_or(""),
-                        p["agent"].as_str().unwrap_or("")
-                    );
-                }
+            let empty = "Not connected to any peer. Connect with `weft connect <multiaddr>`.";
+            print_list(&ctx, &v, "peers", empty, |p| {
+                format!(
+                    "{}  {}  {}",
+                    p["peer_id"].as_str().unwrap_or(""),
+                    p["address"].as_str().unwrap_or(""),
+                    p["agent"].as_str().unwrap_or("")
+                )
             })
         }
         Command::Connect { multiaddr } => {
@@ -624,13 +632,10 @@ fn run(cli: Cli) -> Res {
 }
 
 fn default_data_dir() -> PathBuf {
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(x).join("weft");
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".local/share/weft")
+    weft_protocol::layout::default_data_dir(
+        std::env::var_os("XDG_DATA_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
 }
 
 fn main() -> ExitCode {

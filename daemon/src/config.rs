@@ -1,6 +1,6 @@
 //! Where the daemon keeps its files and how it is configured.
 //!
-//! The data dir is `$WEFT_HOME`, else `--data-dir`, else
+//! The data dir is `--data-dir`, else `$WEFT_HOME`, else
 //! `$XDG_DATA_HOME/weft`, else `~/.local/share/weft`. An optional
 //! `config.toml` in it sets the same things as the flags; flags win.
 
@@ -11,20 +11,7 @@ use libp2p::Multiaddr;
 use serde::Deserialize;
 
 /// File names inside the data dir.
-pub mod files {
-    /// The RocksDB store.
-    pub const STORE: &str = "store";
-    /// The libp2p node key (protobuf encoding), 0600.
-    pub const NODE_KEY: &str = "node.key";
-    /// The publisher key (hex seed), 0600.
-    pub const PUBLISHER_KEY: &str = "publisher.key";
-    /// The API token, 0600.
-    pub const API_TOKEN: &str = "api.token";
-    /// The API address of the running daemon.
-    pub const API_ADDR: &str = "api.addr";
-    /// The optional config file.
-    pub const CONFIG: &str = "config.toml";
-}
+pub use weft_protocol::layout as files;
 
 /// Default TCP and QUIC port.
 pub const DEFAULT_P2P_PORT: u16 = 4141;
@@ -33,13 +20,10 @@ pub const DEFAULT_API_PORT: u16 = 4142;
 
 /// The default data dir, following XDG.
 pub fn default_data_dir() -> PathBuf {
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(x).join("weft");
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".local/share/weft")
+    files::default_data_dir(
+        std::env::var_os("XDG_DATA_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
 }
 
 /// The contents of `config.toml`. Every field is optional.

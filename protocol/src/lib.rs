@@ -13,6 +13,7 @@ pub mod cbor;
 pub mod chunk;
 pub mod id;
 pub mod keys;
+pub mod layout;
 pub mod limits;
 pub mod manifest;
 pub mod path;

@@ -360,6 +360,76 @@ fn decode_body<T: Serialize + serde::de::DeserializeOwned>(
     Ok(cbor::decode(body, limit, what)?)
 }
 
+/// What signing and opening an envelope needs to know about its body.
+trait Signable: Serialize + serde::de::DeserializeOwned {
+    /// Domain-separation prefix of the signed message.
+    const DOMAIN: &'static [u8];
+    /// Size limit of the whole envelope.
+    const LIMIT: usize;
+    /// Name in errors.
+    const WHAT: &'static str;
+    /// The key that must sign.
+    fn signer(&self) -> PublisherId;
+    /// The semantic rules.
+    fn check(&self) -> Result<(), ValidationError>;
+}
+
+impl Signable for Manifest {
+    const DOMAIN: &'static [u8] = MANIFEST_DOMAIN;
+    const LIMIT: usize = MAX_MANIFEST_BYTES;
+    const WHAT: &'static str = "manifest";
+    fn signer(&self) -> PublisherId {
+        self.publisher
+    }
+    fn check(&self) -> Result<(), ValidationError> {
+        self.validate()
+    }
+}
+
+impl Signable for Announcement {
+    const DOMAIN: &'static [u8] = ANNOUNCEMENT_DOMAIN;
+    const LIMIT: usize = MAX_ANNOUNCEMENT_BYTES;
+    const WHAT: &'static str = "announcement (titles and tags together)";
+    fn signer(&self) -> PublisherId {
+        self.publisher
+    }
+    fn check(&self) -> Result<(), ValidationError> {
+        self.validate()
+    }
+}
+
+/// Validates `value`, signs it with `key` (which must be its signer) and
+/// returns the envelope bytes.
+fn seal<T: Signable>(value: &T, key: &PublisherKey) -> Result<Vec<u8>, ValidationError> {
+    if key.id() != value.signer() {
+        return Err(ValidationError::WrongKey {
+            key: key.id(),
+            publisher: value.signer(),
+        });
+    }
+    value.check()?;
+    let body = cbor::encode(value);
+    let sig = key.sign(T::DOMAIN, &body).to_vec();
+    let bytes = cbor::encode(&Envelope { sig, body });
+    if bytes.len() > T::LIMIT {
+        return Err(ValidationError::TooLarge {
+            what: T::WHAT,
+            limit: T::LIMIT,
+            found: bytes.len(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Decodes an envelope, its body, verifies the signature and the rules.
+fn open<T: Signable>(bytes: &[u8], what: &'static str) -> Result<T, DecodeError> {
+    let env = open_envelope(bytes, T::LIMIT, what)?;
+    let value: T = decode_body(&env.body, T::LIMIT, what)?;
+    keys::verify(&value.signer(), T::DOMAIN, &env.body, &env.sig)?;
+    value.check()?;
+    Ok(value)
+}
+
 /// A manifest with its signature and its exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedManifest {
@@ -372,23 +442,7 @@ impl SignedManifest {
     /// Validates and signs a manifest. The key must be the manifest's
     /// publisher.
     pub fn sign(manifest: Manifest, key: &PublisherKey) -> Result<Self, ValidationError> {
-        if key.id() != manifest.publisher {
-            return Err(ValidationError::WrongKey {
-                key: key.id(),
-                publisher: manifest.publisher,
-            });
-        }
-        manifest.validate()?;
-        let body = cbor::encode(&manifest);
-        let sig = key.sign(MANIFEST_DOMAIN, &body).to_vec();
-        let bytes = cbor::encode(&Envelope { sig, body });
-        if bytes.len() > MAX_MANIFEST_BYTES {
-            return Err(ValidationError::TooLarge {
-                what: "manifest",
-                limit: MAX_MANIFEST_BYTES,
-                found: bytes.len(),
-            });
-        }
+        let bytes = seal(&manifest, key)?;
         Ok(Self {
             id: BundleId::of_signed_manifest(&bytes),
             bytes,
@@ -399,14 +453,10 @@ impl SignedManifest {
     /// Decodes, verifies and validates a signed manifest received from
     /// anywhere.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let env = open_envelope(bytes, MAX_MANIFEST_BYTES, "manifest")?;
-        let manifest: Manifest = decode_body(&env.body, MAX_MANIFEST_BYTES, "manifest")?;
-        keys::verify(&manifest.publisher, MANIFEST_DOMAIN, &env.body, &env.sig)?;
-        manifest.validate()?;
         Ok(Self {
+            manifest: open(bytes, "manifest")?,
             id: BundleId::of_signed_manifest(bytes),
             bytes: bytes.to_vec(),
-            manifest,
         })
     }
 
@@ -551,38 +601,17 @@ impl SignedAnnouncement {
         ann: Announcement,
         key: &PublisherKey,
     ) -> Result<Self, ValidationError> {
-        if key.id() != ann.publisher {
-            return Err(ValidationError::WrongKey {
-                key: key.id(),
-                publisher: ann.publisher,
-            });
-        }
-        ann.validate()?;
-        let body = cbor::encode(&ann);
-        let sig = key.sign(ANNOUNCEMENT_DOMAIN, &body).to_vec();
-        let bytes = cbor::encode(&Envelope { sig, body });
-        if bytes.len() > MAX_ANNOUNCEMENT_BYTES {
-            return Err(ValidationError::TooLarge {
-                what: "announcement (titles and tags together)",
-                limit: MAX_ANNOUNCEMENT_BYTES,
-                found: bytes.len(),
-            });
-        }
         Ok(Self {
-            bytes,
+            bytes: seal(&ann, key)?,
             announcement: ann,
         })
     }
 
     /// Decodes and verifies an announcement from anywhere.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let env = open_envelope(bytes, MAX_ANNOUNCEMENT_BYTES, "announcement")?;
-        let ann: Announcement = decode_body(&env.body, MAX_ANNOUNCEMENT_BYTES, "announcement")?;
-        keys::verify(&ann.publisher, ANNOUNCEMENT_DOMAIN, &env.body, &env.sig)?;
-        ann.validate()?;
         Ok(Self {
+            announcement: open(bytes, "announcement")?,
             bytes: bytes.to_vec(),
-            announcement: ann,
         })
     }
 

@@ -205,32 +205,26 @@ impl Daemon {
 
     /// This node's TCP multiaddr with its peer id.
     pub fn multiaddr(&self) -> String {
-        let s = self.status();
-        let tcp = s["listen_addrs"]
-            .as_array()
-            .and_then(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str())
-                    .find(|x| x.contains("/tcp/"))
-            })
-            .expect("a TCP listen address")
-            .to_string();
-        format!("{tcp}/p2p/{}", s["peer_id"].as_str().expect("peer id"))
+        self.multiaddr_with("/tcp/")
     }
 
     /// This node's QUIC multiaddr with its peer id.
     pub fn quic_multiaddr(&self) -> String {
+        self.multiaddr_with("/quic-v1")
+    }
+
+    fn multiaddr_with(&self, transport: &str) -> String {
         let s = self.status();
-        let quic = s["listen_addrs"]
+        let addr = s["listen_addrs"]
             .as_array()
             .and_then(|a| {
                 a.iter()
                     .filter_map(|x| x.as_str())
-                    .find(|x| x.contains("/quic-v1"))
+                    .find(|x| x.contains(transport))
             })
-            .expect("a QUIC listen address")
+            .unwrap_or_else(|| panic!("{} listens on no {transport} address", self.name))
             .to_string();
-        format!("{quic}/p2p/{}", s["peer_id"].as_str().expect("peer id"))
+        format!("{addr}/p2p/{}", s["peer_id"].as_str().expect("peer id"))
     }
 
     /// The peer id.

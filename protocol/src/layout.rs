@@ -1,0 +1,50 @@
+//! The data dir's layout, shared by the daemon and the CLI so they always
+//! agree where things are. Pure: the caller reads the environment and
+//! passes the values in.
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+/// The RocksDB store.
+pub const STORE: &str = "store";
+/// The libp2p node key (protobuf encoding), mode 0600.
+pub const NODE_KEY: &str = "node.key";
+/// The publisher key (64 hex characters of secret seed), mode 0600.
+pub const PUBLISHER_KEY: &str = "publisher.key";
+/// The API token, mode 0600.
+pub const API_TOKEN: &str = "api.token";
+/// The API address of the running daemon.
+pub const API_ADDR: &str = "api.addr";
+/// The optional config file.
+pub const CONFIG: &str = "config.toml";
+
+/// The default data dir: `$XDG_DATA_HOME/weft`, else
+/// `$HOME/.local/share/weft`, given those two variables' values.
+pub fn default_data_dir(xdg_data_home: Option<&OsStr>, home: Option<&OsStr>) -> PathBuf {
+    match xdg_data_home.filter(|v| !v.is_empty()) {
+        Some(x) => PathBuf::from(x).join("weft"),
+        None => PathBuf::from(home.unwrap_or(OsStr::new("."))).join(".local/share/weft"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xdg_wins_over_home_and_empty_xdg_is_ignored() {
+        let h = Some(OsStr::new("/home/u"));
+        assert_eq!(
+            default_data_dir(Some(OsStr::new("/x")), h),
+            PathBuf::from("/x/weft")
+        );
+        assert_eq!(
+            default_data_dir(Some(OsStr::new("")), h),
+            PathBuf::from("/home/u/.local/share/weft")
+        );
+        assert_eq!(
+            default_data_dir(None, h),
+            PathBuf::from("/home/u/.local/share/weft")
+        );
+    }
+}
