@@ -207,3 +207,40 @@ fn the_api_refuses_missing_tokens_forged_hosts_and_foreign_origins() {
         .mode();
     assert_eq!(mode & 0o777, 0o600, "the token file is private");
 }
+
+#[test]
+fn a_second_daemon_on_the_same_data_dir_or_port_refuses_to_start() {
+    let d = Daemon::start("twice");
+    let run = |args: &[&str]| {
+        std::process::Command::new(weft_e2e::bin_dir().join("weftd"))
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let same_dir = run(&[
+        "--data-dir",
+        d.path().to_str().unwrap(),
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--api-port",
+        "0",
+    ]);
+    fails_with(&same_dir, "in use by another weftd");
+    let tcp = d.multiaddr();
+    let port_only = tcp.split("/p2p/").next().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let same_port = run(&[
+        "--data-dir",
+        other.path().to_str().unwrap(),
+        "--listen",
+        port_only,
+        "--api-port",
+        "0",
+    ]);
+    fails_with(&same_port, "is another weftd running?");
+    assert!(
+        d.status()["peer_id"].is_string(),
+        "the first daemon is unaffected"
+    );
+}

@@ -378,6 +378,27 @@ pub struct EventLoop {
     redial: Vec<Multiaddr>,
 }
 
+/// Refuses a fixed port that another process already holds. libp2p binds
+/// its sockets with address reuse, so without this check a second daemon
+/// would share the port silently and peers would reach either one.
+fn check_port_free(addr: &Multiaddr) -> Result<(), String> {
+    use libp2p::multiaddr::Protocol;
+    let mut it = addr.iter();
+    let ip: std::net::IpAddr = match it.next() {
+        Some(Protocol::Ip4(ip)) => ip.into(),
+        Some(Protocol::Ip6(ip)) => ip.into(),
+        _ => return Ok(()),
+    };
+    let probe = match it.next() {
+        Some(Protocol::Tcp(port)) if port != 0 => std::net::TcpListener::bind((ip, port)).map(drop),
+        Some(Protocol::Udp(port)) if port != 0 => std::net::UdpSocket::bind((ip, port)).map(drop),
+        _ => return Ok(()),
+    };
+    probe.map_err(|e| {
+        format!("cannot listen on {addr}: {e}; is another weftd running? Choose other ports with --listen")
+    })
+}
+
 /// Starts the swarm task: listens, subscribes, dials `peers`, and returns
 /// its client. The swarm's addresses are ready when this returns.
 pub async fn spawn(
@@ -388,6 +409,7 @@ pub async fn spawn(
     metrics: Arc<Metrics>,
 ) -> Result<(Client, tokio::task::JoinHandle<()>), String> {
     for addr in listen {
+        check_port_free(addr)?;
         swarm
             .listen_on(addr.clone())
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
