@@ -120,4 +120,11 @@ fn forged_announcements_and_bad_blocks_are_refused_and_the_fetch_completes_from_
     );
     let mut c = c;
     assert!(c.is_running(), "C stays up");
+    // The evil peer never talked to A: a forged message could only have
+    // reached A through B, and B dropped it instead of forwarding it.
+    assert_eq!(
+        a.counter("gossip_rejected"),
+        0,
+        "B forwarded the forged announcement"
+    );
 }

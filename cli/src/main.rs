@@ -323,10 +323,18 @@ fn publish(
     Ok(())
 }
 
-fn title_of(e: &Value) -> String {
-    e["titles"]
-        .as_array()
-        .and_then(|t| t.first())
+/// The title in `lang` (or a more specific tag of it), else the first one.
+fn title_of(e: &Value, lang: Option<&str>) -> String {
+    let titles = e["titles"].as_array().cloned().unwrap_or_default();
+    let wanted = lang.map(str::to_ascii_lowercase);
+    let in_lang = titles.iter().find(|t| {
+        let l = t["lang"].as_str().unwrap_or("").to_ascii_lowercase();
+        wanted
+            .as_ref()
+            .is_some_and(|w| l == *w || l.starts_with(&format!("{w}-")))
+    });
+    in_lang
+        .or(titles.first())
         .and_then(|t| t["title"].as_str())
         .unwrap_or("")
         .to_string()
@@ -343,6 +351,7 @@ fn search(
         p.parse::<PublisherId>()
             .map_err(|e| other(format!("{p:?} is not a publisher id: {e}")))?;
     }
+    let lang_filter = lang.clone();
     let mut q = Vec::new();
     for (k, v) in [
         ("q", text),
@@ -384,7 +393,7 @@ fn search(
             e["name"].as_str().unwrap_or(""),
             e["seq"],
             human(e["size"].as_u64().unwrap_or(0)),
-            title_of(e),
+            title_of(e, lang_filter.as_deref()),
             flags
         );
     }
@@ -417,9 +426,9 @@ fn show(ctx: &Ctx, id: &str) -> Res {
     );
     println!("publisher: {}", v["publisher"].as_str().unwrap_or(""));
     println!(
-        "size:      {} in {} files",
+        "size:      {} in {}",
         human(v["size"].as_u64().unwrap_or(0)),
-        v["files"]
+        plural(v["files"].as_u64().unwrap_or(0), "file")
     );
     for t in v["titles"].as_array().into_iter().flatten() {
         println!(
