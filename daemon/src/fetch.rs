@@ -188,8 +188,11 @@ async fn download(
                         .iter()
                         .any(|s| s.good && !want.tried.contains(&s.peer))
                     {
+                        let dropped = slots.iter().filter(|s| !s.good).count();
                         return Err(NodeError::NotFound(format!(
-                            "no connected peer could provide block {} of bundle {id} ({} peers said they do not have it)",
+                            "no connected peer could provide block {} of bundle {id}: {} said they do not \
+                             have it, {dropped} failed too often or sent bad data; blocks already received \
+                             are kept, so trying again later resumes",
                             want.hash,
                             want.tried.len()
                         )));
