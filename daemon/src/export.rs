@@ -147,7 +147,24 @@ fn write_file(
         .map_err(|e| io(e.into_error()))?
         .sync_all()
         .map_err(io)?;
-    std::fs::rename(tmp, &target).map_err(io)
+    // A hard link fails if the target appeared since the checks (another
+    // export, a case-insensitive file system), where a rename would
+    // silently replace it. The staging copy goes with the staging folder.
+    // File systems without hard links (FAT on a USB stick) fall back to a
+    // checked rename.
+    let appeared = || {
+        NodeError::Conflict(format!(
+            "{} appeared while exporting; nothing was overwritten, but files already \
+             written stay; remove them or choose another output folder with -o",
+            target.display()
+        ))
+    };
+    match std::fs::hard_link(tmp, &target) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(appeared()),
+        Err(_) if std::fs::symlink_metadata(&target).is_ok() => Err(appeared()),
+        Err(_) => std::fs::rename(tmp, &target).map_err(io),
+    }
 }
 
 /// Writes the files of a complete local bundle under `dest`.

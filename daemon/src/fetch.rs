@@ -16,7 +16,8 @@
 //!      shrinks (additive increase, multiplicative decrease, between 1 and
 //!      [`PER_PEER_WINDOW`]) and the blob is retried after a pause, on that
 //!      peer or another. A peer is dropped from the fetch only after
-//!      [`MAX_PEER_FAILURES`] failures in a row at a window of 1.
+//!      [`MAX_PEER_FAILURES`] failures or [`MAX_PEER_REFUSALS`] refusals in
+//!      a row of requests sent at a window of 1.
 //! 3. One synced batch stores the manifest (and the pin), which is what
 //!    makes the bundle exist locally. Chunks that were already here (an
 //!    interrupted fetch, or another bundle sharing them) are not fetched.
@@ -48,9 +49,12 @@ pub const WRITE_BATCH_BYTES: usize = 8 << 20;
 /// Blobs listed at once; bounds the fetcher's memory whatever sizes a
 /// manifest declares.
 pub const BATCH_BLOBS: usize = 4096;
-/// Consecutive failures, at a window of 1, before a peer is dropped from a
-/// fetch.
+/// Consecutive failures (timeouts, broken streams) of requests sent at a
+/// window of 1 before a peer is dropped from a fetch.
 pub const MAX_PEER_FAILURES: u32 = 4;
+/// Consecutive "refused, busy" answers at a window of 1 before a peer is
+/// dropped from a fetch (about 10 s of refusals with the pauses between).
+pub const MAX_PEER_REFUSALS: u32 = 20;
 /// Pause before asking a peer again after it refused or failed.
 pub const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
@@ -113,6 +117,7 @@ struct Slot {
     in_flight: usize,
     window: usize,
     failures: u32,
+    refusals: u32,
     good: bool,
     paused_until: Option<Instant>,
 }
@@ -139,6 +144,7 @@ async fn download(
             in_flight: 0,
             window: PER_PEER_WINDOW / 2,
             failures: 0,
+            refusals: 0,
             good: true,
             paused_until: None,
         })
@@ -178,9 +184,10 @@ async fn download(
                     slots[i].in_flight += 1;
                     let net = node.net.clone();
                     let peer = slots[i].peer;
+                    let sent_window = slots[i].window;
                     in_flight.push(async move {
                         let r = net.request(peer, Request::Blob(want.hash)).await;
-                        (i, want, r)
+                        (i, sent_window, want, r)
                     });
                 }
                 None => {
@@ -209,13 +216,15 @@ async fn download(
             // Everyone who could serve the next blob is paused: wait.
             let wake = slots
                 .iter()
+                .filter(|s| s.good)
                 .filter_map(|s| s.paused_until)
+                .filter(|t| *t > now)
                 .min()
                 .unwrap_or(now + RETRY_PAUSE);
             tokio::time::sleep_until(wake.max(now + Duration::from_millis(10))).await;
             continue;
         }
-        let Some((i, mut want, result)) = in_flight.next().await else {
+        let Some((i, sent_window, mut want, result)) = in_flight.next().await else {
             break;
         };
         let slot = &mut slots[i];
@@ -225,6 +234,7 @@ async fn download(
             Ok(Response::Found(bytes)) => match verify_blob(&want.hash, want.len, &bytes) {
                 Ok(()) => {
                     slot.failures = 0;
+                    slot.refusals = 0;
                     slot.window = (slot.window + 1).min(PER_PEER_WINDOW);
                     progress.add(want.len);
                     Metrics::add(&node.metrics.bytes_fetched, bytes.len() as u64);
@@ -257,16 +267,23 @@ async fn download(
                 queue.push_back(want);
             }
             Ok(Response::Refused) | Err(_) => {
-                if let Err(e) = &result {
-                    tracing::debug!(%peer, error = %e, "block request failed");
-                }
-                if slot.window == 1 {
-                    slot.failures += 1;
-                    if slot.failures >= MAX_PEER_FAILURES {
+                // Only requests sent at a window of 1 count towards dropping
+                // the peer, and one burst of failures halves the window once
+                // (relative to the window the requests were sent with), so a
+                // brief overload costs a pause, not the peer.
+                if sent_window == 1 {
+                    match &result {
+                        Err(e) => {
+                            tracing::debug!(%peer, error = %e, "block request failed");
+                            slot.failures += 1;
+                        }
+                        _ => slot.refusals += 1,
+                    }
+                    if slot.failures >= MAX_PEER_FAILURES || slot.refusals >= MAX_PEER_REFUSALS {
                         slot.good = false;
                     }
                 }
-                slot.window = (slot.window / 2).max(1);
+                slot.window = slot.window.min((sent_window / 2).max(1));
                 slot.paused_until = Some(Instant::now() + RETRY_PAUSE);
                 queue.push_back(want);
             }

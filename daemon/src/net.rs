@@ -57,6 +57,9 @@ pub const MAX_INBOUND_PER_PEER: usize = 16;
 /// Requests all peers together may have in flight with us. With 1 MiB
 /// chunks this bounds responses waiting to be written to about 128 MiB.
 pub const MAX_INBOUND_TOTAL: usize = 128;
+/// Request-response streams per connection, both directions together: a
+/// peer's requests plus a few of our fetches' windows.
+pub const MAX_STREAMS_PER_CONNECTION: usize = 64;
 /// How long to wait for a peer's response.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a peer that sent bad data is refused.
@@ -148,7 +151,10 @@ impl Behaviour {
             [(StreamProtocol::new(XFER_PROTOCOL), ProtocolSupport::Full)],
             request_response::Config::default()
                 .with_request_timeout(REQUEST_TIMEOUT)
-                .with_max_concurrent_streams(MAX_INBOUND_PER_PEER),
+                // libp2p counts inbound and outbound streams together per
+                // connection; leave room for our own fetches beside the
+                // peer's requests, which `MAX_INBOUND_PER_PEER` caps.
+                .with_max_concurrent_streams(MAX_STREAMS_PER_CONNECTION),
         );
         let limits = connection_limits::ConnectionLimits::default()
             .with_max_established(Some(MAX_CONNECTIONS))
@@ -408,8 +414,12 @@ pub async fn spawn(
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
 ) -> Result<(Client, tokio::task::JoinHandle<()>), String> {
+    // Probe every fixed port before binding any: a dual-stack probe of
+    // [::]:port would otherwise collide with our own 0.0.0.0:port.
     for addr in listen {
         check_port_free(addr)?;
+    }
+    for addr in listen {
         swarm
             .listen_on(addr.clone())
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
