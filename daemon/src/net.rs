@@ -289,6 +289,12 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client whose commands go to `tx`: lets a unit test play the swarm.
+    #[cfg(test)]
+    pub(crate) fn from_sender(tx: mpsc::Sender<Command>) -> Self {
+        Self { tx }
+    }
+
     async fn call<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Command,
