@@ -162,7 +162,7 @@ async fn download(
     let mut pending: Vec<(ContentHash, Vec<u8>)> = Vec::new();
     let mut pending_bytes = 0usize;
     let mut next = 0usize;
-    loop {
+    let outcome = 'fetch: loop {
         // Hand out work: the least-loaded good, unpaused peer with room in
         // its window that has not said "not found" for this blob.
         let now = Instant::now();
@@ -197,7 +197,7 @@ async fn download(
                         .any(|s| s.good && !want.tried.contains(&s.peer))
                     {
                         let dropped = slots.iter().filter(|s| !s.good).count();
-                        return Err(NodeError::NotFound(format!(
+                        break 'fetch Err(NodeError::NotFound(format!(
                             "no connected peer could provide block {} of bundle {id}: {} said they do not \
                              have it, {dropped} failed too often or sent bad data; blocks already received \
                              are kept, so trying again later resumes",
@@ -212,7 +212,7 @@ async fn download(
         }
         if in_flight.is_empty() {
             if queue.is_empty() {
-                break;
+                break Ok(());
             }
             // Everyone who could serve the next blob is paused: wait.
             let wake = slots
@@ -226,7 +226,7 @@ async fn download(
             continue;
         }
         let Some((i, sent_window, mut want, result)) = in_flight.next().await else {
-            break;
+            break Ok(());
         };
         let slot = &mut slots[i];
         slot.in_flight -= 1;
@@ -248,7 +248,7 @@ async fn download(
                     }
                 }
                 Err(ChunkError::WrongLength { expected, actual }) => {
-                    return Err(NodeError::BadRequest(format!(
+                    break Err(NodeError::BadRequest(format!(
                         "bundle {id} is inconsistent: its manifest says block {} has {expected} bytes, \
                          but the block with that hash has {actual}; the publisher made a broken bundle",
                         want.hash
@@ -296,11 +296,12 @@ async fn download(
                 queue.push_back(want);
             }
         }
-    }
+    };
+    // Verified blocks are kept whatever happened, so a retry resumes.
     if !pending.is_empty() {
         node.blocking(move |s| s.put_blobs(&pending)).await?;
     }
-    Ok(())
+    outcome
 }
 
 /// Fetches bundle `id` (unless it is already here) and optionally pins it.
@@ -394,7 +395,7 @@ pub async fn fetch(
 }
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
     //! The fetcher against a scripted network: a task plays the swarm and
     //! answers each request as the test says, so every decision the
     //! fetcher makes can be checked without sockets.
@@ -409,14 +410,14 @@ mod tests {
     use crate::node::Jobs;
     use crate::store::{MemStore, Store};
 
-    type Script = Arc<dyn Fn(PeerId, ContentHash, u32) -> Response + Send + Sync>;
+    pub type Script = Arc<dyn Fn(PeerId, ContentHash, u32) -> Response + Send + Sync>;
 
-    struct World {
-        node: Node,
-        punished: Arc<Mutex<Vec<PeerId>>>,
+    pub struct World {
+        pub node: Node,
+        pub punished: Arc<Mutex<Vec<PeerId>>>,
     }
 
-    fn world(peers: Vec<PeerId>, script: Script) -> World {
+    pub fn world(peers: Vec<PeerId>, script: Script) -> World {
         let (tx, mut rx) = mpsc::channel(64);
         let punished = Arc::new(Mutex::new(Vec::new()));
         let p2 = punished.clone();
@@ -465,7 +466,7 @@ mod tests {
         }
     }
 
-    fn blobs(n: usize) -> HashMap<ContentHash, Vec<u8>> {
+    pub fn blobs(n: usize) -> HashMap<ContentHash, Vec<u8>> {
         (0..n)
             .map(|i| {
                 let b = vec![i as u8; 1000 + i];
@@ -474,11 +475,17 @@ mod tests {
             .collect()
     }
 
-    fn wanted(b: &HashMap<ContentHash, Vec<u8>>) -> Vec<(ContentHash, u64)> {
+    pub fn wanted(b: &HashMap<ContentHash, Vec<u8>>) -> Vec<(ContentHash, u64)> {
         b.iter().map(|(h, v)| (*h, v.len() as u64)).collect()
     }
 
-    const ID: BundleId = BundleId::from_bytes([1; 32]);
+    pub const ID: BundleId = BundleId::from_bytes([1; 32]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::*;
+    use super::*;
 
     #[tokio::test]
     async fn a_busy_peer_is_waited_for_not_dropped() {
@@ -588,5 +595,28 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("inconsistent"), "{err}");
         assert!(w.punished.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn blocks_received_before_a_failure_are_kept_for_a_retry() {
+        let b = Arc::new(blobs(10));
+        let peer = PeerId::random();
+        let have: HashSet<ContentHash> = b.keys().take(5).copied().collect();
+        let (b2, have2) = (b.clone(), have.clone());
+        let w = world(
+            vec![peer],
+            Arc::new(move |_, h, _| {
+                if have2.contains(&h) {
+                    Response::Found(b2[&h].clone())
+                } else {
+                    Response::NotFound
+                }
+            }),
+        );
+        let err = download(&w.node, ID, &[peer], wanted(&b), &Progress::default()).await;
+        assert!(err.is_err());
+        for h in b.keys() {
+            assert_eq!(w.node.store.has_blob(h).unwrap(), have.contains(h));
+        }
     }
 }
