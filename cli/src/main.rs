@@ -141,6 +141,15 @@ impl Ctx {
         !self.json && std::io::stderr().is_terminal() && std::io::stdout().is_terminal()
     }
 
+    /// Starts a job with a POST and waits for its result.
+    fn run_job(&self, path: &str, body: Value, label: &str) -> Result<Value, CallError> {
+        let started = self.call("POST", path, Some(body))?;
+        let job = started["job"].as_u64().ok_or_else(|| {
+            other("weftd did not start a job; is it the same version as this weft?")
+        })?;
+        self.wait_job(job, label)
+    }
+
     /// Polls a job until it ends, drawing a progress bar on a terminal.
     fn wait_job(&self, job: u64, label: &str) -> Result<Value, CallError> {
         let api = self.api()?;
@@ -301,13 +310,8 @@ fn publish(
         }
     }
     let body = json!({"path": abs, "name": name, "texts": texts, "tags": tags, "licence": licence, "seq": seq});
-    let job = ctx.call("POST", "/v1/publish", Some(body))?["job"]
-        .as_u64()
-        .unwrap_or(0);
-    let r = ctx.wait_job(job, "publishing")?;
-    if ctx.json {
-        ctx.print_json(&r);
-    } else {
+    let r = ctx.run_job("/v1/publish", body, "publishing")?;
+    simple(ctx, r, |r| {
         println!(
             "Published {} (seq {}): {}",
             r["name"].as_str().unwrap_or(""),
@@ -319,8 +323,7 @@ fn publish(
             plural(r["files"].as_u64().unwrap_or(0), "file"),
             human(r["size"].as_u64().unwrap_or(0))
         );
-    }
-    Ok(())
+    })
 }
 
 /// The title in `lang` (or a more specific tag of it), else the first one.
@@ -472,20 +475,12 @@ fn get(ctx: &Ctx, id: &str, out: Option<PathBuf>) -> Res {
         None => {
             // The folder is named after the bundle, which only the manifest
             // tells; fetch first, then write.
-            let job = ctx.call("POST", "/v1/fetch", Some(json!({"id": id})))?["job"]
-                .as_u64()
-                .unwrap_or(0);
-            let r = ctx.wait_job(job, "fetching")?;
+            let r = ctx.run_job("/v1/fetch", json!({"id": id}), "fetching")?;
             cwd.join(r["name"].as_str().unwrap_or("bundle"))
         }
     };
-    let job = ctx.call("POST", "/v1/fetch", Some(json!({"id": id, "out": out})))?["job"]
-        .as_u64()
-        .unwrap_or(0);
-    let r = ctx.wait_job(job, "fetching")?;
-    if ctx.json {
-        ctx.print_json(&r);
-    } else {
+    let r = ctx.run_job("/v1/fetch", json!({"id": id, "out": out}), "fetching")?;
+    simple(ctx, r, |r| {
         println!(
             "Fetched and verified {} ({}, {}) into {}",
             r["name"].as_str().unwrap_or(""),
@@ -493,22 +488,15 @@ fn get(ctx: &Ctx, id: &str, out: Option<PathBuf>) -> Res {
             human(r["size"].as_u64().unwrap_or(0)),
             out.display()
         );
-    }
-    Ok(())
+    })
 }
 
 fn pin(ctx: &Ctx, id: &str) -> Res {
     let id = parse_id(id)?;
-    let job = ctx.call("POST", "/v1/fetch", Some(json!({"id": id, "pin": true})))?["job"]
-        .as_u64()
-        .unwrap_or(0);
-    let r = ctx.wait_job(job, "fetching")?;
-    if ctx.json {
-        ctx.print_json(&r);
-    } else {
-        println!("Pinned {} ({})", id, r["name"].as_str().unwrap_or(""));
-    }
-    Ok(())
+    let r = ctx.run_job("/v1/fetch", json!({"id": id, "pin": true}), "fetching")?;
+    simple(ctx, r, |r| {
+        println!("Pinned {} ({})", id, r["name"].as_str().unwrap_or(""))
+    })
 }
 
 fn simple(ctx: &Ctx, v: Value, text: impl FnOnce(&Value)) -> Res {
