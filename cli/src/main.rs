@@ -5,8 +5,6 @@
 //! person or, with `--json`, for a program. Errors are one or two sentences
 //! on stderr and a non-zero exit code.
 
-mod http;
-
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,7 +15,7 @@ use rand::RngCore;
 use serde_json::{json, Value};
 use weft_protocol::{BundleId, PublisherId, PublisherKey};
 
-use crate::http::{Api, CallError};
+use weft_cli::http::{Api, CallError};
 
 /// Share signed bundles of files with weft peers.
 #[derive(Parser)]
@@ -63,9 +61,9 @@ enum Command {
         #[arg(long)]
         seq: Option<u64>,
     },
-    /// List catalog entries, optionally matching some text
+    /// List catalog entries, newest first, optionally matching some text
     Search {
-        /// Text to look for in names, titles and tags
+        /// Words that must all appear in the name, a title or a tag (any case)
         text: Option<String>,
         /// Only bundles with a title in this language
         #[arg(long)]
@@ -76,6 +74,9 @@ enum Command {
         /// Only bundles from this publisher
         #[arg(long)]
         publisher: Option<String>,
+        /// Most results to list (at most 1000)
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
     },
     /// Show a bundle's details
     Show {
@@ -154,6 +155,9 @@ impl Ctx {
     fn wait_job(&self, job: u64, label: &str) -> Result<Value, CallError> {
         let api = self.api()?;
         let bar = self.show_progress();
+        // Short jobs end in milliseconds: poll quickly at first, then back
+        // off to a steady pace.
+        let mut pause = Duration::from_millis(2);
         loop {
             let v = api.call("GET", &format!("/v1/jobs/{job}"), None, &self.dir)?;
             let done = v["done_bytes"].as_u64().unwrap_or(0);
@@ -186,7 +190,8 @@ impl Ctx {
                             human(total)
                         );
                     }
-                    std::thread::sleep(Duration::from_millis(100));
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
                 }
             }
         }
@@ -349,6 +354,7 @@ fn search(
     lang: Option<String>,
     tag: Option<String>,
     publisher: Option<String>,
+    limit: usize,
 ) -> Res {
     if let Some(p) = &publisher {
         p.parse::<PublisherId>()
@@ -361,16 +367,13 @@ fn search(
         ("lang", lang),
         ("tag", tag),
         ("publisher", publisher),
+        ("limit", Some(limit.to_string())),
     ] {
         if let Some(v) = v {
             q.push(format!("{k}={}", urlencode(&v)));
         }
     }
-    let path = if q.is_empty() {
-        "/v1/search".to_string()
-    } else {
-        format!("/v1/search?{}", q.join("&"))
-    };
+    let path = format!("/v1/search?{}", q.join("&"));
     let v = ctx.call("GET", &path, None)?;
     if ctx.json {
         ctx.print_json(&v);
@@ -398,6 +401,13 @@ fn search(
             human(e["size"].as_u64().unwrap_or(0)),
             title_of(e, lang_filter.as_deref()),
             flags
+        );
+    }
+    let matched = v["matched"].as_u64().unwrap_or(0);
+    if matched > results.len() as u64 {
+        println!(
+            "({} of {matched} matches shown, newest first; --limit shows more)",
+            results.len()
         );
     }
     Ok(())
@@ -559,7 +569,8 @@ fn run(cli: Cli) -> Res {
             lang,
             tag,
             publisher,
-        } => search(&ctx, text, lang, tag, publisher),
+            limit,
+        } => search(&ctx, text, lang, tag, publisher, limit),
         Command::Show { id } => show(&ctx, &id),
         Command::Get { id, out } => get(&ctx, &id, out),
         Command::Pin { id } => pin(&ctx, &id),

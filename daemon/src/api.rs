@@ -22,13 +22,17 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use weft_protocol::{Announcement, BundleId, PublisherId};
 
+use crate::catalog;
 use crate::node::{status_of, JobState, Node, NodeError};
 use crate::publish::PublishRequest;
+use crate::store::StoreError;
 
 /// Largest request body the API reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Most results one search returns.
 pub const MAX_SEARCH_RESULTS: usize = 1000;
+/// Results a search returns when it does not say how many it wants.
+pub const DEFAULT_SEARCH_RESULTS: usize = 50;
 
 /// Shared state of the API handlers.
 #[derive(Clone)]
@@ -159,6 +163,12 @@ async fn status(State(st): State<ApiState>) -> ApiResult {
     let node = &st.node;
     let info = node.net.info().await.map_err(NodeError::from)?;
     let counts = node.blocking(|s| s.counts()).await?;
+    // While the index loads at start-up, the store's estimate stands in.
+    let (catalog, catalog_loading) = if node.catalog.is_loaded() {
+        (node.catalog.len() as u64, false)
+    } else {
+        (counts.catalog_estimate, true)
+    };
     let publisher = node.publisher_key().ok().map(|k| k.id().to_string());
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
@@ -169,7 +179,8 @@ async fn status(State(st): State<ApiState>) -> ApiResult {
         "data_dir": node.data_dir,
         "publisher": publisher,
         "bundles": counts.bundles,
-        "catalog": counts.catalog,
+        "catalog": catalog,
+        "catalog_loading": catalog_loading,
         "pins": counts.pins,
         "counters": node.metrics.snapshot(),
     })))
@@ -213,6 +224,7 @@ struct SearchQuery {
     lang: Option<String>,
     tag: Option<String>,
     publisher: Option<String>,
+    limit: Option<usize>,
 }
 
 fn entry_json(a: &Announcement, local: bool, pinned: bool) -> Value {
@@ -231,68 +243,43 @@ fn entry_json(a: &Announcement, local: bool, pinned: bool) -> Value {
     })
 }
 
-fn lang_matches(have: &str, want: &str) -> bool {
-    let (h, w) = (have.to_ascii_lowercase(), want.to_ascii_lowercase());
-    h == w || h.starts_with(&format!("{w}-"))
-}
-
 async fn search(State(st): State<ApiState>, Query(q): Query<SearchQuery>) -> ApiResult {
     let publisher = match &q.publisher {
         Some(p) => Some(PublisherId::from_str(p).map_err(|e| bad(e.to_string()))?),
         None => None,
     };
-    let text =
-        q.q.as_deref()
-            .map(str::to_lowercase)
-            .filter(|t| !t.is_empty());
-    let tag = q.tag.as_deref().map(str::to_lowercase);
-    let catalog = st.node.catalog().await?;
-    let pins: std::collections::HashSet<BundleId> = st
-        .node
-        .blocking(|s| s.pins())
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
+    let query = catalog::Query::new(
+        q.q.as_deref(),
+        q.lang.as_deref(),
+        q.tag.as_deref(),
+        publisher,
+    );
+    let node = &st.node;
+    node.catalog.ready().await;
+    let limit = q
+        .limit
+        .unwrap_or(DEFAULT_SEARCH_RESULTS)
+        .min(MAX_SEARCH_RESULTS);
+    let found = node.catalog.search(&query, limit);
+    let ids: Vec<BundleId> = found.results.iter().map(|a| a.id).collect();
+    let flags = node
+        .blocking(move |s| {
+            ids.iter()
+                .map(|id| Ok((s.has_manifest(id)?, s.is_pinned(id)?)))
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await?;
+    let out: Vec<Value> = found
+        .results
+        .iter()
+        .zip(flags)
+        .map(|(a, (local, pinned))| entry_json(a, local, pinned))
         .collect();
-    let local: std::collections::HashSet<BundleId> = st
-        .node
-        .blocking(|s| s.bundle_ids())
-        .await?
-        .into_iter()
-        .collect();
-    let mut out = Vec::new();
-    for sa in &catalog {
-        let a = sa.announcement();
-        if publisher.is_some_and(|p| p != a.publisher) {
-            continue;
-        }
-        if let Some(l) = &q.lang {
-            if !a.titles.iter().any(|t| lang_matches(&t.lang, l)) {
-                continue;
-            }
-        }
-        if let Some(t) = &tag {
-            if !a.tags.iter().any(|x| x == t) {
-                continue;
-            }
-        }
-        if let Some(t) = &text {
-            let hit = a.name.contains(t.as_str())
-                || a.tags.iter().any(|x| x.contains(t.as_str()))
-                || a.titles
-                    .iter()
-                    .any(|x| x.title.to_lowercase().contains(t.as_str()))
-                || a.id.to_string().starts_with(t.as_str());
-            if !hit {
-                continue;
-            }
-        }
-        out.push(entry_json(a, local.contains(&a.id), pins.contains(&a.id)));
-        if out.len() >= MAX_SEARCH_RESULTS {
-            break;
-        }
-    }
-    Ok(Json(json!({ "results": out, "total": catalog.len() })))
+    Ok(Json(json!({
+        "results": out,
+        "matched": found.matched,
+        "total": node.catalog.len(),
+    })))
 }
 
 async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> ApiResult {

@@ -38,7 +38,7 @@ use weft_protocol::{
 
 use crate::metrics::Metrics;
 use crate::node::{now_secs, Node, NodeError, Progress};
-use crate::store::BundleCommit;
+use crate::store::{BundleCommit, StoreError};
 
 /// Largest window of requests in flight to one peer.
 pub const PER_PEER_WINDOW: usize = 8;
@@ -161,6 +161,9 @@ async fn download(
     let mut in_flight = FuturesUnordered::new();
     let mut pending: Vec<(ContentHash, Vec<u8>)> = Vec::new();
     let mut pending_bytes = 0usize;
+    // One batch is written in the background while the next one fills, so
+    // the disk and the network work at the same time.
+    let mut writing: Option<tokio::task::JoinHandle<Result<(), StoreError>>> = None;
     let mut next = 0usize;
     let outcome = 'fetch: loop {
         // Hand out work: the least-loaded good, unpaused peer with room in
@@ -242,9 +245,14 @@ async fn download(
                     pending_bytes += bytes.len();
                     pending.push((want.hash, bytes));
                     if pending_bytes >= WRITE_BATCH_BYTES {
+                        if let Err(e) = finish_write(writing.take()).await {
+                            break 'fetch Err(e);
+                        }
                         let batch = std::mem::take(&mut pending);
                         pending_bytes = 0;
-                        node.blocking(move |s| s.put_blobs(&batch)).await?;
+                        let store = node.store.clone();
+                        writing =
+                            Some(tokio::task::spawn_blocking(move || store.put_blobs(&batch)));
                     }
                 }
                 Err(ChunkError::WrongLength { expected, actual }) => {
@@ -298,10 +306,24 @@ async fn download(
         }
     };
     // Verified blocks are kept whatever happened, so a retry resumes.
+    finish_write(writing).await?;
     if !pending.is_empty() {
         node.blocking(move |s| s.put_blobs(&pending)).await?;
     }
     outcome
+}
+
+/// Waits for a background batch write, if there is one.
+async fn finish_write(
+    w: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
+) -> Result<(), NodeError> {
+    match w {
+        None => Ok(()),
+        Some(h) => h
+            .await
+            .map_err(|e| NodeError::Internal(e.to_string()))?
+            .map_err(NodeError::from),
+    }
 }
 
 /// Fetches bundle `id` (unless it is already here) and optionally pins it.
@@ -332,7 +354,8 @@ pub async fn fetch(
             // Someone announced this id with a different publisher, name or
             // title. The manifest is the truth; drop the false entry.
             tracing::warn!(bundle = %id, "dropping a catalog entry that contradicts the bundle's manifest");
-            node.blocking(move |s| s.delete_announcement(&id)).await?;
+            let catalog = node.catalog.clone();
+            node.blocking(move |s| catalog.remove(s, &id)).await?;
         }
     }
 
@@ -457,6 +480,7 @@ mod tests_support {
         World {
             node: Node {
                 store,
+                catalog: Arc::default(),
                 net: Client::from_sender(tx),
                 metrics: Arc::default(),
                 data_dir: std::env::temp_dir(),

@@ -7,6 +7,7 @@
 //! the CLI. [`run`] wires them together and stops them on shutdown.
 
 pub mod api;
+pub mod catalog;
 pub mod codec;
 pub mod config;
 pub mod export;
@@ -86,6 +87,8 @@ pub async fn run(
             .await
             .context("opening the store")??,
     );
+    let catalog = Arc::new(catalog::Catalog::default());
+    catalog::spawn_load(catalog.clone(), store.clone());
     let key = load_or_create_node_key(&dir)?;
     let metrics = Arc::new(Metrics::default());
     let swarm = net::build_swarm(key).map_err(anyhow::Error::msg)?;
@@ -94,6 +97,7 @@ pub async fn run(
         &config.listen,
         config.peers.clone(),
         store.clone(),
+        catalog.clone(),
         metrics.clone(),
     )
     .await
@@ -105,6 +109,7 @@ pub async fn run(
     let addr = listener.local_addr()?;
     let node = Node {
         store,
+        catalog,
         net: client,
         metrics,
         data_dir: dir.clone(),

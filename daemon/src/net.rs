@@ -31,6 +31,7 @@ use weft_protocol::limits::MAX_ANNOUNCEMENT_BYTES;
 use weft_protocol::wire::{ANNOUNCE_TOPIC, XFER_PROTOCOL};
 use weft_protocol::{Request, Response, SignedAnnouncement};
 
+use crate::catalog::Catalog;
 use crate::codec::XferCodec;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -418,6 +419,7 @@ pub async fn spawn(
     listen: &[Multiaddr],
     peers: Vec<Multiaddr>,
     store: Arc<dyn Store>,
+    catalog: Arc<Catalog>,
     metrics: Arc<Metrics>,
 ) -> Result<(Client, tokio::task::JoinHandle<()>), String> {
     // Probe every fixed port before binding any: a dual-stack probe of
@@ -457,6 +459,7 @@ pub async fn spawn(
         validate_rx,
         internal_tx.clone(),
         store.clone(),
+        catalog,
         metrics.clone(),
     ));
     let mut lp = EventLoop {
@@ -490,17 +493,16 @@ async fn validator(
     mut rx: mpsc::Receiver<(MessageId, PeerId, Vec<u8>)>,
     tx: mpsc::Sender<Internal>,
     store: Arc<dyn Store>,
+    catalog: Arc<Catalog>,
     metrics: Arc<Metrics>,
 ) {
     while let Some((id, source, data)) = rx.recv().await {
         let acceptance = match SignedAnnouncement::decode(&data) {
             Ok(ann) => {
-                let store = store.clone();
+                let (store, catalog) = (store.clone(), catalog.clone());
                 let bundle = ann.announcement().id;
-                let res = tokio::task::spawn_blocking(move || {
-                    store.put_announcement(&bundle, ann.bytes())
-                })
-                .await;
+                let res =
+                    tokio::task::spawn_blocking(move || catalog.add(store.as_ref(), &ann)).await;
                 match res {
                     Ok(Ok(new)) => {
                         Metrics::add(&metrics.gossip_accepted, 1);

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use weft_protocol::{BundleId, PublisherId, PublisherKey, SignedAnnouncement, SignedManifest};
+use weft_protocol::{BundleId, PublisherId, PublisherKey, SignedManifest};
 
+use crate::catalog::Catalog;
 use crate::config::files;
 use crate::metrics::Metrics;
 use crate::net::{Client, NetError};
@@ -141,6 +142,8 @@ impl Jobs {
 pub struct Node {
     /// The store.
     pub store: Arc<dyn Store>,
+    /// The catalog index (writes to the catalog go through it).
+    pub catalog: Arc<Catalog>,
     /// The network actor.
     pub net: Client,
     /// Counters.
@@ -221,33 +224,10 @@ impl Node {
         }
     }
 
-    /// Every catalog entry, decoded. Entries were verified on the way in;
-    /// they are decoded again because the disk is not trusted either.
-    pub async fn catalog(&self) -> Result<Vec<SignedAnnouncement>, NodeError> {
-        let raw = self.blocking(|s| s.catalog()).await?;
-        Ok(raw
-            .into_iter()
-            .filter_map(|(id, b)| match SignedAnnouncement::decode(&b) {
-                Ok(a) if a.announcement().id == id => Some(a),
-                _ => {
-                    tracing::warn!(bundle = %id, "skipping a catalog entry that does not verify");
-                    None
-                }
-            })
-            .collect())
-    }
-
     /// The highest seq this node knows for (publisher, name).
-    pub async fn latest_seq(&self, publisher: PublisherId, name: &str) -> Result<u64, NodeError> {
-        Ok(self
-            .catalog()
-            .await?
-            .iter()
-            .map(|a| a.announcement())
-            .filter(|a| a.publisher == publisher && a.name == name)
-            .map(|a| a.seq)
-            .max()
-            .unwrap_or(0))
+    pub async fn latest_seq(&self, publisher: PublisherId, name: &str) -> u64 {
+        self.catalog.ready().await;
+        self.catalog.latest_seq(&publisher, name)
     }
 }
 

@@ -303,7 +303,7 @@ pub async fn publish(
     let seq = match req.seq {
         Some(0) => return Err(bad("seq starts at 1")),
         Some(s) => s,
-        None => node.latest_seq(key.id(), &name).await? + 1,
+        None => node.latest_seq(key.id(), &name).await + 1,
     };
     progress.total.store(
         found.iter().map(|f| f.size).sum(),
@@ -341,6 +341,7 @@ pub async fn publish(
         blobs: Vec::new(),
     };
     node.blocking(move |s| s.commit_bundle(commit)).await?;
+    node.catalog.note_committed(ann.announcement());
     node.net.announce(ann.bytes().to_vec()).await?;
     tracing::info!(bundle = %id, name = %signed.manifest().name, seq, "published");
     Ok(serde_json::json!({

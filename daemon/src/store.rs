@@ -9,6 +9,13 @@
 //! its bundle, after every chunk and index it lists is stored. So a manifest
 //! in the `manifests` family means "this bundle is here in full", and a crash
 //! can leave at most unreferenced chunks behind, never a half bundle.
+//!
+//! Chunks skip the write-ahead log: they are content-addressed and verified
+//! before they are written, so the log would only write every byte twice.
+//! Instead [`Store::commit_bundle`] flushes the chunks family to its (synced)
+//! blob files before it writes the manifest in a synced batch. A crash can
+//! lose chunks written since the last flush, which only means fetching or
+//! hashing them again; it cannot lose a chunk of an acknowledged bundle.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,10 +71,11 @@ pub struct BundleCommit {
 pub struct StoreCounts {
     /// Complete bundles held.
     pub bundles: u64,
-    /// Catalog entries.
-    pub catalog: u64,
     /// Pins.
     pub pins: u64,
+    /// Catalog entries, estimated without reading them (the catalog index
+    /// has the exact count once loaded).
+    pub catalog_estimate: u64,
 }
 
 /// The operations the daemon needs from storage.
@@ -80,6 +88,8 @@ pub trait Store: Send + Sync + 'static {
     fn put_blobs(&self, blobs: &[(ContentHash, Vec<u8>)]) -> Result<(), StoreError>;
     /// The signed manifest of a complete bundle.
     fn get_manifest(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Whether a bundle is complete here.
+    fn has_manifest(&self, id: &BundleId) -> Result<bool, StoreError>;
     /// Ids of every complete bundle held.
     fn bundle_ids(&self) -> Result<Vec<BundleId>, StoreError>;
     /// Completes a bundle in one synced batch.
@@ -90,8 +100,8 @@ pub trait Store: Send + Sync + 'static {
     fn put_announcement(&self, id: &BundleId, bytes: &[u8]) -> Result<bool, StoreError>;
     /// Removes a catalog entry (one found to contradict its manifest).
     fn delete_announcement(&self, id: &BundleId) -> Result<(), StoreError>;
-    /// The whole catalog.
-    fn catalog(&self) -> Result<Vec<(BundleId, Vec<u8>)>, StoreError>;
+    /// Calls `f` with every catalog entry, in id order.
+    fn for_each_announcement(&self, f: &mut dyn FnMut(BundleId, &[u8])) -> Result<(), StoreError>;
     /// Sets or clears a pin, in one synced write.
     fn set_pin(&self, id: &BundleId, pinned_at: Option<u64>) -> Result<(), StoreError>;
     /// Pinned bundles with their pin times.
@@ -110,6 +120,16 @@ fn bundle_key(key: &[u8]) -> Option<BundleId> {
     BundleId::from_slice(key).ok()
 }
 
+/// Block cache shared by every column family.
+pub const BLOCK_CACHE_BYTES: usize = 8 << 20;
+/// Memtable size of the small families (manifests, catalog, pins).
+pub const SMALL_MEMTABLE_BYTES: usize = 4 << 20;
+/// Memtable size of the chunks family; chunk values sit here until a
+/// flush moves them to blob files.
+pub const CHUNK_MEMTABLE_BYTES: usize = 64 << 20;
+/// Cap on all memtables together.
+pub const TOTAL_MEMTABLE_BYTES: usize = 192 << 20;
+
 /// RocksDB-backed store.
 pub struct RocksStore {
     db: rocksdb::DB,
@@ -123,19 +143,33 @@ impl RocksStore {
         opts.create_missing_column_families(true);
         opts.set_max_open_files(256);
         opts.set_keep_log_file_num(4);
-        let mut chunk_opts = rocksdb::Options::default();
+        // One small block cache for every family (each would otherwise get
+        // its own 32 MiB), and a cap on all memtables together: an idle
+        // laptop node should stay in tens of MB.
+        let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+        opts.set_db_write_buffer_size(TOTAL_MEMTABLE_BYTES);
+        let small = || {
+            let mut o = rocksdb::Options::default();
+            let mut t = rocksdb::BlockBasedOptions::default();
+            t.set_block_cache(&cache);
+            o.set_block_based_table_factory(&t);
+            o.set_write_buffer_size(SMALL_MEMTABLE_BYTES);
+            o
+        };
+        let mut chunk_opts = small();
         // Chunks are large, written once and read whole: keep them in blob
         // files so compaction never rewrites them.
         chunk_opts.set_enable_blob_files(true);
         chunk_opts.set_min_blob_size(4096);
         chunk_opts.set_blob_file_size(256 << 20);
         chunk_opts.set_enable_blob_gc(true);
-        chunk_opts.set_write_buffer_size(64 << 20);
+        chunk_opts.set_write_buffer_size(CHUNK_MEMTABLE_BYTES);
+        chunk_opts.set_max_write_buffer_number(3);
         let cfs = vec![
-            rocksdb::ColumnFamilyDescriptor::new(CF_MANIFESTS, rocksdb::Options::default()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_MANIFESTS, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_CHUNKS, chunk_opts),
-            rocksdb::ColumnFamilyDescriptor::new(CF_CATALOG, rocksdb::Options::default()),
-            rocksdb::ColumnFamilyDescriptor::new(CF_PINS, rocksdb::Options::default()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_CATALOG, small()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_PINS, small()),
         ];
         let db = rocksdb::DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| {
             let reason = e.into_string();
@@ -163,15 +197,21 @@ impl RocksStore {
         w
     }
 
+    fn unlogged() -> rocksdb::WriteOptions {
+        let mut w = rocksdb::WriteOptions::default();
+        w.disable_wal(true);
+        w
+    }
+
     fn count(&self, cf: &str) -> Result<u64, StoreError> {
         let mut n = 0;
-        for item in self
-            .db
-            .iterator_cf(self.cf(cf)?, rocksdb::IteratorMode::Start)
-        {
-            item.map_err(io)?;
+        let mut it = self.db.raw_iterator_cf(self.cf(cf)?);
+        it.seek_to_first();
+        while it.valid() {
             n += 1;
+            it.next();
         }
+        it.status().map_err(io)?;
         Ok(n)
     }
 }
@@ -201,13 +241,25 @@ impl Store for RocksStore {
         for (h, b) in blobs {
             batch.put_cf(cf, h.as_bytes(), b);
         }
-        self.db.write(batch).map_err(io)
+        self.db.write_opt(batch, &Self::unlogged()).map_err(io)
     }
 
     fn get_manifest(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError> {
         self.db
             .get_cf(self.cf(CF_MANIFESTS)?, id.as_bytes())
             .map_err(io)
+    }
+
+    fn has_manifest(&self, id: &BundleId) -> Result<bool, StoreError> {
+        let cf = self.cf(CF_MANIFESTS)?;
+        if !self.db.key_may_exist_cf(cf, id.as_bytes()) {
+            return Ok(false);
+        }
+        Ok(self
+            .db
+            .get_pinned_cf(cf, id.as_bytes())
+            .map_err(io)?
+            .is_some())
     }
 
     fn bundle_ids(&self) -> Result<Vec<BundleId>, StoreError> {
@@ -225,8 +277,13 @@ impl Store for RocksStore {
     }
 
     fn commit_bundle(&self, c: BundleCommit) -> Result<(), StoreError> {
-        let mut batch = rocksdb::WriteBatch::default();
         let chunks = self.cf(CF_CHUNKS)?;
+        // Chunks written without the log reach their synced blob files
+        // before the manifest that refers to them is written.
+        let mut flush = rocksdb::FlushOptions::default();
+        flush.set_wait(true);
+        self.db.flush_cf_opt(chunks, &flush).map_err(io)?;
+        let mut batch = rocksdb::WriteBatch::default();
         for (h, b) in &c.blobs {
             batch.put_cf(chunks, h.as_bytes(), b);
         }
@@ -268,18 +325,16 @@ impl Store for RocksStore {
         self.db.write(batch).map_err(io)
     }
 
-    fn catalog(&self) -> Result<Vec<(BundleId, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self
-            .db
-            .iterator_cf(self.cf(CF_CATALOG)?, rocksdb::IteratorMode::Start)
-        {
-            let (k, v) = item.map_err(io)?;
-            if let Some(id) = bundle_key(&k) {
-                out.push((id, v.into_vec()));
+    fn for_each_announcement(&self, f: &mut dyn FnMut(BundleId, &[u8])) -> Result<(), StoreError> {
+        let mut it = self.db.raw_iterator_cf(self.cf(CF_CATALOG)?);
+        it.seek_to_first();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            if let Some(id) = bundle_key(k) {
+                f(id, v);
             }
+            it.next();
         }
-        Ok(out)
+        it.status().map_err(io)
     }
 
     fn set_pin(&self, id: &BundleId, pinned_at: Option<u64>) -> Result<(), StoreError> {
@@ -318,10 +373,15 @@ impl Store for RocksStore {
     }
 
     fn counts(&self) -> Result<StoreCounts, StoreError> {
+        let catalog_estimate = self
+            .db
+            .property_int_value_cf(self.cf(CF_CATALOG)?, "rocksdb.estimate-num-keys")
+            .map_err(io)?
+            .unwrap_or(0);
         Ok(StoreCounts {
             bundles: self.count(CF_MANIFESTS)?,
-            catalog: self.count(CF_CATALOG)?,
             pins: self.count(CF_PINS)?,
+            catalog_estimate,
         })
     }
 }
@@ -363,6 +423,9 @@ impl Store for MemStore {
     fn get_manifest(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.lock().manifests.get(id).cloned())
     }
+    fn has_manifest(&self, id: &BundleId) -> Result<bool, StoreError> {
+        Ok(self.lock().manifests.contains_key(id))
+    }
     fn bundle_ids(&self) -> Result<Vec<BundleId>, StoreError> {
         Ok(self.lock().manifests.keys().copied().collect())
     }
@@ -395,13 +458,17 @@ impl Store for MemStore {
         self.lock().catalog.remove(id);
         Ok(())
     }
-    fn catalog(&self) -> Result<Vec<(BundleId, Vec<u8>)>, StoreError> {
-        Ok(self
+    fn for_each_announcement(&self, f: &mut dyn FnMut(BundleId, &[u8])) -> Result<(), StoreError> {
+        let entries: Vec<(BundleId, Vec<u8>)> = self
             .lock()
             .catalog
             .iter()
             .map(|(k, v)| (*k, v.clone()))
-            .collect())
+            .collect();
+        for (k, v) in entries {
+            f(k, &v);
+        }
+        Ok(())
     }
     fn set_pin(&self, id: &BundleId, pinned_at: Option<u64>) -> Result<(), StoreError> {
         let mut g = self.lock();
@@ -421,8 +488,8 @@ impl Store for MemStore {
         let g = self.lock();
         Ok(StoreCounts {
             bundles: g.manifests.len() as u64,
-            catalog: g.catalog.len() as u64,
             pins: g.pins.len() as u64,
+            catalog_estimate: g.catalog.len() as u64,
         })
     }
 }
@@ -461,8 +528,14 @@ mod tests {
         store.set_pin(&id, None).unwrap();
         assert!(!store.is_pinned(&id).unwrap());
         let c = store.counts().unwrap();
-        assert_eq!((c.bundles, c.catalog, c.pins), (1, 1, 0));
-        assert_eq!(store.catalog().unwrap(), vec![(id, b"ann".to_vec())]);
+        assert_eq!((c.bundles, c.pins), (1, 0));
+        assert!(store.has_manifest(&id).unwrap());
+        assert!(!store.has_manifest(&BundleId::from_bytes([6; 32])).unwrap());
+        let mut seen = Vec::new();
+        store
+            .for_each_announcement(&mut |id, b| seen.push((id, b.to_vec())))
+            .unwrap();
+        assert_eq!(seen, vec![(id, b"ann".to_vec())]);
     }
 
     #[test]

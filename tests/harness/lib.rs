@@ -66,6 +66,12 @@ impl Daemon {
             .prefix(&format!("weft-{name}-"))
             .tempdir()
             .expect("tempdir");
+        Self::start_in(name, dir, extra)
+    }
+
+    /// Starts a daemon on a data dir the caller prepared (for example one
+    /// holding a large catalog) and waits until its API answers.
+    pub fn start_in(name: &str, dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let mut d = Daemon {
             name: name.into(),
             dir,
@@ -102,7 +108,11 @@ impl Daemon {
                 "0",
             ])
             .args(&self.extra_args)
-            .env("RUST_LOG", "info,weft_daemon=debug,libp2p=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("WEFT_DAEMON_LOG")
+                    .unwrap_or_else(|_| "info,weft_daemon=debug,libp2p=warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -168,6 +178,16 @@ impl Daemon {
     pub fn kill_and_restart(&mut self) {
         self.kill();
         self.spawn();
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// A client of this daemon's API, as the CLI uses it.
+    pub fn api(&self) -> weft_cli::http::Api {
+        weft_cli::http::Api::locate(self.path()).expect("the API address and token files")
     }
 
     /// Whether the process is still running.

@@ -1,0 +1,223 @@
+//! `weft-bench`: measures weft against the limits of the machine it runs on.
+//!
+//! Every case starts real `weftd` processes on 127.0.0.1 and drives them
+//! through the real `weft` CLI or its API client. Where a case has a
+//! reference (b3sum and cp, a plain TCP copy), the reference runs in the
+//! same process run, on the same files. The report goes to stdout and to a
+//! Markdown page with SVG plots of the scaling curves.
+//!
+//! `--quick` sizes every case down so the whole suite runs in a minute or
+//! two; the test suite runs it that way to check that every case works. It
+//! never judges a quick run's figures.
+
+mod catalog;
+mod gossip;
+mod plot;
+mod report;
+mod transfer;
+mod util;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, ValueEnum};
+
+use crate::report::Report;
+
+/// A benchmark case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Case {
+    /// Every case below.
+    All,
+    /// Publish one large file and many small ones, against b3sum + cp.
+    Publish,
+    /// Fetch between two daemons, against a plain TCP copy.
+    Fetch,
+    /// Fetch time at growing sizes.
+    Curve,
+    /// Announcement propagation in a random sparse mesh.
+    Gossip,
+    /// Catalog catch-up of a late joiner.
+    Catchup,
+    /// Search latency over a large catalog, through the API.
+    Search,
+    /// Idle daemon memory, empty and with a large catalog.
+    Memory,
+    /// Daemon start to API ready, with a large catalog.
+    Startup,
+    /// `weft status` round trip.
+    Cli,
+}
+
+/// Measure weft against the machine's limits and write docs/benchmarks.md.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Cases to run
+    #[arg(value_enum, default_value = "all")]
+    cases: Vec<Case>,
+    /// Size every case down for a smoke run (figures are not meaningful)
+    #[arg(long)]
+    quick: bool,
+    /// Data size of the publish and fetch cases, in MiB
+    #[arg(long)]
+    size_mib: Option<u64>,
+    /// Number of small files in the many-files publish case
+    #[arg(long)]
+    small_files: Option<usize>,
+    /// Sizes of the fetch cost curve, in MiB, comma separated
+    #[arg(long, value_delimiter = ',')]
+    curve_mib: Option<Vec<u64>>,
+    /// Mesh sizes of the gossip case, comma separated
+    #[arg(long, value_delimiter = ',')]
+    nodes: Option<Vec<usize>>,
+    /// Announcements published per mesh size in the gossip case
+    #[arg(long)]
+    gossip_trials: Option<usize>,
+    /// Catalog entries for the search, memory and startup cases
+    #[arg(long)]
+    entries: Option<usize>,
+    /// Where to write the Markdown report [default: docs/benchmarks.md, or
+    /// the work dir with --quick]
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Folder for scratch data [default: a temporary folder under $TMPDIR]
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+}
+
+/// The sizes every case runs at.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    /// Publish and fetch data, MiB.
+    pub size_mib: u64,
+    /// Files in the many-files publish.
+    pub small_files: usize,
+    /// Fetch curve sizes, MiB.
+    pub curve_mib: Vec<u64>,
+    /// Gossip mesh sizes.
+    pub nodes: Vec<usize>,
+    /// Publishes per mesh size.
+    pub gossip_trials: usize,
+    /// Catalog entries.
+    pub entries: usize,
+    /// Most search queries to time.
+    pub search_queries: usize,
+    /// `weft status` runs.
+    pub cli_runs: usize,
+    /// Daemon starts timed.
+    pub starts: usize,
+}
+
+impl Sizes {
+    fn from_args(a: &Args) -> Self {
+        let mut s = if a.quick {
+            Sizes {
+                size_mib: 8,
+                small_files: 20,
+                curve_mib: vec![1, 2, 4],
+                nodes: vec![3, 5],
+                gossip_trials: 2,
+                entries: 2_000,
+                search_queries: 40,
+                cli_runs: 5,
+                starts: 2,
+            }
+        } else {
+            Sizes {
+                size_mib: 1024,
+                small_files: 1000,
+                curve_mib: vec![1, 16, 256, 1024],
+                nodes: vec![25, 50, 100],
+                gossip_trials: 20,
+                entries: 100_000,
+                search_queries: 1000,
+                cli_runs: 50,
+                starts: 5,
+            }
+        };
+        if let Some(v) = a.size_mib {
+            s.size_mib = v.max(1);
+        }
+        if let Some(v) = a.small_files {
+            s.small_files = v.max(1);
+        }
+        if let Some(v) = &a.curve_mib {
+            s.curve_mib = v.clone();
+        }
+        if let Some(v) = &a.nodes {
+            s.nodes = v.iter().map(|n| (*n).max(2)).collect();
+        }
+        if let Some(v) = a.gossip_trials {
+            s.gossip_trials = v.max(1);
+        }
+        if let Some(v) = a.entries {
+            s.entries = v;
+        }
+        s
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    util::locate_binaries()?;
+    let sizes = Sizes::from_args(&args);
+    let work = match &args.work_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            tempfile::Builder::new()
+                .prefix("weft-bench-")
+                .tempdir_in(d)?
+        }
+        None => tempfile::Builder::new().prefix("weft-bench-").tempdir()?,
+    };
+    let out = match &args.out {
+        Some(o) => o.clone(),
+        None if args.quick => work.path().join("benchmarks.md"),
+        None => PathBuf::from("docs/benchmarks.md"),
+    };
+    let mut cases = args.cases.clone();
+    if cases.contains(&Case::All) {
+        cases = vec![
+            Case::Publish,
+            Case::Fetch,
+            Case::Curve,
+            Case::Gossip,
+            Case::Catchup,
+            Case::Search,
+            Case::Memory,
+            Case::Startup,
+            Case::Cli,
+        ];
+    }
+    let mut report = Report::new(args.quick, &sizes);
+    let mut transfer = transfer::Bench::new(work.path(), &sizes);
+    let mut catalog = catalog::Bench::new(work.path(), &sizes);
+    for case in cases {
+        eprintln!("== {case:?}");
+        match case {
+            Case::All => {}
+            Case::Publish => transfer.publish(&mut report)?,
+            Case::Fetch => transfer.fetch(&mut report)?,
+            Case::Curve => transfer.curve(&mut report, &out)?,
+            Case::Gossip => gossip::run(&sizes, &mut report, &out)?,
+            Case::Catchup => report.not_built(
+                "catch-up of a 10,000-bundle catalog",
+                "≤ 5 s",
+                "catalog reconciliation between peers is not built yet; a node learns only what is gossiped while it is connected",
+            ),
+            Case::Search => catalog.search(&mut report)?,
+            Case::Memory => catalog.memory(&mut report)?,
+            Case::Startup => catalog.startup(&mut report)?,
+            Case::Cli => catalog.cli(&mut report)?,
+        }
+    }
+    drop(transfer);
+    drop(catalog);
+    report.print();
+    report
+        .write(&out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}

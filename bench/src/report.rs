@@ -1,0 +1,186 @@
+//! The report: one row per figure, printed and written as Markdown.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::Sizes;
+
+/// One measured figure.
+pub struct Row {
+    case: String,
+    figure: String,
+    reference: String,
+    ratio: String,
+    target: String,
+    verdict: &'static str,
+}
+
+/// Everything one run measured.
+pub struct Report {
+    quick: bool,
+    sizes: String,
+    rows: Vec<Row>,
+    sections: Vec<(String, String)>,
+}
+
+impl Report {
+    /// An empty report for a run at `sizes`.
+    pub fn new(quick: bool, sizes: &Sizes) -> Self {
+        Self {
+            quick,
+            sizes: format!("{sizes:?}"),
+            rows: Vec::new(),
+            sections: Vec::new(),
+        }
+    }
+
+    /// Adds a figure. `met` is whether it reaches its target (None when the
+    /// case has no target). A quick run never claims a target either way.
+    pub fn add(
+        &mut self,
+        case: &str,
+        figure: String,
+        reference: String,
+        ratio: String,
+        target: &str,
+        met: Option<bool>,
+    ) {
+        let verdict = match (self.quick, met) {
+            (true, _) => "smoke run",
+            (false, None) => "—",
+            (false, Some(true)) => "met",
+            (false, Some(false)) => "**missed**",
+        };
+        eprintln!(
+            "   {case}: {figure} | ref {reference} | ratio {ratio} | target {target} | {verdict}"
+        );
+        self.rows.push(Row {
+            case: case.into(),
+            figure,
+            reference,
+            ratio,
+            target: target.into(),
+            verdict,
+        });
+    }
+
+    /// Records a case that cannot be measured because its feature is not
+    /// built.
+    pub fn not_built(&mut self, case: &str, target: &str, why: &str) {
+        eprintln!("   {case}: not measured: {why}");
+        self.rows.push(Row {
+            case: case.into(),
+            figure: format!("not measured: {why}"),
+            reference: "—".into(),
+            ratio: "—".into(),
+            target: target.into(),
+            verdict: "not built",
+        });
+    }
+
+    /// Adds a section of detail (Markdown) under the table.
+    pub fn section(&mut self, heading: &str, body: String) {
+        self.sections.push((heading.into(), body));
+    }
+
+    /// Prints the table to stdout.
+    pub fn print(&self) {
+        println!();
+        for r in &self.rows {
+            println!(
+                "{:<48} {:<34} ref: {:<30} ratio: {:<10} target: {:<22} {}",
+                r.case, r.figure, r.reference, r.ratio, r.target, r.verdict
+            );
+        }
+    }
+
+    /// Writes the Markdown page.
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let mut md = String::new();
+        let date = std::process::Command::new("date")
+            .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|c| {
+                c.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split(':').nth(1))
+                    .map(|s| s.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown CPU".into());
+        let profile = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        };
+        let _ = writeln!(md, "# Benchmarks\n");
+        let _ = writeln!(
+            md,
+            "Written by `weft-bench` (run it with `./dev bench`; see the end of this page) on {date}: \
+             {cores} cores ({cpu}), {profile} build, real `weftd` processes on 127.0.0.1. \
+             Every reference was measured in the same run as the figure it is compared with."
+        );
+        if self.quick {
+            let _ = writeln!(
+                md,
+                "\n**This is a quick smoke run at reduced sizes. Its figures say nothing about performance.**"
+            );
+        }
+        let _ = writeln!(md, "\nSizes: `{}`\n", self.sizes);
+        let _ = writeln!(
+            md,
+            "| case | figure | reference (same run) | ratio | target | verdict |\n|---|---|---|---|---|---|"
+        );
+        for r in &self.rows {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} |",
+                r.case, r.figure, r.reference, r.ratio, r.target, r.verdict
+            );
+        }
+        for (h, body) in &self.sections {
+            let _ = writeln!(md, "\n## {h}\n\n{body}");
+        }
+        let _ = writeln!(md, "\n## How it is measured\n\n{}", METHOD.trim());
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, md)?;
+        Ok(())
+    }
+}
+
+const METHOD: &str = r#"
+Run the whole suite with `./dev bench` (release build, about 15 minutes once
+built), one case with `./dev bench fetch`, and a quick smoke run of every case
+with `./dev bench --quick`. `./dev bench --help` lists the cases and the flags
+that size each one.
+
+- **publish**: `weft publish` of a folder (one large file; then many small
+  files of the same total) on a fresh daemon, wall time of the CLI command
+  including its job polling. Reference: `b3sum` over the same files, then
+  `cp -r` of them into the filesystem that holds the data dir, followed by
+  `sync` (publishing syncs too).
+- **fetch**: `weft pin <id>` on a second daemon connected over TCP (noise,
+  yamux), so every chunk is fetched, verified and stored durably. Reference: a
+  plain TCP copy over loopback inside `weft-bench` (read the file on one side,
+  write and fsync it on the other, no crypto).
+- **fetch curve**: the same fetch at each size, each a new bundle.
+- **gossip**: that many daemons, each dialling up to three random earlier
+  ones; after a warm-up publish has reached every node, each trial publishes a
+  new bundle from a random node and polls every node's API until it lists the
+  bundle. Times run from the start of `weft publish`, so they include
+  publishing itself; the poll loop adds up to one sweep over the nodes.
+- **search**: a catalog of signed announcements (titles in six languages, from
+  a vocabulary of a few hundred words) written into the store before the
+  daemon starts; queries are single words, two words, and words with a
+  language or tag filter, each a new HTTP connection to the API.
+- **memory**: VmRSS of an idle daemon, three seconds after it answered its
+  first search.
+- **startup**: from spawning `weftd` to its first answered `/v1/status`.
+- **CLI**: wall time of `weft status`, process start to exit.
+"#;

@@ -1,0 +1,357 @@
+//! Publish, fetch and the fetch cost curve.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use weft_e2e::Daemon;
+
+use crate::plot::{line_chart, Series};
+use crate::report::Report;
+use crate::util::{mib, secs, sync, weft_timed, write_random_file};
+use crate::Sizes;
+
+/// A bundle the source daemon holds.
+#[derive(Clone)]
+struct Held {
+    id: String,
+    bytes: u64,
+    file: PathBuf,
+}
+
+/// State shared by the transfer cases: the source daemon and what it holds.
+pub struct Bench {
+    work: PathBuf,
+    sizes: Sizes,
+    source: Option<Daemon>,
+    big: Option<Held>,
+}
+
+const MIB: u64 = 1 << 20;
+
+impl Bench {
+    /// Cases working under `work`.
+    pub fn new(work: &Path, sizes: &Sizes) -> Self {
+        Self {
+            work: work.to_path_buf(),
+            sizes: sizes.clone(),
+            source: None,
+            big: None,
+        }
+    }
+
+    fn source(&mut self) -> anyhow::Result<&Daemon> {
+        if self.source.is_none() {
+            let d = Daemon::start("source");
+            weft_timed(&d, &["init"])?;
+            self.source = Some(d);
+        }
+        Ok(self.source.as_ref().expect("just started"))
+    }
+
+    /// Publishes a folder holding one file of `bytes` on the source,
+    /// untimed, for the fetch cases.
+    fn publish_file(&mut self, label: &str, bytes: u64, seed: u64) -> anyhow::Result<Held> {
+        let dir = self.work.join(label);
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join("data.bin");
+        write_random_file(&file, bytes, seed)?;
+        let src = self.source()?;
+        let (v, _) = weft_timed(src, &["publish", &dir.to_string_lossy(), "--title", label])?;
+        Ok(Held {
+            id: v["id"].as_str().context("publish printed no id")?.into(),
+            bytes,
+            file,
+        })
+    }
+
+    /// Publish 1 GiB as one file and as many small files, against b3sum
+    /// then cp -r of the same files.
+    pub fn publish(&mut self, report: &mut Report) -> anyhow::Result<()> {
+        let total = self.sizes.size_mib * MIB;
+        let one = self.work.join("one-file");
+        std::fs::create_dir_all(&one)?;
+        let big_file = one.join("data.bin");
+        write_random_file(&big_file, total, 1)?;
+        let many = self.work.join("many-files");
+        std::fs::create_dir_all(&many)?;
+        let n = self.sizes.small_files as u64;
+        for i in 0..n {
+            let size = total / n + u64::from(i < total % n);
+            write_random_file(&many.join(format!("file-{i:05}.bin")), size, 100 + i)?;
+        }
+        let b3sum = which("b3sum");
+        if b3sum.is_none() && !cfg!(debug_assertions) && self.sizes.size_mib >= 64 {
+            bail!("b3sum is not installed; `cargo install b3sum` (./dev bench does it)");
+        }
+        let cases = [
+            ("publish: one file", one.clone()),
+            ("publish: many small files", many),
+        ];
+        for (case, dir) in cases {
+            let files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()?;
+            sync();
+            let b3 = match &b3sum {
+                Some(b) => {
+                    let t = Instant::now();
+                    let ok = Command::new(b)
+                        .args(&files)
+                        .stdout(Stdio::null())
+                        .status()?
+                        .success();
+                    if !ok {
+                        bail!("b3sum failed");
+                    }
+                    Some(secs(t))
+                }
+                None => None,
+            };
+            let copy = self.work.join("copy");
+            let t = Instant::now();
+            let ok = Command::new("cp")
+                .arg("-r")
+                .arg(&dir)
+                .arg(&copy)
+                .status()?
+                .success();
+            sync();
+            let cp = secs(t);
+            if !ok {
+                bail!("cp -r failed");
+            }
+            std::fs::remove_dir_all(&copy)?;
+            sync();
+            let label = format!("{case} ({} files)", files.len());
+            let src = self.source()?;
+            let (v, t) = weft_timed(src, &["publish", &dir.to_string_lossy(), "--title", case])?;
+            let id = v["id"]
+                .as_str()
+                .context("publish printed no id")?
+                .to_string();
+            let figure = format!("{t:.2} s ({:.0} MiB/s)", mib(total) / t);
+            match b3 {
+                Some(b3) => {
+                    let reference = b3 + cp;
+                    report.add(
+                        &label,
+                        figure,
+                        format!("b3sum {b3:.2} s + cp -r {cp:.2} s = {reference:.2} s"),
+                        format!("{:.2}×", t / reference),
+                        "≤ 1.2×",
+                        Some(t / reference <= 1.2),
+                    );
+                }
+                None => report.add(
+                    &label,
+                    figure,
+                    format!("b3sum not installed; cp -r {cp:.2} s"),
+                    "—".into(),
+                    "≤ 1.2×",
+                    None,
+                ),
+            }
+            if dir == one {
+                self.big = Some(Held {
+                    id,
+                    bytes: total,
+                    file: big_file.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetch between two daemons, against a plain TCP copy.
+    pub fn fetch(&mut self, report: &mut Report) -> anyhow::Result<()> {
+        let total = self.sizes.size_mib * MIB;
+        let big = match self.big.clone().filter(|b| b.bytes == total) {
+            Some(b) => b,
+            None => {
+                let b = self.publish_file("fetch-data", total, 7)?;
+                self.big = Some(b.clone());
+                b
+            }
+        };
+        sync();
+        let tcp_out = self.work.join("tcp-copy.bin");
+        let tcp = tcp_copy(&big.file, &tcp_out)?;
+        if std::fs::metadata(&tcp_out)?.len() != big.bytes {
+            bail!("the TCP reference copy is short");
+        }
+        std::fs::remove_file(&tcp_out)?;
+        sync();
+        let (t, fetcher) = self.fetch_into_new_daemon("fetcher", &big.id)?;
+        let (fetch_rate, tcp_rate) = (mib(big.bytes) / t, mib(big.bytes) / tcp);
+        report.add(
+            &format!("fetch {} MiB between two daemons", self.sizes.size_mib),
+            format!("{t:.2} s ({fetch_rate:.0} MiB/s)"),
+            format!("plain TCP copy {tcp:.2} s ({tcp_rate:.0} MiB/s)"),
+            format!("{:.0}%", 100.0 * fetch_rate / tcp_rate),
+            "≥ 40%",
+            Some(fetch_rate / tcp_rate >= 0.4),
+        );
+        // Writing a held bundle out to a folder: the second half of
+        // `weft get`, measured on its own.
+        let out = self.work.join("exported");
+        sync();
+        let (_, e) = weft_timed(&fetcher, &["get", &big.id, "-o", &out.to_string_lossy()])?;
+        let exported = std::fs::metadata(out.join("data.bin"))?.len();
+        if exported != big.bytes {
+            bail!("the export is {exported} bytes, not {}", big.bytes);
+        }
+        report.add(
+            "export a held bundle to a folder (`weft get`)",
+            format!("{e:.2} s ({:.0} MiB/s)", mib(big.bytes) / e),
+            "—".into(),
+            "—".into(),
+            "—",
+            None,
+        );
+        std::fs::remove_dir_all(&out)?;
+        Ok(())
+    }
+
+    /// Starts a daemon, connects it to the source and times `weft pin`.
+    fn fetch_into_new_daemon(&mut self, name: &str, id: &str) -> anyhow::Result<(f64, Daemon)> {
+        let src = self.source()?;
+        let d = Daemon::start(name);
+        d.connect(src);
+        let (v, t) = weft_timed(&d, &["pin", id])?;
+        if v["id"].as_str() != Some(id) {
+            bail!("pin answered for another bundle: {v}");
+        }
+        Ok((t, d))
+    }
+
+    /// Fetch time at each curve size.
+    pub fn curve(&mut self, report: &mut Report, out: &Path) -> anyhow::Result<()> {
+        let mut points = Vec::new();
+        let mut table = String::from(
+            "| size | fetch time | throughput | seconds per GiB |\n|---|---|---|---|\n",
+        );
+        for (i, &size) in self.sizes.curve_mib.clone().iter().enumerate() {
+            let held = match self.big.clone().filter(|b| b.bytes == size * MIB) {
+                Some(b) => b,
+                None => self.publish_file(&format!("curve-{size}"), size * MIB, 50 + i as u64)?,
+            };
+            sync();
+            let (t, _d) = self.fetch_into_new_daemon(&format!("curve-{size}"), &held.id)?;
+            eprintln!("   curve: {size} MiB in {t:.3} s");
+            points.push((size as f64, t));
+            let _ = std::fmt::Write::write_fmt(
+                &mut table,
+                format_args!(
+                    "| {size} MiB | {t:.3} s | {:.0} MiB/s | {:.2} |\n",
+                    size as f64 / t,
+                    t * 1024.0 / size as f64
+                ),
+            );
+        }
+        if points.len() < 2 {
+            return Ok(());
+        }
+        // Linearity: the marginal cost per MiB between the two largest
+        // sizes, against the average cost per MiB at the largest.
+        let (x1, y1) = points[points.len() - 2];
+        let (x2, y2) = points[points.len() - 1];
+        let marginal = (y2 - y1) / (x2 - x1);
+        let average = y2 / x2;
+        report.add(
+            "fetch cost curve (marginal vs average cost per MiB at the top)",
+            format!("{:.2} ms/MiB marginal", marginal * 1000.0),
+            format!("{:.2} ms/MiB average", average * 1000.0),
+            format!("{:.2}", marginal / average),
+            "linear (ratio ≈ 1)",
+            None,
+        );
+        let svg = plot_path(out, "fetch-curve.svg");
+        line_chart(
+            &svg,
+            "Fetch time between two daemons",
+            "bundle size (MiB)",
+            "seconds",
+            &[Series {
+                name: "weft pin (fetch, verify, store)".into(),
+                points,
+            }],
+        )?;
+        report.section(
+            "Fetch cost curve",
+            format!(
+                "![fetch time against size]({})\n\n{table}",
+                relative(out, &svg)
+            ),
+        );
+        Ok(())
+    }
+}
+
+/// Where a plot goes: `bench/` next to the report.
+pub fn plot_path(report: &Path, name: &str) -> PathBuf {
+    let dir = report
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("bench");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(name)
+}
+
+/// A plot's link from the report.
+pub fn relative(report: &Path, plot: &Path) -> String {
+    let base = report.parent().unwrap_or(Path::new(""));
+    plot.strip_prefix(base)
+        .unwrap_or(plot)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn which(prog: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
+}
+
+/// The reference transfer: reads `from` on one side of a loopback TCP
+/// connection and writes it to `to` on the other, fsynced, with no crypto
+/// and no framing. Returns the wall time from connect to fsync.
+pub fn tcp_copy(from: &Path, to: &Path) -> anyhow::Result<f64> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let from = from.to_path_buf();
+    let sender = std::thread::spawn(move || -> std::io::Result<()> {
+        let (mut sock, _) = listener.accept()?;
+        let mut f = std::fs::File::open(&from)?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            sock.write_all(&buf[..n])?;
+        }
+    });
+    let t = Instant::now();
+    let mut sock = TcpStream::connect(addr)?;
+    let mut out = std::fs::File::create(to)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = sock.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        out.write_all(&buf[..n])?;
+    }
+    out.sync_all()?;
+    let took = secs(t);
+    sender
+        .join()
+        .map_err(|_| anyhow::anyhow!("the TCP sender panicked"))??;
+    Ok(took)
+}

@@ -1,0 +1,145 @@
+//! Small shared pieces: finding the binaries, timing, percentiles, data.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use serde_json::Value;
+use weft_e2e::Daemon;
+
+/// Points the harness at the `weftd` and `weft` built next to this binary
+/// (unless `WEFT_BIN_DIR` is set) and keeps daemon logs quiet, so logging
+/// does not weigh on the figures. Runs before any thread starts.
+pub fn locate_binaries() -> anyhow::Result<()> {
+    let dir = match std::env::var_os("WEFT_BIN_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => std::env::current_exe()?
+            .parent()
+            .context("the benchmark binary has no folder")?
+            .to_path_buf(),
+    };
+    for b in ["weftd", "weft"] {
+        if !dir.join(b).exists() {
+            bail!(
+                "{b} is not built in {}; build it with `cargo build --release -p weft-daemon -p weft-cli` (scripts/bench.sh does)",
+                dir.display()
+            );
+        }
+    }
+    std::env::set_var("WEFT_BIN_DIR", &dir);
+    if std::env::var_os("WEFT_DAEMON_LOG").is_none() {
+        std::env::set_var("WEFT_DAEMON_LOG", "warn");
+    }
+    Ok(())
+}
+
+/// The folder holding `weftd` and `weft`.
+pub fn bin_dir() -> PathBuf {
+    weft_e2e::bin_dir()
+}
+
+/// Seconds since `t`.
+pub fn secs(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64()
+}
+
+/// The `p` quantile (0..=1) of `v`, nearest rank; NaN when empty.
+pub fn quantile(v: &[f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p * s.len() as f64).ceil() as usize).clamp(1, s.len());
+    s[rank - 1]
+}
+
+/// Runs `weft --data-dir <dir> --json args...`, requires success, and
+/// returns the parsed output with the wall time it took.
+pub fn weft_timed(d: &Daemon, args: &[&str]) -> anyhow::Result<(Value, f64)> {
+    let t = Instant::now();
+    let out = Command::new(bin_dir().join("weft"))
+        .arg("--data-dir")
+        .arg(d.path())
+        .arg("--json")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()?;
+    let took = secs(t);
+    if !out.status.success() {
+        bail!(
+            "`weft {}` failed on {}: {}",
+            args.join(" "),
+            d.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok((serde_json::from_slice(&out.stdout)?, took))
+}
+
+/// Writes `bytes` of incompressible pseudo-random data to `path`, 1 MiB at
+/// a time, seeded so runs are repeatable.
+pub fn write_random_file(path: &Path, bytes: u64, seed: u64) -> anyhow::Result<()> {
+    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut left = bytes;
+    while left > 0 {
+        for w in buf.chunks_exact_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            w.copy_from_slice(&x.to_le_bytes());
+        }
+        let n = left.min(buf.len() as u64) as usize;
+        f.write_all(&buf[..n])?;
+        left -= n as u64;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+/// Flushes the page cache's dirty pages so one case's writes do not land
+/// in the next case's timing.
+pub fn sync() {
+    let _ = Command::new("sync").status();
+}
+
+/// Resident memory of a process, in bytes, from /proc.
+pub fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .context("no VmRSS line")?;
+    let kb: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .context("malformed VmRSS line")?
+        .parse()?;
+    Ok(kb * 1024)
+}
+
+/// Polls `cond` every `every` until it holds, or fails after `timeout`.
+pub fn poll(
+    what: &str,
+    timeout: Duration,
+    every: Duration,
+    mut cond: impl FnMut() -> bool,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        if Instant::now() > deadline {
+            bail!("timed out after {timeout:?} waiting for {what}");
+        }
+        std::thread::sleep(every);
+    }
+    Ok(())
+}
+
+/// MiB in `bytes`.
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
