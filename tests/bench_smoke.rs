@@ -45,9 +45,15 @@ fn every_benchmark_case_runs_at_quick_sizes() {
         "start to API ready",
         "`weft status` round trip",
     ] {
-        assert!(page.contains(case), "the report has no row for {case:?}:\n{page}");
+        assert!(
+            page.contains(case),
+            "the report has no row for {case:?}:\n{page}"
+        );
     }
-    assert!(page.contains("smoke run"), "a quick run must not judge targets");
+    assert!(
+        page.contains("smoke run"),
+        "a quick run must not judge targets"
+    );
     for plot in ["bench/fetch-curve.svg", "bench/gossip.svg"] {
         let svg = std::fs::read_to_string(work.path().join(plot)).unwrap();
         assert!(svg.starts_with("<svg"), "{plot} is not an SVG");

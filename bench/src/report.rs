@@ -146,6 +146,13 @@ impl Report {
             let _ = writeln!(md, "\n## {h}\n\n{body}");
         }
         let _ = writeln!(md, "\n## How it is measured\n\n{}", METHOD.trim());
+        // A hand-written part at the end of the page survives the rewrite.
+        if let Ok(old) = std::fs::read_to_string(path) {
+            if let Some(at) = old.find(KEPT_MARKER) {
+                let _ = writeln!(md);
+                md.push_str(&old[at..]);
+            }
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -153,6 +160,9 @@ impl Report {
         Ok(())
     }
 }
+
+/// Everything from this line on in the existing page is kept as it is.
+const KEPT_MARKER: &str = "<!-- written by hand below; weft-bench keeps it -->";
 
 const METHOD: &str = r#"
 Run the whole suite with `./dev bench` (release build, about 15 minutes once

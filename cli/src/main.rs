@@ -8,7 +8,6 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use rand::RngCore;
@@ -16,6 +15,10 @@ use serde_json::{json, Value};
 use weft_protocol::{BundleId, PublisherId, PublisherKey};
 
 use weft_cli::http::{Api, CallError};
+
+/// How long one job poll may wait on the daemon, in milliseconds; also the
+/// progress bar's refresh interval.
+const JOB_POLL_MS: u64 = 200;
 
 /// Share signed bundles of files with weft peers.
 #[derive(Parser)]
@@ -155,11 +158,15 @@ impl Ctx {
     fn wait_job(&self, job: u64, label: &str) -> Result<Value, CallError> {
         let api = self.api()?;
         let bar = self.show_progress();
-        // Short jobs end in milliseconds: poll quickly at first, then back
-        // off to a steady pace.
-        let mut pause = Duration::from_millis(2);
+        // Each poll waits on the daemon until the job ends or the next
+        // progress update is due, so the answer comes the moment it is done.
         loop {
-            let v = api.call("GET", &format!("/v1/jobs/{job}"), None, &self.dir)?;
+            let v = api.call(
+                "GET",
+                &format!("/v1/jobs/{job}?wait_ms={JOB_POLL_MS}"),
+                None,
+                &self.dir,
+            )?;
             let done = v["done_bytes"].as_u64().unwrap_or(0);
             let total = v["total_bytes"].as_u64().unwrap_or(0);
             match v["state"].as_str() {
@@ -190,8 +197,6 @@ impl Ctx {
                             human(total)
                         );
                     }
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(100));
                 }
             }
         }
@@ -624,7 +629,11 @@ fn run(cli: Cli) -> Res {
                         .unwrap_or("none (create one with `weft init`)")
                 );
                 println!("peers:      {}", v["connected_peers"]);
-                println!("catalog:    {} bundles", v["catalog"]);
+                if v["catalog_loading"].as_bool() == Some(true) {
+                    println!("catalog:    about {} bundles (still loading)", v["catalog"]);
+                } else {
+                    println!("catalog:    {} bundles", v["catalog"]);
+                }
                 println!("stored:     {} bundles, {} pinned", v["bundles"], v["pins"]);
                 let c = &v["counters"];
                 println!(

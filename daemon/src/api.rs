@@ -366,7 +366,21 @@ async fn fetch(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> A
     Ok(Json(json!({ "job": job })))
 }
 
-async fn job(State(st): State<ApiState>, Path(id): Path<String>) -> ApiResult {
+/// Longest a job poll may wait for the job to end.
+pub const MAX_JOB_WAIT_MS: u64 = 1000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobQuery {
+    /// Wait up to this many milliseconds for a running job to end.
+    wait_ms: Option<u64>,
+}
+
+async fn job(
+    State(st): State<ApiState>,
+    Path(id): Path<String>,
+    Query(q): Query<JobQuery>,
+) -> ApiResult {
     let n: u64 = id
         .parse()
         .map_err(|_| bad(format!("{id:?} is not a job number")))?;
@@ -375,6 +389,10 @@ async fn job(State(st): State<ApiState>, Path(id): Path<String>) -> ApiResult {
         .jobs
         .get(n)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no job {n}")))?;
+    if let Some(ms) = q.wait_ms {
+        let wait = std::time::Duration::from_millis(ms.min(MAX_JOB_WAIT_MS));
+        let _ = tokio::time::timeout(wait, job.finished()).await;
+    }
     let done = job.progress.done.load(std::sync::atomic::Ordering::Relaxed);
     let total = job
         .progress

@@ -79,12 +79,19 @@ pub struct Job {
     /// Its progress.
     pub progress: Arc<Progress>,
     state: Mutex<JobState>,
+    ended: tokio::sync::watch::Sender<bool>,
 }
 
 impl Job {
     /// The current state.
     pub fn state(&self) -> JobState {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Completes when the job has ended (at once if it has).
+    pub async fn finished(&self) {
+        let mut rx = self.ended.subscribe();
+        let _ = rx.wait_for(|e| *e).await;
     }
 }
 
@@ -131,6 +138,7 @@ impl Jobs {
             kind,
             progress: Arc::default(),
             state: Mutex::new(JobState::Running),
+            ended: tokio::sync::watch::channel(false).0,
         });
         map.insert(id, job.clone());
         Ok((id, job))
@@ -204,6 +212,7 @@ impl Node {
                 }
             };
             *job.state.lock().unwrap_or_else(|p| p.into_inner()) = state;
+            job.ended.send_replace(true);
         });
         Ok(id)
     }

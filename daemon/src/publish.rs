@@ -19,10 +19,12 @@ use weft_protocol::{
 };
 
 use crate::node::{now_secs, Node, NodeError, Progress};
-use crate::store::BundleCommit;
+use crate::store::{BundleCommit, StoreError};
 
 /// Chunks written per batch while publishing.
 const CHUNKS_PER_BATCH: usize = 16;
+/// Batches queued between the reading thread and the writing thread.
+const WRITE_QUEUE: usize = 2;
 
 /// What `POST /v1/publish` takes.
 #[derive(Debug, Clone, Deserialize)]
@@ -230,11 +232,63 @@ fn prepare(
     Ok((name, texts, tags))
 }
 
-/// Reads, hashes and stores one file; returns its manifest entry.
-fn store_file(node: &Node, f: &Found, progress: &Progress) -> Result<FileEntry, NodeError> {
+type Batch = Vec<(ContentHash, Vec<u8>)>;
+
+/// Reads and hashes every file on this thread while a second thread
+/// writes the chunks, so hashing and storing overlap. Returns the manifest
+/// entries in order.
+fn store_files(
+    node: &Node,
+    found: &[Found],
+    progress: &Progress,
+) -> Result<Vec<FileEntry>, NodeError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(WRITE_QUEUE);
+    let store = node.store.clone();
+    std::thread::scope(|s| {
+        let writer = s.spawn(move || -> Result<(), StoreError> {
+            for batch in rx {
+                store.put_blobs(&batch)?;
+            }
+            Ok(())
+        });
+        let mut batch = Batch::with_capacity(CHUNKS_PER_BATCH);
+        let read = found
+            .iter()
+            .map(|f| store_file(f, progress, &mut batch, &tx))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|files| {
+                send(&tx, std::mem::take(&mut batch))?;
+                Ok(files)
+            });
+        drop(tx);
+        let written = writer
+            .join()
+            .map_err(|_| NodeError::Internal("the chunk writer panicked".into()))?;
+        // A write error explains a read side that stopped because the
+        // writer had gone.
+        written?;
+        read
+    })
+}
+
+fn send(tx: &std::sync::mpsc::SyncSender<Batch>, batch: Batch) -> Result<(), NodeError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    tx.send(batch)
+        .map_err(|_| NodeError::Internal("the chunk writer stopped".into()))
+}
+
+/// Reads and hashes one file, queueing its chunks (and its chunk index)
+/// for the writer; returns its manifest entry.
+fn store_file(
+    f: &Found,
+    progress: &Progress,
+    batch: &mut Batch,
+    tx: &std::sync::mpsc::SyncSender<Batch>,
+) -> Result<FileEntry, NodeError> {
     let mut file = File::open(&f.abs).map_err(|e| bad(format!("cannot read {}: {e}", f.rel)))?;
     let mut hasher = FileHasher::new();
-    let mut batch: Vec<(ContentHash, Vec<u8>)> = Vec::with_capacity(CHUNKS_PER_BATCH);
     let mut seen: u64 = 0;
     loop {
         let mut buf = vec![0u8; CHUNK_SIZE as usize];
@@ -260,8 +314,10 @@ fn store_file(node: &Node, f: &Found, progress: &Progress) -> Result<FileEntry, 
         batch.push((h, buf));
         progress.add(filled as u64);
         if batch.len() >= CHUNKS_PER_BATCH {
-            node.store.put_blobs(&batch)?;
-            batch.clear();
+            send(
+                tx,
+                std::mem::replace(batch, Batch::with_capacity(CHUNKS_PER_BATCH)),
+            )?;
         }
         if filled < CHUNK_SIZE as usize {
             break;
@@ -277,7 +333,6 @@ fn store_file(node: &Node, f: &Found, progress: &Progress) -> Result<FileEntry, 
     if let Some(index) = index {
         batch.push((hash, index));
     }
-    node.store.put_blobs(&batch)?;
     Ok(FileEntry {
         hash,
         path: f.rel.clone(),
@@ -311,14 +366,9 @@ pub async fn publish(
     );
     let n2 = node.clone();
     let p2 = progress.clone();
-    let files = tokio::task::spawn_blocking(move || {
-        found
-            .iter()
-            .map(|f| store_file(&n2, f, &p2))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await
-    .map_err(|e| NodeError::Internal(e.to_string()))??;
+    let files = tokio::task::spawn_blocking(move || store_files(&n2, &found, &p2))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))??;
     let mut manifest = Manifest {
         v: VERSION,
         seq,

@@ -130,9 +130,18 @@ pub const CHUNK_MEMTABLE_BYTES: usize = 64 << 20;
 /// Cap on all memtables together.
 pub const TOTAL_MEMTABLE_BYTES: usize = 192 << 20;
 
+/// Blob batches at least this large skip the write-ahead log (smaller ones
+/// are logged: flushing for them would only make tiny files).
+pub const UNLOGGED_MIN_BYTES: usize = 1 << 20;
+
 /// RocksDB-backed store.
 pub struct RocksStore {
     db: rocksdb::DB,
+    /// Set after every unlogged write; cleared by the flush that follows.
+    unlogged: std::sync::atomic::AtomicBool,
+    /// Held across clearing `unlogged` and the flush, so a commit that
+    /// finds it clear knows any flush that cleared it has finished.
+    flush_lock: Mutex<()>,
 }
 
 impl RocksStore {
@@ -182,7 +191,11 @@ impl RocksStore {
                 }
             }
         })?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            unlogged: std::sync::atomic::AtomicBool::new(false),
+            flush_lock: Mutex::new(()),
+        })
     }
 
     fn cf(&self, name: &str) -> Result<&rocksdb::ColumnFamily, StoreError> {
@@ -238,10 +251,19 @@ impl Store for RocksStore {
     fn put_blobs(&self, blobs: &[(ContentHash, Vec<u8>)]) -> Result<(), StoreError> {
         let cf = self.cf(CF_CHUNKS)?;
         let mut batch = rocksdb::WriteBatch::default();
+        let mut bytes = 0;
         for (h, b) in blobs {
             batch.put_cf(cf, h.as_bytes(), b);
+            bytes += b.len();
         }
-        self.db.write_opt(batch, &Self::unlogged()).map_err(io)
+        if bytes < UNLOGGED_MIN_BYTES {
+            return self.db.write(batch).map_err(io);
+        }
+        self.db.write_opt(batch, &Self::unlogged()).map_err(io)?;
+        // Set after the write, so whoever clears it flushes this write too.
+        self.unlogged
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 
     fn get_manifest(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError> {
@@ -280,9 +302,21 @@ impl Store for RocksStore {
         let chunks = self.cf(CF_CHUNKS)?;
         // Chunks written without the log reach their synced blob files
         // before the manifest that refers to them is written.
-        let mut flush = rocksdb::FlushOptions::default();
-        flush.set_wait(true);
-        self.db.flush_cf_opt(chunks, &flush).map_err(io)?;
+        {
+            let _flushing = self.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
+            if self
+                .unlogged
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+            {
+                let mut flush = rocksdb::FlushOptions::default();
+                flush.set_wait(true);
+                if let Err(e) = self.db.flush_cf_opt(chunks, &flush) {
+                    self.unlogged
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                    return Err(io(e));
+                }
+            }
+        }
         let mut batch = rocksdb::WriteBatch::default();
         for (h, b) in &c.blobs {
             batch.put_cf(chunks, h.as_bytes(), b);
