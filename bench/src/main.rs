@@ -93,6 +93,9 @@ pub struct Sizes {
     pub size_mib: u64,
     /// Files in the many-files publish.
     pub small_files: usize,
+    /// Runs of each publish case and of the fetch case (the median is
+    /// reported).
+    pub publish_runs: usize,
     /// Fetch curve sizes, MiB.
     pub curve_mib: Vec<u64>,
     /// Gossip mesh sizes.
@@ -115,6 +118,7 @@ impl Sizes {
             Sizes {
                 size_mib: 8,
                 small_files: 20,
+                publish_runs: 1,
                 curve_mib: vec![1, 2, 4],
                 nodes: vec![3, 5],
                 gossip_trials: 2,
@@ -127,6 +131,7 @@ impl Sizes {
             Sizes {
                 size_mib: 1024,
                 small_files: 1000,
+                publish_runs: 3,
                 curve_mib: vec![1, 16, 256, 1024],
                 nodes: vec![25, 50, 100],
                 gossip_trials: 20,

@@ -165,20 +165,22 @@ impl Report {
 const KEPT_MARKER: &str = "<!-- written by hand below; weft-bench keeps it -->";
 
 const METHOD: &str = r#"
-Run the whole suite with `./dev bench` (release build, about 15 minutes once
-built), one case with `./dev bench fetch`, and a quick smoke run of every case
+Run the whole suite with `./dev bench` (release build, a few minutes once
+built; it needs about 6 GiB free under $TMPDIR), one case with `./dev bench fetch`, and a quick smoke run of every case
 with `./dev bench --quick`. `./dev bench --help` lists the cases and the flags
 that size each one.
 
 - **publish**: `weft publish` of a folder (one large file; then many small
-  files of the same total) on a fresh daemon, wall time of the CLI command
-  including its job polling. Reference: `b3sum` over the same files, then
+  files of the same total) on one daemon, wall time of the CLI command
+  including its job polling; three runs per case, each with its own
+  reference, and the run with the median ratio is reported. Reference: `b3sum` over the same files, then
   `cp -r` of them into the filesystem that holds the data dir, followed by
   `sync` (publishing syncs too).
 - **fetch**: `weft pin <id>` on a second daemon connected over TCP (noise,
   yamux), so every chunk is fetched, verified and stored durably. Reference: a
   plain TCP copy over loopback inside `weft-bench` (read the file on one side,
-  write and fsync it on the other, no crypto).
+  write and fsync it on the other, no crypto). Three runs, each with its own
+  reference and a new fetching daemon; the median ratio is reported.
 - **fetch curve**: the same fetch at each size, each a new bundle.
 - **gossip**: that many daemons, each dialling up to three random earlier
   ones; after a warm-up publish has reached every node, each trial publishes a

@@ -95,44 +95,30 @@ impl Bench {
             let files: Vec<PathBuf> = std::fs::read_dir(&dir)?
                 .map(|e| e.map(|e| e.path()))
                 .collect::<Result<_, _>>()?;
-            sync();
-            let b3 = match &b3sum {
-                Some(b) => {
-                    let t = Instant::now();
-                    let ok = Command::new(b)
-                        .args(&files)
-                        .stdout(Stdio::null())
-                        .status()?
-                        .success();
-                    if !ok {
-                        bail!("b3sum failed");
-                    }
-                    Some(secs(t))
-                }
-                None => None,
-            };
-            let copy = self.work.join("copy");
-            let t = Instant::now();
-            let ok = Command::new("cp")
-                .arg("-r")
-                .arg(&dir)
-                .arg(&copy)
-                .status()?
-                .success();
-            sync();
-            let cp = secs(t);
-            if !ok {
-                bail!("cp -r failed");
+            // The disk's speed swings between runs, so each case runs a few
+            // times, every run with its own reference, and the median run
+            // (by ratio) is reported.
+            let mut runs = Vec::new();
+            let mut id = String::new();
+            for _ in 0..self.sizes.publish_runs {
+                let (b3, cp) = reference_hash_and_copy(b3sum.as_deref(), &files, &dir, &self.work)?;
+                let src = self.source()?;
+                let (v, t) =
+                    weft_timed(src, &["publish", &dir.to_string_lossy(), "--title", case])?;
+                id = v["id"]
+                    .as_str()
+                    .context("publish printed no id")?
+                    .to_string();
+                runs.push((b3, cp, t));
             }
-            std::fs::remove_dir_all(&copy)?;
-            sync();
-            let label = format!("{case} ({} files)", files.len());
-            let src = self.source()?;
-            let (v, t) = weft_timed(src, &["publish", &dir.to_string_lossy(), "--title", case])?;
-            let id = v["id"]
-                .as_str()
-                .context("publish printed no id")?
-                .to_string();
+            let key = |r: &(Option<f64>, f64, f64)| r.2 / (r.0.unwrap_or(0.0) + r.1);
+            runs.sort_by(|x, y| key(x).total_cmp(&key(y)));
+            let (b3, cp, t) = runs[runs.len() / 2];
+            let label = format!(
+                "{case} ({} files, median of {} runs)",
+                files.len(),
+                runs.len()
+            );
             let figure = format!("{t:.2} s ({:.0} MiB/s)", mib(total) / t);
             match b3 {
                 Some(b3) => {
@@ -155,6 +141,14 @@ impl Bench {
                     None,
                 ),
             }
+            let all: Vec<String> = runs
+                .iter()
+                .map(|(b3, cp, t)| match b3 {
+                    Some(b3) => format!("{t:.2} s vs {b3:.2} + {cp:.2} s ({:.2}×)", t / (b3 + cp)),
+                    None => format!("{t:.2} s (cp -r {cp:.2} s)"),
+                })
+                .collect();
+            report.section(&format!("Every run of {case}"), all.join("; ") + ".");
             if dir == one {
                 self.big = Some(Held {
                     id,
@@ -177,18 +171,39 @@ impl Bench {
                 b
             }
         };
-        sync();
-        let tcp_out = self.work.join("tcp-copy.bin");
-        let tcp = tcp_copy(&big.file, &tcp_out)?;
-        if std::fs::metadata(&tcp_out)?.len() != big.bytes {
-            bail!("the TCP reference copy is short");
+        // As with publish: several runs, each with its own reference, and
+        // the median run by ratio is reported.
+        let mut runs = Vec::new();
+        let mut fetcher = None;
+        for run in 0..self.sizes.publish_runs {
+            sync();
+            let tcp_out = self.work.join("tcp-copy.bin");
+            let tcp = tcp_copy(&big.file, &tcp_out)?;
+            if std::fs::metadata(&tcp_out)?.len() != big.bytes {
+                bail!("the TCP reference copy is short");
+            }
+            std::fs::remove_file(&tcp_out)?;
+            sync();
+            drop(fetcher.take());
+            let (t, d) = self.fetch_into_new_daemon(&format!("fetcher-{run}"), &big.id)?;
+            fetcher = Some(d);
+            runs.push((tcp, t));
         }
-        std::fs::remove_file(&tcp_out)?;
-        sync();
-        let (t, fetcher) = self.fetch_into_new_daemon("fetcher", &big.id)?;
+        let fetcher = fetcher.context("no fetch ran")?;
+        runs.sort_by(|x, y| (x.0 / x.1).total_cmp(&(y.0 / y.1)));
+        let (tcp, t) = runs[runs.len() / 2];
+        let all: Vec<String> = runs
+            .iter()
+            .map(|(tcp, t)| format!("{t:.2} s vs {tcp:.2} s ({:.0}%)", 100.0 * tcp / t))
+            .collect();
+        report.section("Every run of fetch", all.join("; ") + ".");
         let (fetch_rate, tcp_rate) = (mib(big.bytes) / t, mib(big.bytes) / tcp);
         report.add(
-            &format!("fetch {} MiB between two daemons", self.sizes.size_mib),
+            &format!(
+                "fetch {} MiB between two daemons (median of {} runs)",
+                self.sizes.size_mib,
+                runs.len()
+            ),
             format!("{t:.2} s ({fetch_rate:.0} MiB/s)"),
             format!("plain TCP copy {tcp:.2} s ({tcp_rate:.0} MiB/s)"),
             format!("{:.0}%", 100.0 * fetch_rate / tcp_rate),
@@ -289,6 +304,48 @@ impl Bench {
         );
         Ok(())
     }
+}
+
+/// Times b3sum over `files` (when installed), then `cp -r` of `dir` next to
+/// the data dirs followed by `sync`; returns both times.
+fn reference_hash_and_copy(
+    b3sum: Option<&Path>,
+    files: &[PathBuf],
+    dir: &Path,
+    work: &Path,
+) -> anyhow::Result<(Option<f64>, f64)> {
+    sync();
+    let b3 = match b3sum {
+        Some(b) => {
+            let t = Instant::now();
+            let ok = Command::new(b)
+                .args(files)
+                .stdout(Stdio::null())
+                .status()?
+                .success();
+            if !ok {
+                bail!("b3sum failed");
+            }
+            Some(secs(t))
+        }
+        None => None,
+    };
+    let copy = work.join("copy");
+    let t = Instant::now();
+    let ok = Command::new("cp")
+        .arg("-r")
+        .arg(dir)
+        .arg(&copy)
+        .status()?
+        .success();
+    sync();
+    let cp = secs(t);
+    if !ok {
+        bail!("cp -r failed");
+    }
+    std::fs::remove_dir_all(&copy)?;
+    sync();
+    Ok((b3, cp))
 }
 
 /// Where a plot goes: `bench/` next to the report.

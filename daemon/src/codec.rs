@@ -7,8 +7,11 @@
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use std::io;
-use weft_protocol::limits::{MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
+use weft_protocol::limits::{CHUNK_SIZE, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
 use weft_protocol::{Request, Response};
+
+/// Buffer reserved before reading a message: one chunk plus framing.
+const INITIAL_READ_BUFFER: usize = CHUNK_SIZE as usize + 1024;
 
 /// Codec for the transfer protocol. Stateless.
 #[derive(Debug, Clone, Default)]
@@ -18,7 +21,9 @@ async fn read_limited<T: AsyncRead + Unpin + Send>(
     io: &mut T,
     limit: usize,
 ) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
+    // Room for one typical message up front (bounded by the limit), so a
+    // 1 MiB block is not copied again at every doubling of the buffer.
+    let mut buf = Vec::with_capacity((limit + 1).min(INITIAL_READ_BUFFER));
     io.take(limit as u64 + 1).read_to_end(&mut buf).await?;
     if buf.len() > limit {
         return Err(io::Error::new(

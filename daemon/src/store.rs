@@ -127,6 +127,8 @@ pub const SMALL_MEMTABLE_BYTES: usize = 4 << 20;
 /// Memtable size of the chunks family; chunk values sit here until a
 /// flush moves them to blob files.
 pub const CHUNK_MEMTABLE_BYTES: usize = 64 << 20;
+/// Bytes written to a file between background writeback requests.
+pub const BYTES_PER_SYNC: u64 = 4 << 20;
 /// Cap on all memtables together.
 pub const TOTAL_MEMTABLE_BYTES: usize = 192 << 20;
 
@@ -157,6 +159,9 @@ impl RocksStore {
         // laptop node should stay in tens of MB.
         let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         opts.set_db_write_buffer_size(TOTAL_MEMTABLE_BYTES);
+        // Start writeback while a flush is still writing, so the sync at its
+        // end does not wait for the whole file at once.
+        opts.set_bytes_per_sync(BYTES_PER_SYNC);
         let small = || {
             let mut o = rocksdb::Options::default();
             let mut t = rocksdb::BlockBasedOptions::default();
@@ -171,7 +176,11 @@ impl RocksStore {
         chunk_opts.set_enable_blob_files(true);
         chunk_opts.set_min_blob_size(4096);
         chunk_opts.set_blob_file_size(256 << 20);
-        chunk_opts.set_enable_blob_gc(true);
+        // No blob garbage collection: chunks are never overwritten or
+        // deleted yet, so it could only copy live chunks from old blob files
+        // to new ones (perf showed compaction threads rewriting chunk bytes
+        // during a fetch).
+        chunk_opts.set_enable_blob_gc(false);
         chunk_opts.set_write_buffer_size(CHUNK_MEMTABLE_BYTES);
         chunk_opts.set_max_write_buffer_number(3);
         let cfs = vec![
