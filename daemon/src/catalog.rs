@@ -90,13 +90,8 @@ fn searchable_text(a: &Announcement, out: &mut String) {
     }
     for t in &a.titles {
         out.push(' ');
-        for c in t.title.chars() {
-            if c == '\n' {
-                out.push(' ');
-            } else {
-                out.extend(c.to_lowercase());
-            }
-        }
+        // The same lowercasing as the query words get.
+        out.push_str(&t.title.to_lowercase().replace('\n', " "));
     }
     out.push('\n');
 }
@@ -360,7 +355,17 @@ impl Catalog {
 
 /// Spawns the start-up load on the blocking pool.
 pub fn spawn_load(catalog: Arc<Catalog>, store: Arc<dyn Store>) {
+    /// Releases waiting searches even if loading panics.
+    struct Release(Arc<Catalog>);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            if !self.0.is_loaded() {
+                self.0.mark_loaded();
+            }
+        }
+    }
     tokio::task::spawn_blocking(move || {
+        let _release = Release(catalog.clone());
         let t = std::time::Instant::now();
         match catalog.load(store.as_ref()) {
             Ok(n) => tracing::info!(
