@@ -114,12 +114,15 @@ fn id_starts_with(id: &BundleId, prefix: &str) -> bool {
 }
 
 impl Index {
-    fn text(&self, i: usize) -> &str {
-        let end = self
-            .entries
+    /// Where entry `i`'s text ends in the arena.
+    fn end(&self, i: usize) -> usize {
+        self.entries
             .get(i + 1)
-            .map_or(self.arena.len(), |e| e.start);
-        &self.arena[self.entries[i].start..end]
+            .map_or(self.arena.len(), |e| e.start)
+    }
+
+    fn text(&self, i: usize) -> &str {
+        &self.arena[self.entries[i].start..self.end(i)]
     }
 
     fn insert(&mut self, ann: Announcement) -> bool {
@@ -189,7 +192,7 @@ impl Index {
                     if self.filters_match(i, q, rest) {
                         hits.push(i);
                     }
-                    pos = self.entries.get(i + 1).map_or(arena.len(), |e| e.start);
+                    pos = self.end(i);
                 }
                 if rest.is_empty()
                     && first.len() >= 4

@@ -219,6 +219,16 @@ impl RocksStore {
         w
     }
 
+    /// Whether `key` is in family `cf`, without copying its value (and
+    /// without reading at all when the bloom filter rules it out).
+    fn has(&self, cf: &str, key: &[u8]) -> Result<bool, StoreError> {
+        let cf = self.cf(cf)?;
+        if !self.db.key_may_exist_cf(cf, key) {
+            return Ok(false);
+        }
+        Ok(self.db.get_pinned_cf(cf, key).map_err(io)?.is_some())
+    }
+
     fn unlogged() -> rocksdb::WriteOptions {
         let mut w = rocksdb::WriteOptions::default();
         w.disable_wal(true);
@@ -246,15 +256,7 @@ impl Store for RocksStore {
     }
 
     fn has_blob(&self, hash: &ContentHash) -> Result<bool, StoreError> {
-        let cf = self.cf(CF_CHUNKS)?;
-        if !self.db.key_may_exist_cf(cf, hash.as_bytes()) {
-            return Ok(false);
-        }
-        Ok(self
-            .db
-            .get_pinned_cf(cf, hash.as_bytes())
-            .map_err(io)?
-            .is_some())
+        self.has(CF_CHUNKS, hash.as_bytes())
     }
 
     fn put_blobs(&self, blobs: &[(ContentHash, Vec<u8>)]) -> Result<(), StoreError> {
@@ -282,15 +284,7 @@ impl Store for RocksStore {
     }
 
     fn has_manifest(&self, id: &BundleId) -> Result<bool, StoreError> {
-        let cf = self.cf(CF_MANIFESTS)?;
-        if !self.db.key_may_exist_cf(cf, id.as_bytes()) {
-            return Ok(false);
-        }
-        Ok(self
-            .db
-            .get_pinned_cf(cf, id.as_bytes())
-            .map_err(io)?
-            .is_some())
+        self.has(CF_MANIFESTS, id.as_bytes())
     }
 
     fn bundle_ids(&self) -> Result<Vec<BundleId>, StoreError> {
@@ -347,15 +341,10 @@ impl Store for RocksStore {
     }
 
     fn put_announcement(&self, id: &BundleId, bytes: &[u8]) -> Result<bool, StoreError> {
-        let cf = self.cf(CF_CATALOG)?;
-        if self
-            .db
-            .get_pinned_cf(cf, id.as_bytes())
-            .map_err(io)?
-            .is_some()
-        {
+        if self.has(CF_CATALOG, id.as_bytes())? {
             return Ok(false);
         }
+        let cf = self.cf(CF_CATALOG)?;
         let mut batch = rocksdb::WriteBatch::default();
         batch.put_cf(cf, id.as_bytes(), bytes);
         self.db.write(batch).map_err(io)?;
@@ -408,11 +397,7 @@ impl Store for RocksStore {
     }
 
     fn is_pinned(&self, id: &BundleId) -> Result<bool, StoreError> {
-        Ok(self
-            .db
-            .get_pinned_cf(self.cf(CF_PINS)?, id.as_bytes())
-            .map_err(io)?
-            .is_some())
+        self.has(CF_PINS, id.as_bytes())
     }
 
     fn counts(&self) -> Result<StoreCounts, StoreError> {
