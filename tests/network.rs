@@ -71,8 +71,11 @@ fn a_bundle_published_on_a_reaches_c_through_b_byte_for_byte_and_b_keeps_it_acro
     assert!(c.counter("bytes_fetched") >= BIG as u64);
     assert_eq!(c.counter("chunks_rejected"), 0);
 
-    // SIGKILL B and start it again: catalog, pin and bytes are all there.
-    let mut b = b;
+    // SIGKILL B and start it again with A and C gone (B would redial them
+    // from its peer book): catalog, pin and bytes are all there.
+    let (mut a, mut c, mut b) = (a, c, b);
+    a.kill();
+    c.kill();
     b.kill_and_restart();
     assert!(b.lists(&id), "B's catalog survives a kill");
     let pins = b.weft_json(&["pins"]);

@@ -300,7 +300,13 @@ fn time_start(dir: &Path) -> anyhow::Result<(f64, f64)> {
     let mut child = Command::new(bin_dir().join("weftd"))
         .arg("--data-dir")
         .arg(dir)
-        .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--api-port", "0"])
+        .args([
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--api-port",
+            "0",
+            "--no-mdns",
+        ])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -113,6 +113,20 @@ enum Command {
         /// Its multiaddr, for example /ip4/192.0.2.1/tcp/4141/p2p/12D3Koo…
         multiaddr: String,
     },
+    /// Find the nodes that hold a bundle, through the DHT
+    Providers {
+        /// Bundle id
+        id: String,
+    },
+    /// Print an invite that lets another node join this one (and a QR code
+    /// on a terminal)
+    Invite,
+    /// Join the node an invite names: dial it, remember it as a bootstrap
+    /// peer and catch up on its catalog
+    Join {
+        /// The invite string, WEFT1…
+        invite: String,
+    },
     /// Show the node's status
     Status,
 }
@@ -613,6 +627,57 @@ fn run(cli: Cli) -> Res {
                 println!("Connected to {}", v["peer_id"].as_str().unwrap_or(""))
             })
         }
+        Command::Providers { id } => {
+            let v = ctx.call("GET", &format!("/v1/providers/{id}"), None)?;
+            let empty = "No provider found in the DHT.";
+            print_list(&ctx, &v, "providers", empty, |p| {
+                p.as_str().unwrap_or("").to_string()
+            })
+        }
+        Command::Invite => {
+            let v = ctx.call("GET", "/v1/invite", None)?;
+            simple(&ctx, v, |v| {
+                let invite = v["invite"].as_str().unwrap_or("");
+                if std::io::stdout().is_terminal() {
+                    if let Ok(code) = qrcode::QrCode::new(invite.as_bytes()) {
+                        let art = code
+                            .render::<qrcode::render::unicode::Dense1x2>()
+                            .quiet_zone(true)
+                            .build();
+                        println!("{art}");
+                    }
+                    println!(
+                        "Give this invite to the node that should join (`weft join <invite>`):"
+                    );
+                }
+                println!("{invite}");
+                if std::io::stdout().is_terminal() {
+                    if let Some(n) = v["network"].as_str() {
+                        println!("It is for the private network {n}: the joining node needs the same swarm.key.");
+                    }
+                }
+            })
+        }
+        Command::Join { invite } => {
+            let v = ctx.call("POST", "/v1/join", Some(json!({ "invite": invite })))?;
+            simple(&ctx, v, |v| {
+                for j in v["joined"].as_array().into_iter().flatten() {
+                    println!(
+                        "Joined {} at {}",
+                        j["peer_id"].as_str().unwrap_or(""),
+                        j["addr"].as_str().unwrap_or("")
+                    );
+                }
+                for f in v["failed"].as_array().into_iter().flatten() {
+                    println!(
+                        "Could not reach {}: {}",
+                        f["addr"].as_str().unwrap_or("?"),
+                        f["error"].as_str().unwrap_or("")
+                    );
+                }
+                println!("Remembered as bootstrap peers; the catalog catches up in the background (see `weft status`).");
+            })
+        }
         Command::Status => {
             let v = ctx.call("GET", "/v1/status", None)?;
             simple(&ctx, v, |v| {
@@ -635,6 +700,10 @@ fn run(cli: Cli) -> Res {
                     println!("catalog:    {} bundles", v["catalog"]);
                 }
                 println!("stored:     {} bundles, {} pinned", v["bundles"], v["pins"]);
+                println!("peer book:  {} peers remembered", v["peer_book"]);
+                if let Some(n) = v["network"].as_str() {
+                    println!("network:    private ({n})");
+                }
                 let c = &v["counters"];
                 println!(
                     "refused:    {} announcements, {} blocks, {} manifests; {} peers banned",

@@ -125,6 +125,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/peers", get(peers))
         .route("/v1/connect", post(connect))
+        .route("/v1/invite", get(invite))
+        .route("/v1/providers/{id}", get(providers))
+        .route("/v1/join", post(join))
         .route("/v1/search", get(search))
         .route("/v1/bundles/{id}", get(show))
         .route("/v1/publish", post(publish))
@@ -182,6 +185,9 @@ async fn status(State(st): State<ApiState>) -> ApiResult {
         "catalog": catalog,
         "catalog_loading": catalog_loading,
         "pins": counts.pins,
+        "peer_book": node.book.len(),
+        "network": node.network,
+        "mdns": node.mdns,
         "counters": node.metrics.snapshot(),
     })))
 }
@@ -215,6 +221,159 @@ async fn connect(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) ->
         })?
         .map_err(|e| ApiError(StatusCode::BAD_GATEWAY, e.to_string()))?;
     Ok(Json(json!({ "peer_id": peer.to_string() })))
+}
+
+/// This node's addresses worth giving to another machine: loopback ones
+/// only when there is nothing else (a node on one machine, or a test).
+fn invite_addrs(listen: &[String], peer: libp2p::PeerId) -> Vec<libp2p::Multiaddr> {
+    use libp2p::multiaddr::Protocol;
+    let addrs: Vec<libp2p::Multiaddr> = listen
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .filter(crate::peerbook::dialable)
+        .collect();
+    let loopback = |a: &libp2p::Multiaddr| {
+        matches!(a.iter().next(), Some(Protocol::Ip4(ip)) if ip.is_loopback())
+            || matches!(a.iter().next(), Some(Protocol::Ip6(ip)) if ip.is_loopback())
+    };
+    let outside: Vec<_> = addrs.iter().filter(|a| !loopback(a)).cloned().collect();
+    let chosen = if outside.is_empty() { addrs } else { outside };
+    chosen
+        .into_iter()
+        .take(weft_protocol::invite::MAX_INVITE_ADDRS)
+        .map(|a| crate::peerbook::with_peer(a, peer))
+        .collect()
+}
+
+fn network_bytes(fp: &Option<String>) -> Option<[u8; 16]> {
+    let fp = fp.as_ref()?;
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(fp.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+async fn invite(State(st): State<ApiState>) -> ApiResult {
+    let info = st.node.net.info().await.map_err(NodeError::from)?;
+    let peer: libp2p::PeerId = info
+        .peer_id
+        .parse()
+        .map_err(|_| NodeError::Internal("own peer id".into()))?;
+    let addrs = invite_addrs(&info.listen_addrs, peer);
+    if addrs.is_empty() {
+        return Err(NodeError::Unavailable(
+            "this node listens on no address another node could dial".into(),
+        )
+        .into());
+    }
+    let inv = weft_protocol::invite::Invite {
+        addrs: addrs.iter().map(|a| a.to_vec()).collect(),
+        network: network_bytes(&st.node.network),
+    };
+    Ok(Json(json!({
+        "invite": inv.encode(),
+        "addrs": addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        "network": st.node.network,
+    })))
+}
+
+async fn providers(State(st): State<ApiState>, Path(id): Path<String>) -> ApiResult {
+    let id: weft_protocol::BundleId = id
+        .parse()
+        .map_err(|e| bad(format!("{id:?} is not a bundle id: {e}")))?;
+    let found = tokio::time::timeout(
+        crate::net::PROVIDER_QUERY_TIMEOUT,
+        st.node.net.find_providers(id),
+    )
+    .await
+    .map_err(|_| {
+        ApiError(
+            StatusCode::GATEWAY_TIMEOUT,
+            "the DHT lookup took too long".into(),
+        )
+    })?
+    .map_err(NodeError::from)?;
+    Ok(Json(json!({
+        "id": id,
+        "providers": found.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JoinBody {
+    invite: String,
+}
+
+async fn join(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    use libp2p::multiaddr::Protocol;
+    let b: JoinBody = parse_body(&headers, &body)?;
+    let inv = weft_protocol::invite::Invite::decode(&b.invite).map_err(|e| bad(e.to_string()))?;
+    let ours = network_bytes(&st.node.network);
+    if inv.network != ours {
+        let hex = |n: Option<[u8; 16]>| n.map(|n| weft_protocol::id::to_hex(&n));
+        return Err(bad(match (hex(inv.network), hex(ours)) {
+            (Some(theirs), None) => format!(
+                "this invite is for the private network {theirs}; put that network's key in {}/swarm.key and restart weftd first",
+                st.node.data_dir.display()
+            ),
+            (None, Some(_)) => "this invite is for the open network, but this node is in a private network (it has a swarm.key)".into(),
+            (theirs, ours) => format!(
+                "this invite is for the private network {}, but this node's key is for {}",
+                theirs.unwrap_or_default(),
+                ours.unwrap_or_default()
+            ),
+        }));
+    }
+    let mut joined = Vec::new();
+    let mut failed = Vec::new();
+    for bytes in inv.addrs {
+        let addr = match libp2p::Multiaddr::try_from(bytes) {
+            Ok(a) => a,
+            Err(e) => {
+                failed.push(json!({"addr": null, "error": format!("not a multiaddr: {e}")}));
+                continue;
+            }
+        };
+        let Some(Protocol::P2p(peer)) = addr.iter().last() else {
+            failed.push(json!({"addr": addr.to_string(), "error": "the address does not end in /p2p/<peer id>"}));
+            continue;
+        };
+        let dial = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            st.node.net.dial(addr.clone()),
+        )
+        .await;
+        match dial {
+            Ok(Ok(_)) => {
+                let book = st.node.book.clone();
+                let a = addr.clone();
+                tokio::task::spawn_blocking(move || book.record(peer, &[a], true))
+                    .await
+                    .map_err(|e| NodeError::Internal(e.to_string()))?
+                    .map_err(NodeError::from)?;
+                joined.push(json!({"addr": addr.to_string(), "peer_id": peer.to_string()}));
+            }
+            Ok(Err(e)) => failed.push(json!({"addr": addr.to_string(), "error": e.to_string()})),
+            Err(_) => failed
+                .push(json!({"addr": addr.to_string(), "error": "no answer within 20 seconds"})),
+        }
+    }
+    if joined.is_empty() {
+        return Err(ApiError(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "could not reach any address in the invite: {}",
+                failed
+                    .iter()
+                    .map(|f| format!("{} ({})", f["addr"], f["error"].as_str().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ));
+    }
+    Ok(Json(json!({ "joined": joined, "failed": failed })))
 }
 
 #[derive(Deserialize)]

@@ -76,6 +76,9 @@ struct Index {
     /// ending in a newline (which no query word contains).
     arena: String,
     by_id: HashMap<BundleId, usize>,
+    /// Every id in order, for reconciliation; rebuilt on demand after a
+    /// change.
+    sorted: Option<Arc<Vec<BundleId>>>,
     dead: usize,
     loaded: bool,
     /// Removals seen while the loader runs, so it does not bring them back.
@@ -130,6 +133,7 @@ impl Index {
             return false;
         }
         self.removed_while_loading.remove(&ann.id);
+        self.sorted = None;
         let start = self.arena.len();
         searchable_text(&ann, &mut self.arena);
         self.by_id.insert(ann.id, self.entries.len());
@@ -146,6 +150,7 @@ impl Index {
             self.removed_while_loading.insert(*id);
         }
         if let Some(i) = self.by_id.remove(id) {
+            self.sorted = None;
             self.entries[i].alive = false;
             self.dead += 1;
             if self.dead > 1024 && self.dead * 2 > self.entries.len() {
@@ -327,6 +332,27 @@ impl Catalog {
         store.delete_announcement(id)?;
         self.write().remove(id);
         Ok(())
+    }
+
+    /// Every indexed id in order. Cheap while nothing changes.
+    pub fn sorted_ids(&self) -> Arc<Vec<BundleId>> {
+        if let Some(s) = &self.read().sorted {
+            return s.clone();
+        }
+        let mut ix = self.write();
+        if let Some(s) = &ix.sorted {
+            return s.clone();
+        }
+        let mut ids: Vec<BundleId> = ix.by_id.keys().copied().collect();
+        ids.sort_unstable();
+        let ids = Arc::new(ids);
+        ix.sorted = Some(ids.clone());
+        ids
+    }
+
+    /// Whether an entry is indexed.
+    pub fn contains(&self, id: &BundleId) -> bool {
+        self.read().by_id.contains_key(id)
     }
 
     /// Entries indexed.

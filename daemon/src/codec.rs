@@ -1,4 +1,5 @@
-//! The libp2p request-response codec for `/weft/xfer/1`.
+//! The libp2p request-response codecs for `/weft/xfer/1` and
+//! `/weft/sync/1`.
 //!
 //! Each side reads at most the protocol's limit (plus one byte, to tell
 //! "exactly at the limit" from "over it") and then hands the bytes to
@@ -7,15 +8,65 @@
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use std::io;
-use weft_protocol::limits::{CHUNK_SIZE, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
+use std::marker::PhantomData;
+use weft_protocol::limits::{
+    CHUNK_SIZE, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, MAX_SYNC_MESSAGE_BYTES,
+};
+use weft_protocol::sync::{SyncRequest, SyncResponse};
 use weft_protocol::{Request, Response};
 
 /// Buffer reserved before reading a message: one chunk plus framing.
 const INITIAL_READ_BUFFER: usize = CHUNK_SIZE as usize + 1024;
 
-/// Codec for the transfer protocol. Stateless.
-#[derive(Debug, Clone, Default)]
-pub struct XferCodec;
+/// A message type one of weft's request-response protocols carries: its
+/// read limit and its canonical bytes.
+pub trait WireMessage: Sized + Send + 'static {
+    /// Most bytes read for one message.
+    const LIMIT: usize;
+    /// Canonical bytes.
+    fn to_bytes(&self) -> Vec<u8>;
+    /// Checked decoding.
+    fn from_bytes(bytes: &[u8]) -> Result<Self, String>;
+}
+
+macro_rules! wire_message {
+    ($t:ty, $limit:expr) => {
+        impl WireMessage for $t {
+            const LIMIT: usize = $limit;
+            fn to_bytes(&self) -> Vec<u8> {
+                self.encode()
+            }
+            fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+                <$t>::decode(bytes).map_err(|e| e.to_string())
+            }
+        }
+    };
+}
+
+wire_message!(Request, MAX_REQUEST_BYTES);
+wire_message!(Response, MAX_RESPONSE_BYTES);
+wire_message!(SyncRequest, MAX_SYNC_MESSAGE_BYTES);
+wire_message!(SyncResponse, MAX_SYNC_MESSAGE_BYTES);
+
+/// A stateless codec for one request type and one response type.
+pub struct Codec<Req, Resp>(PhantomData<fn() -> (Req, Resp)>);
+
+impl<Req, Resp> Default for Codec<Req, Resp> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<Req, Resp> Clone for Codec<Req, Resp> {
+    fn clone(&self) -> Self {
+        Self(PhantomData)
+    }
+}
+
+/// Codec for the transfer protocol.
+pub type XferCodec = Codec<Request, Response>;
+/// Codec for catalog reconciliation.
+pub type SyncCodec = Codec<SyncRequest, SyncResponse>;
 
 async fn read_limited<T: AsyncRead + Unpin + Send>(
     io: &mut T,
@@ -38,37 +89,32 @@ fn invalid(e: impl std::fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e.to_string())
 }
 
-impl libp2p::request_response::Codec for XferCodec {
+impl<Req: WireMessage, Resp: WireMessage> libp2p::request_response::Codec for Codec<Req, Resp> {
     type Protocol = StreamProtocol;
-    type Request = Request;
-    type Response = Response;
+    type Request = Req;
+    type Response = Resp;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Request>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Req>
     where
         T: AsyncRead + Unpin + Send,
     {
-        let buf = read_limited(io, MAX_REQUEST_BYTES).await?;
-        Request::decode(&buf).map_err(invalid)
+        let buf = read_limited(io, Req::LIMIT).await?;
+        Req::from_bytes(&buf).map_err(invalid)
     }
 
-    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response>
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Resp>
     where
         T: AsyncRead + Unpin + Send,
     {
-        let buf = read_limited(io, MAX_RESPONSE_BYTES).await?;
-        Response::decode(&buf).map_err(invalid)
+        let buf = read_limited(io, Resp::LIMIT).await?;
+        Resp::from_bytes(&buf).map_err(invalid)
     }
 
-    async fn write_request<T>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-        req: Request,
-    ) -> io::Result<()>
+    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, req: Req) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        io.write_all(&req.encode()).await?;
+        io.write_all(&req.to_bytes()).await?;
         io.close().await
     }
 
@@ -76,12 +122,12 @@ impl libp2p::request_response::Codec for XferCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        res: Response,
+        res: Resp,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        io.write_all(&res.encode()).await?;
+        io.write_all(&res.to_bytes()).await?;
         io.close().await
     }
 }

@@ -36,6 +36,8 @@ pub struct FileConfig {
     pub peers: Option<Vec<String>>,
     /// API port on 127.0.0.1 (0 picks a free one).
     pub api_port: Option<u16>,
+    /// Find peers on the LAN with mDNS (default true).
+    pub mdns: Option<bool>,
 }
 
 /// The daemon's resolved configuration.
@@ -49,6 +51,10 @@ pub struct Config {
     pub peers: Vec<Multiaddr>,
     /// API listen address; always a loopback address.
     pub api: SocketAddr,
+    /// Find peers on the LAN with mDNS.
+    pub mdns: bool,
+    /// The private network key, from `swarm.key` in the data dir.
+    pub psk: Option<libp2p::pnet::PreSharedKey>,
 }
 
 fn parse_addrs(list: &[String], what: &str) -> Result<Vec<Multiaddr>, String> {
@@ -70,18 +76,29 @@ impl Config {
         listen: Vec<String>,
         peers: Vec<String>,
         api_port: Option<u16>,
+        mdns: Option<bool>,
     ) -> Result<Self, String> {
         let file = load_file(&data_dir)?;
+        let psk = load_swarm_key(&data_dir)?;
         let listen = if !listen.is_empty() {
             listen
         } else if let Some(l) = file.listen {
             l
+        } else if psk.is_some() {
+            vec![format!("/ip4/0.0.0.0/tcp/{DEFAULT_P2P_PORT}")]
         } else {
             vec![
                 format!("/ip4/0.0.0.0/tcp/{DEFAULT_P2P_PORT}"),
                 format!("/ip4/0.0.0.0/udp/{DEFAULT_P2P_PORT}/quic-v1"),
             ]
         };
+        if psk.is_some() {
+            if let Some(q) = listen.iter().find(|a| a.contains("/quic")) {
+                return Err(format!(
+                    "{q} is a QUIC address, but a private network (swarm.key) runs over TCP only; listen on TCP addresses"
+                ));
+            }
+        }
         let mut all_peers = file.peers.unwrap_or_default();
         all_peers.extend(peers);
         let api_port = api_port.or(file.api_port).unwrap_or(DEFAULT_API_PORT);
@@ -89,9 +106,34 @@ impl Config {
             listen: parse_addrs(&listen, "listen address")?,
             peers: parse_addrs(&all_peers, "peer address")?,
             api: SocketAddr::from(([127, 0, 0, 1], api_port)),
+            mdns: mdns.or(file.mdns).unwrap_or(true),
+            psk,
             data_dir,
         })
     }
+}
+
+/// Reads `swarm.key` if there is one.
+fn load_swarm_key(dir: &Path) -> Result<Option<libp2p::pnet::PreSharedKey>, String> {
+    let path = dir.join(files::SWARM_KEY);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text.parse().map(Some).map_err(|e| {
+            format!(
+                "{} is not a private network key ({e:?}); it must hold three lines: /key/swarm/psk/1.0.0/, /base16/ and 64 hex digits (make one with `weftd --new-swarm-key`)",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// A new random private network key in the key file format.
+pub fn new_swarm_key() -> String {
+    use rand::RngCore;
+    let mut k = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut k);
+    libp2p::pnet::PreSharedKey::new(k).to_key_file()
 }
 
 fn load_file(dir: &Path) -> Result<FileConfig, String> {
@@ -136,6 +178,7 @@ mod tests {
             vec![],
             vec!["/ip4/127.0.0.1/tcp/5002".into()],
             Some(0),
+            None,
         )
         .unwrap();
         assert_eq!(c.listen[0].to_string(), "/ip4/127.0.0.1/tcp/5000");
@@ -152,15 +195,30 @@ mod tests {
             vec!["localhost:4141".into()],
             vec![],
             None,
+            None,
         )
         .unwrap_err();
         assert!(err.contains("not a multiaddr"), "{err}");
     }
 
     #[test]
+    fn a_swarm_key_means_tcp_only_and_a_bad_one_is_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(files::SWARM_KEY), new_swarm_key()).unwrap();
+        let c = Config::resolve(dir.path().into(), vec![], vec![], None, Some(false)).unwrap();
+        assert!(c.psk.is_some() && !c.mdns);
+        assert!(c.listen.iter().all(|a| !a.to_string().contains("quic")));
+        let quic = vec!["/ip4/127.0.0.1/udp/0/quic-v1".to_string()];
+        assert!(Config::resolve(dir.path().into(), quic, vec![], None, None).is_err());
+        std::fs::write(dir.path().join(files::SWARM_KEY), "hello").unwrap();
+        let err = Config::resolve(dir.path().into(), vec![], vec![], None, None).unwrap_err();
+        assert!(err.contains("not a private network key"), "{err}");
+    }
+
+    #[test]
     fn an_unknown_config_key_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(files::CONFIG), "lisen = []\n").unwrap();
-        assert!(Config::resolve(dir.path().into(), vec![], vec![], None).is_err());
+        assert!(Config::resolve(dir.path().into(), vec![], vec![], None, None).is_err());
     }
 }

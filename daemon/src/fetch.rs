@@ -80,6 +80,41 @@ async fn connected_peers(node: &Node) -> Result<Vec<PeerId>, NodeError> {
     Ok(peers)
 }
 
+/// How long to wait for dialled providers to connect.
+pub const PROVIDER_DIAL_WAIT: Duration = Duration::from_secs(10);
+
+/// Providers of `id` from the DHT that this node could connect to.
+async fn find_providers(node: &Node, id: BundleId) -> Vec<PeerId> {
+    let found = match node.net.find_providers(id).await {
+        Ok(f) if !f.is_empty() => f,
+        _ => return Vec::new(),
+    };
+    tracing::info!(bundle = %id, providers = found.len(), "found providers in the DHT");
+    let deadline = Instant::now() + PROVIDER_DIAL_WAIT;
+    loop {
+        let connected: HashSet<PeerId> = node
+            .net
+            .peers()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| p.peer_id.parse().ok())
+            .collect();
+        let ready: Vec<PeerId> = found
+            .iter()
+            .filter(|p| connected.contains(p))
+            .copied()
+            .collect();
+        if ready.len() == found.len() || (!ready.is_empty() && Instant::now() > deadline) {
+            return ready;
+        }
+        if Instant::now() > deadline {
+            return Vec::new();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn fetch_manifest(
     node: &Node,
     id: BundleId,
@@ -343,8 +378,25 @@ pub async fn fetch(
         }
         return Ok(m);
     }
-    let peers = connected_peers(node).await?;
-    let signed = fetch_manifest(node, id, &peers).await?;
+    let mut peers = connected_peers(node).await.unwrap_or_default();
+    let signed = match fetch_manifest(node, id, &peers).await {
+        Ok(s) => s,
+        Err(not_here) => {
+            // No connected peer has it: ask the DHT for providers.
+            let providers = find_providers(node, id).await;
+            if providers.is_empty() {
+                return Err(if peers.is_empty() {
+                    not_connected()
+                } else {
+                    NodeError::NotFound(format!("{not_here}, and the DHT knows no provider of it"))
+                });
+            }
+            let s = fetch_manifest(node, id, &providers).await?;
+            peers.retain(|p| !providers.contains(p));
+            peers.splice(0..0, providers);
+            s
+        }
+    };
     let m = signed.manifest().clone();
     progress.total.store(m.total_size(), Relaxed);
     if let Some(ann) = node.blocking(move |s| s.get_announcement(&id)).await? {
@@ -413,6 +465,7 @@ pub async fn fetch(
         blobs: Vec::new(),
     };
     node.blocking(move |s| s.commit_bundle(commit)).await?;
+    node.net.provide(vec![id]).await;
     tracing::info!(bundle = %id, size = m.total_size(), "fetched and verified");
     Ok(signed)
 }
@@ -479,6 +532,9 @@ mod tests_support {
         let store: Arc<dyn Store> = Arc::new(MemStore::default());
         World {
             node: Node {
+                book: Arc::new(crate::peerbook::PeerBook::load(store.clone()).unwrap()),
+                network: None,
+                mdns: false,
                 store,
                 catalog: Arc::default(),
                 net: Client::from_sender(tx),

@@ -15,8 +15,10 @@ pub mod fetch;
 pub mod metrics;
 pub mod net;
 pub mod node;
+pub mod peerbook;
 pub mod publish;
 pub mod store;
+pub mod sync;
 
 use std::future::Future;
 use std::path::Path;
@@ -91,17 +93,41 @@ pub async fn run(
     catalog::spawn_load(catalog.clone(), store.clone());
     let key = load_or_create_node_key(&dir)?;
     let metrics = Arc::new(Metrics::default());
-    let swarm = net::build_swarm(key).map_err(anyhow::Error::msg)?;
+    let opts = net::NetOptions {
+        mdns: config.mdns,
+        psk: config.psk,
+    };
+    let swarm = net::build_swarm(key, &opts).map_err(anyhow::Error::msg)?;
+    let book = {
+        let store = store.clone();
+        Arc::new(
+            tokio::task::spawn_blocking(move || peerbook::PeerBook::load(store))
+                .await
+                .context("reading the peer book")??,
+        )
+    };
+    let (sync_tx, sync_rx) = tokio::sync::mpsc::channel(sync::SYNC_EVENTS);
     let (client, net_task) = net::spawn(
         swarm,
         &config.listen,
         config.peers.clone(),
-        store.clone(),
-        catalog.clone(),
-        metrics.clone(),
+        net::Parts {
+            store: store.clone(),
+            catalog: catalog.clone(),
+            metrics: metrics.clone(),
+            book: book.clone(),
+            sync_events: sync_tx,
+        },
     )
     .await
     .map_err(anyhow::Error::msg)?;
+    let sync_task = sync::spawn(
+        client.clone(),
+        store.clone(),
+        catalog.clone(),
+        metrics.clone(),
+        sync_rx,
+    );
     let token = load_or_create_token(&dir)?;
     let listener = tokio::net::TcpListener::bind(config.api)
         .await
@@ -114,6 +140,9 @@ pub async fn run(
         metrics,
         data_dir: dir.clone(),
         jobs: Arc::new(Jobs::default()),
+        book,
+        network: config.psk.map(|k| k.fingerprint().to_string()),
+        mdns: config.mdns,
     };
     let app = api::router(api::ApiState { node, token, addr });
     write_private(&dir.join(files::API_ADDR), format!("{addr}\n").as_bytes())?;
@@ -123,6 +152,7 @@ pub async fn run(
         .await;
     let _ = std::fs::remove_file(dir.join(files::API_ADDR));
     net_task.abort();
+    sync_task.abort();
     tracing::info!("weftd stopped");
     served.context("the API server failed")
 }

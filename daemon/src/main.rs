@@ -24,6 +24,12 @@ struct Args {
     /// Port of the local API on 127.0.0.1; 0 picks a free one [default: 4142]
     #[arg(long)]
     api_port: Option<u16>,
+    /// Do not look for peers on the LAN with mDNS (config: mdns = false)
+    #[arg(long)]
+    no_mdns: bool,
+    /// Print a new private network key (for swarm.key) and exit
+    #[arg(long)]
+    new_swarm_key: bool,
 }
 
 async fn shutdown_signal() {
@@ -48,8 +54,18 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if args.new_swarm_key {
+        print!("{}", weft_daemon::config::new_swarm_key());
+        return ExitCode::SUCCESS;
+    }
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
-    let config = match Config::resolve(data_dir, args.listen, args.peers, args.api_port) {
+    let config = match Config::resolve(
+        data_dir,
+        args.listen,
+        args.peers,
+        args.api_port,
+        args.no_mdns.then_some(false),
+    ) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("weftd: {e}");

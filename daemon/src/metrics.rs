@@ -24,6 +24,16 @@ pub struct Metrics {
     pub bytes_fetched: AtomicU64,
     /// Inbound requests refused because a peer or the node was over its limit.
     pub requests_refused: AtomicU64,
+    /// Catalog reconciliation sessions this node started.
+    pub sync_sessions: AtomicU64,
+    /// Catalog entries learnt by reconciliation (verified and new).
+    pub sync_entries_added: AtomicU64,
+    /// Catalog entries from reconciliation that failed verification.
+    pub sync_entries_rejected: AtomicU64,
+    /// Reconciliation bytes sent (messages, both as initiator and responder).
+    pub sync_bytes_sent: AtomicU64,
+    /// Reconciliation bytes received.
+    pub sync_bytes_received: AtomicU64,
 }
 
 impl Metrics {
@@ -45,6 +55,11 @@ impl Metrics {
             "bytes_served": g(&self.bytes_served),
             "bytes_fetched": g(&self.bytes_fetched),
             "requests_refused": g(&self.requests_refused),
+            "sync_sessions": g(&self.sync_sessions),
+            "sync_entries_added": g(&self.sync_entries_added),
+            "sync_entries_rejected": g(&self.sync_entries_rejected),
+            "sync_bytes_sent": g(&self.sync_bytes_sent),
+            "sync_bytes_received": g(&self.sync_bytes_received),
         })
     }
 }

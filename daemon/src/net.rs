@@ -9,7 +9,7 @@
 //! Not here: deciding what to fetch (the fetcher), what to publish (the
 //! publisher), or anything about the local API.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,22 +19,26 @@ use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId, TopicHas
 use libp2p::request_response::{
     self, InboundRequestId, OutboundRequestId, ProtocolSupport, ResponseChannel,
 };
-use libp2p::swarm::dial_opts::DialOpts;
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ConnectionId, DialError, NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    connection_limits, identify, identity, noise, ping, tcp, yamux, Multiaddr, PeerId,
-    StreamProtocol, Swarm,
+    connection_limits, identify, identity, kad, mdns, noise, ping, pnet, tcp, yamux, Multiaddr,
+    PeerId, StreamProtocol, Swarm,
 };
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 use weft_protocol::limits::MAX_ANNOUNCEMENT_BYTES;
+use weft_protocol::sync::{reconcile, SyncRequest, SyncResponse, FRAME_BYTES, SYNC_PROTOCOL};
 use weft_protocol::wire::{ANNOUNCE_TOPIC, XFER_PROTOCOL};
-use weft_protocol::{Request, Response, SignedAnnouncement};
+use weft_protocol::{BundleId, Request, Response, SignedAnnouncement};
 
 use crate::catalog::Catalog;
-use crate::codec::XferCodec;
+use crate::codec::{SyncCodec, XferCodec};
 use crate::metrics::Metrics;
+use crate::peerbook::{self, PeerBook};
 use crate::store::Store;
+use crate::sync::SyncEvent;
 
 /// Commands queued for the swarm task. Small: callers wait when it is full.
 pub const COMMAND_CHANNEL: usize = 256;
@@ -69,6 +73,37 @@ pub const BAN_DURATION: Duration = Duration::from_secs(600);
 pub const MAX_BANNED: usize = 4096;
 /// How often configured peers are redialled when not connected.
 pub const REDIAL_INTERVAL: Duration = Duration::from_secs(15);
+/// The Kademlia protocol name: weft nodes keep their own DHT.
+pub const KAD_PROTOCOL: &str = "/weft/kad/1";
+/// Reconciliation streams per connection, both directions together.
+pub const MAX_SYNC_STREAMS_PER_CONNECTION: usize = 8;
+/// Peers from the peer book dialled at start and whenever fewer than
+/// [`MIN_PEERS`] are connected.
+pub const BOOK_DIALS: usize = 16;
+/// Below this many connections the peer book is dialled.
+pub const MIN_PEERS: usize = 4;
+/// Provider records being published at once.
+pub const MAX_PROVIDE_QUERIES: usize = 4;
+/// How often every held bundle is provided again. Records live for
+/// [`PROVIDER_RECORD_TTL`], so one missed round loses nothing.
+pub const REPROVIDE_INTERVAL: Duration = Duration::from_secs(12 * 3600);
+/// How long other nodes keep one of our provider records.
+pub const PROVIDER_RECORD_TTL: Duration = Duration::from_secs(48 * 3600);
+/// Longest wait for a DHT provider lookup.
+pub const PROVIDER_QUERY_TIMEOUT: Duration = Duration::from_secs(20);
+/// Most provider records this node keeps for others, and most keys it
+/// provides itself.
+pub const MAX_PROVIDER_RECORDS: usize = 1 << 20;
+
+/// Network options from the config.
+#[derive(Clone, Default)]
+pub struct NetOptions {
+    /// Find peers on the LAN with mDNS.
+    pub mdns: bool,
+    /// The private network's pre-shared key: only nodes holding it can
+    /// connect. TCP only, as QUIC cannot carry the pnet handshake.
+    pub psk: Option<pnet::PreSharedKey>,
+}
 
 /// The behaviours a weft node runs.
 #[derive(NetworkBehaviour)]
@@ -79,6 +114,12 @@ pub struct Behaviour {
     pub gossipsub: gossipsub::Behaviour,
     /// Manifests and chunks.
     pub xfer: request_response::Behaviour<XferCodec>,
+    /// Catalog reconciliation.
+    pub sync: request_response::Behaviour<SyncCodec>,
+    /// The DHT: one provider record per held bundle.
+    pub kad: kad::Behaviour<kad::store::MemoryStore>,
+    /// LAN discovery, when switched on.
+    pub mdns: Toggle<mdns::tokio::Behaviour>,
     /// Learns peers' listen addresses and agent versions.
     pub identify: identify::Behaviour,
     /// Keeps connections alive and measures round trips.
@@ -139,7 +180,7 @@ pub fn peer_score(
 
 impl Behaviour {
     /// Builds the behaviours for a node key.
-    pub fn new(key: &identity::Keypair) -> Result<Self, String> {
+    pub fn new(key: &identity::Keypair, opts: &NetOptions) -> Result<Self, String> {
         let topic = IdentTopic::new(ANNOUNCE_TOPIC);
         let mut gossipsub = gossipsub::Behaviour::new(
             gossipsub::MessageAuthenticity::Anonymous,
@@ -157,6 +198,40 @@ impl Behaviour {
                 // peer's requests, which `MAX_INBOUND_PER_PEER` caps.
                 .with_max_concurrent_streams(MAX_STREAMS_PER_CONNECTION),
         );
+        let sync = request_response::Behaviour::new(
+            [(StreamProtocol::new(SYNC_PROTOCOL), ProtocolSupport::Full)],
+            request_response::Config::default()
+                .with_request_timeout(REQUEST_TIMEOUT)
+                .with_max_concurrent_streams(MAX_SYNC_STREAMS_PER_CONNECTION),
+        );
+        let me = key.public().to_peer_id();
+        let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
+        kad_config
+            .set_provider_record_ttl(Some(PROVIDER_RECORD_TTL))
+            // weftd re-provides on its own schedule, a few records at a time.
+            .set_provider_publication_interval(None)
+            .set_record_ttl(Some(PROVIDER_RECORD_TTL));
+        let kad_store = kad::store::MemoryStore::with_config(
+            me,
+            kad::store::MemoryStoreConfig {
+                max_records: 1024,
+                max_value_bytes: 4096,
+                max_providers_per_key: kad::K_VALUE.get(),
+                max_provided_keys: MAX_PROVIDER_RECORDS,
+            },
+        );
+        let mut kad = kad::Behaviour::with_config(me, kad_store, kad_config);
+        // Every weftd answers DHT queries; without this, a node with no
+        // confirmed public address would only ask.
+        kad.set_mode(Some(kad::Mode::Server));
+        let mdns = if opts.mdns {
+            Some(
+                mdns::tokio::Behaviour::new(mdns::Config::default(), me)
+                    .map_err(|e| format!("cannot start mDNS: {e}"))?,
+            )
+        } else {
+            None
+        };
         let limits = connection_limits::ConnectionLimits::default()
             .with_max_established(Some(MAX_CONNECTIONS))
             .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER))
@@ -165,6 +240,9 @@ impl Behaviour {
             limits: connection_limits::Behaviour::new(limits),
             gossipsub,
             xfer,
+            sync,
+            kad,
+            mdns: mdns.into(),
             identify: identify::Behaviour::new(
                 identify::Config::new("/weft/id/1".into(), key.public())
                     .with_agent_version(format!("weftd/{}", env!("CARGO_PKG_VERSION"))),
@@ -174,8 +252,34 @@ impl Behaviour {
     }
 }
 
-/// A swarm with TCP and QUIC, noise and yamux, and weft's behaviours.
-pub fn build_swarm(key: identity::Keypair) -> Result<Swarm<Behaviour>, String> {
+/// A swarm with TCP and QUIC, noise and yamux, and weft's behaviours. In a
+/// private network: TCP only, each connection wrapped in the pnet handshake
+/// before noise.
+pub fn build_swarm(key: identity::Keypair, opts: &NetOptions) -> Result<Swarm<Behaviour>, String> {
+    let idle = |c: libp2p::swarm::Config| c.with_idle_connection_timeout(Duration::from_secs(120));
+    let behaviour = |key: &identity::Keypair| Behaviour::new(key, opts).map_err(|e| e.into());
+    if let Some(psk) = opts.psk {
+        use libp2p::core::muxing::StreamMuxerBox;
+        use libp2p::Transport;
+        return Ok(libp2p::SwarmBuilder::with_existing_identity(key)
+            .with_tokio()
+            .with_other_transport(|key| {
+                let noise = noise::Config::new(key)?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
+                    tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
+                        .and_then(move |socket, _| pnet::PnetConfig::new(psk).handshake(socket))
+                        .upgrade(libp2p::core::upgrade::Version::V1)
+                        .authenticate(noise)
+                        .multiplex(yamux::Config::default())
+                        .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer))),
+                )
+            })
+            .map_err(|e| e.to_string())?
+            .with_behaviour(behaviour)
+            .map_err(|e| e.to_string())?
+            .with_swarm_config(idle)
+            .build());
+    }
     Ok(libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(
@@ -185,9 +289,9 @@ pub fn build_swarm(key: identity::Keypair) -> Result<Swarm<Behaviour>, String> {
         )
         .map_err(|e| e.to_string())?
         .with_quic()
-        .with_behaviour(|key| Behaviour::new(key).map_err(|e| e.into()))
+        .with_behaviour(behaviour)
         .map_err(|e| e.to_string())?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
+        .with_swarm_config(idle)
         .build())
 }
 
@@ -241,6 +345,11 @@ pub struct NetInfo {
     pub connected: usize,
 }
 
+/// Key of a bundle's provider record in the DHT.
+fn provider_key(id: &BundleId) -> kad::RecordKey {
+    kad::RecordKey::new(id.as_bytes())
+}
+
 /// Requests to the swarm task.
 pub enum Command {
     /// Dial an address and reply once connected.
@@ -273,6 +382,28 @@ pub enum Command {
     Info {
         /// Replies with them.
         reply: oneshot::Sender<NetInfo>,
+    },
+    /// Send a reconciliation request.
+    Sync {
+        /// To whom.
+        peer: PeerId,
+        /// What.
+        request: SyncRequest,
+        /// Replies with the peer's response.
+        reply: oneshot::Sender<Result<SyncResponse, NetError>>,
+    },
+    /// Publish provider records for these bundles (queued, a few at a time).
+    Provide {
+        /// Bundles held in full.
+        ids: Vec<BundleId>,
+    },
+    /// Look up a bundle's providers in the DHT and dial the ones not
+    /// connected; replies with every provider found.
+    FindProviders {
+        /// Which bundle.
+        id: BundleId,
+        /// Replies with the providers.
+        reply: oneshot::Sender<Vec<PeerId>>,
     },
     /// Disconnect a peer that sent bad data and refuse it for a while.
     Punish {
@@ -341,6 +472,27 @@ impl Client {
         self.call(|reply| Command::Info { reply }).await
     }
 
+    /// Sends one reconciliation request and waits for its response.
+    pub async fn sync(&self, peer: PeerId, request: SyncRequest) -> Result<SyncResponse, NetError> {
+        self.call(|reply| Command::Sync {
+            peer,
+            request,
+            reply,
+        })
+        .await?
+    }
+
+    /// Queues provider records for bundles now held in full.
+    pub async fn provide(&self, ids: Vec<BundleId>) {
+        let _ = self.tx.send(Command::Provide { ids }).await;
+    }
+
+    /// Finds a bundle's providers through the DHT and dials them.
+    pub async fn find_providers(&self, id: BundleId) -> Result<Vec<PeerId>, NetError> {
+        self.call(|reply| Command::FindProviders { id, reply })
+            .await
+    }
+
     /// Disconnects and bans a misbehaving peer.
     pub async fn punish(&self, peer: PeerId, reason: String) {
         let _ = self.tx.send(Command::Punish { peer, reason }).await;
@@ -360,6 +512,11 @@ enum Internal {
         channel: ResponseChannel<Response>,
         response: Response,
     },
+    SyncRespond {
+        channel: ResponseChannel<SyncResponse>,
+        response: SyncResponse,
+    },
+    Provide(Vec<BundleId>),
 }
 
 struct PeerState {
@@ -389,6 +546,28 @@ pub struct EventLoop {
     inbound_per_peer: HashMap<PeerId, usize>,
     banned: HashMap<PeerId, Instant>,
     redial: Vec<Multiaddr>,
+    catalog: Arc<Catalog>,
+    book: Arc<PeerBook>,
+    sync_events: mpsc::Sender<SyncEvent>,
+    pending_syncs: HashMap<OutboundRequestId, oneshot::Sender<Result<SyncResponse, NetError>>>,
+    provide_queue: VecDeque<BundleId>,
+    provide_queued: HashSet<BundleId>,
+    providing: HashSet<kad::QueryId>,
+    provider_lookups: HashMap<kad::QueryId, (HashSet<PeerId>, oneshot::Sender<Vec<PeerId>>)>,
+}
+
+/// What the swarm task needs besides the swarm.
+pub struct Parts {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The catalog index.
+    pub catalog: Arc<Catalog>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Peers seen before.
+    pub book: Arc<PeerBook>,
+    /// Where connection events and hints go.
+    pub sync_events: mpsc::Sender<SyncEvent>,
 }
 
 /// Refuses a fixed port that another process already holds. libp2p binds
@@ -418,10 +597,15 @@ pub async fn spawn(
     mut swarm: Swarm<Behaviour>,
     listen: &[Multiaddr],
     peers: Vec<Multiaddr>,
-    store: Arc<dyn Store>,
-    catalog: Arc<Catalog>,
-    metrics: Arc<Metrics>,
+    parts: Parts,
 ) -> Result<(Client, tokio::task::JoinHandle<()>), String> {
+    let Parts {
+        store,
+        catalog,
+        metrics,
+        book,
+        sync_events,
+    } = parts;
     // Probe every fixed port before binding any: a dual-stack probe of
     // [::]:port would otherwise collide with our own 0.0.0.0:port.
     for addr in listen {
@@ -440,6 +624,7 @@ pub async fn spawn(
         match tokio::time::timeout_at(deadline, swarm.select_next_some()).await {
             Ok(SwarmEvent::NewListenAddr { address, .. }) => {
                 info!(%address, "listening");
+                swarm.add_external_address(address);
                 ready += 1;
             }
             Ok(SwarmEvent::ListenerError { error, .. }) => {
@@ -459,7 +644,7 @@ pub async fn spawn(
         validate_rx,
         internal_tx.clone(),
         store.clone(),
-        catalog,
+        catalog.clone(),
         metrics.clone(),
     ));
     let mut lp = EventLoop {
@@ -479,10 +664,19 @@ pub async fn spawn(
         inbound_per_peer: HashMap::new(),
         banned: HashMap::new(),
         redial: peers.clone(),
+        catalog,
+        book,
+        sync_events,
+        pending_syncs: HashMap::new(),
+        provide_queue: VecDeque::new(),
+        provide_queued: HashSet::new(),
+        providing: HashSet::new(),
+        provider_lookups: HashMap::new(),
     };
     for addr in peers {
         lp.dial(addr, None);
     }
+    lp.dial_book();
     let handle = tokio::spawn(lp.run());
     Ok((Client { tx }, handle))
 }
@@ -542,6 +736,9 @@ impl EventLoop {
         let mut redial = tokio::time::interval(REDIAL_INTERVAL);
         redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         redial.tick().await;
+        let mut reprovide = tokio::time::interval(REPROVIDE_INTERVAL);
+        reprovide.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        reprovide.tick().await;
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
@@ -551,6 +748,7 @@ impl EventLoop {
                 },
                 Some(msg) = self.internal_rx.recv() => self.on_internal(msg),
                 _ = redial.tick() => self.redial(),
+                _ = reprovide.tick() => self.provide_all(),
             }
         }
         debug!("network task stopped");
@@ -568,6 +766,191 @@ impl EventLoop {
                 self.dial(addr, None);
             }
         }
+        if self.peers.len() < MIN_PEERS {
+            self.dial_book();
+        }
+    }
+
+    /// Dials peers from the peer book that are not connected.
+    fn dial_book(&mut self) {
+        let me = *self.swarm.local_peer_id();
+        for (peer, addrs) in self.book.candidates(BOOK_DIALS) {
+            if peer == me || addrs.is_empty() || self.peers.contains_key(&peer) {
+                continue;
+            }
+            if self.banned.get(&peer).is_some_and(|t| *t > Instant::now()) {
+                continue;
+            }
+            let opts = DialOpts::peer_id(peer)
+                .addresses(addrs)
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                debug!(%peer, error = %e, "could not dial a peer from the book");
+            }
+        }
+    }
+
+    /// Queues provider records for every bundle held, off the loop.
+    fn provide_all(&self) {
+        let (store, tx) = (self.store.clone(), self.internal_tx.clone());
+        tokio::spawn(async move {
+            if let Ok(Ok(ids)) = tokio::task::spawn_blocking(move || store.bundle_ids()).await {
+                let _ = tx.send(Internal::Provide(ids)).await;
+            }
+        });
+    }
+
+    fn queue_provide(&mut self, ids: Vec<BundleId>) {
+        for id in ids {
+            if self.provide_queued.insert(id) {
+                self.provide_queue.push_back(id);
+            }
+        }
+        self.pump_provides();
+    }
+
+    /// Starts provider publications up to [`MAX_PROVIDE_QUERIES`] at once.
+    fn pump_provides(&mut self) {
+        while self.providing.len() < MAX_PROVIDE_QUERIES {
+            let Some(id) = self.provide_queue.pop_front() else {
+                break;
+            };
+            self.provide_queued.remove(&id);
+            match self
+                .swarm
+                .behaviour_mut()
+                .kad
+                .start_providing(provider_key(&id))
+            {
+                Ok(q) => {
+                    self.providing.insert(q);
+                }
+                Err(e) => warn!(bundle = %id.fmt_short(), error = %e, "cannot provide a bundle"),
+            }
+        }
+    }
+
+    fn on_kad_event(&mut self, event: kad::Event) {
+        let kad::Event::OutboundQueryProgressed {
+            id, result, step, ..
+        } = event
+        else {
+            return;
+        };
+        match result {
+            kad::QueryResult::StartProviding(r) => {
+                if let Err(e) = r {
+                    debug!(error = %e, "provider record not published everywhere");
+                }
+                if step.last || self.providing.contains(&id) {
+                    self.providing.remove(&id);
+                    self.pump_provides();
+                }
+            }
+            kad::QueryResult::GetProviders(r) => {
+                let me = *self.swarm.local_peer_id();
+                if let Ok(kad::GetProvidersOk::FoundProviders { providers, .. }) = &r {
+                    for p in providers.iter().filter(|p| **p != me) {
+                        if let Some((found, _)) = self.provider_lookups.get_mut(&id) {
+                            found.insert(*p);
+                        }
+                        if !self.peers.contains_key(p) {
+                            // Dial now, while the query still holds the
+                            // addresses the provider records carried.
+                            let opts = DialOpts::peer_id(*p)
+                                .condition(PeerCondition::DisconnectedAndNotDialing)
+                                .build();
+                            if let Err(e) = self.swarm.dial(opts) {
+                                debug!(peer = %p, error = %e, "could not dial a provider");
+                            }
+                        }
+                    }
+                }
+                let finished = step.last
+                    || matches!(
+                        r,
+                        Ok(kad::GetProvidersOk::FinishedWithNoAdditionalRecord { .. }) | Err(_)
+                    );
+                if finished {
+                    if let Some((found, reply)) = self.provider_lookups.remove(&id) {
+                        let _ = reply.send(found.into_iter().collect());
+                    }
+                    if let Some(mut q) = self.swarm.behaviour_mut().kad.query_mut(&id) {
+                        q.finish();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_inbound_sync(
+        &mut self,
+        peer: PeerId,
+        request: SyncRequest,
+        channel: ResponseChannel<SyncResponse>,
+    ) {
+        Metrics::add(
+            &self.metrics.sync_bytes_received,
+            request.encode().len() as u64,
+        );
+        if let SyncRequest::Hint = request {
+            if self.sync_events.try_send(SyncEvent::Hint(peer)).is_err() {
+                debug!(%peer, "sync queue full; the hint waits for the next round");
+            }
+            self.sync_respond(channel, SyncResponse::Ack);
+            return;
+        }
+        let (store, catalog, tx) = (
+            self.store.clone(),
+            self.catalog.clone(),
+            self.internal_tx.clone(),
+        );
+        tokio::spawn(async move {
+            let response = match request {
+                SyncRequest::Reconcile(ranges) => {
+                    let ready = tokio::time::timeout(Duration::from_secs(5), catalog.ready()).await;
+                    if ready.is_err() {
+                        SyncResponse::Refused
+                    } else {
+                        tokio::task::spawn_blocking(move || {
+                            let items = catalog.sorted_ids();
+                            SyncResponse::Reconcile(reconcile(&items, &ranges, None, FRAME_BYTES))
+                        })
+                        .await
+                        .unwrap_or(SyncResponse::Refused)
+                    }
+                }
+                SyncRequest::Get(ids) => tokio::task::spawn_blocking(move || {
+                    let mut out = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        match store.get_announcement(&id) {
+                            Ok(Some(bytes)) => out.push(bytes),
+                            Ok(None) => {}
+                            Err(_) => return SyncResponse::Refused,
+                        }
+                    }
+                    SyncResponse::Entries(out)
+                })
+                .await
+                .unwrap_or(SyncResponse::Refused),
+                SyncRequest::Hint => SyncResponse::Ack,
+            };
+            let _ = tx.send(Internal::SyncRespond { channel, response }).await;
+        });
+    }
+
+    fn sync_respond(&mut self, channel: ResponseChannel<SyncResponse>, response: SyncResponse) {
+        Metrics::add(
+            &self.metrics.sync_bytes_sent,
+            response.encode().len() as u64,
+        );
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_response(channel, response);
     }
 
     fn dial(&mut self, addr: Multiaddr, reply: Option<oneshot::Sender<Result<PeerId, NetError>>>) {
@@ -634,6 +1017,23 @@ impl EventLoop {
                     listen_addrs: self.swarm.listeners().map(|a| a.to_string()).collect(),
                     connected: self.peers.len(),
                 });
+            }
+            Command::Sync {
+                peer,
+                request,
+                reply,
+            } => {
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                self.pending_syncs.insert(id, reply);
+            }
+            Command::Provide { ids } => self.queue_provide(ids),
+            Command::FindProviders { id, reply } => {
+                let q = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .get_providers(provider_key(&id));
+                self.provider_lookups.insert(q, (HashSet::new(), reply));
             }
             Command::Punish { peer, reason } => {
                 warn!(%peer, %reason, "disconnecting and banning a peer");
@@ -704,6 +1104,8 @@ impl EventLoop {
                     self.inbound_done(request);
                 }
             }
+            Internal::SyncRespond { channel, response } => self.sync_respond(channel, response),
+            Internal::Provide(ids) => self.queue_provide(ids),
         }
     }
 
@@ -838,6 +1240,54 @@ impl EventLoop {
             SwarmEvent::Behaviour(BehaviourEvent::Xfer(
                 request_response::Event::ResponseSent { request_id, .. },
             )) => self.inbound_done(request_id),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                peer,
+                message,
+                ..
+            })) => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => self.on_inbound_sync(peer, request, channel),
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(reply) = self.pending_syncs.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(
+                request_response::Event::OutboundFailure {
+                    peer,
+                    request_id,
+                    error,
+                    ..
+                },
+            )) => {
+                if let Some(reply) = self.pending_syncs.remove(&request_id) {
+                    let _ = reply.send(Err(NetError::Request {
+                        peer,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad_event(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(list))) => {
+                for (peer, addr) in list {
+                    if self.peers.contains_key(&peer)
+                        || self.banned.get(&peer).is_some_and(|t| *t > Instant::now())
+                    {
+                        continue;
+                    }
+                    debug!(%peer, %addr, "found on the LAN");
+                    let opts = DialOpts::peer_id(peer)
+                        .addresses(vec![addr])
+                        .condition(PeerCondition::DisconnectedAndNotDialing)
+                        .build();
+                    let _ = self.swarm.dial(opts);
+                }
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,
@@ -846,6 +1296,26 @@ impl EventLoop {
                 if let Some(st) = self.peers.get_mut(&peer_id) {
                     st.agent = Some(info.agent_version.chars().take(64).collect());
                 }
+                let addrs: Vec<Multiaddr> = info
+                    .listen_addrs
+                    .into_iter()
+                    .filter(peerbook::dialable)
+                    .take(peerbook::MAX_ADDRS)
+                    .collect();
+                if info.protocols.iter().any(|p| p.as_ref() == KAD_PROTOCOL) {
+                    for a in &addrs {
+                        self.swarm
+                            .behaviour_mut()
+                            .kad
+                            .add_address(&peer_id, a.clone());
+                    }
+                }
+                let book = self.book.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = book.record(peer_id, &addrs, false) {
+                        warn!(error = %e, "could not write the peer book");
+                    }
+                });
             }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
@@ -875,6 +1345,16 @@ impl EventLoop {
                     }
                 };
                 info!(peer = %peer_id, %address, "connected");
+                if !self.peers.contains_key(&peer_id) {
+                    if self.peers.is_empty() {
+                        // Back online: tell the DHT what we hold.
+                        self.provide_all();
+                    }
+                    let _ = self.sync_events.try_send(SyncEvent::Connected {
+                        peer: peer_id,
+                        dialer: outbound,
+                    });
+                }
                 self.peers
                     .entry(peer_id)
                     .or_insert(PeerState {
@@ -896,6 +1376,7 @@ impl EventLoop {
                 if num_established == 0 {
                     info!(peer = %peer_id, "disconnected");
                     self.peers.remove(&peer_id);
+                    let _ = self.sync_events.try_send(SyncEvent::Disconnected(peer_id));
                 } else if let Some(st) = self.peers.get_mut(&peer_id) {
                     st.connections = num_established as usize;
                 }
@@ -912,7 +1393,10 @@ impl EventLoop {
                     }));
                 }
             }
-            SwarmEvent::NewListenAddr { address, .. } => info!(%address, "listening"),
+            SwarmEvent::NewListenAddr { address, .. } => {
+                info!(%address, "listening");
+                self.swarm.add_external_address(address);
+            }
             _ => {}
         }
     }

@@ -12,6 +12,7 @@ use crate::catalog::Catalog;
 use crate::config::files;
 use crate::metrics::Metrics;
 use crate::net::{Client, NetError};
+use crate::peerbook::PeerBook;
 use crate::store::{Store, StoreError};
 
 /// Most jobs remembered; finished ones are forgotten oldest first.
@@ -160,6 +161,12 @@ pub struct Node {
     pub data_dir: PathBuf,
     /// Running and recent jobs.
     pub jobs: Arc<Jobs>,
+    /// Peers seen before.
+    pub book: Arc<PeerBook>,
+    /// The private network's key fingerprint (hex), if this node is in one.
+    pub network: Option<String>,
+    /// Whether mDNS looks for peers on the LAN.
+    pub mdns: bool,
 }
 
 /// HTTP status for an error.

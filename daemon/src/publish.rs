@@ -393,6 +393,7 @@ pub async fn publish(
     node.blocking(move |s| s.commit_bundle(commit)).await?;
     node.catalog.note_committed(ann.announcement());
     node.net.announce(ann.bytes().to_vec()).await?;
+    node.net.provide(vec![id]).await;
     tracing::info!(bundle = %id, name = %signed.manifest().name, seq, "published");
     Ok(serde_json::json!({
         "id": id,

@@ -31,6 +31,11 @@ pub const CF_CHUNKS: &str = "chunks";
 pub const CF_CATALOG: &str = "catalog";
 /// Column family: BundleId -> pin time (u64 seconds, big endian).
 pub const CF_PINS: &str = "pins";
+/// Column family: PeerId bytes -> peer book entry (see `peerbook`).
+pub const CF_PEERS: &str = "peers";
+
+/// A raw key and value.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
 
 /// A storage failure. Carries the engine's message, never its type.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +115,12 @@ pub trait Store: Send + Sync + 'static {
     fn is_pinned(&self, id: &BundleId) -> Result<bool, StoreError>;
     /// Record counts.
     fn counts(&self) -> Result<StoreCounts, StoreError>;
+    /// Writes one peer book entry.
+    fn put_peer(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
+    /// Deletes one peer book entry.
+    fn delete_peer(&self, key: &[u8]) -> Result<(), StoreError>;
+    /// Every peer book entry.
+    fn peer_book(&self) -> Result<Vec<KeyValue>, StoreError>;
 }
 
 fn io(e: rocksdb::Error) -> StoreError {
@@ -188,6 +199,7 @@ impl RocksStore {
             rocksdb::ColumnFamilyDescriptor::new(CF_CHUNKS, chunk_opts),
             rocksdb::ColumnFamilyDescriptor::new(CF_CATALOG, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_PINS, small()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_PEERS, small()),
         ];
         let db = rocksdb::DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| {
             let reason = e.into_string();
@@ -412,6 +424,21 @@ impl Store for RocksStore {
             catalog_estimate,
         })
     }
+
+    fn put_peer(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.db.put_cf(self.cf(CF_PEERS)?, key, value).map_err(io)
+    }
+
+    fn delete_peer(&self, key: &[u8]) -> Result<(), StoreError> {
+        self.db.delete_cf(self.cf(CF_PEERS)?, key).map_err(io)
+    }
+
+    fn peer_book(&self) -> Result<Vec<KeyValue>, StoreError> {
+        self.db
+            .iterator_cf(self.cf(CF_PEERS)?, rocksdb::IteratorMode::Start)
+            .map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(io))
+            .collect()
+    }
 }
 
 /// In-memory store for unit tests.
@@ -426,6 +453,7 @@ struct MemInner {
     manifests: BTreeMap<BundleId, Vec<u8>>,
     catalog: BTreeMap<BundleId, Vec<u8>>,
     pins: BTreeMap<BundleId, u64>,
+    peers: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
 impl MemStore {
@@ -519,6 +547,20 @@ impl Store for MemStore {
             pins: g.pins.len() as u64,
             catalog_estimate: g.catalog.len() as u64,
         })
+    }
+
+    fn put_peer(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.lock().peers.insert(key.to_vec(), value.to_vec());
+        Ok(())
+    }
+
+    fn delete_peer(&self, key: &[u8]) -> Result<(), StoreError> {
+        self.lock().peers.remove(key);
+        Ok(())
+    }
+
+    fn peer_book(&self) -> Result<Vec<KeyValue>, StoreError> {
+        Ok(self.lock().peers.clone().into_iter().collect())
     }
 }
 

@@ -17,6 +17,8 @@ pub const API_TOKEN: &str = "api.token";
 pub const API_ADDR: &str = "api.addr";
 /// The optional config file.
 pub const CONFIG: &str = "config.toml";
+/// The private network's pre-shared key, in the libp2p key file format.
+pub const SWARM_KEY: &str = "swarm.key";
 
 /// The default data dir: `$XDG_DATA_HOME/weft`, else
 /// `$HOME/.local/share/weft`, given those two variables' values.

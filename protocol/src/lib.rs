@@ -12,11 +12,13 @@
 pub mod cbor;
 pub mod chunk;
 pub mod id;
+pub mod invite;
 pub mod keys;
 pub mod layout;
 pub mod limits;
 pub mod manifest;
 pub mod path;
+pub mod sync;
 pub mod vectors;
 pub mod wire;
 

@@ -40,3 +40,6 @@ pub const MAX_REQUEST_BYTES: usize = 128;
 /// Largest response on the transfer protocol: the largest manifest plus
 /// framing (chunks and indexes are smaller).
 pub const MAX_RESPONSE_BYTES: usize = MAX_MANIFEST_BYTES + 64;
+/// Largest message on the catalog reconciliation protocol: a full answer
+/// of 256 announcements fits, with room for framing.
+pub const MAX_SYNC_MESSAGE_BYTES: usize = (1 << 20) + (64 << 10);

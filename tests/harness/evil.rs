@@ -51,7 +51,7 @@ impl EvilPeer {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let mut swarm = build_swarm(key).expect("swarm");
+                let mut swarm = build_swarm(key, &weft_daemon::net::NetOptions::default()).expect("swarm");
                 swarm.listen_on("/ip4/127.0.0.1/tcp/0".parse().expect("addr")).expect("listen");
                 let topic = IdentTopic::new(ANNOUNCE_TOPIC);
                 let mut subscribed: HashSet<PeerId> = HashSet::new();

@@ -51,6 +51,45 @@ pub struct Daemon {
     pub dir: tempfile::TempDir,
     child: Option<Child>,
     extra_args: Vec<String>,
+    opts: Options,
+}
+
+/// How a daemon is started.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Listen multiaddrs.
+    pub listen: Vec<String>,
+    /// Leave mDNS on. Off by default: tests must not multicast on the
+    /// machine's real interfaces.
+    pub mdns: bool,
+    /// A command that `weftd` and `weft` run under (for example
+    /// `ip netns exec NAME`).
+    pub prefix: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            listen: vec![
+                "/ip4/127.0.0.1/tcp/0".into(),
+                "/ip4/127.0.0.1/udp/0/quic-v1".into(),
+            ],
+            mdns: false,
+            prefix: Vec::new(),
+        }
+    }
+}
+
+/// A command for `program`, run under `prefix` if there is one.
+fn command(prefix: &[String], program: PathBuf) -> Command {
+    match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
 }
 
 impl Daemon {
@@ -72,11 +111,25 @@ impl Daemon {
     /// Starts a daemon on a data dir the caller prepared (for example one
     /// holding a large catalog) and waits until its API answers.
     pub fn start_in(name: &str, dir: tempfile::TempDir, extra: &[&str]) -> Self {
+        Self::start_opts(name, dir, extra, Options::default())
+    }
+
+    /// A new temp data dir for a daemon called `name`.
+    pub fn temp_dir(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("weft-{name}-"))
+            .tempdir()
+            .expect("tempdir")
+    }
+
+    /// Starts a daemon with explicit [`Options`].
+    pub fn start_opts(name: &str, dir: tempfile::TempDir, extra: &[&str], opts: Options) -> Self {
         let mut d = Daemon {
             name: name.into(),
             dir,
             child: None,
             extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            opts,
         };
         d.spawn();
         d
@@ -96,17 +149,16 @@ impl Daemon {
             .append(true)
             .open(self.path().join("weftd.log"))
             .expect("log file");
-        let child = Command::new(bin_dir().join("weftd"))
-            .arg("--data-dir")
-            .arg(self.path())
-            .args([
-                "--listen",
-                "/ip4/127.0.0.1/tcp/0",
-                "--listen",
-                "/ip4/127.0.0.1/udp/0/quic-v1",
-                "--api-port",
-                "0",
-            ])
+        let mut cmd = command(&self.opts.prefix, bin_dir().join("weftd"));
+        cmd.arg("--data-dir").arg(self.path());
+        for l in &self.opts.listen {
+            cmd.arg("--listen").arg(l);
+        }
+        cmd.args(["--api-port", "0"]);
+        if !self.opts.mdns {
+            cmd.arg("--no-mdns");
+        }
+        let child = cmd
             .args(&self.extra_args)
             .env(
                 "RUST_LOG",
@@ -174,6 +226,12 @@ impl Daemon {
         }
     }
 
+    /// Starts a stopped daemon again on the same data dir.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "{} is still running", self.name);
+        self.spawn();
+    }
+
     /// SIGKILLs the daemon and starts it again on the same data dir.
     pub fn kill_and_restart(&mut self) {
         self.kill();
@@ -199,7 +257,13 @@ impl Daemon {
 
     /// Runs `weft --data-dir <dir> args...`.
     pub fn weft(&self, args: &[&str]) -> Output {
-        weft_in(self.path(), args)
+        command(&self.opts.prefix, bin_dir().join("weft"))
+            .arg("--data-dir")
+            .arg(self.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run weft")
     }
 
     /// Runs `weft --json args...`, requires success and parses stdout.
@@ -279,6 +343,38 @@ impl Daemon {
         self.weft_json(&["search"])["results"]
             .as_array()
             .is_some_and(|rs| rs.iter().any(|r| r["id"] == id))
+    }
+
+    /// Publishes `path` under `name` through the API (no CLI process, so
+    /// thousands stay quick) and returns the bundle id.
+    pub fn publish_api(&self, path: &Path, name: &str) -> String {
+        let dir = self.path();
+        let api = self.api();
+        let body = serde_json::json!({
+            "path": path,
+            "name": name,
+            "texts": [{"lang": "en", "title": format!("Guide {name}"), "description": ""}],
+        });
+        let job = api
+            .call("POST", "/v1/publish", Some(&body), dir)
+            .unwrap_or_else(|e| panic!("{}: publish {name}: {e}", self.name))["job"]
+            .as_u64()
+            .expect("a job number");
+        loop {
+            let v = api
+                .call("GET", &format!("/v1/jobs/{job}?wait_ms=1000"), None, dir)
+                .expect("job status");
+            match v["state"].as_str() {
+                Some("done") => return v["result"]["id"].as_str().expect("an id").to_string(),
+                Some("running") => continue,
+                _ => panic!("{}: publish {name} failed: {v}", self.name),
+            }
+        }
+    }
+
+    /// Entries in the catalog, from `weft status`.
+    pub fn catalog_len(&self) -> u64 {
+        self.status()["catalog"].as_u64().unwrap_or(0)
     }
 
     /// A counter from `weft status`.

@@ -1,0 +1,209 @@
+//! The peer book: peers this node has been connected to, kept in the store
+//! so that a restart, or a week offline, can redial them without help.
+//!
+//! Entries are capped at [`MAX_BOOK`]; past it the peer seen longest ago is
+//! forgotten. Bootstrap entries (from `weft join`) are never forgotten and
+//! are always redialled, like the `peers` of the config file.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use libp2p::{Multiaddr, PeerId};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoreError};
+
+/// Most peers remembered.
+pub const MAX_BOOK: usize = 1024;
+/// Most addresses remembered per peer.
+pub const MAX_ADDRS: usize = 8;
+/// Largest stored entry accepted when loading.
+const MAX_ENTRY_BYTES: usize = 4096;
+
+/// One remembered peer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BookEntry {
+    /// Where it listened, newest first.
+    pub addrs: Vec<String>,
+    /// When it was last connected, in seconds since the Unix epoch.
+    pub seen: u64,
+    /// Added by `weft join`: never forgotten, always redialled.
+    #[serde(default)]
+    pub bootstrap: bool,
+}
+
+/// The peer book, shared by the swarm task and the API.
+pub struct PeerBook {
+    store: Arc<dyn Store>,
+    entries: Mutex<HashMap<PeerId, BookEntry>>,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Whether an address is worth remembering: a concrete IP and port.
+pub fn dialable(addr: &Multiaddr) -> bool {
+    use libp2p::multiaddr::Protocol;
+    let mut it = addr.iter();
+    let ip_ok = match it.next() {
+        Some(Protocol::Ip4(ip)) => !ip.is_unspecified(),
+        Some(Protocol::Ip6(ip)) => !ip.is_unspecified(),
+        Some(Protocol::Dns(_) | Protocol::Dns4(_) | Protocol::Dns6(_)) => true,
+        _ => false,
+    };
+    let port_ok = match it.next() {
+        Some(Protocol::Tcp(p) | Protocol::Udp(p)) => p != 0,
+        _ => false,
+    };
+    ip_ok && port_ok
+}
+
+impl PeerBook {
+    /// Reads the book from the store. Blocking. Entries that do not parse
+    /// are dropped from the store.
+    pub fn load(store: Arc<dyn Store>) -> Result<Self, StoreError> {
+        let mut entries = HashMap::new();
+        for (k, v) in store.peer_book()? {
+            let parsed = PeerId::from_bytes(&k).ok().zip(
+                (v.len() <= MAX_ENTRY_BYTES)
+                    .then(|| serde_json::from_slice::<BookEntry>(&v).ok())
+                    .flatten(),
+            );
+            match parsed {
+                Some((peer, e)) => {
+                    entries.insert(peer, e);
+                }
+                None => store.delete_peer(&k)?,
+            }
+        }
+        Ok(Self {
+            store,
+            entries: Mutex::new(entries),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PeerId, BookEntry>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers that `peer` was connected and listens on `addrs`. Blocking.
+    pub fn record(
+        &self,
+        peer: PeerId,
+        addrs: &[Multiaddr],
+        bootstrap: bool,
+    ) -> Result<(), StoreError> {
+        let (value, evict) = {
+            let mut book = self.lock();
+            let e = book.entry(peer).or_insert(BookEntry {
+                addrs: Vec::new(),
+                seen: 0,
+                bootstrap: false,
+            });
+            let mut fresh: Vec<String> = addrs
+                .iter()
+                .filter(|a| dialable(a))
+                .map(|a| a.to_string())
+                .collect();
+            for old in e.addrs.drain(..) {
+                if !fresh.contains(&old) {
+                    fresh.push(old);
+                }
+            }
+            fresh.truncate(MAX_ADDRS);
+            e.addrs = fresh;
+            e.seen = now();
+            e.bootstrap |= bootstrap;
+            let value = serde_json::to_vec(&*e).unwrap_or_default();
+            let evict = if book.len() > MAX_BOOK {
+                let oldest = book
+                    .iter()
+                    .filter(|(_, e)| !e.bootstrap)
+                    .min_by_key(|(_, e)| e.seen)
+                    .map(|(p, _)| *p);
+                oldest.inspect(|p| {
+                    book.remove(p);
+                })
+            } else {
+                None
+            };
+            (value, evict)
+        };
+        self.store.put_peer(&peer.to_bytes(), &value)?;
+        if let Some(p) = evict {
+            self.store.delete_peer(&p.to_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Peers to dial, bootstrap peers first, then the most recently seen,
+    /// each with its addresses (ending in `/p2p/<peer>`).
+    pub fn candidates(&self, limit: usize) -> Vec<(PeerId, Vec<Multiaddr>)> {
+        let book = self.lock();
+        let mut list: Vec<_> = book.iter().collect();
+        list.sort_by_key(|(_, e)| (std::cmp::Reverse(e.bootstrap), std::cmp::Reverse(e.seen)));
+        list.into_iter()
+            .take(limit)
+            .map(|(p, e)| {
+                let addrs = e
+                    .addrs
+                    .iter()
+                    .filter_map(|a| a.parse::<Multiaddr>().ok())
+                    .map(|a| with_peer(a, *p))
+                    .collect();
+                (*p, addrs)
+            })
+            .collect()
+    }
+
+    /// Peers remembered.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether the book is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `addr` ending in `/p2p/<peer>`.
+pub fn with_peer(addr: Multiaddr, peer: PeerId) -> Multiaddr {
+    use libp2p::multiaddr::Protocol;
+    match addr.iter().last() {
+        Some(Protocol::P2p(_)) => addr,
+        _ => addr.with(Protocol::P2p(peer)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemStore;
+
+    #[test]
+    fn remembers_across_reload_and_forgets_the_oldest_past_the_cap() {
+        let store: Arc<dyn Store> = Arc::new(MemStore::default());
+        let book = PeerBook::load(store.clone()).unwrap();
+        let addr: Multiaddr = "/ip4/127.0.0.1/tcp/4141".parse().unwrap();
+        let unspecified: Multiaddr = "/ip4/0.0.0.0/tcp/4141".parse().unwrap();
+        let first = PeerId::random();
+        book.record(first, &[addr.clone(), unspecified], true)
+            .unwrap();
+        for _ in 0..MAX_BOOK + 5 {
+            book.record(PeerId::random(), std::slice::from_ref(&addr), false)
+                .unwrap();
+        }
+        assert_eq!(book.len(), MAX_BOOK);
+        let again = PeerBook::load(store).unwrap();
+        assert_eq!(again.len(), MAX_BOOK);
+        let c = again.candidates(1);
+        assert_eq!(c[0].0, first, "bootstrap peers come first and stay");
+        assert_eq!(c[0].1.len(), 1, "the unspecified address is not kept");
+        assert!(c[0].1[0].to_string().ends_with(&first.to_string()));
+    }
+}
