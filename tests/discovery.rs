@@ -275,3 +275,94 @@ fn a_private_network_keeps_out_nodes_without_its_key() {
     assert_eq!(open.catalog_len(), 0);
     assert_eq!(wrong.catalog_len(), 0);
 }
+
+/// A network namespace of the test's own, deleted on drop.
+struct Netns(String);
+
+impl Netns {
+    /// A namespace with loopback and a veth pair on a private subnet; `Err` says why it cannot be made here.
+    fn lan() -> Result<Self, String> {
+        let name = format!("weft-mdns-{}", std::process::id());
+        let ip = |args: &[&str]| -> Result<(), String> {
+            let out = std::process::Command::new("ip")
+                .args(args)
+                .output()
+                .map_err(|e| format!("cannot run `ip` ({e}); install iproute2"))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`ip {}` failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        };
+        ip(&["netns", "add", &name])?;
+        let ns = Netns(name.clone());
+        ip(&["-n", &name, "link", "set", "lo", "up"])?;
+        // A cable with both ends in the namespace: a LAN that reaches
+        // nothing outside it.
+        ip(&[
+            "-n", &name, "link", "add", "lan0", "type", "veth", "peer", "name", "lan1",
+        ])?;
+        ip(&["-n", &name, "addr", "add", "10.213.0.1/24", "dev", "lan0"])?;
+        ip(&["-n", &name, "link", "set", "lan0", "up"])?;
+        ip(&["-n", &name, "link", "set", "lan1", "up"])?;
+        Ok(ns)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .status();
+    }
+}
+
+#[test]
+fn two_nodes_on_a_lan_with_no_bootstrap_peer_find_each_other_by_mdns_and_share() {
+    let ns = match Netns::lan() {
+        Ok(ns) => ns,
+        Err(why) => {
+            eprintln!("SKIPPED: the mDNS test needs a network namespace of its own: {why}");
+            return;
+        }
+    };
+    let lan = Options {
+        listen: vec!["/ip4/0.0.0.0/tcp/0".into()],
+        mdns: true,
+        prefix: vec!["ip".into(), "netns".into(), "exec".into(), ns.0.clone()],
+    };
+    let work = tempfile::tempdir().unwrap();
+    let a = Daemon::start_opts("lan-a", Daemon::temp_dir("lan-a"), &[], lan.clone());
+    let b = Daemon::start_opts("lan-b", Daemon::temp_dir("lan-b"), &[], lan);
+    assert_eq!(a.status()["mdns"], true);
+    init(&a);
+    let file = small_file(work.path(), "lan.txt", 2000, 9);
+    let published = a.weft_json(&[
+        "publish",
+        file.to_str().unwrap(),
+        "--name",
+        "lan-guide",
+        "--title",
+        "LAN guide",
+    ]);
+    let id = published["id"].as_str().unwrap().to_string();
+    let b_id = b.peer_id();
+    wait_until(
+        "a and b to find each other",
+        Duration::from_secs(30),
+        || a.connected_to(&b_id),
+    );
+    wait_until("b to list a's bundle", Duration::from_secs(30), || {
+        b.lists(&id)
+    });
+    let out = work.path().join("from-lan");
+    b.weft_json(&["get", &id, "-o", out.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read(out.join("lan.txt")).unwrap(),
+        std::fs::read(&file).unwrap()
+    );
+}

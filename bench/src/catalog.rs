@@ -73,7 +73,9 @@ impl Bench {
                 .prefix("weft-catalog-")
                 .tempdir_in(&self.work)?;
             let t = Instant::now();
-            self.fill(&dir.path().join(layout::STORE))?;
+            self.fill(&dir.path().join(layout::STORE), self.sizes.entries, &|_| {
+                true
+            })?;
             eprintln!(
                 "   wrote {} catalog entries in {:.1} s",
                 self.sizes.entries,
@@ -84,13 +86,20 @@ impl Bench {
         Ok(self.daemon.as_ref().expect("just started"))
     }
 
-    fn fill(&self, store_dir: &Path) -> anyhow::Result<()> {
+    /// Writes the first `n` entries of the catalog (the same ones on every
+    /// call) into a store, except those `keep` turns down.
+    pub fn fill(
+        &self,
+        store_dir: &Path,
+        n: usize,
+        keep: &dyn Fn(usize) -> bool,
+    ) -> anyhow::Result<()> {
         let store = RocksStore::open(store_dir)?;
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let keys: Vec<PublisherKey> = (0..PUBLISHERS)
             .map(|i| PublisherKey::from_seed([i as u8 + 1; 32]))
             .collect();
-        for i in 0..self.sizes.entries {
+        for i in 0..n {
             let key = &keys[i % PUBLISHERS];
             let mut id = [0u8; 32];
             rng.fill(&mut id);
@@ -128,6 +137,9 @@ impl Bench {
                 created: 1_700_000_000 + i as u64,
                 publisher: key.id(),
             };
+            if !keep(i) {
+                continue;
+            }
             let signed = SignedAnnouncement::sign_announcement(ann, key)?;
             store.put_announcement(&BundleId::from_bytes(id), signed.bytes())?;
         }

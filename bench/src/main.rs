@@ -11,6 +11,7 @@
 //! never judges a quick run's figures.
 
 mod catalog;
+mod catchup;
 mod gossip;
 mod plot;
 mod report;
@@ -104,6 +105,8 @@ pub struct Sizes {
     pub gossip_trials: usize,
     /// Catalog entries.
     pub entries: usize,
+    /// Catalog entries of the catch-up cases.
+    pub catchup_entries: usize,
     /// Most search queries to time.
     pub search_queries: usize,
     /// `weft status` runs.
@@ -123,6 +126,7 @@ impl Sizes {
                 nodes: vec![3, 5],
                 gossip_trials: 2,
                 entries: 2_000,
+                catchup_entries: 1_000,
                 search_queries: 40,
                 cli_runs: 5,
                 starts: 2,
@@ -136,6 +140,7 @@ impl Sizes {
                 nodes: vec![25, 50, 100],
                 gossip_trials: 20,
                 entries: 100_000,
+                catchup_entries: 10_000,
                 search_queries: 1000,
                 cli_runs: 50,
                 starts: 5,
@@ -206,11 +211,7 @@ fn main() -> anyhow::Result<()> {
             Case::Fetch => transfer.fetch(&mut report)?,
             Case::Curve => transfer.curve(&mut report, &out)?,
             Case::Gossip => gossip::run(&sizes, &mut report, &out)?,
-            Case::Catchup => report.not_built(
-                "catch-up of a 10,000-bundle catalog",
-                "≤ 5 s",
-                "catalog reconciliation between peers is not built yet; a node learns only what is gossiped while it is connected",
-            ),
+            Case::Catchup => catchup::run(&catalog, &sizes, work.path(), &mut report)?,
             Case::Search => catalog.search(&mut report)?,
             Case::Memory => catalog.memory(&mut report)?,
             Case::Startup => catalog.startup(&mut report)?,

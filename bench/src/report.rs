@@ -64,20 +64,6 @@ impl Report {
         });
     }
 
-    /// Records a case that cannot be measured because its feature is not
-    /// built.
-    pub fn not_built(&mut self, case: &str, target: &str, why: &str) {
-        eprintln!("   {case}: not measured: {why}");
-        self.rows.push(Row {
-            case: case.into(),
-            figure: format!("not measured: {why}"),
-            reference: "—".into(),
-            ratio: "—".into(),
-            target: target.into(),
-            verdict: "not built",
-        });
-    }
-
     /// Adds a section of detail (Markdown) under the table.
     pub fn section(&mut self, heading: &str, body: String) {
         self.sections.push((heading.into(), body));
