@@ -91,9 +91,9 @@ pub const REPROVIDE_INTERVAL: Duration = Duration::from_secs(12 * 3600);
 pub const PROVIDER_RECORD_TTL: Duration = Duration::from_secs(48 * 3600);
 /// Longest wait for a DHT provider lookup.
 pub const PROVIDER_QUERY_TIMEOUT: Duration = Duration::from_secs(20);
-/// Most provider records this node keeps for others, and most keys it
-/// provides itself.
-pub const MAX_PROVIDER_RECORDS: usize = 1 << 20;
+/// Most keys this node keeps provider records for on behalf of others, and
+/// most keys it provides itself (at most 20 providers per key).
+pub const MAX_PROVIDER_RECORDS: usize = 1 << 16;
 
 /// Network options from the config.
 #[derive(Clone, Default)]
@@ -214,7 +214,9 @@ impl Behaviour {
         let kad_store = kad::store::MemoryStore::with_config(
             me,
             kad::store::MemoryStoreConfig {
-                max_records: 1024,
+                // Keys whose provider records this node keeps for others:
+                // about 20 x (bundles / nodes) in a healthy DHT.
+                max_records: MAX_PROVIDER_RECORDS,
                 max_value_bytes: 4096,
                 max_providers_per_key: kad::K_VALUE.get(),
                 max_provided_keys: MAX_PROVIDER_RECORDS,

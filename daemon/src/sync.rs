@@ -230,6 +230,8 @@ impl Ctx {
 struct PeerSync {
     running: bool,
     again: bool,
+    /// Disconnected while a session ran: forget it when the session ends.
+    gone: bool,
     last: Option<Instant>,
 }
 
@@ -300,14 +302,17 @@ async fn run(ctx: Ctx, mut events: mpsc::Receiver<SyncEvent>) {
             ev = events.recv() => match ev {
                 None => break,
                 Some(SyncEvent::Connected { peer, dialer }) => {
-                    peers.entry(peer).or_default();
+                    peers.entry(peer).or_default().gone = false;
                     if dialer {
                         want(peer, &mut peers, &mut queue, &mut running);
                     }
                 }
                 Some(SyncEvent::Disconnected(peer)) => {
-                    if peers.get(&peer).is_some_and(|s| !s.running) {
-                        peers.remove(&peer);
+                    match peers.get_mut(&peer) {
+                        Some(st) if st.running => st.gone = true,
+                        _ => {
+                            peers.remove(&peer);
+                        }
                     }
                     queue.retain(|p| *p != peer);
                 }
@@ -331,6 +336,9 @@ async fn run(ctx: Ctx, mut events: mpsc::Receiver<SyncEvent>) {
                         again = r.truncated;
                     }
                     Err(e) => debug!(%peer, error = %e, "catalog sync ended early"),
+                }
+                if peers.get(&peer).is_some_and(|st| st.gone) {
+                    peers.remove(&peer);
                 }
                 if let Some(st) = peers.get_mut(&peer) {
                     st.running = false;
