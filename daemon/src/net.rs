@@ -893,23 +893,28 @@ impl EventLoop {
         request: SyncRequest,
         channel: ResponseChannel<SyncResponse>,
     ) {
-        Metrics::add(
-            &self.metrics.sync_bytes_received,
-            request.encode().len() as u64,
-        );
         if let SyncRequest::Hint = request {
+            Metrics::add(
+                &self.metrics.sync_bytes_received,
+                request.encode().len() as u64,
+            );
             if self.sync_events.try_send(SyncEvent::Hint(peer)).is_err() {
                 debug!(%peer, "sync queue full; the hint waits for the next round");
             }
-            self.sync_respond(channel, SyncResponse::Ack);
+            let ack = SyncResponse::Ack;
+            Metrics::add(&self.metrics.sync_bytes_sent, ack.encode().len() as u64);
+            self.sync_respond(channel, ack);
             return;
         }
-        let (store, catalog, tx) = (
+        let (store, catalog, tx, metrics) = (
             self.store.clone(),
             self.catalog.clone(),
             self.internal_tx.clone(),
+            self.metrics.clone(),
         );
+        // Sizes are counted here, off the swarm task: a message can be 1 MiB.
         tokio::spawn(async move {
+            Metrics::add(&metrics.sync_bytes_received, request.encode().len() as u64);
             let response = match request {
                 SyncRequest::Reconcile(ranges) => {
                     let ready = tokio::time::timeout(Duration::from_secs(5), catalog.ready()).await;
@@ -939,15 +944,13 @@ impl EventLoop {
                 .unwrap_or(SyncResponse::Refused),
                 SyncRequest::Hint => SyncResponse::Ack,
             };
+            Metrics::add(&metrics.sync_bytes_sent, response.encode().len() as u64);
             let _ = tx.send(Internal::SyncRespond { channel, response }).await;
         });
     }
 
+    /// Sends a sync response whose size was already counted.
     fn sync_respond(&mut self, channel: ResponseChannel<SyncResponse>, response: SyncResponse) {
-        Metrics::add(
-            &self.metrics.sync_bytes_sent,
-            response.encode().len() as u64,
-        );
         let _ = self
             .swarm
             .behaviour_mut()
