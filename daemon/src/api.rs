@@ -24,8 +24,9 @@ use weft_protocol::{Announcement, BundleId, PublisherId};
 
 use crate::catalog;
 use crate::node::{status_of, JobState, Node, NodeError};
+use crate::policy::Rule;
 use crate::publish::PublishRequest;
-use crate::store::StoreError;
+use crate::store::{PinKind, StoreError};
 
 /// Largest request body the API reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -135,6 +136,15 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/jobs/{id}", get(job))
         .route("/v1/unpin", post(unpin))
         .route("/v1/pins", get(pins))
+        .route("/v1/rules", get(rules))
+        .route("/v1/follow", post(follow))
+        .route("/v1/unfollow", post(unfollow))
+        .route("/v1/block", post(block))
+        .route("/v1/unblock", post(unblock))
+        .route("/v1/retract", post(retract))
+        .route("/v1/gc", post(gc))
+        .route("/v1/export", post(export))
+        .route("/v1/import", post(import))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such API route".into()) })
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -162,6 +172,27 @@ fn parse_id(s: &str) -> Result<BundleId, ApiError> {
     BundleId::from_str(s).map_err(|e| bad(e.to_string()))
 }
 
+/// A bundle id, or `publisher/name` for the latest version of that name.
+fn resolve_ref(node: &Node, s: &str) -> Result<BundleId, ApiError> {
+    let Some((publisher, name)) = s.split_once('/') else {
+        return parse_id(s);
+    };
+    let publisher = PublisherId::from_str(publisher).map_err(|e| {
+        bad(format!(
+            "{s:?}: the part before / must be a publisher id: {e}"
+        ))
+    })?;
+    node.catalog
+        .resolve(&publisher, name)
+        .map(|a| a.id)
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                format!("no version of {name:?} by publisher {publisher} is in this node's catalog (a retracted one is not offered)"),
+            )
+        })
+}
+
 async fn status(State(st): State<ApiState>) -> ApiResult {
     let node = &st.node;
     let info = node.net.info().await.map_err(NodeError::from)?;
@@ -173,7 +204,29 @@ async fn status(State(st): State<ApiState>) -> ApiResult {
         (counts.catalog_estimate, true)
     };
     let publisher = node.publisher_key().ok().map(|k| k.id().to_string());
+    let usage = node.storage.usage();
+    let disk = node.blocking(|s| s.disk_usage()).await?;
+    let pending: Vec<String> = node
+        .blocking(|s| s.list_kv(crate::store::CF_FETCHES))
+        .await?
+        .into_iter()
+        .filter_map(|(k, _)| BundleId::from_slice(&k).ok())
+        .map(|id| id.to_string())
+        .collect();
+    let mut warnings = Vec::new();
+    if let Some(w) = node.policy.warning() {
+        warnings.push(w);
+    } else if let Some(w) = node.storage.pins_over_quota(0) {
+        warnings.push(w);
+    }
     Ok(Json(json!({
+        "storage": {
+            "used": usage.used, "pinned": usage.pinned, "cached": usage.cached,
+            "max": usage.max, "disk": disk,
+        },
+        "fetching": node.storage.fetching(),
+        "interrupted_fetches": pending,
+        "warnings": warnings,
         "version": env!("CARGO_PKG_VERSION"),
         "peer_id": info.peer_id,
         "listen_addrs": info.listen_addrs,
@@ -384,6 +437,7 @@ struct SearchQuery {
     tag: Option<String>,
     publisher: Option<String>,
     limit: Option<usize>,
+    all_versions: Option<bool>,
 }
 
 fn entry_json(a: &Announcement, local: bool, pinned: bool) -> Value {
@@ -407,12 +461,13 @@ async fn search(State(st): State<ApiState>, Query(q): Query<SearchQuery>) -> Api
         Some(p) => Some(PublisherId::from_str(p).map_err(|e| bad(e.to_string()))?),
         None => None,
     };
-    let query = catalog::Query::new(
+    let mut query = catalog::Query::new(
         q.q.as_deref(),
         q.lang.as_deref(),
         q.tag.as_deref(),
         publisher,
     );
+    query.all_versions = q.all_versions.unwrap_or(false);
     let node = &st.node;
     node.catalog.ready().await;
     let limit = q
@@ -432,7 +487,13 @@ async fn search(State(st): State<ApiState>, Query(q): Query<SearchQuery>) -> Api
         .results
         .iter()
         .zip(flags)
-        .map(|(a, (local, pinned))| entry_json(a, local, pinned))
+        .map(|(a, (local, pinned))| {
+            let mut v = entry_json(a, local, pinned);
+            let standing = node.catalog.standing(&a.id);
+            v["retracted"] = json!(standing.retracted);
+            v["superseded_by"] = json!(standing.superseded_by);
+            v
+        })
         .collect();
     Ok(Json(json!({
         "results": out,
@@ -442,7 +503,8 @@ async fn search(State(st): State<ApiState>, Query(q): Query<SearchQuery>) -> Api
 }
 
 async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> ApiResult {
-    let id = parse_id(&id)?;
+    st.node.catalog.ready().await;
+    let id = resolve_ref(&st.node, &id)?;
     let node = &st.node;
     let ann = node.blocking(move |s| s.get_announcement(&id)).await?;
     let ann = ann.and_then(|b| weft_protocol::SignedAnnouncement::decode(&b).ok());
@@ -459,6 +521,10 @@ async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> ApiResult {
         (None, Some(m)) => entry_json(&Announcement::for_manifest(m), true, pinned),
         (None, None) => Value::Null,
     };
+    let standing = node.catalog.standing(&id);
+    v["retracted"] = json!(standing.retracted);
+    v["superseded_by"] = json!(standing.superseded_by);
+    v["pin"] = json!(node.storage.pin_kind(&id));
     if let Some(m) = &manifest {
         let m = m.manifest();
         v["licence"] = json!(m.licence);
@@ -505,7 +571,8 @@ struct FetchBody {
 
 async fn fetch(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let b: FetchBody = parse_body(&headers, &body)?;
-    let id = parse_id(&b.id)?;
+    st.node.catalog.ready().await;
+    let id = resolve_ref(&st.node, &b.id)?;
     if let Some(out) = &b.out {
         if !out.is_absolute() {
             return Err(bad("the output folder must be an absolute path"));
@@ -513,7 +580,8 @@ async fn fetch(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> A
     }
     let node = st.node.clone();
     let job = st.node.start_job("fetch", move |progress| async move {
-        let signed = crate::fetch::fetch(&node, id, b.pin, progress.clone()).await?;
+        let pin = b.pin.then_some(PinKind::Explicit);
+        let signed = crate::fetch::fetch(&node, id, pin, progress.clone()).await?;
         let files = signed.manifest().files.len();
         let size = signed.manifest().total_size();
         if let Some(out) = &b.out {
@@ -576,29 +644,225 @@ struct IdBody {
 
 async fn unpin(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let b: IdBody = parse_body(&headers, &body)?;
-    let id = parse_id(&b.id)?;
+    st.node.catalog.ready().await;
+    let id = resolve_ref(&st.node, &b.id)?;
     if !st.node.blocking(move |s| s.is_pinned(&id)).await? {
         return Err(ApiError(
             StatusCode::NOT_FOUND,
             format!("bundle {id} is not pinned"),
         ));
     }
-    st.node.blocking(move |s| s.set_pin(&id, None)).await?;
+    let storage = st.node.storage.clone();
+    st.node
+        .blocking(move |s| storage.set_pin(s, &id, None))
+        .await?;
+    st.node.catalog.set_exempt(id, false);
+    // A follow rule may pin it again; a retraction may now remove it.
+    st.node.policy.wake.notify_one();
     Ok(Json(json!({ "id": id, "pinned": false })))
 }
 
 async fn pins(State(st): State<ApiState>) -> ApiResult {
     let pins = st.node.blocking(|s| s.pins()).await?;
     let mut out = Vec::new();
-    for (id, at) in pins {
+    for (id, pin) in pins {
         let m = st.node.local_manifest(id).await?;
         out.push(json!({
             "id": id,
-            "pinned_at": at,
+            "pinned_at": pin.at,
+            "kind": pin.kind,
             "name": m.as_ref().map(|m| m.manifest().name.clone()),
             "size": m.as_ref().map(|m| m.manifest().total_size()),
             "local": m.is_some(),
         }));
     }
     Ok(Json(json!({ "pins": out })))
+}
+
+async fn rules(State(st): State<ApiState>) -> ApiResult {
+    Ok(Json(st.node.policy.describe()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleBody {
+    publisher: Option<String>,
+    tag: Option<String>,
+    lang: Option<String>,
+}
+
+fn rule_of(b: RuleBody, block: bool) -> Result<Rule, ApiError> {
+    let publisher = |p: &str| {
+        PublisherId::from_str(p).map_err(|e| bad(format!("{p:?} is not a publisher id: {e}")))
+    };
+    let rule = match (b.publisher, b.tag, b.lang) {
+        (Some(p), None, None) if block => Rule::Block(publisher(&p)?),
+        (_, _, _) if block => return Err(bad("give the publisher to block, and nothing else")),
+        (Some(p), None, None) => Rule::Publisher(publisher(&p)?),
+        (None, Some(t), None) => Rule::Tag(t),
+        (None, None, Some(l)) => Rule::Lang(l),
+        _ => return Err(bad("give exactly one of publisher, tag or lang")),
+    };
+    rule.normalized().map_err(bad)
+}
+
+async fn change_rule(st: &ApiState, rule: Rule, add: bool) -> ApiResult {
+    let policy = st.node.policy.clone();
+    let r2 = rule.clone();
+    let changed = tokio::task::spawn_blocking({
+        let store = st.node.store.clone();
+        move || policy.change(store.as_ref(), &r2, add)
+    })
+    .await
+    .map_err(|e| NodeError::Internal(e.to_string()))??;
+    st.node.catalog.set_blocked(st.node.policy.blocked());
+    Ok(Json(
+        json!({ "rule": rule, "changed": changed, "rules": st.node.policy.describe() }),
+    ))
+}
+
+async fn follow(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let rule = rule_of(parse_body(&headers, &body)?, false)?;
+    change_rule(&st, rule, true).await
+}
+
+async fn unfollow(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let rule = rule_of(parse_body(&headers, &body)?, false)?;
+    change_rule(&st, rule, false).await
+}
+
+async fn block(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let rule = rule_of(parse_body(&headers, &body)?, true)?;
+    change_rule(&st, rule, true).await
+}
+
+async fn unblock(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let rule = rule_of(parse_body(&headers, &body)?, true)?;
+    change_rule(&st, rule, false).await
+}
+
+async fn retract(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let b: IdBody = parse_body(&headers, &body)?;
+    let node = &st.node;
+    node.catalog.ready().await;
+    let id = resolve_ref(node, &b.id)?;
+    let key = node.publisher_key()?;
+    let publisher = match (node.catalog.get(&id), node.local_manifest(id).await?) {
+        (_, Some(m)) => m.manifest().publisher,
+        (Some(a), None) => a.publisher,
+        (None, None) => {
+            return Err(ApiError(
+                StatusCode::NOT_FOUND,
+                format!("bundle {id} is not in this node's catalog"),
+            ))
+        }
+    };
+    if publisher != key.id() {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            format!(
+                "bundle {id} was published by {publisher}; only that publisher's key can retract it, and this node's key is {}",
+                key.id()
+            ),
+        ));
+    }
+    let r = weft_protocol::SignedRetraction::sign(
+        weft_protocol::Retraction {
+            v: weft_protocol::VERSION,
+            created: crate::node::now_secs(),
+            retracts: id,
+            publisher,
+        },
+        &key,
+    )
+    .map_err(|e| NodeError::Internal(e.to_string()))?;
+    let entry = weft_protocol::CatalogEntry::Retraction(r.clone());
+    let catalog = node.catalog.clone();
+    let added = node.blocking(move |s| catalog.add_entry(s, &entry)).await?;
+    if let catalog::Added::Refused(why) = added {
+        return Err(ApiError(StatusCode::CONFLICT, why));
+    }
+    node.net
+        .announce(r.bytes().to_vec())
+        .await
+        .map_err(NodeError::from)?;
+    Ok(Json(json!({ "id": id, "retraction": r.entry_id() })))
+}
+
+async fn gc(State(st): State<ApiState>) -> ApiResult {
+    let storage = st.node.storage.clone();
+    let report = st.node.blocking(move |s| storage.gc(s, 0)).await?;
+    Ok(Json(json!(report)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportBody {
+    bundles: Vec<String>,
+    out: PathBuf,
+    #[serde(default)]
+    dir: bool,
+}
+
+/// Most bundles one export names.
+pub const MAX_EXPORT_BUNDLES: usize = 1000;
+
+async fn export(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let b: ExportBody = parse_body(&headers, &body)?;
+    if !b.out.is_absolute() {
+        return Err(bad("the output path must be absolute"));
+    }
+    if b.bundles.is_empty() || b.bundles.len() > MAX_EXPORT_BUNDLES {
+        return Err(bad(format!(
+            "name 1 to {MAX_EXPORT_BUNDLES} bundles to export"
+        )));
+    }
+    let node = &st.node;
+    node.catalog.ready().await;
+    let mut manifests = Vec::new();
+    for r in &b.bundles {
+        let id = resolve_ref(node, r)?;
+        let m = node.local_manifest(id).await?.ok_or_else(|| {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                format!("bundle {id} is not stored on this node; `weft pin {id}` fetches it first"),
+            )
+        })?;
+        if !manifests
+            .iter()
+            .any(|x: &weft_protocol::SignedManifest| x.id() == id)
+        {
+            manifests.push(m);
+        }
+    }
+    let n2 = node.clone();
+    let job = node.start_job("export", move |progress| async move {
+        tokio::task::spawn_blocking(move || {
+            crate::archive::export_blocking(&n2, &manifests, &b.out, b.dir, &progress)
+        })
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+    })?;
+    Ok(Json(json!({ "job": job })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportBody {
+    path: PathBuf,
+}
+
+async fn import(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let b: ImportBody = parse_body(&headers, &body)?;
+    if !b.path.is_absolute() {
+        return Err(bad("the path to import must be absolute"));
+    }
+    if std::fs::metadata(&b.path).is_err() {
+        return Err(bad(format!("{} does not exist", b.path.display())));
+    }
+    let node = st.node.clone();
+    let job = st
+        .node
+        .start_job("import", move |p| crate::archive::import(node, b.path, p))?;
+    Ok(Json(json!({ "job": job })))
 }

@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-use weft_protocol::{Announcement, BundleId, PublisherId, SignedAnnouncement};
+use weft_protocol::{Announcement, BundleId, CatalogEntry, PublisherId, SignedAnnouncement};
 
 use crate::store::{Store, StoreError};
 
@@ -32,6 +32,8 @@ pub struct Query {
     pub tag: Option<String>,
     /// The publisher.
     pub publisher: Option<PublisherId>,
+    /// Every version, not only the latest of each (publisher, name).
+    pub all_versions: bool,
 }
 
 impl Query {
@@ -49,6 +51,7 @@ impl Query {
             lang: lang.map(str::to_ascii_lowercase).filter(|l| !l.is_empty()),
             tag: tag.map(str::to_lowercase).filter(|t| !t.is_empty()),
             publisher,
+            all_versions: false,
         }
     }
 }
@@ -83,6 +86,37 @@ struct Index {
     loaded: bool,
     /// Removals seen while the loader runs, so it does not bring them back.
     removed_while_loading: HashSet<BundleId>,
+    /// Retractions by the bundle they retract: (entry key, signer).
+    retractions: HashMap<BundleId, Vec<(BundleId, PublisherId)>>,
+    /// Retraction entry keys, to the bundle each retracts.
+    retraction_keys: HashMap<BundleId, BundleId>,
+    /// Entries by (publisher, name), for versions.
+    names: HashMap<(PublisherId, String), Vec<usize>>,
+    /// Publishers the user blocked: never listed.
+    blocked: HashSet<PublisherId>,
+    /// Bundles the user pinned explicitly: listed even when retracted.
+    exempt: HashSet<BundleId>,
+}
+
+/// What became of an entry offered to the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// Stored and indexed.
+    New,
+    /// Already here.
+    Known,
+    /// Valid on its own but contradicts what is known: a retraction signed
+    /// by another key than the bundle's publisher.
+    Refused(String),
+}
+
+/// A held bundle's standing in the catalog.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// Its publisher retracted it.
+    pub retracted: bool,
+    /// A newer version of the same (publisher, name), if one is known.
+    pub superseded_by: Option<BundleId>,
 }
 
 fn searchable_text(a: &Announcement, out: &mut String) {
@@ -99,7 +133,7 @@ fn searchable_text(a: &Announcement, out: &mut String) {
     out.push('\n');
 }
 
-fn lang_matches(have: &str, want: &str) -> bool {
+pub fn lang_matches(have: &str, want: &str) -> bool {
     have.len() >= want.len()
         && have[..want.len()].eq_ignore_ascii_case(want)
         && (have.len() == want.len() || have.as_bytes()[want.len()] == b'-')
@@ -128,6 +162,59 @@ impl Index {
         &self.arena[self.entries[i].start..self.end(i)]
     }
 
+    fn insert_retraction(&mut self, key: BundleId, target: BundleId, by: PublisherId) -> bool {
+        if self.retraction_keys.contains_key(&key) {
+            return false;
+        }
+        self.sorted = None;
+        self.retraction_keys.insert(key, target);
+        self.retractions.entry(target).or_default().push((key, by));
+        true
+    }
+
+    fn insert_entry(&mut self, entry: &CatalogEntry) -> bool {
+        match entry {
+            CatalogEntry::Announcement(a) => self.insert(a.announcement().clone()),
+            CatalogEntry::Retraction(r) => {
+                let x = r.retraction();
+                self.insert_retraction(r.entry_id(), x.retracts, x.publisher)
+            }
+        }
+    }
+
+    fn retracted(&self, a: &Announcement) -> bool {
+        self.retractions
+            .get(&a.id)
+            .is_some_and(|v| v.iter().any(|(_, by)| *by == a.publisher))
+    }
+
+    /// The latest live, unretracted version of (publisher, name).
+    fn latest_of(&self, publisher: &PublisherId, name: &str) -> Option<usize> {
+        self.names
+            .get(&(*publisher, name.to_string()))?
+            .iter()
+            .copied()
+            .filter(|&i| self.entries[i].alive && !self.retracted(&self.entries[i].ann))
+            .max_by(|&x, &y| {
+                let (a, b) = (&self.entries[x].ann, &self.entries[y].ann);
+                (a.seq, a.created, a.id).cmp(&(b.seq, b.created, b.id))
+            })
+    }
+
+    /// Whether entry `i` is listed: its publisher is not blocked, and it is
+    /// neither retracted nor superseded, unless the user pinned it (or asks
+    /// for every version).
+    fn listed(&self, i: usize, all_versions: bool) -> bool {
+        let a = &self.entries[i].ann;
+        if self.blocked.contains(&a.publisher) {
+            return false;
+        }
+        if self.exempt.contains(&a.id) {
+            return true;
+        }
+        !self.retracted(a) && (all_versions || self.latest_of(&a.publisher, &a.name) == Some(i))
+    }
+
     fn insert(&mut self, ann: Announcement) -> bool {
         if self.by_id.contains_key(&ann.id) {
             return false;
@@ -136,6 +223,10 @@ impl Index {
         self.sorted = None;
         let start = self.arena.len();
         searchable_text(&ann, &mut self.arena);
+        self.names
+            .entry((ann.publisher, ann.name.clone()))
+            .or_default()
+            .push(self.entries.len());
         self.by_id.insert(ann.id, self.entries.len());
         self.entries.push(Entry {
             ann,
@@ -163,6 +254,7 @@ impl Index {
         let old = std::mem::take(&mut self.entries);
         self.arena.clear();
         self.by_id.clear();
+        self.names.clear();
         self.dead = 0;
         for e in old.into_iter().filter(|e| e.alive) {
             self.insert(e.ann);
@@ -175,6 +267,7 @@ impl Index {
         let e = &self.entries[i];
         let a = &e.ann;
         e.alive
+            && self.listed(i, q.all_versions)
             && q.publisher.is_none_or(|p| p == a.publisher)
             && q.tag.as_ref().is_none_or(|t| a.tags.iter().any(|x| x == t))
             && q.lang
@@ -240,6 +333,8 @@ impl Index {
 pub struct Catalog {
     index: RwLock<Index>,
     loaded: tokio::sync::watch::Sender<bool>,
+    /// Signalled when an entry is added; the keeper (`policy`) waits on it.
+    pub changes: tokio::sync::Notify,
 }
 
 impl Default for Catalog {
@@ -247,6 +342,7 @@ impl Default for Catalog {
         Self {
             index: RwLock::default(),
             loaded: tokio::sync::watch::channel(false).0,
+            changes: tokio::sync::Notify::new(),
         }
     }
 }
@@ -266,17 +362,17 @@ impl Catalog {
     /// format change, not a flipped bit).
     pub fn load(&self, store: &dyn Store) -> Result<usize, StoreError> {
         let mut batch = Vec::with_capacity(LOAD_BATCH);
-        let flush = |batch: &mut Vec<Announcement>| {
+        let flush = |batch: &mut Vec<CatalogEntry>| {
             let mut ix = self.write();
-            for a in batch.drain(..) {
-                if !ix.removed_while_loading.contains(&a.id) {
-                    ix.insert(a);
+            for e in batch.drain(..) {
+                if !ix.removed_while_loading.contains(&e.entry_id()) {
+                    ix.insert_entry(&e);
                 }
             }
         };
         store.for_each_announcement(&mut |id, bytes| {
-            match SignedAnnouncement::decode_stored(bytes) {
-                Ok(a) if a.announcement().id == id => batch.push(a.announcement().clone()),
+            match CatalogEntry::decode_stored(bytes) {
+                Ok(e) if e.entry_id() == id => batch.push(e),
                 _ => tracing::warn!(bundle = %id, "skipping a catalog entry that does not decode"),
             }
             if batch.len() >= LOAD_BATCH {
@@ -288,9 +384,10 @@ impl Catalog {
             let mut ix = self.write();
             ix.loaded = true;
             ix.removed_while_loading = HashSet::new();
-            ix.by_id.len()
+            ix.by_id.len() + ix.retraction_keys.len()
         };
         self.loaded.send_replace(true);
+        self.changes.notify_one();
         Ok(n)
     }
 
@@ -314,17 +411,110 @@ impl Catalog {
     /// Stores a verified announcement and indexes it; returns false if it
     /// was already there. Blocking.
     pub fn add(&self, store: &dyn Store, ann: &SignedAnnouncement) -> Result<bool, StoreError> {
-        let id = ann.announcement().id;
-        let new = store.put_announcement(&id, ann.bytes())?;
+        Ok(self.add_entry(store, &CatalogEntry::Announcement(ann.clone()))? == Added::New)
+    }
+
+    /// Stores a verified entry (announcement or retraction) and indexes it.
+    /// A retraction of a known bundle must be signed by that bundle's
+    /// publisher. Blocking.
+    pub fn add_entry(&self, store: &dyn Store, entry: &CatalogEntry) -> Result<Added, StoreError> {
+        if let CatalogEntry::Retraction(r) = entry {
+            let r = r.retraction();
+            if let Some(&i) = self.read().by_id.get(&r.retracts) {
+                let owner = self.read().entries[i].ann.publisher;
+                if owner != r.publisher {
+                    return Ok(Added::Refused(format!(
+                        "a retraction of bundle {} is signed by {}, but that bundle is published by {owner}",
+                        r.retracts, r.publisher
+                    )));
+                }
+            }
+        }
+        let key = entry.entry_id();
+        let new = store.put_announcement(&key, entry.bytes())?;
         // Index it even if the store had it: the loader may not have
         // reached it yet.
-        let indexed = self.write().insert(ann.announcement().clone());
-        Ok(new || indexed)
+        let indexed = self.write().insert_entry(entry);
+        if new || indexed {
+            self.changes.notify_one();
+            Ok(Added::New)
+        } else {
+            Ok(Added::Known)
+        }
     }
 
     /// Indexes an announcement that a bundle commit just stored.
     pub fn note_committed(&self, ann: &Announcement) {
-        self.write().insert(ann.clone());
+        if self.write().insert(ann.clone()) {
+            self.changes.notify_one();
+        }
+    }
+
+    /// Sets the publishers whose entries are never listed.
+    pub fn set_blocked(&self, blocked: HashSet<PublisherId>) {
+        self.write().blocked = blocked;
+    }
+
+    /// Marks a bundle as pinned by the user (listed even when retracted).
+    pub fn set_exempt(&self, id: BundleId, exempt: bool) {
+        let mut ix = self.write();
+        if exempt {
+            ix.exempt.insert(id);
+        } else {
+            ix.exempt.remove(&id);
+        }
+    }
+
+    /// An indexed announcement.
+    pub fn get(&self, id: &BundleId) -> Option<Announcement> {
+        let ix = self.read();
+        ix.by_id.get(id).map(|&i| ix.entries[i].ann.clone())
+    }
+
+    /// Whether a bundle is retracted, and what supersedes it.
+    pub fn standing(&self, id: &BundleId) -> Standing {
+        let ix = self.read();
+        let Some(&i) = ix.by_id.get(id) else {
+            return Standing {
+                retracted: ix.retractions.contains_key(id),
+                superseded_by: None,
+            };
+        };
+        let a = &ix.entries[i].ann;
+        Standing {
+            retracted: ix.retracted(a),
+            superseded_by: ix
+                .latest_of(&a.publisher, &a.name)
+                .filter(|&l| l != i && ix.entries[l].ann.seq > a.seq)
+                .map(|l| ix.entries[l].ann.id),
+        }
+    }
+
+    /// The latest unretracted version of (publisher, name).
+    pub fn resolve(&self, publisher: &PublisherId, name: &str) -> Option<Announcement> {
+        let ix = self.read();
+        ix.latest_of(publisher, name)
+            .map(|i| ix.entries[i].ann.clone())
+    }
+
+    /// Latest, unretracted entries of unblocked publishers that `wanted`
+    /// picks: what mirroring should hold.
+    pub fn latest_matching(&self, wanted: &dyn Fn(&Announcement) -> bool) -> Vec<Announcement> {
+        let ix = self.read();
+        let mut out = Vec::new();
+        for key in ix.names.keys() {
+            if ix.blocked.contains(&key.0) {
+                continue;
+            }
+            let Some(i) = ix.latest_of(&key.0, &key.1) else {
+                continue;
+            };
+            let a = &ix.entries[i].ann;
+            if wanted(a) {
+                out.push(a.clone());
+            }
+        }
+        out
     }
 
     /// Removes an entry from the store and the index. Blocking.
@@ -343,16 +533,22 @@ impl Catalog {
         if let Some(s) = &ix.sorted {
             return s.clone();
         }
-        let mut ids: Vec<BundleId> = ix.by_id.keys().copied().collect();
+        let mut ids: Vec<BundleId> = ix
+            .by_id
+            .keys()
+            .chain(ix.retraction_keys.keys())
+            .copied()
+            .collect();
         ids.sort_unstable();
         let ids = Arc::new(ids);
         ix.sorted = Some(ids.clone());
         ids
     }
 
-    /// Whether an entry is indexed.
+    /// Whether an entry (announcement or retraction) is indexed.
     pub fn contains(&self, id: &BundleId) -> bool {
-        self.read().by_id.contains_key(id)
+        let ix = self.read();
+        ix.by_id.contains_key(id) || ix.retraction_keys.contains_key(id)
     }
 
     /// Entries indexed.
@@ -567,5 +763,71 @@ mod tests {
         assert_eq!(cat.len(), 3);
         assert_eq!(cat.latest_seq(&k1.id(), "guide"), 1);
         assert_eq!(cat.latest_seq(&k1.id(), "missing"), 0);
+    }
+
+    fn version(key: &PublisherKey, n: u8, name: &str, seq: u64) -> SignedAnnouncement {
+        let mut a = ann(key, n, name, &[("en", "Kit")], &[])
+            .announcement()
+            .clone();
+        a.seq = seq;
+        SignedAnnouncement::sign_announcement(a, key).unwrap()
+    }
+
+    fn retraction(key: &PublisherKey, of: u8, by: PublisherId) -> CatalogEntry {
+        let r = weft_protocol::Retraction {
+            v: VERSION,
+            created: 9,
+            retracts: BundleId::from_bytes([of; 32]),
+            publisher: by,
+        };
+        CatalogEntry::Retraction(weft_protocol::SignedRetraction::sign(r, key).unwrap())
+    }
+
+    #[test]
+    fn the_latest_version_is_listed_and_a_retraction_hides_it_unless_pinned() {
+        let (store, cat, k1, k2) = world();
+        let all = |all_versions: bool| {
+            let mut q = Query::new(Some("kit"), None, None, None);
+            q.all_versions = all_versions;
+            ids(&cat.search(&q, 50))
+        };
+        cat.add(&store, &version(&k1, 20, "kit", 1)).unwrap();
+        cat.add(&store, &version(&k1, 21, "kit", 2)).unwrap();
+        assert_eq!(all(false), vec![21]);
+        assert_eq!(all(true), vec![21, 20]);
+        assert_eq!(
+            cat.resolve(&k1.id(), "kit").unwrap().id,
+            BundleId::from_bytes([21; 32])
+        );
+        let old = cat.standing(&BundleId::from_bytes([20; 32]));
+        assert_eq!(old.superseded_by, Some(BundleId::from_bytes([21; 32])));
+        // Another key cannot retract it.
+        let forged = retraction(&k2, 21, k2.id());
+        assert!(matches!(
+            cat.add_entry(&store, &forged).unwrap(),
+            Added::Refused(_)
+        ));
+        assert_eq!(all(false), vec![21]);
+        // The publisher can; the previous version is the latest again.
+        let real = retraction(&k1, 21, k1.id());
+        assert_eq!(cat.add_entry(&store, &real).unwrap(), Added::New);
+        assert_eq!(cat.add_entry(&store, &real).unwrap(), Added::Known);
+        assert!(cat.standing(&BundleId::from_bytes([21; 32])).retracted);
+        assert_eq!(all(false), vec![20]);
+        assert!(
+            cat.contains(&real.entry_id()),
+            "retractions are reconciled too"
+        );
+        assert!(cat.sorted_ids().contains(&real.entry_id()));
+        // A pinned copy stays listed.
+        cat.set_exempt(BundleId::from_bytes([21; 32]), true);
+        assert_eq!(all(false), vec![21, 20]);
+        // Blocking hides every entry of a publisher.
+        cat.set_blocked([k1.id()].into_iter().collect());
+        assert_eq!(all(true), Vec::<u8>::new());
+        // The retraction survives a reload.
+        let again = Catalog::default();
+        again.load(&store).unwrap();
+        assert!(again.standing(&BundleId::from_bytes([21; 32])).retracted);
     }
 }

@@ -38,6 +38,49 @@ pub struct FileConfig {
     pub api_port: Option<u16>,
     /// Find peers on the LAN with mDNS (default true).
     pub mdns: Option<bool>,
+    /// `[storage]`: `max`, the quota.
+    pub storage: Option<StorageSection>,
+    /// `[net]`: `upload_limit`, bytes per second served to peers.
+    pub net: Option<NetSection>,
+    /// `[follow]`: `publishers`, `tags`, `langs` to mirror.
+    pub follow: Option<crate::policy::Follow>,
+    /// `[block]`: `publishers` never listed, mirrored or served.
+    pub block: Option<crate::policy::Block>,
+}
+
+/// A size: a number of bytes, or a string such as "20 GiB".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SizeValue {
+    /// Bytes.
+    Bytes(u64),
+    /// With a unit.
+    Text(String),
+}
+
+impl SizeValue {
+    fn bytes(&self, what: &str) -> Result<u64, String> {
+        match self {
+            SizeValue::Bytes(n) => Ok(*n),
+            SizeValue::Text(t) => crate::storage::parse_size(t).map_err(|e| format!("{what}: {e}")),
+        }
+    }
+}
+
+/// The `[storage]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSection {
+    /// Most bytes of bundle content to hold.
+    pub max: Option<SizeValue>,
+}
+
+/// The `[net]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetSection {
+    /// Most bytes per second to upload ("2 MiB" means 2 MiB/s).
+    pub upload_limit: Option<SizeValue>,
 }
 
 /// The daemon's resolved configuration.
@@ -55,6 +98,14 @@ pub struct Config {
     pub mdns: bool,
     /// The private network key, from `swarm.key` in the data dir.
     pub psk: Option<libp2p::pnet::PreSharedKey>,
+    /// Quota on bundle content, bytes.
+    pub storage_max: Option<u64>,
+    /// Upload limit, bytes per second.
+    pub upload_limit: Option<u64>,
+    /// Follow rules from the config file.
+    pub follow: crate::policy::Follow,
+    /// Block rules from the config file.
+    pub block: crate::policy::Block,
 }
 
 fn parse_addrs(list: &[String], what: &str) -> Result<Vec<Multiaddr>, String> {
@@ -102,7 +153,31 @@ impl Config {
         let mut all_peers = file.peers.unwrap_or_default();
         all_peers.extend(peers);
         let api_port = api_port.or(file.api_port).unwrap_or(DEFAULT_API_PORT);
+        let storage_max = match file.storage.as_ref().and_then(|s| s.max.as_ref()) {
+            Some(v) => Some(v.bytes("storage.max")?),
+            None => None,
+        };
+        let upload_limit = match file.net.as_ref().and_then(|s| s.upload_limit.as_ref()) {
+            Some(v) => match v.bytes("net.upload_limit")? {
+                0 => {
+                    return Err(
+                        "net.upload_limit must be above 0 (leave it out for no limit)".into(),
+                    )
+                }
+                n => Some(n),
+            },
+            None => None,
+        };
+        let follow = file
+            .follow
+            .unwrap_or_default()
+            .normalized()
+            .map_err(|e| format!("[follow] in {}: {e}", files::CONFIG))?;
         Ok(Self {
+            storage_max,
+            upload_limit,
+            follow,
+            block: file.block.unwrap_or_default(),
             listen: parse_addrs(&listen, "listen address")?,
             peers: parse_addrs(&all_peers, "peer address")?,
             api: SocketAddr::from(([127, 0, 0, 1], api_port)),
@@ -182,6 +257,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.listen[0].to_string(), "/ip4/127.0.0.1/tcp/5000");
+        assert_eq!(c.storage_max, None);
         assert_eq!(c.peers.len(), 2);
         assert_eq!(c.api.port(), 0);
         assert!(c.api.ip().is_loopback());
@@ -220,5 +296,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(files::CONFIG), "lisen = []\n").unwrap();
         assert!(Config::resolve(dir.path().into(), vec![], vec![], None, None).is_err());
+    }
+
+    #[test]
+    fn quota_upload_limit_and_rules_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = weft_protocol::PublisherKey::from_seed([1; 32]).id();
+        std::fs::write(
+            dir.path().join(files::CONFIG),
+            format!(
+                "[storage]\nmax = \"2 GiB\"\n[net]\nupload_limit = 1048576\n[follow]\npublishers = [\"{key}\"]\nlangs = [\"pt-br\"]\ntags = [\"Training\"]\n[block]\npublishers = []\n"
+            ),
+        )
+        .unwrap();
+        let c = Config::resolve(dir.path().into(), vec![], vec![], None, None).unwrap();
+        assert_eq!(c.storage_max, Some(2 << 30));
+        assert_eq!(c.upload_limit, Some(1 << 20));
+        assert!(c.follow.publishers.contains(&key));
+        assert!(c.follow.langs.contains("pt-BR"));
+        assert!(c.follow.tags.contains("training"));
+        std::fs::write(
+            dir.path().join(files::CONFIG),
+            "[storage]\nmax = \"lots\"\n",
+        )
+        .unwrap();
+        let err = Config::resolve(dir.path().into(), vec![], vec![], None, None).unwrap_err();
+        assert!(err.contains("storage.max"), "{err}");
+        std::fs::write(dir.path().join(files::CONFIG), "[storage]\nmaximum = 5\n").unwrap();
+        let err = Config::resolve(dir.path().into(), vec![], vec![], None, None).unwrap_err();
+        assert!(err.contains("maximum"), "{err}");
     }
 }

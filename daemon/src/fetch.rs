@@ -18,12 +18,22 @@
 //!      peer or another. A peer is dropped from the fetch only after
 //!      [`MAX_PEER_FAILURES`] failures or [`MAX_PEER_REFUSALS`] refusals in
 //!      a row of requests sent at a window of 1.
+//!    - A request unanswered for [`STALL_TIMEOUT`] counts as a failure. At
+//!      the end of a batch, blocks still waited for after [`ENDGAME_AFTER`]
+//!      are asked of another peer too (BitTorrent's endgame), so one
+//!      stalling peer cannot hold a fetch back.
+//!    - Providers found in the DHT while the fetch runs join it.
 //! 3. One synced batch stores the manifest (and the pin), which is what
 //!    makes the bundle exist locally. Chunks that were already here (an
 //!    interrupted fetch, or another bundle sharing them) are not fetched.
+//!
+//! From the moment the manifest is verified until the commit, the fetch is
+//! recorded in the store (`fetches`), so a fetch cut short by a restart or
+//! by providers leaving is resumed by the keeper (`policy`), and GC keeps
+//! its chunks.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -38,7 +48,7 @@ use weft_protocol::{
 
 use crate::metrics::Metrics;
 use crate::node::{now_secs, Node, NodeError, Progress};
-use crate::store::{BundleCommit, StoreError};
+use crate::store::{BundleCommit, Pin, PinKind, StoreError, CF_FETCHES};
 
 /// Largest window of requests in flight to one peer.
 pub const PER_PEER_WINDOW: usize = 8;
@@ -58,6 +68,19 @@ pub const MAX_PEER_FAILURES: u32 = 4;
 pub const MAX_PEER_REFUSALS: u32 = 20;
 /// Pause before asking a peer again after it refused or failed.
 pub const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// A block request unanswered for this long fails, and the block goes to
+/// another peer.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(20);
+/// At the end of a batch, a block waited for this long is asked of a
+/// second peer too.
+pub const ENDGAME_AFTER: Duration = Duration::from_secs(2);
+
+/// The peers a fetch may ask; grows while it runs (DHT providers).
+pub type PeerSet = Arc<Mutex<Vec<PeerId>>>;
+
+fn peer_list(set: &PeerSet) -> Vec<PeerId> {
+    set.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
 
 fn not_connected() -> NodeError {
     NodeError::Unavailable(
@@ -158,6 +181,7 @@ struct Slot {
     paused_until: Option<Instant>,
 }
 
+#[derive(Clone)]
 struct Want {
     hash: ContentHash,
     len: u64,
@@ -165,26 +189,30 @@ struct Want {
     tried: HashSet<PeerId>,
 }
 
+fn slot(peer: PeerId) -> Slot {
+    Slot {
+        peer,
+        in_flight: 0,
+        window: PER_PEER_WINDOW / 2,
+        failures: 0,
+        refusals: 0,
+        good: true,
+        paused_until: None,
+    }
+}
+
 /// Downloads `wanted` blobs from `peers`, verifying and storing each.
 async fn download(
     node: &Node,
     id: BundleId,
-    peers: &[PeerId],
+    peers: &PeerSet,
     wanted: Vec<(ContentHash, u64)>,
     progress: &Progress,
 ) -> Result<(), NodeError> {
-    let mut slots: Vec<Slot> = peers
-        .iter()
-        .map(|p| Slot {
-            peer: *p,
-            in_flight: 0,
-            window: PER_PEER_WINDOW / 2,
-            failures: 0,
-            refusals: 0,
-            good: true,
-            paused_until: None,
-        })
-        .collect();
+    let mut slots: Vec<Slot> = peer_list(peers).into_iter().map(slot).collect();
+    // Blocks received, and blocks asked for: when, and of whom.
+    let mut received: HashSet<ContentHash> = HashSet::new();
+    let mut asked: HashMap<ContentHash, (Instant, Vec<PeerId>, Want)> = HashMap::new();
     let mut queue: VecDeque<Want> = wanted
         .into_iter()
         .map(|(hash, len)| Want {
@@ -201,11 +229,34 @@ async fn download(
     let mut writing: Option<tokio::task::JoinHandle<Result<(), StoreError>>> = None;
     let mut next = 0usize;
     let outcome = 'fetch: loop {
+        // Peers found since the last round join.
+        let known = peer_list(peers);
+        if known.len() > slots.len() {
+            for p in known {
+                if !slots.iter().any(|s| s.peer == p) {
+                    slots.push(slot(p));
+                }
+            }
+        }
         // Hand out work: the least-loaded good, unpaused peer with room in
         // its window that has not said "not found" for this blob.
         let now = Instant::now();
+        // Endgame: nothing left to hand out, but blocks still awaited from
+        // slow peers are asked of an idle one as well.
+        if queue.is_empty() && !in_flight.is_empty() {
+            for (_, (since, holders, want)) in asked.iter() {
+                if holders.len() == 1 && now.duration_since(*since) >= ENDGAME_AFTER {
+                    let mut w = want.clone();
+                    w.tried.extend(holders.iter().copied());
+                    queue.push_back(w);
+                }
+            }
+        }
         while in_flight.len() < MAX_IN_FLIGHT {
             let Some(want) = queue.pop_front() else { break };
+            if received.contains(&want.hash) {
+                continue;
+            }
             let n = slots.len();
             let pick = (0..n)
                 .map(|i| (next + i) % n)
@@ -224,12 +275,32 @@ async fn download(
                     let net = node.net.clone();
                     let peer = slots[i].peer;
                     let sent_window = slots[i].window;
+                    let entry = asked
+                        .entry(want.hash)
+                        .or_insert_with(|| (now, Vec::new(), want.clone()));
+                    entry.1.push(peer);
                     in_flight.push(async move {
-                        let r = net.request(peer, Request::Blob(want.hash)).await;
+                        let r = match tokio::time::timeout(
+                            STALL_TIMEOUT,
+                            net.request(peer, Request::Blob(want.hash)),
+                        )
+                        .await
+                        {
+                            Ok(r) => r,
+                            Err(_) => Err(crate::net::NetError::Request {
+                                peer,
+                                reason: format!("no answer in {} s", STALL_TIMEOUT.as_secs()),
+                            }),
+                        };
                         (i, sent_window, want, r)
                     });
                 }
                 None => {
+                    if asked.contains_key(&want.hash) {
+                        // An endgame copy nobody else can take: the first
+                        // request is still out.
+                        continue;
+                    }
                     if !slots
                         .iter()
                         .any(|s| s.good && !want.tried.contains(&s.peer))
@@ -238,7 +309,7 @@ async fn download(
                         break 'fetch Err(NodeError::NotFound(format!(
                             "no connected peer could provide block {} of bundle {id}: {} said they do not \
                              have it, {dropped} failed too often or sent bad data; blocks already received \
-                             are kept, so trying again later resumes",
+                             are kept, and this node resumes the download by itself when a provider is back",
                             want.hash,
                             want.tried.len()
                         )));
@@ -269,12 +340,27 @@ async fn download(
         let slot = &mut slots[i];
         slot.in_flight -= 1;
         let peer = slot.peer;
+        if let Some(e) = asked.get_mut(&want.hash) {
+            e.1.retain(|p| *p != peer);
+            if e.1.is_empty() {
+                asked.remove(&want.hash);
+            }
+        }
+        if received.contains(&want.hash) {
+            // The other copy of an endgame request already came.
+            if matches!(result, Ok(Response::Found(_))) {
+                slot.failures = 0;
+            }
+            continue;
+        }
         match result {
             Ok(Response::Found(bytes)) => match verify_blob(&want.hash, want.len, &bytes) {
                 Ok(()) => {
                     slot.failures = 0;
                     slot.refusals = 0;
                     slot.window = (slot.window + 1).min(PER_PEER_WINDOW);
+                    received.insert(want.hash);
+                    Metrics::add(&node.metrics.blobs_fetched, 1);
                     progress.add(want.len);
                     Metrics::add(&node.metrics.bytes_fetched, bytes.len() as u64);
                     pending_bytes += bytes.len();
@@ -361,44 +447,126 @@ async fn finish_write(
     }
 }
 
-/// Fetches bundle `id` (unless it is already here) and optionally pins it.
+/// Why a fetch cannot start: its publisher is blocked here.
+fn refuse_blocked(node: &Node, id: &BundleId) -> Result<(), NodeError> {
+    if let Some(a) = node.catalog.get(id) {
+        if node.policy.is_blocked(&a.publisher) {
+            return Err(NodeError::Conflict(format!(
+                "bundle {id} is from publisher {}, which this node blocks; `weft unblock {}` first",
+                a.publisher, a.publisher
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The pin to keep when a bundle already held is asked for again: an
+/// explicit pin is never downgraded to a mirror pin.
+fn merge_pin(have: Option<PinKind>, want: Option<PinKind>) -> Option<PinKind> {
+    match (have, want) {
+        (Some(PinKind::Explicit), _) | (_, Some(PinKind::Explicit)) => Some(PinKind::Explicit),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Fetches bundle `id` (unless it is already here) and pins it if `pin`
+/// says so. Resumes an interrupted fetch of it from the blocks already
+/// stored.
 pub async fn fetch(
     node: &Node,
     id: BundleId,
-    pin: bool,
+    pin: Option<PinKind>,
     progress: Arc<Progress>,
 ) -> Result<SignedManifest, NodeError> {
     use std::sync::atomic::Ordering::Relaxed;
+    refuse_blocked(node, &id)?;
+    // One fetch of a bundle at a time; a second caller waits for the first.
+    let _fetching = loop {
+        if let Some(f) = node.storage.start_fetch(id) {
+            break f;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     if let Some(m) = node.local_manifest(id).await? {
         progress.total.store(m.manifest().total_size(), Relaxed);
         progress.add(m.manifest().total_size());
-        if pin {
-            node.blocking(move |s| s.set_pin(&id, Some(now_secs())))
-                .await?;
+        let have = node.storage.pin_kind(&id);
+        let keep = merge_pin(have, pin);
+        let storage = node.storage.clone();
+        node.blocking(move |s| {
+            if keep != have {
+                let p = keep.map(|k| Pin {
+                    at: now_secs(),
+                    kind: k,
+                });
+                storage.set_pin(s, &id, p)?;
+            }
+            storage.touch(s, &id, now_secs())
+        })
+        .await?;
+        if keep == Some(PinKind::Explicit) {
+            node.catalog.set_exempt(id, true);
         }
         return Ok(m);
     }
-    let mut peers = connected_peers(node).await.unwrap_or_default();
-    let signed = match fetch_manifest(node, id, &peers).await {
-        Ok(s) => s,
-        Err(not_here) => {
-            // No connected peer has it: ask the DHT for providers.
-            let providers = find_providers(node, id).await;
-            if providers.is_empty() {
-                return Err(if peers.is_empty() {
-                    not_connected()
-                } else {
-                    NodeError::NotFound(format!("{not_here}, and the DHT knows no provider of it"))
-                });
+    let peers: PeerSet = Arc::new(Mutex::new(connected_peers(node).await.unwrap_or_default()));
+    let pending = node
+        .blocking(move |s| s.list_kv(CF_FETCHES))
+        .await?
+        .into_iter()
+        .find(|(k, _)| k.as_slice() == id.as_bytes())
+        .and_then(|(_, v)| {
+            v.get(1..)
+                .and_then(|b| SignedManifest::decode_stored(b).ok())
+        });
+    // Providers from the DHT join the fetch as they are found.
+    let finder = {
+        let (node, peers) = (node.clone(), peers.clone());
+        tokio::spawn(async move {
+            for p in find_providers(&node, id).await {
+                let mut g = peers.lock().unwrap_or_else(|e| e.into_inner());
+                if !g.contains(&p) {
+                    g.push(p);
+                }
             }
-            let s = fetch_manifest(node, id, &providers).await?;
-            peers.retain(|p| !providers.contains(p));
-            peers.splice(0..0, providers);
-            s
+        })
+    };
+    let _stop_finder = AbortOnDrop(finder);
+    let signed = match pending {
+        Some(m) => {
+            tracing::info!(bundle = %id, "resuming an interrupted fetch");
+            m
         }
+        None => fetch_manifest_anywhere(node, id, &peers).await?,
     };
     let m = signed.manifest().clone();
+    refuse_blocked(node, &id)?;
+    if node.policy.is_blocked(&m.publisher) {
+        return Err(NodeError::Conflict(format!(
+            "bundle {id} is from publisher {}, which this node blocks",
+            m.publisher
+        )));
+    }
     progress.total.store(m.total_size(), Relaxed);
+    // Room: evict the cache if needed; refuse if pins leave no room.
+    let size = m.total_size();
+    if node
+        .storage
+        .max()
+        .is_some_and(|max| node.storage.usage().used + size > max)
+    {
+        let storage = node.storage.clone();
+        node.blocking(move |s| storage.gc(s, size)).await?;
+    }
+    node.storage
+        .check_room(size)
+        .map_err(NodeError::Unavailable)?;
+    {
+        let mut record = vec![crate::policy::pin_byte(pin)];
+        record.extend_from_slice(signed.bytes());
+        node.blocking(move |s| s.put_kv(CF_FETCHES, id.as_bytes(), &record))
+            .await?;
+    }
     if let Some(ann) = node.blocking(move |s| s.get_announcement(&id)).await? {
         let consistent =
             SignedAnnouncement::decode(&ann).is_ok_and(|a| a.announcement().matches(&signed));
@@ -410,6 +578,9 @@ pub async fn fetch(
             node.blocking(move |s| catalog.remove(s, &id)).await?;
         }
     }
+
+    // Every blob this bundle needs is kept from GC until the commit.
+    let mut protected = node.storage.protect(m.files.iter().map(|f| f.hash));
 
     // Phase 1: chunk indexes of the large files.
     let mut indexes = Vec::new();
@@ -444,7 +615,12 @@ pub async fn fetch(
         };
         for (i, c) in chunks.into_iter().enumerate() {
             let len = chunk_len(f.size, i as u64);
-            if !in_batch.insert(c) || node.blocking(move |s| s.has_blob(&c)).await? {
+            if !in_batch.insert(c) {
+                progress.add(len);
+                continue;
+            }
+            protected.add(c);
+            if node.blocking(move |s| s.has_blob(&c)).await? {
                 progress.add(len);
                 continue;
             }
@@ -457,17 +633,67 @@ pub async fn fetch(
     }
     download(node, id, &peers, wanted, &progress).await?;
 
+    let now = now_secs();
+    let pin = pin.map(|kind| Pin { at: now, kind });
     let commit = BundleCommit {
         id,
         manifest: signed.bytes().to_vec(),
         announcement: None,
-        pin: pin.then(now_secs),
+        pin,
         blobs: Vec::new(),
     };
     node.blocking(move |s| s.commit_bundle(commit)).await?;
+    node.storage.note_commit(&signed, pin, now);
+    drop(protected);
+    if pin.is_some_and(|p| p.kind == PinKind::Explicit) {
+        node.catalog.set_exempt(id, true);
+    }
     node.net.provide(vec![id]).await;
+    if node.storage.over_quota() {
+        node.policy.wake.notify_one();
+    }
     tracing::info!(bundle = %id, size = m.total_size(), "fetched and verified");
     Ok(signed)
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The manifest from a connected peer, else from a DHT provider.
+async fn fetch_manifest_anywhere(
+    node: &Node,
+    id: BundleId,
+    peers: &PeerSet,
+) -> Result<SignedManifest, NodeError> {
+    let connected = peer_list(peers);
+    match fetch_manifest(node, id, &connected).await {
+        Ok(s) => Ok(s),
+        Err(not_here) => {
+            // No connected peer has it: ask the DHT for providers.
+            let providers = find_providers(node, id).await;
+            if providers.is_empty() {
+                return Err(if connected.is_empty() {
+                    not_connected()
+                } else {
+                    NodeError::NotFound(format!("{not_here}, and the DHT knows no provider of it"))
+                });
+            }
+            let s = fetch_manifest(node, id, &providers).await?;
+            let mut g = peers.lock().unwrap_or_else(|e| e.into_inner());
+            for p in providers {
+                if !g.contains(&p) {
+                    g.insert(0, p);
+                }
+            }
+            Ok(s)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -530,6 +756,11 @@ mod tests_support {
             }
         });
         let store: Arc<dyn Store> = Arc::new(MemStore::default());
+        let storage = Arc::new(crate::storage::Storage::load(store.as_ref(), None).unwrap());
+        let policy = Arc::new(
+            crate::policy::Policy::load(store.as_ref(), Default::default(), Default::default())
+                .unwrap(),
+        );
         World {
             node: Node {
                 book: Arc::new(crate::peerbook::PeerBook::load(store.clone()).unwrap()),
@@ -541,6 +772,8 @@ mod tests_support {
                 metrics: Arc::default(),
                 data_dir: std::env::temp_dir(),
                 jobs: Arc::new(Jobs::default()),
+                storage,
+                policy,
             },
             punished,
         }
@@ -560,6 +793,10 @@ mod tests_support {
     }
 
     pub const ID: BundleId = BundleId::from_bytes([1; 32]);
+
+    pub fn set(peers: &[PeerId]) -> PeerSet {
+        Arc::new(Mutex::new(peers.to_vec()))
+    }
 }
 
 #[cfg(test)]
@@ -586,7 +823,7 @@ mod tests {
             }),
         );
         let progress = Progress::default();
-        download(&w.node, ID, &[peer], wanted(&b), &progress)
+        download(&w.node, ID, &set(&[peer]), wanted(&b), &progress)
             .await
             .unwrap();
         for h in b.keys() {
@@ -617,7 +854,7 @@ mod tests {
         download(
             &w.node,
             ID,
-            &[liar, honest],
+            &set(&[liar, honest]),
             wanted(&b),
             &Progress::default(),
         )
@@ -645,7 +882,7 @@ mod tests {
         let b = blobs(3);
         let peers = vec![PeerId::random(), PeerId::random()];
         let w = world(peers.clone(), Arc::new(|_, _, _| Response::NotFound));
-        let err = download(&w.node, ID, &peers, wanted(&b), &Progress::default())
+        let err = download(&w.node, ID, &set(&peers), wanted(&b), &Progress::default())
             .await
             .unwrap_err();
         assert!(
@@ -667,7 +904,7 @@ mod tests {
         let err = download(
             &w.node,
             ID,
-            &[peer],
+            &set(&[peer]),
             vec![(*h, v.len() as u64 + 1)],
             &Progress::default(),
         )
@@ -693,7 +930,7 @@ mod tests {
                 }
             }),
         );
-        let err = download(&w.node, ID, &[peer], wanted(&b), &Progress::default()).await;
+        let err = download(&w.node, ID, &set(&[peer]), wanted(&b), &Progress::default()).await;
         assert!(err.is_err());
         for h in b.keys() {
             assert_eq!(w.node.store.has_blob(h).unwrap(), have.contains(h));

@@ -7,6 +7,7 @@
 //! the CLI. [`run`] wires them together and stops them on shutdown.
 
 pub mod api;
+pub mod archive;
 pub mod catalog;
 pub mod codec;
 pub mod config;
@@ -16,9 +17,12 @@ pub mod metrics;
 pub mod net;
 pub mod node;
 pub mod peerbook;
+pub mod policy;
 pub mod publish;
+pub mod storage;
 pub mod store;
 pub mod sync;
+pub mod upload;
 
 use std::future::Future;
 use std::path::Path;
@@ -91,6 +95,24 @@ pub async fn run(
     );
     let catalog = Arc::new(catalog::Catalog::default());
     catalog::spawn_load(catalog.clone(), store.clone());
+    let (storage, policy) = {
+        let (store, max) = (store.clone(), config.storage_max);
+        let (follow, block) = (config.follow.clone(), config.block.clone());
+        tokio::task::spawn_blocking(move || -> Result<_, store::StoreError> {
+            Ok((
+                Arc::new(storage::Storage::load(store.as_ref(), max)?),
+                Arc::new(policy::Policy::load(store.as_ref(), follow, block)?),
+            ))
+        })
+        .await
+        .context("reading holdings and rules")??
+    };
+    catalog.set_blocked(policy.blocked());
+    for (id, held) in storage.snapshot() {
+        if held.pin.is_some_and(|p| p.kind == store::PinKind::Explicit) {
+            catalog.set_exempt(id, true);
+        }
+    }
     let key = load_or_create_node_key(&dir)?;
     let metrics = Arc::new(Metrics::default());
     let opts = net::NetOptions {
@@ -117,6 +139,10 @@ pub async fn run(
             metrics: metrics.clone(),
             book: book.clone(),
             sync_events: sync_tx,
+            storage: storage.clone(),
+            upload: config
+                .upload_limit
+                .map(|r| Arc::new(upload::RateLimit::new(r))),
         },
     )
     .await
@@ -143,7 +169,10 @@ pub async fn run(
         book,
         network: config.psk.map(|k| k.fingerprint().to_string()),
         mdns: config.mdns,
+        storage,
+        policy,
     };
+    let keeper = policy::spawn(node.clone());
     let app = api::router(api::ApiState { node, token, addr });
     write_private(&dir.join(files::API_ADDR), format!("{addr}\n").as_bytes())?;
     tracing::info!(api = %addr, data_dir = %dir.display(), "weftd ready");
@@ -153,6 +182,7 @@ pub async fn run(
     let _ = std::fs::remove_file(dir.join(files::API_ADDR));
     net_task.abort();
     sync_task.abort();
+    keeper.abort();
     tracing::info!("weftd stopped");
     served.context("the API server failed")
 }

@@ -22,6 +22,8 @@ pub struct Metrics {
     pub bytes_served: AtomicU64,
     /// Verified bytes this node fetched from peers.
     pub bytes_fetched: AtomicU64,
+    /// Blocks fetched and verified.
+    pub blobs_fetched: AtomicU64,
     /// Inbound requests refused because a peer or the node was over its limit.
     pub requests_refused: AtomicU64,
     /// Catalog reconciliation sessions this node started.
@@ -54,6 +56,7 @@ impl Metrics {
             "blobs_served": g(&self.blobs_served),
             "bytes_served": g(&self.bytes_served),
             "bytes_fetched": g(&self.bytes_fetched),
+            "blobs_fetched": g(&self.blobs_fetched),
             "requests_refused": g(&self.requests_refused),
             "sync_sessions": g(&self.sync_sessions),
             "sync_entries_added": g(&self.sync_entries_added),

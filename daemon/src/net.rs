@@ -31,7 +31,7 @@ use tracing::{debug, info, warn};
 use weft_protocol::limits::MAX_ANNOUNCEMENT_BYTES;
 use weft_protocol::sync::{reconcile, SyncRequest, SyncResponse, FRAME_BYTES, SYNC_PROTOCOL};
 use weft_protocol::wire::{ANNOUNCE_TOPIC, XFER_PROTOCOL};
-use weft_protocol::{BundleId, Request, Response, SignedAnnouncement};
+use weft_protocol::{BundleId, CatalogEntry, Request, Response};
 
 use crate::catalog::Catalog;
 use crate::codec::{SyncCodec, XferCodec};
@@ -556,6 +556,8 @@ pub struct EventLoop {
     provide_queued: HashSet<BundleId>,
     providing: HashSet<kad::QueryId>,
     provider_lookups: HashMap<kad::QueryId, (HashSet<PeerId>, oneshot::Sender<Vec<PeerId>>)>,
+    storage: Arc<crate::storage::Storage>,
+    upload: Option<Arc<crate::upload::RateLimit>>,
 }
 
 /// What the swarm task needs besides the swarm.
@@ -570,6 +572,10 @@ pub struct Parts {
     pub book: Arc<PeerBook>,
     /// Where connection events and hints go.
     pub sync_events: mpsc::Sender<SyncEvent>,
+    /// Holdings, to mark bundles served as used.
+    pub storage: Arc<crate::storage::Storage>,
+    /// The upload limit, if one is set.
+    pub upload: Option<Arc<crate::upload::RateLimit>>,
 }
 
 /// Refuses a fixed port that another process already holds. libp2p binds
@@ -607,6 +613,8 @@ pub async fn spawn(
         metrics,
         book,
         sync_events,
+        storage,
+        upload,
     } = parts;
     // Probe every fixed port before binding any: a dual-stack probe of
     // [::]:port would otherwise collide with our own 0.0.0.0:port.
@@ -674,6 +682,8 @@ pub async fn spawn(
         provide_queued: HashSet::new(),
         providing: HashSet::new(),
         provider_lookups: HashMap::new(),
+        storage,
+        upload,
     };
     for addr in peers {
         lp.dial(addr, None);
@@ -693,17 +703,30 @@ async fn validator(
     metrics: Arc<Metrics>,
 ) {
     while let Some((id, source, data)) = rx.recv().await {
-        let acceptance = match SignedAnnouncement::decode(&data) {
-            Ok(ann) => {
+        let acceptance = match CatalogEntry::decode(&data) {
+            Ok(entry) => {
                 let (store, catalog) = (store.clone(), catalog.clone());
-                let bundle = ann.announcement().id;
+                let bundle = entry.entry_id();
+                let what = match &entry {
+                    CatalogEntry::Announcement(_) => "new bundle",
+                    CatalogEntry::Retraction(_) => "retraction",
+                };
                 let res =
-                    tokio::task::spawn_blocking(move || catalog.add(store.as_ref(), &ann)).await;
+                    tokio::task::spawn_blocking(move || catalog.add_entry(store.as_ref(), &entry))
+                        .await;
                 match res {
-                    Ok(Ok(new)) => {
+                    Ok(Ok(crate::catalog::Added::Refused(why))) => {
+                        // Validly signed, but not by the bundle's publisher.
+                        // The forwarder may not know the bundle: no penalty,
+                        // but it goes no further.
+                        Metrics::add(&metrics.gossip_rejected, 1);
+                        warn!(peer = %source, "refused: {why}");
+                        MessageAcceptance::Ignore
+                    }
+                    Ok(Ok(added)) => {
                         Metrics::add(&metrics.gossip_accepted, 1);
-                        if new {
-                            info!(bundle = %bundle.fmt_short(), from = %source, "catalog: new bundle");
+                        if added == crate::catalog::Added::New {
+                            info!(entry = %bundle.fmt_short(), from = %source, "catalog: {what}");
                         }
                         MessageAcceptance::Accept
                     }
@@ -1148,9 +1171,18 @@ impl EventLoop {
         self.inbound.insert(request_id, peer);
         let store = self.store.clone();
         let tx = self.internal_tx.clone();
+        let storage = self.storage.clone();
+        let upload = self.upload.clone();
         tokio::spawn(async move {
             let lookup = tokio::task::spawn_blocking(move || match request {
-                Request::Manifest(id) => store.get_manifest(&id),
+                Request::Manifest(id) => {
+                    let m = store.get_manifest(&id)?;
+                    if m.is_some() {
+                        // Serving counts as use, for the LRU cache.
+                        storage.touch(store.as_ref(), &id, crate::node::now_secs())?;
+                    }
+                    Ok(m)
+                }
                 Request::Blob(h) => store.get_blob(&h),
             })
             .await;
@@ -1159,6 +1191,9 @@ impl EventLoop {
                 Ok(Ok(None)) => Response::NotFound,
                 _ => Response::Refused,
             };
+            if let (Some(limit), Response::Found(bytes)) = (&upload, &response) {
+                limit.take(bytes.len() as u64).await;
+            }
             let _ = tx
                 .send(Internal::Respond {
                     peer,

@@ -167,6 +167,10 @@ pub struct Node {
     pub network: Option<String>,
     /// Whether mDNS looks for peers on the LAN.
     pub mdns: bool,
+    /// Holdings and quota.
+    pub storage: Arc<crate::storage::Storage>,
+    /// Follow and block rules.
+    pub policy: Arc<crate::policy::Policy>,
 }
 
 /// HTTP status for an error.

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use libp2p::{Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, CF_PEERS};
 
 /// Most peers remembered.
 pub const MAX_BOOK: usize = 1024;
@@ -67,7 +67,7 @@ impl PeerBook {
     /// are dropped from the store.
     pub fn load(store: Arc<dyn Store>) -> Result<Self, StoreError> {
         let mut entries = HashMap::new();
-        for (k, v) in store.peer_book()? {
+        for (k, v) in store.list_kv(CF_PEERS)? {
             let parsed = PeerId::from_bytes(&k).ok().zip(
                 (v.len() <= MAX_ENTRY_BYTES)
                     .then(|| serde_json::from_slice::<BookEntry>(&v).ok())
@@ -77,7 +77,7 @@ impl PeerBook {
                 Some((peer, e)) => {
                     entries.insert(peer, e);
                 }
-                None => store.delete_peer(&k)?,
+                None => store.delete_kv(CF_PEERS, &k)?,
             }
         }
         Ok(Self {
@@ -133,9 +133,9 @@ impl PeerBook {
             };
             (value, evict)
         };
-        self.store.put_peer(&peer.to_bytes(), &value)?;
+        self.store.put_kv(CF_PEERS, &peer.to_bytes(), &value)?;
         if let Some(p) = evict {
-            self.store.delete_peer(&p.to_bytes())?;
+            self.store.delete_kv(CF_PEERS, &p.to_bytes())?;
         }
         Ok(())
     }

@@ -19,7 +19,7 @@ use weft_protocol::{
 };
 
 use crate::node::{now_secs, Node, NodeError, Progress};
-use crate::store::{BundleCommit, StoreError};
+use crate::store::{BundleCommit, Pin, StoreError};
 
 /// Chunks written per batch while publishing.
 const CHUNKS_PER_BATCH: usize = 16;
@@ -241,6 +241,7 @@ fn store_files(
     node: &Node,
     found: &[Found],
     progress: &Progress,
+    protected: &mut crate::storage::Protected,
 ) -> Result<Vec<FileEntry>, NodeError> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(WRITE_QUEUE);
     let store = node.store.clone();
@@ -254,7 +255,7 @@ fn store_files(
         let mut batch = Batch::with_capacity(CHUNKS_PER_BATCH);
         let read = found
             .iter()
-            .map(|f| store_file(f, progress, &mut batch, &tx))
+            .map(|f| store_file(f, progress, &mut batch, &tx, protected))
             .collect::<Result<Vec<_>, _>>()
             .and_then(|files| {
                 send(&tx, std::mem::take(&mut batch))?;
@@ -286,6 +287,7 @@ fn store_file(
     progress: &Progress,
     batch: &mut Batch,
     tx: &std::sync::mpsc::SyncSender<Batch>,
+    protected: &mut crate::storage::Protected,
 ) -> Result<FileEntry, NodeError> {
     let mut file = File::open(&f.abs).map_err(|e| bad(format!("cannot read {}: {e}", f.rel)))?;
     let mut hasher = FileHasher::new();
@@ -311,6 +313,8 @@ fn store_file(
             break;
         }
         let h = hasher.push_chunk(&buf);
+        // Kept from GC from before it is written until the commit.
+        protected.add(h);
         batch.push((h, buf));
         progress.add(filled as u64);
         if batch.len() >= CHUNKS_PER_BATCH {
@@ -331,6 +335,7 @@ fn store_file(
     }
     let (hash, size, index) = hasher.finish();
     if let Some(index) = index {
+        protected.add(hash);
         batch.push((hash, index));
     }
     Ok(FileEntry {
@@ -366,9 +371,12 @@ pub async fn publish(
     );
     let n2 = node.clone();
     let p2 = progress.clone();
-    let files = tokio::task::spawn_blocking(move || store_files(&n2, &found, &p2))
-        .await
-        .map_err(|e| NodeError::Internal(e.to_string()))??;
+    let (files, protected) = tokio::task::spawn_blocking(move || {
+        let mut protected = n2.storage.protect([]);
+        store_files(&n2, &found, &p2, &mut protected).map(|f| (f, protected))
+    })
+    .await
+    .map_err(|e| NodeError::Internal(e.to_string()))??;
     let mut manifest = Manifest {
         v: VERSION,
         seq,
@@ -383,14 +391,19 @@ pub async fn publish(
     manifest.canonicalize();
     let (signed, ann) = sign(manifest, &key)?;
     let id = signed.id();
+    let now = now_secs();
+    let pin = Some(Pin::explicit(now));
     let commit = BundleCommit {
         id,
         manifest: signed.bytes().to_vec(),
         announcement: Some(ann.bytes().to_vec()),
-        pin: Some(now_secs()),
+        pin,
         blobs: Vec::new(),
     };
     node.blocking(move |s| s.commit_bundle(commit)).await?;
+    node.storage.note_commit(&signed, pin, now);
+    drop(protected);
+    node.catalog.set_exempt(id, true);
     node.catalog.note_committed(ann.announcement());
     node.net.announce(ann.bytes().to_vec()).await?;
     node.net.provide(vec![id]).await;

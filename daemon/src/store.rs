@@ -33,6 +33,81 @@ pub const CF_CATALOG: &str = "catalog";
 pub const CF_PINS: &str = "pins";
 /// Column family: PeerId bytes -> peer book entry (see `peerbook`).
 pub const CF_PEERS: &str = "peers";
+/// Column family: follow and block rules (see `policy`), rule text -> empty.
+pub const CF_RULES: &str = "rules";
+/// Column family: BundleId -> last use (u64 seconds, big endian), for LRU.
+pub const CF_ACCESS: &str = "access";
+/// Column family: BundleId -> interrupted fetch (pin kind byte + signed
+/// manifest), so it resumes after a restart and GC keeps its chunks.
+pub const CF_FETCHES: &str = "fetches";
+
+/// The small key-value families reached through [`Store::put_kv`] and
+/// friends.
+pub const KV_FAMILIES: [&str; 4] = [CF_PEERS, CF_RULES, CF_ACCESS, CF_FETCHES];
+
+/// Why a bundle is pinned. A pin keeps a bundle out of cache eviction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PinKind {
+    /// The user pinned it (`weft pin`, `weft get --pin`, publish, import).
+    /// Only the user removes it; a retraction does not.
+    Explicit,
+    /// A follow rule mirrors it. Dropped when it is superseded, retracted
+    /// or no rule matches any more.
+    Mirror,
+}
+
+/// A pin: when and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Pin {
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+    /// Why.
+    pub kind: PinKind,
+}
+
+impl Pin {
+    /// An explicit pin taken now.
+    pub fn explicit(at: u64) -> Self {
+        Self {
+            at,
+            kind: PinKind::Explicit,
+        }
+    }
+
+    /// A mirror pin taken now.
+    pub fn mirror(at: u64) -> Self {
+        Self {
+            at,
+            kind: PinKind::Mirror,
+        }
+    }
+
+    /// Stored form: time, then 1 for a mirror pin (absent for explicit).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = self.at.to_be_bytes().to_vec();
+        if self.kind == PinKind::Mirror {
+            v.push(1);
+        }
+        v
+    }
+
+    /// Reads the stored form; anything unknown counts as explicit, which is
+    /// the safe side (explicit pins are never dropped automatically).
+    pub fn decode(v: &[u8]) -> Self {
+        let at = v
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        let kind = if v.get(8) == Some(&1) {
+            PinKind::Mirror
+        } else {
+            PinKind::Explicit
+        };
+        Self { at, kind }
+    }
+}
 
 /// A raw key and value.
 pub type KeyValue = (Vec<u8>, Vec<u8>);
@@ -65,8 +140,8 @@ pub struct BundleCommit {
     pub manifest: Vec<u8>,
     /// Its signed announcement, when this node has one.
     pub announcement: Option<Vec<u8>>,
-    /// Pin time, if the bundle is to be pinned.
-    pub pin: Option<u64>,
+    /// The pin, if the bundle is to be pinned.
+    pub pin: Option<Pin>,
     /// Blobs still to be written with it (the last few chunks).
     pub blobs: Vec<(ContentHash, Vec<u8>)>,
 }
@@ -108,19 +183,35 @@ pub trait Store: Send + Sync + 'static {
     /// Calls `f` with every catalog entry, in id order.
     fn for_each_announcement(&self, f: &mut dyn FnMut(BundleId, &[u8])) -> Result<(), StoreError>;
     /// Sets or clears a pin, in one synced write.
-    fn set_pin(&self, id: &BundleId, pinned_at: Option<u64>) -> Result<(), StoreError>;
-    /// Pinned bundles with their pin times.
-    fn pins(&self) -> Result<Vec<(BundleId, u64)>, StoreError>;
+    fn set_pin(&self, id: &BundleId, pin: Option<Pin>) -> Result<(), StoreError>;
+    /// Pinned bundles with their pins.
+    fn pins(&self) -> Result<Vec<(BundleId, Pin)>, StoreError>;
+    /// A bundle's pin.
+    fn get_pin(&self, id: &BundleId) -> Result<Option<Pin>, StoreError>;
     /// Whether a bundle is pinned.
-    fn is_pinned(&self, id: &BundleId) -> Result<bool, StoreError>;
+    fn is_pinned(&self, id: &BundleId) -> Result<bool, StoreError> {
+        Ok(self.get_pin(id)?.is_some())
+    }
     /// Record counts.
     fn counts(&self) -> Result<StoreCounts, StoreError>;
-    /// Writes one peer book entry.
-    fn put_peer(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
-    /// Deletes one peer book entry.
-    fn delete_peer(&self, key: &[u8]) -> Result<(), StoreError>;
-    /// Every peer book entry.
-    fn peer_book(&self) -> Result<Vec<KeyValue>, StoreError>;
+    /// Writes one entry of a small family ([`KV_FAMILIES`]).
+    fn put_kv(&self, cf: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
+    /// Deletes one entry of a small family.
+    fn delete_kv(&self, cf: &str, key: &[u8]) -> Result<(), StoreError>;
+    /// Every entry of a small family, in key order.
+    fn list_kv(&self, cf: &str) -> Result<Vec<KeyValue>, StoreError>;
+    /// Removes a complete bundle (its manifest, pin, last use and any
+    /// interrupted fetch) in one synced batch. Its chunks stay until
+    /// [`Store::delete_blobs`]; its catalog entry stays.
+    fn delete_bundle(&self, id: &BundleId) -> Result<(), StoreError>;
+    /// Calls `f` with the hash of every stored blob.
+    fn for_each_blob_key(&self, f: &mut dyn FnMut(ContentHash)) -> Result<(), StoreError>;
+    /// Deletes blobs, returning the bytes their values held.
+    fn delete_blobs(&self, hashes: &[ContentHash]) -> Result<u64, StoreError>;
+    /// Reclaims the space of deleted blobs (see [`RocksStore`]).
+    fn compact_blobs(&self) -> Result<(), StoreError>;
+    /// Bytes the store takes on disk.
+    fn disk_usage(&self) -> Result<u64, StoreError>;
 }
 
 fn io(e: rocksdb::Error) -> StoreError {
@@ -187,10 +278,10 @@ impl RocksStore {
         chunk_opts.set_enable_blob_files(true);
         chunk_opts.set_min_blob_size(4096);
         chunk_opts.set_blob_file_size(256 << 20);
-        // No blob garbage collection: chunks are never overwritten or
-        // deleted yet, so it could only copy live chunks from old blob files
-        // to new ones (perf showed compaction threads rewriting chunk bytes
-        // during a fetch).
+        // No blob garbage collection during ordinary compactions: it would
+        // copy live chunks from old blob files to new ones while a fetch
+        // writes (perf showed compaction threads rewriting chunk bytes).
+        // Eviction turns it on for one compaction (`compact_blobs`).
         chunk_opts.set_enable_blob_gc(false);
         chunk_opts.set_write_buffer_size(CHUNK_MEMTABLE_BYTES);
         chunk_opts.set_max_write_buffer_number(3);
@@ -200,6 +291,9 @@ impl RocksStore {
             rocksdb::ColumnFamilyDescriptor::new(CF_CATALOG, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_PINS, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_PEERS, small()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_RULES, small()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_ACCESS, small()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_FETCHES, small()),
         ];
         let db = rocksdb::DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| {
             let reason = e.into_string();
@@ -337,11 +431,12 @@ impl Store for RocksStore {
             batch.put_cf(chunks, h.as_bytes(), b);
         }
         batch.put_cf(self.cf(CF_MANIFESTS)?, c.id.as_bytes(), &c.manifest);
+        batch.delete_cf(self.cf(CF_FETCHES)?, c.id.as_bytes());
         if let Some(a) = &c.announcement {
             batch.put_cf(self.cf(CF_CATALOG)?, c.id.as_bytes(), a);
         }
-        if let Some(t) = c.pin {
-            batch.put_cf(self.cf(CF_PINS)?, c.id.as_bytes(), t.to_be_bytes());
+        if let Some(p) = c.pin {
+            batch.put_cf(self.cf(CF_PINS)?, c.id.as_bytes(), p.encode());
         }
         self.db.write_opt(batch, &Self::synced()).map_err(io)
     }
@@ -381,35 +476,36 @@ impl Store for RocksStore {
         it.status().map_err(io)
     }
 
-    fn set_pin(&self, id: &BundleId, pinned_at: Option<u64>) -> Result<(), StoreError> {
+    fn set_pin(&self, id: &BundleId, pin: Option<Pin>) -> Result<(), StoreError> {
         let cf = self.cf(CF_PINS)?;
         let mut batch = rocksdb::WriteBatch::default();
-        match pinned_at {
-            Some(t) => batch.put_cf(cf, id.as_bytes(), t.to_be_bytes()),
+        match pin {
+            Some(p) => batch.put_cf(cf, id.as_bytes(), p.encode()),
             None => batch.delete_cf(cf, id.as_bytes()),
         }
         self.db.write_opt(batch, &Self::synced()).map_err(io)
     }
 
-    fn pins(&self) -> Result<Vec<(BundleId, u64)>, StoreError> {
+    fn pins(&self) -> Result<Vec<(BundleId, Pin)>, StoreError> {
         let mut out = Vec::new();
         for item in self
             .db
             .iterator_cf(self.cf(CF_PINS)?, rocksdb::IteratorMode::Start)
         {
             let (k, v) = item.map_err(io)?;
-            let t = <[u8; 8]>::try_from(&v[..])
-                .map(u64::from_be_bytes)
-                .unwrap_or(0);
             if let Some(id) = bundle_key(&k) {
-                out.push((id, t));
+                out.push((id, Pin::decode(&v)));
             }
         }
         Ok(out)
     }
 
-    fn is_pinned(&self, id: &BundleId) -> Result<bool, StoreError> {
-        self.has(CF_PINS, id.as_bytes())
+    fn get_pin(&self, id: &BundleId) -> Result<Option<Pin>, StoreError> {
+        Ok(self
+            .db
+            .get_pinned_cf(self.cf(CF_PINS)?, id.as_bytes())
+            .map_err(io)?
+            .map(|v| Pin::decode(&v)))
     }
 
     fn counts(&self) -> Result<StoreCounts, StoreError> {
@@ -425,19 +521,114 @@ impl Store for RocksStore {
         })
     }
 
-    fn put_peer(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.db.put_cf(self.cf(CF_PEERS)?, key, value).map_err(io)
+    fn put_kv(&self, cf: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.db.put_cf(self.kv(cf)?, key, value).map_err(io)
     }
 
-    fn delete_peer(&self, key: &[u8]) -> Result<(), StoreError> {
-        self.db.delete_cf(self.cf(CF_PEERS)?, key).map_err(io)
+    fn delete_kv(&self, cf: &str, key: &[u8]) -> Result<(), StoreError> {
+        self.db.delete_cf(self.kv(cf)?, key).map_err(io)
     }
 
-    fn peer_book(&self) -> Result<Vec<KeyValue>, StoreError> {
+    fn list_kv(&self, cf: &str) -> Result<Vec<KeyValue>, StoreError> {
         self.db
-            .iterator_cf(self.cf(CF_PEERS)?, rocksdb::IteratorMode::Start)
+            .iterator_cf(self.kv(cf)?, rocksdb::IteratorMode::Start)
             .map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(io))
             .collect()
+    }
+
+    fn delete_bundle(&self, id: &BundleId) -> Result<(), StoreError> {
+        let mut batch = rocksdb::WriteBatch::default();
+        for cf in [CF_MANIFESTS, CF_PINS, CF_ACCESS, CF_FETCHES] {
+            batch.delete_cf(self.cf(cf)?, id.as_bytes());
+        }
+        self.db.write_opt(batch, &Self::synced()).map_err(io)
+    }
+
+    fn for_each_blob_key(&self, f: &mut dyn FnMut(ContentHash)) -> Result<(), StoreError> {
+        let mut it = self.db.raw_iterator_cf(self.cf(CF_CHUNKS)?);
+        it.seek_to_first();
+        while let Some(k) = it.key() {
+            if let Ok(h) = ContentHash::from_slice(k) {
+                f(h);
+            }
+            it.next();
+        }
+        it.status().map_err(io)
+    }
+
+    fn delete_blobs(&self, hashes: &[ContentHash]) -> Result<u64, StoreError> {
+        let cf = self.cf(CF_CHUNKS)?;
+        let mut freed = 0u64;
+        let mut batch = rocksdb::WriteBatch::default();
+        for h in hashes {
+            // The size is read from the blob index, not the blob file.
+            if let Some(v) = self.db.get_pinned_cf(cf, h.as_bytes()).map_err(io)? {
+                freed += v.len() as u64;
+            }
+            batch.delete_cf(cf, h.as_bytes());
+        }
+        self.db.write_opt(batch, &Self::synced()).map_err(io)?;
+        Ok(freed)
+    }
+
+    /// Deleted chunks leave their bytes in blob files until a compaction
+    /// with blob garbage collection rewrites the live blobs of the oldest
+    /// files and drops the files. That is turned on for this one manual
+    /// compaction of the chunks family (every blob file is eligible), then
+    /// off again, so ordinary compactions during fetches never copy chunks.
+    fn compact_blobs(&self) -> Result<(), StoreError> {
+        let cf = self.cf(CF_CHUNKS)?;
+        // Everything written so far must be in files to be compacted.
+        let mut flush = rocksdb::FlushOptions::default();
+        flush.set_wait(true);
+        self.db.flush_cf_opt(cf, &flush).map_err(io)?;
+        self.db
+            .set_options_cf(
+                cf,
+                &[
+                    ("enable_blob_garbage_collection", "true"),
+                    ("blob_garbage_collection_age_cutoff", "1.0"),
+                ],
+            )
+            .map_err(io)?;
+        let mut opts = rocksdb::CompactOptions::default();
+        opts.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
+        self.db
+            .compact_range_cf_opt(cf, None::<&[u8]>, None::<&[u8]>, &opts);
+        self.db
+            .set_options_cf(cf, &[("enable_blob_garbage_collection", "false")])
+            .map_err(io)
+    }
+
+    fn disk_usage(&self) -> Result<u64, StoreError> {
+        let mut total = 0;
+        for name in [CF_MANIFESTS, CF_CHUNKS, CF_CATALOG, CF_PINS]
+            .into_iter()
+            .chain(KV_FAMILIES)
+        {
+            let cf = self.cf(name)?;
+            for prop in [
+                "rocksdb.total-sst-files-size",
+                "rocksdb.total-blob-file-size",
+                "rocksdb.cur-size-all-mem-tables",
+            ] {
+                total += self
+                    .db
+                    .property_int_value_cf(cf, prop)
+                    .map_err(io)?
+                    .unwrap_or(0);
+            }
+        }
+        Ok(total)
+    }
+}
+
+impl RocksStore {
+    fn kv(&self, cf: &str) -> Result<&rocksdb::ColumnFamily, StoreError> {
+        if !KV_FAMILIES.contains(&cf) {
+            return Err(StoreError::Io(format!("{cf} is not a key-value family")));
+        }
+        self.cf(cf)
     }
 }
 
@@ -452,8 +643,8 @@ struct MemInner {
     blobs: BTreeMap<ContentHash, Vec<u8>>,
     manifests: BTreeMap<BundleId, Vec<u8>>,
     catalog: BTreeMap<BundleId, Vec<u8>>,
-    pins: BTreeMap<BundleId, u64>,
-    peers: BTreeMap<Vec<u8>, Vec<u8>>,
+    pins: BTreeMap<BundleId, Pin>,
+    kv: BTreeMap<String, BTreeMap<Vec<u8>, Vec<u8>>>,
 }
 
 impl MemStore {
@@ -491,6 +682,9 @@ impl Store for MemStore {
             g.blobs.insert(h, b);
         }
         g.manifests.insert(c.id, c.manifest);
+        if let Some(f) = g.kv.get_mut(CF_FETCHES) {
+            f.remove(c.id.as_bytes().as_slice());
+        }
         if let Some(a) = c.announcement {
             g.catalog.insert(c.id, a);
         }
@@ -526,19 +720,19 @@ impl Store for MemStore {
         }
         Ok(())
     }
-    fn set_pin(&self, id: &BundleId, pinned_at: Option<u64>) -> Result<(), StoreError> {
+    fn set_pin(&self, id: &BundleId, pin: Option<Pin>) -> Result<(), StoreError> {
         let mut g = self.lock();
-        match pinned_at {
-            Some(t) => g.pins.insert(*id, t),
+        match pin {
+            Some(p) => g.pins.insert(*id, p),
             None => g.pins.remove(id),
         };
         Ok(())
     }
-    fn pins(&self) -> Result<Vec<(BundleId, u64)>, StoreError> {
+    fn pins(&self) -> Result<Vec<(BundleId, Pin)>, StoreError> {
         Ok(self.lock().pins.iter().map(|(k, v)| (*k, *v)).collect())
     }
-    fn is_pinned(&self, id: &BundleId) -> Result<bool, StoreError> {
-        Ok(self.lock().pins.contains_key(id))
+    fn get_pin(&self, id: &BundleId) -> Result<Option<Pin>, StoreError> {
+        Ok(self.lock().pins.get(id).copied())
     }
     fn counts(&self) -> Result<StoreCounts, StoreError> {
         let g = self.lock();
@@ -549,18 +743,64 @@ impl Store for MemStore {
         })
     }
 
-    fn put_peer(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.lock().peers.insert(key.to_vec(), value.to_vec());
+    fn put_kv(&self, cf: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.lock()
+            .kv
+            .entry(cf.to_string())
+            .or_default()
+            .insert(key.to_vec(), value.to_vec());
         Ok(())
     }
 
-    fn delete_peer(&self, key: &[u8]) -> Result<(), StoreError> {
-        self.lock().peers.remove(key);
+    fn delete_kv(&self, cf: &str, key: &[u8]) -> Result<(), StoreError> {
+        if let Some(m) = self.lock().kv.get_mut(cf) {
+            m.remove(key);
+        }
         Ok(())
     }
 
-    fn peer_book(&self) -> Result<Vec<KeyValue>, StoreError> {
-        Ok(self.lock().peers.clone().into_iter().collect())
+    fn list_kv(&self, cf: &str) -> Result<Vec<KeyValue>, StoreError> {
+        Ok(self
+            .lock()
+            .kv
+            .get(cf)
+            .map(|m| m.clone().into_iter().collect())
+            .unwrap_or_default())
+    }
+
+    fn delete_bundle(&self, id: &BundleId) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        g.manifests.remove(id);
+        g.pins.remove(id);
+        for cf in [CF_ACCESS, CF_FETCHES] {
+            if let Some(m) = g.kv.get_mut(cf) {
+                m.remove(id.as_bytes().as_slice());
+            }
+        }
+        Ok(())
+    }
+
+    fn for_each_blob_key(&self, f: &mut dyn FnMut(ContentHash)) -> Result<(), StoreError> {
+        let keys: Vec<ContentHash> = self.lock().blobs.keys().copied().collect();
+        keys.into_iter().for_each(f);
+        Ok(())
+    }
+
+    fn delete_blobs(&self, hashes: &[ContentHash]) -> Result<u64, StoreError> {
+        let mut g = self.lock();
+        Ok(hashes
+            .iter()
+            .filter_map(|h| g.blobs.remove(h))
+            .map(|v| v.len() as u64)
+            .sum())
+    }
+
+    fn compact_blobs(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn disk_usage(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().blobs.values().map(|v| v.len() as u64).sum())
     }
 }
 
@@ -586,7 +826,7 @@ mod tests {
                 id,
                 manifest: b"manifest".to_vec(),
                 announcement: None,
-                pin: Some(7),
+                pin: Some(Pin::mirror(7)),
                 blobs: vec![(tail, b"tail".to_vec())],
             })
             .unwrap();
@@ -594,7 +834,7 @@ mod tests {
         assert_eq!(store.bundle_ids().unwrap(), vec![id]);
         assert!(store.has_blob(&tail).unwrap());
         assert!(store.is_pinned(&id).unwrap());
-        assert_eq!(store.pins().unwrap(), vec![(id, 7)]);
+        assert_eq!(store.pins().unwrap(), vec![(id, Pin::mirror(7))]);
         store.set_pin(&id, None).unwrap();
         assert!(!store.is_pinned(&id).unwrap());
         let c = store.counts().unwrap();
@@ -630,5 +870,34 @@ mod tests {
         let _first = RocksStore::open(dir.path()).unwrap();
         let err = RocksStore::open(dir.path()).err().unwrap();
         assert!(matches!(err, StoreError::Locked(_)), "{err}");
+    }
+
+    #[test]
+    fn deleted_chunks_give_their_disk_space_back_after_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(dir.path()).unwrap();
+        let blobs: Vec<(ContentHash, Vec<u8>)> = (0..64u32)
+            .map(|i| {
+                let b: Vec<u8> = (0..(1 << 20))
+                    .map(|j: u32| (j ^ i.wrapping_mul(2654435761)) as u8)
+                    .collect();
+                (ContentHash::of(&b), b)
+            })
+            .collect();
+        for batch in blobs.chunks(8) {
+            store.put_blobs(batch).unwrap();
+        }
+        store.compact_blobs().unwrap();
+        let full = store.disk_usage().unwrap();
+        assert!(full >= 64 << 20, "{full}");
+        let gone: Vec<ContentHash> = blobs[..48].iter().map(|(h, _)| *h).collect();
+        assert_eq!(store.delete_blobs(&gone).unwrap(), 48 << 20);
+        store.compact_blobs().unwrap();
+        let after = store.disk_usage().unwrap();
+        assert!(after < full - (40 << 20), "{full} -> {after}");
+        for (h, b) in &blobs[48..] {
+            assert_eq!(&store.get_blob(h).unwrap().unwrap(), b);
+        }
+        assert!(!store.has_blob(&blobs[0].0).unwrap());
     }
 }

@@ -26,9 +26,9 @@ use tracing::{debug, info, warn};
 use weft_protocol::sync::{
     initiate, is_done, reconcile, Difference, SyncRequest, SyncResponse, FRAME_BYTES, MAX_GET_IDS,
 };
-use weft_protocol::{BundleId, SignedAnnouncement};
+use weft_protocol::{BundleId, CatalogEntry};
 
-use crate::catalog::Catalog;
+use crate::catalog::{Added, Catalog};
 use crate::metrics::Metrics;
 use crate::net::{Client, NetError};
 use crate::store::Store;
@@ -197,17 +197,23 @@ impl Ctx {
         let outcome = tokio::task::spawn_blocking(move || {
             let mut added = 0;
             for bytes in entries {
-                let ann = SignedAnnouncement::decode(&bytes)
+                let entry = CatalogEntry::decode(&bytes)
                     .map_err(|e| format!("sent an invalid catalog entry: {e}"))?;
-                if !asked.contains(&ann.announcement().id) {
+                if !asked.contains(&entry.entry_id()) {
                     return Err("sent a catalog entry that was not asked for".to_string());
                 }
-                match catalog.add(store.as_ref(), &ann) {
-                    Ok(true) => {
+                match catalog.add_entry(store.as_ref(), &entry) {
+                    Ok(Added::New) => {
                         added += 1;
                         Metrics::add(&metrics.sync_entries_added, 1);
                     }
-                    Ok(false) => {}
+                    Ok(Added::Known) => {}
+                    // The peer may not know the bundle it retracts; it
+                    // passed on a validly signed message, so no blame.
+                    Ok(Added::Refused(why)) => {
+                        Metrics::add(&metrics.sync_entries_rejected, 1);
+                        warn!(%peer, "refused a catalog entry: {why}");
+                    }
                     Err(e) => warn!(error = %e, "could not store a catalog entry"),
                 }
             }

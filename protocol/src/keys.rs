@@ -15,6 +15,8 @@ use crate::id::PublisherId;
 pub const MANIFEST_DOMAIN: &[u8] = b"weft/v1/manifest\0";
 /// Prefix of the signed message for announcements.
 pub const ANNOUNCEMENT_DOMAIN: &[u8] = b"weft/v1/announcement\0";
+/// Domain prefix of retraction signatures.
+pub const RETRACTION_DOMAIN: &[u8] = b"weft/v1/retraction\0";
 
 /// A signature did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,6 +9,7 @@
 //! `docs/protocol.md` specifies everything here, with test vectors that
 //! [`vectors`] reproduces.
 
+pub mod archive;
 pub mod cbor;
 pub mod chunk;
 pub mod id;
@@ -27,8 +28,9 @@ pub use chunk::{ChunkError, FileHasher};
 pub use id::{BundleId, ContentHash, IdError, PublisherId};
 pub use keys::{PublisherKey, SignatureError};
 pub use manifest::{
-    Announcement, DecodeError, FileEntry, LangText, LangTitle, Manifest, SignedAnnouncement,
-    SignedManifest, ValidationError, VERSION,
+    retraction_entry_id, Announcement, CatalogEntry, DecodeError, FileEntry, LangText, LangTitle,
+    Manifest, Retraction, SignedAnnouncement, SignedManifest, SignedRetraction, ValidationError,
+    VERSION,
 };
 pub use path::PathError;
 pub use wire::{Request, Response};

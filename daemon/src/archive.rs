@@ -1,0 +1,393 @@
+//! Sneakernet: writing bundles to archive files and importing them.
+//!
+//! The format is `weft_protocol::archive`. Export reads every blob from the
+//! store and checks it against its hash on the way out. Import reads the
+//! whole archive (or every `.weft` file of a folder) twice: the first pass
+//! verifies every signature and every block and stores nothing; only if
+//! all of it is sound does the second pass store it (verifying again, as
+//! the file could change in between), one bundle per synced commit.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use weft_protocol::archive::{self, blob_order, Item, Reader, Writer};
+use weft_protocol::chunk::verify_blob;
+use weft_protocol::{BundleId, SignedAnnouncement, SignedManifest};
+
+use crate::node::{now_secs, Node, NodeError, Progress};
+use crate::store::{BundleCommit, Pin};
+
+/// Verified blob bytes buffered before they are written in one batch.
+const IMPORT_BATCH_BYTES: usize = 8 << 20;
+/// Most archive files read from one folder.
+pub const MAX_ARCHIVE_FILES: usize = 10_000;
+
+/// Counts bytes read, for progress.
+struct Counting<'a, R> {
+    inner: R,
+    progress: &'a Progress,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.add(n as u64);
+        Ok(n)
+    }
+}
+
+fn bad(msg: impl Into<String>) -> NodeError {
+    NodeError::BadRequest(msg.into())
+}
+
+/// The file name a bundle gets in a folder export.
+fn file_name(m: &SignedManifest) -> String {
+    format!(
+        "{}-{}-{}.{}",
+        m.manifest().name,
+        m.manifest().seq,
+        &m.id().to_string()[..12],
+        archive::EXTENSION
+    )
+}
+
+/// Writes one archive of `bundles` to `path`, which must not exist.
+fn write_archive(
+    node: &Node,
+    bundles: &[SignedManifest],
+    path: &Path,
+    progress: &Progress,
+) -> Result<u64, NodeError> {
+    let store = node.store.as_ref();
+    let tmp = path.with_extension("weft-partial");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| bad(format!("cannot create {}: {e}", tmp.display())))?;
+    let result = (|| {
+        let io =
+            |e: std::io::Error| NodeError::Internal(format!("writing {}: {e}", path.display()));
+        let mut w = Writer::new(BufWriter::with_capacity(1 << 20, file)).map_err(io)?;
+        for m in bundles {
+            let ann = store
+                .get_announcement(&m.id())?
+                .and_then(|b| SignedAnnouncement::decode(&b).ok())
+                .filter(|a| a.announcement().matches(m));
+            w.manifest(m, ann.as_ref()).map_err(io)?;
+            let order = blob_order(m, |h| store.get_blob(h).ok().flatten())
+                .map_err(|e| NodeError::Internal(format!("bundle {}: {e}", m.id())))?;
+            // Expected lengths, to check each blob read from the disk.
+            let mut lens = Vec::with_capacity(order.len());
+            for f in &m.manifest().files {
+                if weft_protocol::chunk::has_index(f.size) {
+                    lens.push(weft_protocol::chunk::chunk_count(f.size) * 32);
+                    for i in 0..weft_protocol::chunk::chunk_count(f.size) {
+                        lens.push(weft_protocol::chunk::chunk_len(f.size, i));
+                    }
+                } else if f.size > 0 {
+                    lens.push(f.size);
+                }
+            }
+            for (h, len) in order.iter().zip(lens) {
+                let bytes = store.get_blob(h)?.ok_or_else(|| {
+                    NodeError::Internal(format!("block {h} of bundle {} is missing", m.id()))
+                })?;
+                verify_blob(h, len, &bytes).map_err(|e| {
+                    NodeError::Internal(format!(
+                        "block {h} of bundle {} is damaged on this disk: {e}",
+                        m.id()
+                    ))
+                })?;
+                w.blob(&bytes).map_err(io)?;
+                progress.add(len);
+            }
+        }
+        let (buf, written) = w.finish().map_err(io)?;
+        let file = buf
+            .into_inner()
+            .map_err(|e| NodeError::Internal(format!("writing {}: {e}", path.display())))?;
+        file.sync_all().map_err(io)?;
+        Ok(written)
+    })();
+    match result {
+        Ok(n) => {
+            std::fs::rename(&tmp, path).map_err(|e| {
+                NodeError::Internal(format!("renaming into {}: {e}", path.display()))
+            })?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Exports bundles to one file (`dir` false) or one file per bundle in a
+/// folder. Nothing that exists is overwritten. Blocking.
+pub fn export_blocking(
+    node: &Node,
+    bundles: &[SignedManifest],
+    out: &Path,
+    dir: bool,
+    progress: &Progress,
+) -> Result<Value, NodeError> {
+    progress.total.store(
+        bundles.iter().map(|m| m.manifest().total_size()).sum(),
+        Relaxed,
+    );
+    let mut files = Vec::new();
+    if dir {
+        match std::fs::symlink_metadata(out) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(bad(format!("{} exists and is not a folder", out.display()))),
+            Err(_) => std::fs::create_dir_all(out)
+                .map_err(|e| bad(format!("cannot create {}: {e}", out.display())))?,
+        }
+        let targets: Vec<PathBuf> = bundles.iter().map(|m| out.join(file_name(m))).collect();
+        if let Some(t) = targets
+            .iter()
+            .find(|t| std::fs::symlink_metadata(t).is_ok())
+        {
+            return Err(NodeError::Conflict(format!(
+                "{} already exists; remove it or export to another folder",
+                t.display()
+            )));
+        }
+        for (m, t) in bundles.iter().zip(targets) {
+            let bytes = write_archive(node, std::slice::from_ref(m), &t, progress)?;
+            files.push(json!({"path": t, "bytes": bytes, "id": m.id()}));
+        }
+    } else {
+        if std::fs::symlink_metadata(out).is_ok() {
+            return Err(NodeError::Conflict(format!(
+                "{} already exists; remove it or choose another file",
+                out.display()
+            )));
+        }
+        let bytes = write_archive(node, bundles, out, progress)?;
+        files.push(json!({"path": out, "bytes": bytes}));
+    }
+    for m in bundles {
+        let (storage, id) = (node.storage.clone(), m.id());
+        storage.touch(node.store.as_ref(), &id, now_secs())?;
+    }
+    Ok(json!({
+        "bundles": bundles.iter().map(|m| json!({"id": m.id(), "name": m.manifest().name, "seq": m.manifest().seq})).collect::<Vec<_>>(),
+        "files": files,
+    }))
+}
+
+/// The archive files at `path`: the file itself, or the `.weft` files of a
+/// folder in name order.
+fn archive_files(path: &Path) -> Result<Vec<PathBuf>, NodeError> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let entries =
+        std::fs::read_dir(path).map_err(|e| bad(format!("cannot list {}: {e}", path.display())))?;
+    for e in entries {
+        let e = e.map_err(|e| bad(format!("cannot list {}: {e}", path.display())))?;
+        let p = e.path();
+        let is_archive = p.extension().is_some_and(|x| x == archive::EXTENSION);
+        if is_archive && e.file_type().is_ok_and(|t| t.is_file()) {
+            out.push(p);
+            if out.len() > MAX_ARCHIVE_FILES {
+                return Err(bad(format!(
+                    "{} holds more than {MAX_ARCHIVE_FILES} archives; import them in smaller folders",
+                    path.display()
+                )));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(bad(format!("{} holds no .weft archives", path.display())));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn open_reader<'a>(
+    path: &Path,
+    progress: &'a Progress,
+) -> Result<Reader<Counting<'a, BufReader<File>>>, NodeError> {
+    let f = File::open(path).map_err(|e| bad(format!("cannot open {}: {e}", path.display())))?;
+    Reader::new(Counting {
+        inner: BufReader::with_capacity(1 << 20, f),
+        progress,
+    })
+    .map_err(|e| bad(format!("{}: {e}; nothing was imported", path.display())))
+}
+
+/// What a verified archive holds.
+struct Verified {
+    bundles: Vec<(SignedManifest, Option<SignedAnnouncement>)>,
+}
+
+/// Pass 1: reads every archive, verifying everything, storing nothing.
+fn verify_all(files: &[PathBuf], progress: &Progress) -> Result<Verified, NodeError> {
+    let mut bundles = Vec::new();
+    for path in files {
+        let mut r = open_reader(path, progress)?;
+        loop {
+            match r.next_item() {
+                Ok(Some(Item::Complete {
+                    manifest,
+                    announcement,
+                })) => bundles.push((manifest, announcement)),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(bad(format!(
+                        "{}: {e}; nothing was imported",
+                        path.display()
+                    )))
+                }
+            }
+        }
+    }
+    Ok(Verified { bundles })
+}
+
+/// Imports archives: verifies all, then stores all. Blocking.
+pub fn import_blocking(node: &Node, path: &Path, progress: &Progress) -> Result<Value, NodeError> {
+    let files = archive_files(path)?;
+    let size: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    progress.total.store(size * 2, Relaxed);
+    let verified = verify_all(&files, progress)?;
+    let store = node.store.as_ref();
+    // Which bundles are new, and do they fit?
+    let mut new = std::collections::HashSet::new();
+    let mut blocked = Vec::new();
+    let mut need = 0;
+    for (m, _) in &verified.bundles {
+        let id = m.id();
+        if node.policy.is_blocked(&m.manifest().publisher) {
+            blocked.push(id);
+        } else if !store.has_manifest(&id)? && new.insert(id) {
+            need += m.manifest().total_size();
+        }
+    }
+    if let Some(max) = node.storage.max() {
+        if node.storage.usage().pinned + need > max {
+            return Err(NodeError::Unavailable(format!(
+                "the archive holds {} of new bundles, which would take pinned data over storage.max ({}); \
+                 nothing was imported",
+                crate::storage::human(need),
+                crate::storage::human(max)
+            )));
+        }
+    }
+    // Pass 2: store, verifying again.
+    let mut protected = node.storage.protect([]);
+    let mut imported = Vec::new();
+    for path in &files {
+        let mut r = open_reader(path, progress)?;
+        let mut batch = Vec::new();
+        let mut batch_bytes = 0;
+        let mut skip = false;
+        loop {
+            let item = r.next_item().map_err(|e| {
+                bad(format!(
+                    "{}: {e}; it changed since it was verified; bundles completed before this point were imported",
+                    path.display()
+                ))
+            })?;
+            match item {
+                Some(Item::Manifest(m)) => skip = !new.contains(&m.id()),
+                Some(Item::Blob(h, bytes)) => {
+                    if skip {
+                        continue;
+                    }
+                    protected.add(h);
+                    batch_bytes += bytes.len();
+                    batch.push((h, bytes));
+                    if batch_bytes >= IMPORT_BATCH_BYTES {
+                        store.put_blobs(&std::mem::take(&mut batch))?;
+                        batch_bytes = 0;
+                    }
+                }
+                Some(Item::Complete {
+                    manifest,
+                    announcement,
+                }) => {
+                    if skip {
+                        continue;
+                    }
+                    let id = manifest.id();
+                    let now = now_secs();
+                    let pin = Some(Pin::explicit(now));
+                    store.commit_bundle(BundleCommit {
+                        id,
+                        manifest: manifest.bytes().to_vec(),
+                        announcement: announcement.as_ref().map(|a| a.bytes().to_vec()),
+                        pin,
+                        blobs: std::mem::take(&mut batch),
+                    })?;
+                    batch_bytes = 0;
+                    node.storage.note_commit(&manifest, pin, now);
+                    node.catalog.set_exempt(id, true);
+                    if let Some(a) = &announcement {
+                        node.catalog.note_committed(a.announcement());
+                    }
+                    new.remove(&id);
+                    imported.push((manifest, announcement));
+                }
+                None => break,
+            }
+        }
+    }
+    drop(protected);
+    let skipped: Vec<BundleId> = verified
+        .bundles
+        .iter()
+        .map(|(m, _)| m.id())
+        .filter(|id| !imported.iter().any(|(m, _)| m.id() == *id) && !blocked.contains(id))
+        .collect();
+    let out = json!({
+        "imported": imported.iter().map(|(m, a)| json!({
+            "id": m.id(), "name": m.manifest().name, "seq": m.manifest().seq,
+            "size": m.manifest().total_size(), "announced": a.is_some(),
+        })).collect::<Vec<_>>(),
+        "already_here": skipped,
+        "blocked": blocked,
+        "files": files.len(),
+    });
+    Ok(out)
+}
+
+/// Runs an import as a job: then announces and provides what it stored.
+pub async fn import(
+    node: Node,
+    path: PathBuf,
+    progress: Arc<Progress>,
+) -> Result<Value, NodeError> {
+    let n2 = node.clone();
+    let result = tokio::task::spawn_blocking(move || import_blocking(&n2, &path, &progress))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))??;
+    let mut ids = Vec::new();
+    for b in result["imported"].as_array().into_iter().flatten() {
+        let Some(id) = b["id"].as_str().and_then(|s| s.parse::<BundleId>().ok()) else {
+            continue;
+        };
+        ids.push(id);
+        if let Some(ann) = node.blocking(move |s| s.get_announcement(&id)).await? {
+            // Offline is fine: gossip waits for peers.
+            let _ = node.net.announce(ann).await;
+        }
+    }
+    node.net.provide(ids).await;
+    Ok(result)
+}
