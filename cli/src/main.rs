@@ -80,15 +80,18 @@ enum Command {
         /// Most results to list (at most 1000)
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// List every version, not only the latest of each name
+        #[arg(long)]
+        all_versions: bool,
     },
     /// Show a bundle's details
     Show {
-        /// Bundle id
+        /// Bundle id, or PUBLISHER/NAME for the latest version
         id: String,
     },
     /// Fetch a bundle, verify it, and write its files
     Get {
-        /// Bundle id
+        /// Bundle id, or PUBLISHER/NAME for the latest version
         id: String,
         /// Output folder [default: ./<bundle name>]
         #[arg(short, long)]
@@ -96,13 +99,76 @@ enum Command {
     },
     /// Fetch a bundle if needed and keep it
     Pin {
-        /// Bundle id
+        /// Bundle id, or PUBLISHER/NAME for the latest version
         id: String,
     },
-    /// Stop keeping a bundle
+    /// Stop keeping a bundle (it stays in the cache until space is needed)
     Unpin {
-        /// Bundle id
+        /// Bundle id, or PUBLISHER/NAME
         id: String,
+    },
+    /// Mirror every bundle of a publisher, a tag or a language: fetched and
+    /// pinned automatically, now and as new ones arrive
+    Follow {
+        /// Publisher id to follow
+        publisher: Option<String>,
+        /// Follow a tag instead
+        #[arg(long, conflicts_with = "publisher")]
+        tag: Option<String>,
+        /// Follow a language instead (es also matches es-MX)
+        #[arg(long, conflicts_with_all = ["publisher", "tag"])]
+        lang: Option<String>,
+    },
+    /// Remove a follow rule (mirrored bundles move to the cache)
+    Unfollow {
+        /// Publisher id
+        publisher: Option<String>,
+        /// A tag rule
+        #[arg(long, conflicts_with = "publisher")]
+        tag: Option<String>,
+        /// A language rule
+        #[arg(long, conflicts_with_all = ["publisher", "tag"])]
+        lang: Option<String>,
+    },
+    /// Block a publisher: hide its bundles, never mirror or serve them, and
+    /// remove those stored here
+    Block {
+        /// Publisher id
+        publisher: String,
+    },
+    /// Remove a block
+    Unblock {
+        /// Publisher id
+        publisher: String,
+    },
+    /// List follow and block rules
+    Rules,
+    /// Retract a bundle you published: other nodes stop listing and serving
+    /// it (except where someone pinned it)
+    Retract {
+        /// Bundle id, or PUBLISHER/NAME
+        id: String,
+    },
+    /// Evict the cache down to storage.max and delete unused blocks now
+    Gc,
+    /// Write bundles to an archive file (or a folder of them) that `weft
+    /// import` verifies and loads, for carrying on a USB stick
+    Export {
+        /// Bundle ids or PUBLISHER/NAME
+        #[arg(required = true)]
+        bundles: Vec<String>,
+        /// One archive file holding every bundle
+        #[arg(short, long, conflicts_with = "dir", required_unless_present = "dir")]
+        out: Option<PathBuf>,
+        /// A folder, with one archive file per bundle
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Verify and load an archive file, or every .weft file in a folder;
+    /// nothing is stored unless all of it verifies
+    Import {
+        /// The archive file or folder
+        path: PathBuf,
     },
     /// List pinned bundles
     Pins,
@@ -374,6 +440,7 @@ fn search(
     tag: Option<String>,
     publisher: Option<String>,
     limit: usize,
+    all_versions: bool,
 ) -> Res {
     if let Some(p) = &publisher {
         p.parse::<PublisherId>()
@@ -387,6 +454,7 @@ fn search(
         ("tag", tag),
         ("publisher", publisher),
         ("limit", Some(limit.to_string())),
+        ("all_versions", all_versions.then(|| "true".to_string())),
     ] {
         if let Some(v) = v {
             q.push(format!("{k}={}", urlencode(&v)));
@@ -444,8 +512,8 @@ fn urlencode(s: &str) -> String {
 }
 
 fn show(ctx: &Ctx, id: &str) -> Res {
-    let id = parse_id(id)?;
-    let v = ctx.call("GET", &format!("/v1/bundles/{id}"), None)?;
+    let id = parse_ref(id)?;
+    let v = ctx.call("GET", &format!("/v1/bundles/{}", urlencode(&id)), None)?;
     if ctx.json {
         ctx.print_json(&v);
         return Ok(());
@@ -494,8 +562,76 @@ fn show(ctx: &Ctx, id: &str) -> Res {
     Ok(())
 }
 
+/// A bundle id, or PUBLISHER/NAME (checked here, resolved by the daemon).
+fn parse_ref(s: &str) -> Result<String, CallError> {
+    match s.split_once('/') {
+        Some((p, name)) => {
+            p.parse::<PublisherId>()
+                .map_err(|e| other(format!("{s:?}: {p:?} is not a publisher id: {e}")))?;
+            if name.is_empty() {
+                return Err(other(format!("{s:?}: the name after / is missing")));
+            }
+            Ok(s.to_string())
+        }
+        None => Ok(parse_id(s)?.to_string()),
+    }
+}
+
+fn absolute(p: PathBuf) -> Result<PathBuf, CallError> {
+    if p.is_absolute() {
+        return Ok(p);
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| other(format!("cannot read the current folder: {e}")))?;
+    Ok(cwd.join(p))
+}
+
+fn rule_body(
+    publisher: Option<String>,
+    tag: Option<String>,
+    lang: Option<String>,
+) -> Result<Value, CallError> {
+    match (publisher, tag, lang) {
+        (Some(p), None, None) => {
+            p.parse::<PublisherId>()
+                .map_err(|e| other(format!("{p:?} is not a publisher id: {e}")))?;
+            Ok(json!({ "publisher": p }))
+        }
+        (None, Some(t), None) => Ok(json!({ "tag": t })),
+        (None, None, Some(l)) => Ok(json!({ "lang": l })),
+        _ => Err(other(
+            "name a publisher, or give --tag or --lang (one rule at a time)",
+        )),
+    }
+}
+
+fn print_rules(v: &Value) {
+    let mut any = false;
+    for (src, base) in [("", &v["follow"]), (" (config)", &v["config"]["follow"])] {
+        for (kind, key) in [
+            ("publisher", "publishers"),
+            ("tag", "tags"),
+            ("lang", "langs"),
+        ] {
+            for x in base[key].as_array().into_iter().flatten() {
+                println!("follow {kind} {}{src}", x.as_str().unwrap_or(""));
+                any = true;
+            }
+        }
+    }
+    for (src, base) in [("", &v["block"]), (" (config)", &v["config"]["block"])] {
+        for x in base["publishers"].as_array().into_iter().flatten() {
+            println!("block publisher {}{src}", x.as_str().unwrap_or(""));
+            any = true;
+        }
+    }
+    if !any {
+        println!("No rules. Mirror with `weft follow <publisher>`, `--tag T` or `--lang L`.");
+    }
+}
+
 fn get(ctx: &Ctx, id: &str, out: Option<PathBuf>) -> Res {
-    let id = parse_id(id)?;
+    let id = parse_ref(id)?;
     let cwd = std::env::current_dir()
         .map_err(|e| other(format!("cannot read the current folder: {e}")))?;
     let out = match out {
@@ -521,7 +657,7 @@ fn get(ctx: &Ctx, id: &str, out: Option<PathBuf>) -> Res {
 }
 
 fn pin(ctx: &Ctx, id: &str) -> Res {
-    let id = parse_id(id)?;
+    let id = parse_ref(id)?;
     let r = ctx.run_job("/v1/fetch", json!({"id": id, "pin": true}), "fetching")?;
     simple(ctx, r, |r| {
         println!("Pinned {} ({})", id, r["name"].as_str().unwrap_or(""))
@@ -589,12 +725,143 @@ fn run(cli: Cli) -> Res {
             tag,
             publisher,
             limit,
-        } => search(&ctx, text, lang, tag, publisher, limit),
+            all_versions,
+        } => search(&ctx, text, lang, tag, publisher, limit, all_versions),
         Command::Show { id } => show(&ctx, &id),
         Command::Get { id, out } => get(&ctx, &id, out),
         Command::Pin { id } => pin(&ctx, &id),
+        Command::Follow {
+            publisher: None,
+            tag: None,
+            lang: None,
+        }
+        | Command::Rules => {
+            let v = ctx.call("GET", "/v1/rules", None)?;
+            simple(&ctx, v, print_rules)
+        }
+        Command::Follow {
+            publisher,
+            tag,
+            lang,
+        } => {
+            let v = ctx.call("POST", "/v1/follow", Some(rule_body(publisher, tag, lang)?))?;
+            simple(&ctx, v, |v| {
+                if v["changed"].as_bool() == Some(false) {
+                    println!("That rule was already there.");
+                } else {
+                    println!("Following. Matching bundles are fetched and pinned in the background (see `weft status`).");
+                }
+            })
+        }
+        Command::Unfollow {
+            publisher,
+            tag,
+            lang,
+        } => {
+            let v = ctx.call(
+                "POST",
+                "/v1/unfollow",
+                Some(rule_body(publisher, tag, lang)?),
+            )?;
+            simple(&ctx, v, |v| {
+                if v["changed"].as_bool() == Some(false) {
+                    println!("There was no such rule.");
+                } else {
+                    println!(
+                        "Unfollowed. Bundles it mirrored stay in the cache until space is needed."
+                    );
+                }
+            })
+        }
+        Command::Block { publisher } => {
+            let body = rule_body(Some(publisher), None, None)?;
+            let v = ctx.call("POST", "/v1/block", Some(body))?;
+            simple(&ctx, v, |_| {
+                println!("Blocked. Its bundles are hidden, never mirrored or served, and removed from this node.")
+            })
+        }
+        Command::Unblock { publisher } => {
+            let body = rule_body(Some(publisher), None, None)?;
+            let v = ctx.call("POST", "/v1/unblock", Some(body))?;
+            simple(&ctx, v, |_| println!("Unblocked."))
+        }
+        Command::Retract { id } => {
+            let id = parse_ref(&id)?;
+            let v = ctx.call("POST", "/v1/retract", Some(json!({ "id": id })))?;
+            simple(&ctx, v, |v| {
+                println!(
+                    "Retracted {}. The retraction spreads to other nodes; copies pinned by their users stay.",
+                    v["id"].as_str().unwrap_or("")
+                )
+            })
+        }
+        Command::Gc => {
+            let v = ctx.call("POST", "/v1/gc", None)?;
+            simple(&ctx, v, |v| {
+                let evicted = v["evicted"].as_array().map_or(0, |e| e.len() as u64);
+                println!(
+                    "Evicted {} from the cache ({}); deleted {} unused blocks ({}).",
+                    plural(evicted, "bundle"),
+                    human(v["evicted_bytes"].as_u64().unwrap_or(0)),
+                    v["blobs_deleted"],
+                    human(v["blob_bytes"].as_u64().unwrap_or(0))
+                );
+                println!(
+                    "The store takes {} on disk (was {}).",
+                    human(v["disk_after"].as_u64().unwrap_or(0)),
+                    human(v["disk_before"].as_u64().unwrap_or(0))
+                );
+            })
+        }
+        Command::Export { bundles, out, dir } => {
+            let refs = bundles
+                .iter()
+                .map(|b| parse_ref(b))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (path, is_dir) = match (out, dir) {
+                (Some(o), None) => (absolute(o)?, false),
+                (None, Some(d)) => (absolute(d)?, true),
+                _ => return Err(other("give either -o FILE or --dir DIR")),
+            };
+            let body = json!({ "bundles": refs, "out": path, "dir": is_dir });
+            let v = ctx.run_job("/v1/export", body, "exporting")?;
+            simple(&ctx, v, |v| {
+                for f in v["files"].as_array().into_iter().flatten() {
+                    println!(
+                        "Wrote {} ({})",
+                        f["path"].as_str().unwrap_or(""),
+                        human(f["bytes"].as_u64().unwrap_or(0))
+                    );
+                }
+            })
+        }
+        Command::Import { path } => {
+            let body = json!({ "path": absolute(path)? });
+            let v = ctx.run_job("/v1/import", body, "verifying and importing")?;
+            simple(&ctx, v, |v| {
+                for b in v["imported"].as_array().into_iter().flatten() {
+                    println!(
+                        "Imported {} (seq {}): {}",
+                        b["name"].as_str().unwrap_or(""),
+                        b["seq"],
+                        b["id"].as_str().unwrap_or("")
+                    );
+                }
+                let here = v["already_here"].as_array().map_or(0, |a| a.len() as u64);
+                if here > 0 {
+                    println!("Already on this node: {}.", plural(here, "bundle"));
+                }
+                let blocked = v["blocked"].as_array().map_or(0, |a| a.len() as u64);
+                if blocked > 0 {
+                    println!(
+                        "{} skipped: their publishers are blocked.",
+                        plural(blocked, "bundle")
+                    );
+                }
+            })
+        }
         Command::Unpin { id } => {
-            let id = parse_id(&id)?;
+            let id = parse_ref(&id)?;
             let v = ctx.call("POST", "/v1/unpin", Some(json!({"id": id})))?;
             simple(&ctx, v, |_| println!("Unpinned {id}"))
         }
@@ -700,6 +967,30 @@ fn run(cli: Cli) -> Res {
                     println!("catalog:    {} bundles", v["catalog"]);
                 }
                 println!("stored:     {} bundles, {} pinned", v["bundles"], v["pins"]);
+                let st = &v["storage"];
+                let max = st["max"].as_u64().map_or("no quota".to_string(), |m| {
+                    format!("of {} (storage.max)", human(m))
+                });
+                println!(
+                    "storage:    {} {max}: {} pinned, {} cache; {} on disk",
+                    human(st["used"].as_u64().unwrap_or(0)),
+                    human(st["pinned"].as_u64().unwrap_or(0)),
+                    human(st["cached"].as_u64().unwrap_or(0)),
+                    human(st["disk"].as_u64().unwrap_or(0))
+                );
+                let fetching = v["fetching"].as_array().map_or(0, |a| a.len() as u64);
+                let waiting = v["interrupted_fetches"]
+                    .as_array()
+                    .map_or(0, |a| a.len() as u64);
+                if fetching + waiting > 0 {
+                    println!(
+                        "fetching:   {} now, {} unfinished (resumed automatically)",
+                        fetching, waiting
+                    );
+                }
+                for w in v["warnings"].as_array().into_iter().flatten() {
+                    println!("WARNING:    {}", w.as_str().unwrap_or(""));
+                }
                 println!("peer book:  {} peers remembered", v["peer_book"]);
                 if let Some(n) = v["network"].as_str() {
                     println!("network:    private ({n})");

@@ -481,7 +481,7 @@ pub async fn fetch(
     use std::sync::atomic::Ordering::Relaxed;
     refuse_blocked(node, &id)?;
     // One fetch of a bundle at a time; a second caller waits for the first.
-    let _fetching = loop {
+    let mut fetching = loop {
         if let Some(f) = node.storage.start_fetch(id) {
             break f;
         }
@@ -561,6 +561,11 @@ pub async fn fetch(
     node.storage
         .check_room(size)
         .map_err(NodeError::Unavailable)?;
+    if pin.is_some() {
+        fetching
+            .reserve_pinned(size)
+            .map_err(NodeError::Unavailable)?;
+    }
     {
         let mut record = vec![crate::policy::pin_byte(pin)];
         record.extend_from_slice(signed.bytes());
@@ -645,6 +650,7 @@ pub async fn fetch(
     node.blocking(move |s| s.commit_bundle(commit)).await?;
     node.storage.note_commit(&signed, pin, now);
     drop(protected);
+    drop(fetching);
     if pin.is_some_and(|p| p.kind == PinKind::Explicit) {
         node.catalog.set_exempt(id, true);
     }

@@ -38,12 +38,13 @@ use crate::node::{now_secs, Node, NodeError, Progress};
 use crate::store::{Pin, PinKind, Store, StoreError, CF_FETCHES, CF_RULES};
 
 /// Longest pause between keeper passes.
-pub const KEEPER_INTERVAL: Duration = Duration::from_secs(10);
+pub const KEEPER_INTERVAL: Duration = Duration::from_secs(5);
 /// Changes arriving within this time are handled in one pass.
 pub const KEEPER_DEBOUNCE: Duration = Duration::from_millis(200);
 /// Fetches the keeper runs at once (mirroring and resuming).
 pub const MIRROR_CONCURRENCY: usize = 2;
-/// A fetch that failed is not retried by the keeper before this.
+/// A fetch that failed is not retried by the keeper before this, unless a
+/// new peer connects (it may be a provider).
 pub const RETRY_AFTER: Duration = Duration::from_secs(20);
 /// Most rules of each kind.
 pub const MAX_RULES: usize = 1024;
@@ -344,7 +345,24 @@ pub fn spawn(node: Node) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let slots = Arc::new(tokio::sync::Semaphore::new(MIRROR_CONCURRENCY));
         node.catalog.ready().await;
+        let mut known: HashSet<String> = HashSet::new();
         loop {
+            let now: HashSet<String> = node
+                .net
+                .peers()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.peer_id)
+                .collect();
+            if now.iter().any(|p| !known.contains(p)) {
+                node.policy
+                    .failed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clear();
+            }
+            known = now;
             if let Err(e) = pass(&node, &slots).await {
                 tracing::warn!(error = %e, "keeper pass failed");
             }
@@ -404,11 +422,11 @@ pub async fn pass(node: &Node, slots: &Arc<tokio::sync::Semaphore>) -> Result<()
                 }
                 continue;
             }
-            if node.storage.is_fetching(&a.id) || policy.recently_failed(&a.id) {
-                continue;
-            }
             if let Some(w) = node.storage.pins_over_quota(a.size) {
                 pause = Some(w);
+                continue;
+            }
+            if node.storage.is_fetching(&a.id) || policy.recently_failed(&a.id) {
                 continue;
             }
             if !start(node, slots, a.id, Some(PinKind::Mirror)) {

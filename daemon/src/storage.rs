@@ -90,6 +90,9 @@ pub struct Storage {
     sweep: RwLock<()>,
     /// Bundles being fetched now.
     fetching: Mutex<HashSet<BundleId>>,
+    /// Bytes that fetches to be pinned have reserved, so that two of them
+    /// cannot together take pins over the quota.
+    reserved: Mutex<u64>,
 }
 
 /// Blob hashes kept from GC until this is dropped.
@@ -128,10 +131,41 @@ impl Drop for Protected {
 pub struct Fetching {
     storage: Arc<Storage>,
     id: BundleId,
+    reserved: u64,
+}
+
+impl Fetching {
+    /// Reserves room for a bundle that will be pinned, or says why there
+    /// is none: pins, plus what other fetches reserved, plus this one must
+    /// fit the quota.
+    pub fn reserve_pinned(&mut self, size: u64) -> Result<(), String> {
+        let s = &self.storage;
+        let Some(max) = s.max else { return Ok(()) };
+        let mut r = s.reserved.lock().unwrap_or_else(|e| e.into_inner());
+        let pinned = s.usage().pinned;
+        if pinned + *r + size > max {
+            return Err(format!(
+                "this bundle needs {}, but pinned bundles take {} (and fetches under way {}) of storage.max {}; \
+                 unpin something or raise storage.max",
+                human(size),
+                human(pinned),
+                human(*r),
+                human(max)
+            ));
+        }
+        *r += size;
+        self.reserved += size;
+        Ok(())
+    }
 }
 
 impl Drop for Fetching {
     fn drop(&mut self) {
+        *self
+            .storage
+            .reserved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) -= self.reserved;
         self.storage
             .fetching
             .lock()
@@ -191,6 +225,7 @@ impl Storage {
             protected: Mutex::default(),
             sweep: RwLock::default(),
             fetching: Mutex::default(),
+            reserved: Mutex::default(),
         })
     }
 
@@ -284,7 +319,8 @@ impl Storage {
     pub fn pins_over_quota(&self, adding: u64) -> Option<String> {
         let max = self.max?;
         let u = self.usage();
-        (u.pinned + adding > max).then(|| {
+        let reserved = *self.reserved.lock().unwrap_or_else(|e| e.into_inner());
+        (u.pinned + reserved + adding > max).then(|| {
             format!(
                 "pinned bundles take {} and storage.max is {}: new mirroring is paused (nothing pinned is deleted); \
                  unpin or unfollow something, or raise storage.max",
@@ -320,6 +356,7 @@ impl Storage {
             .then(|| Fetching {
                 storage: self.clone(),
                 id,
+                reserved: 0,
             })
     }
 

@@ -237,6 +237,9 @@ pub const TOTAL_MEMTABLE_BYTES: usize = 192 << 20;
 /// Blob batches at least this large skip the write-ahead log (smaller ones
 /// are logged: flushing for them would only make tiny files).
 pub const UNLOGGED_MIN_BYTES: usize = 1 << 20;
+/// Unlogged blob bytes after which the chunks family is flushed, so a
+/// fetch killed part-way keeps all but this much of what it verified.
+pub const UNLOGGED_FLUSH_BYTES: usize = 32 << 20;
 
 /// RocksDB-backed store.
 pub struct RocksStore {
@@ -246,6 +249,8 @@ pub struct RocksStore {
     /// Held across clearing `unlogged` and the flush, so a commit that
     /// finds it clear knows any flush that cleared it has finished.
     flush_lock: Mutex<()>,
+    /// Unlogged bytes written since the last flush.
+    unlogged_bytes: std::sync::atomic::AtomicUsize,
 }
 
 impl RocksStore {
@@ -310,6 +315,7 @@ impl RocksStore {
             db,
             unlogged: std::sync::atomic::AtomicBool::new(false),
             flush_lock: Mutex::new(()),
+            unlogged_bytes: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -380,6 +386,13 @@ impl Store for RocksStore {
         // Set after the write, so whoever clears it flushes this write too.
         self.unlogged
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        let pending = self
+            .unlogged_bytes
+            .fetch_add(bytes, std::sync::atomic::Ordering::SeqCst)
+            + bytes;
+        if pending >= UNLOGGED_FLUSH_BYTES {
+            self.flush_unlogged()?;
+        }
         Ok(())
     }
 
@@ -411,21 +424,7 @@ impl Store for RocksStore {
         let chunks = self.cf(CF_CHUNKS)?;
         // Chunks written without the log reach their synced blob files
         // before the manifest that refers to them is written.
-        {
-            let _flushing = self.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
-            if self
-                .unlogged
-                .swap(false, std::sync::atomic::Ordering::SeqCst)
-            {
-                let mut flush = rocksdb::FlushOptions::default();
-                flush.set_wait(true);
-                if let Err(e) = self.db.flush_cf_opt(chunks, &flush) {
-                    self.unlogged
-                        .store(true, std::sync::atomic::Ordering::SeqCst);
-                    return Err(io(e));
-                }
-            }
-        }
+        self.flush_unlogged()?;
         let mut batch = rocksdb::WriteBatch::default();
         for (h, b) in &c.blobs {
             batch.put_cf(chunks, h.as_bytes(), b);
@@ -624,6 +623,27 @@ impl Store for RocksStore {
 }
 
 impl RocksStore {
+    /// Flushes the chunks family if unlogged writes are pending.
+    fn flush_unlogged(&self) -> Result<(), StoreError> {
+        let chunks = self.cf(CF_CHUNKS)?;
+        let _flushing = self.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
+        if self
+            .unlogged
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.unlogged_bytes
+                .store(0, std::sync::atomic::Ordering::SeqCst);
+            let mut flush = rocksdb::FlushOptions::default();
+            flush.set_wait(true);
+            if let Err(e) = self.db.flush_cf_opt(chunks, &flush) {
+                self.unlogged
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                return Err(io(e));
+            }
+        }
+        Ok(())
+    }
+
     fn kv(&self, cf: &str) -> Result<&rocksdb::ColumnFamily, StoreError> {
         if !KV_FAMILIES.contains(&cf) {
             return Err(StoreError::Io(format!("{cf} is not a key-value family")));

@@ -2,7 +2,8 @@
 //! the protocol well enough to be listened to, then lies:
 //! - it gossips whatever bytes the test gives it (forged announcements);
 //! - it answers every manifest request with "not found" and every block
-//!   request with a mebibyte of garbage.
+//!   request with a mebibyte of garbage ([`Misbehave::Garbage`]), or never
+//!   answers block requests at all ([`Misbehave::Stall`]).
 //!
 //! It runs a real libp2p swarm on 127.0.0.1 in a thread of its own.
 
@@ -21,6 +22,15 @@ use weft_daemon::net::{build_swarm, BehaviourEvent};
 use weft_protocol::wire::ANNOUNCE_TOPIC;
 use weft_protocol::{Request, Response};
 
+/// What the peer does with block requests.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Misbehave {
+    /// Claims every block and sends garbage.
+    Garbage,
+    /// Accepts every block request and never answers.
+    Stall,
+}
+
 enum Cmd {
     Dial(Multiaddr, oneshot::Sender<Result<PeerId, String>>),
     Publish(Vec<u8>, oneshot::Sender<Result<(), String>>),
@@ -32,14 +42,19 @@ pub struct EvilPeer {
     tx: mpsc::Sender<Cmd>,
     /// Its peer id.
     pub peer_id: PeerId,
-    /// How many garbage blocks it has sent.
+    /// How many garbage blocks it has sent (or requests it held, stalling).
     pub bad_blocks_sent: Arc<AtomicU64>,
     _thread: std::thread::JoinHandle<()>,
 }
 
 impl EvilPeer {
-    /// Starts the peer.
+    /// Starts the peer, sending garbage blocks.
     pub fn start() -> Self {
+        Self::start_with(Misbehave::Garbage)
+    }
+
+    /// Starts the peer with the given misbehaviour.
+    pub fn start_with(mode: Misbehave) -> Self {
         let key = libp2p::identity::Keypair::generate_ed25519();
         let peer_id = key.public().to_peer_id();
         let (tx, mut rx) = mpsc::channel::<Cmd>(16);
@@ -56,6 +71,8 @@ impl EvilPeer {
                 let topic = IdentTopic::new(ANNOUNCE_TOPIC);
                 let mut subscribed: HashSet<PeerId> = HashSet::new();
                 let mut dials: Vec<(Multiaddr, oneshot::Sender<Result<PeerId, String>>)> = Vec::new();
+                // Requests held open, never answered.
+                let mut held = Vec::new();
                 loop {
                     tokio::select! {
                         cmd = rx.recv() => match cmd {
@@ -86,6 +103,11 @@ impl EvilPeer {
                             })) => {
                                 let response = match request {
                                     Request::Manifest(_) => Response::NotFound,
+                                    Request::Blob(_) if mode == Misbehave::Stall => {
+                                        bad2.fetch_add(1, Ordering::Relaxed);
+                                        held.push(channel);
+                                        continue;
+                                    }
                                     Request::Blob(_) => {
                                         bad2.fetch_add(1, Ordering::Relaxed);
                                         Response::Found(crate::pseudo_random(1 << 20, 7))
