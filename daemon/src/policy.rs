@@ -449,7 +449,9 @@ pub async fn pass(node: &Node, slots: &Arc<tokio::sync::Semaphore>) -> Result<()
         }
     }
     // 5: garbage.
-    if removed > 0 || node.storage.over_quota() {
+    // Over the quota with nothing cached, there is nothing to evict: pins
+    // alone fill it (the warning says so), so do not sweep every pass.
+    if removed > 0 || (node.storage.over_quota() && node.storage.usage().cached > 0) {
         let storage = node.storage.clone();
         node.blocking(move |s| storage.gc(s, 0)).await?;
     }
