@@ -36,6 +36,18 @@ fn publish(d: &Daemon, name: &str, size: usize, seed: u64, args: &[&str]) -> Str
     v["id"].as_str().unwrap().to_string()
 }
 
+/// `weft get REF -o <data dir>/<to>`, and checks the file is the one
+/// published with `publish(_, _, size, seed, _)`.
+fn get_and_check(d: &Daemon, reference: &str, to: &str, size: usize, seed: u64) {
+    let out = d.path().join(to);
+    let o = d.weft(&["get", reference, "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        std::fs::read(out.join("data.bin")).unwrap(),
+        pseudo_random(size, seed)
+    );
+}
+
 fn show(d: &Daemon, id: &str) -> Value {
     d.weft_json(&["show", id])
 }
@@ -120,13 +132,7 @@ fn a_hub_mirrors_followed_publishers_and_languages_including_while_offline() {
     );
     assert_eq!(pins(&hub).len(), 3);
     // The mirrored bytes are the publisher's.
-    let out = hub.path().join("out");
-    let o = hub.weft(&["get", &a2, "-o", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{o:?}");
-    assert_eq!(
-        std::fs::read(out.join("data.bin")).unwrap(),
-        pseudo_random(4000, 4)
-    );
+    get_and_check(&hub, &a2, "out", 4000, 4);
     // Unfollowing turns mirror pins into cache.
     assert!(hub.weft(&["unfollow", &key_a]).status.success());
     wait_until("mirror pins of the publisher to be dropped", LONG, || {
@@ -162,14 +168,8 @@ fn versions_supersede_and_retractions_spread_except_where_pinned() {
         "only the latest is listed"
     );
     // publisher/name resolves to the latest version.
-    let out = n1.path().join("latest");
     let by_name = format!("{key}/kit");
-    let o = n1.weft(&["get", &by_name, "-o", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{o:?}");
-    assert_eq!(
-        std::fs::read(out.join("data.bin")).unwrap(),
-        pseudo_random(1500, 11)
-    );
+    get_and_check(&n1, &by_name, "latest", 1500, 11);
     assert!(
         is_local(&n1, &v2) && pins(&n1).is_empty(),
         "get caches, it does not pin"
@@ -264,7 +264,8 @@ fn a_quota_evicts_the_least_recently_used_cache_and_pins_survive() {
     assert!(c.weft(&["pin", &ids[0]]).status.success());
     get(&ids[1], "o1");
     get(&ids[2], "o2");
-    // Using b1 again makes b2 the least recently used.
+    // Using b1 again makes b2 the least recently used. Last use is kept to
+    // the second, so the clock must move on first (this waits for nothing).
     std::thread::sleep(Duration::from_millis(1100));
     get(&ids[1], "o1-again");
     get(&ids[3], "o3");
@@ -327,13 +328,7 @@ fn one_bundle_comes_from_four_seeders_and_survives_a_liar_and_a_staller() {
         f.connect(s);
     }
     let before: Vec<u64> = all.iter().map(|s| served(s)).collect();
-    let out = f.path().join("out");
-    let o = f.weft(&["get", &id, "-o", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{o:?}");
-    assert_eq!(
-        std::fs::read(out.join("data.bin")).unwrap(),
-        pseudo_random(size, 30)
-    );
+    get_and_check(&f, &id, "out", size, 30);
     let shares: Vec<u64> = all
         .iter()
         .zip(&before)
@@ -358,13 +353,7 @@ fn one_bundle_comes_from_four_seeders_and_survives_a_liar_and_a_staller() {
     wait_until("the bad seeders to be connected", LONG, || {
         g.connected_to(&liar.peer_id.to_string()) && g.connected_to(&staller.peer_id.to_string())
     });
-    let out = g.path().join("out");
-    let o = g.weft(&["get", &id, "-o", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{o:?}");
-    assert_eq!(
-        std::fs::read(out.join("data.bin")).unwrap(),
-        pseudo_random(size, 30)
-    );
+    get_and_check(&g, &id, "out", size, 30);
     let bad = liar
         .bad_blocks_sent
         .load(std::sync::atomic::Ordering::Relaxed);
@@ -408,15 +397,7 @@ fn a_fetch_resumes_after_the_fetcher_is_killed_and_after_the_seeder_vanishes() {
         "only the missing blocks were fetched again: {after}"
     );
     assert_eq!(pins(&f), vec![(id.clone(), "explicit".to_string())]);
-    let out = f.path().join("out");
-    assert!(f
-        .weft(&["get", &id, "-o", out.to_str().unwrap()])
-        .status
-        .success());
-    assert_eq!(
-        std::fs::read(out.join("data.bin")).unwrap(),
-        pseudo_random(size, 40)
-    );
+    get_and_check(&f, &id, "out", size, 40);
 
     // The seeder vanishes part-way and comes back.
     let g = Daemon::start("fetcher-2");
@@ -441,15 +422,7 @@ fn a_fetch_resumes_after_the_fetcher_is_killed_and_after_the_seeder_vanishes() {
         total < (size + 8 * MIB) as u64,
         "no restart from zero: {total}"
     );
-    let out = g.path().join("out");
-    assert!(g
-        .weft(&["get", &id, "-o", out.to_str().unwrap()])
-        .status
-        .success());
-    assert_eq!(
-        std::fs::read(out.join("data.bin")).unwrap(),
-        pseudo_random(size, 40)
-    );
+    get_and_check(&g, &id, "out", size, 40);
 }
 
 fn archive_bytes(p: &Path) -> Vec<u8> {
@@ -562,13 +535,7 @@ fn archives_carry_bundles_to_an_offline_node_and_bad_ones_store_nothing() {
     wait_until("the peer to learn the imported bundles", LONG, || {
         peer.lists(&a)
     });
-    let out = peer.path().join("out");
-    let o = peer.weft(&["get", &b, "-o", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{o:?}");
-    assert_eq!(
-        std::fs::read(out.join("data.bin")).unwrap(),
-        pseudo_random(700, 51)
-    );
+    get_and_check(&peer, &b, "out", 700, 51);
 }
 
 #[test]

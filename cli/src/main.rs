@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use rand::RngCore;
 use serde_json::{json, Value};
+use weft_protocol::units::human;
 use weft_protocol::{BundleId, PublisherId, PublisherKey};
 
 use weft_cli::http::{Api, CallError};
@@ -280,21 +281,6 @@ impl Ctx {
                 }
             }
         }
-    }
-}
-
-fn human(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
     }
 }
 

@@ -81,23 +81,11 @@ fn write_archive(
             w.manifest(m, ann.as_ref()).map_err(io)?;
             let order = blob_order(m, |h| store.get_blob(h).ok().flatten())
                 .map_err(|e| NodeError::Internal(format!("bundle {}: {e}", m.id())))?;
-            // Expected lengths, to check each blob read from the disk.
-            let mut lens = Vec::with_capacity(order.len());
-            for f in &m.manifest().files {
-                if weft_protocol::chunk::has_index(f.size) {
-                    lens.push(weft_protocol::chunk::chunk_count(f.size) * 32);
-                    for i in 0..weft_protocol::chunk::chunk_count(f.size) {
-                        lens.push(weft_protocol::chunk::chunk_len(f.size, i));
-                    }
-                } else if f.size > 0 {
-                    lens.push(f.size);
-                }
-            }
-            for (h, len) in order.iter().zip(lens) {
-                let bytes = store.get_blob(h)?.ok_or_else(|| {
+            for &(h, len) in &order {
+                let bytes = store.get_blob(&h)?.ok_or_else(|| {
                     NodeError::Internal(format!("block {h} of bundle {} is missing", m.id()))
                 })?;
-                verify_blob(h, len, &bytes).map_err(|e| {
+                verify_blob(&h, len, &bytes).map_err(|e| {
                     NodeError::Internal(format!(
                         "block {h} of bundle {} is damaged on this disk: {e}",
                         m.id()
@@ -174,8 +162,8 @@ pub fn export_blocking(
         files.push(json!({"path": out, "bytes": bytes}));
     }
     for m in bundles {
-        let (storage, id) = (node.storage.clone(), m.id());
-        storage.touch(node.store.as_ref(), &id, now_secs())?;
+        node.storage
+            .touch(node.store.as_ref(), &m.id(), now_secs())?;
     }
     Ok(json!({
         "bundles": bundles.iter().map(|m| json!({"id": m.id(), "name": m.manifest().name, "seq": m.manifest().seq})).collect::<Vec<_>>(),

@@ -420,8 +420,10 @@ impl Catalog {
     pub fn add_entry(&self, store: &dyn Store, entry: &CatalogEntry) -> Result<Added, StoreError> {
         if let CatalogEntry::Retraction(r) = entry {
             let r = r.retraction();
-            if let Some(&i) = self.read().by_id.get(&r.retracts) {
-                let owner = self.read().entries[i].ann.publisher;
+            // One read guard: taking a second while holding the first can
+            // deadlock behind a waiting writer.
+            let owner = self.get(&r.retracts).map(|a| a.publisher);
+            if let Some(owner) = owner {
                 if owner != r.publisher {
                     return Ok(Added::Refused(format!(
                         "a retraction of bundle {} is signed by {}, but that bundle is published by {owner}",

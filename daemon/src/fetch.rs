@@ -481,12 +481,7 @@ pub async fn fetch(
     use std::sync::atomic::Ordering::Relaxed;
     refuse_blocked(node, &id)?;
     // One fetch of a bundle at a time; a second caller waits for the first.
-    let mut fetching = loop {
-        if let Some(f) = node.storage.start_fetch(id) {
-            break f;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let mut fetching = node.storage.start_fetch_when_free(id).await;
     if let Some(m) = node.local_manifest(id).await? {
         progress.total.store(m.manifest().total_size(), Relaxed);
         progress.add(m.manifest().total_size());
@@ -511,11 +506,9 @@ pub async fn fetch(
     }
     let peers: PeerSet = Arc::new(Mutex::new(connected_peers(node).await.unwrap_or_default()));
     let pending = node
-        .blocking(move |s| s.list_kv(CF_FETCHES))
+        .blocking(move |s| s.get_kv(CF_FETCHES, id.as_bytes()))
         .await?
-        .into_iter()
-        .find(|(k, _)| k.as_slice() == id.as_bytes())
-        .and_then(|(_, v)| {
+        .and_then(|v| {
             v.get(1..)
                 .and_then(|b| SignedManifest::decode_stored(b).ok())
         });
@@ -540,7 +533,6 @@ pub async fn fetch(
         None => fetch_manifest_anywhere(node, id, &peers).await?,
     };
     let m = signed.manifest().clone();
-    refuse_blocked(node, &id)?;
     if node.policy.is_blocked(&m.publisher) {
         return Err(NodeError::Conflict(format!(
             "bundle {id} is from publisher {}, which this node blocks",

@@ -90,6 +90,8 @@ pub struct Storage {
     sweep: RwLock<()>,
     /// Bundles being fetched now.
     fetching: Mutex<HashSet<BundleId>>,
+    /// Signalled whenever a fetch ends.
+    fetch_ended: tokio::sync::Notify,
     /// Bytes that fetches to be pinned have reserved, so that two of them
     /// cannot together take pins over the quota.
     reserved: Mutex<u64>,
@@ -171,6 +173,7 @@ impl Drop for Fetching {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&self.id);
+        self.storage.fetch_ended.notify_waiters();
     }
 }
 
@@ -225,6 +228,7 @@ impl Storage {
             protected: Mutex::default(),
             sweep: RwLock::default(),
             fetching: Mutex::default(),
+            fetch_ended: tokio::sync::Notify::new(),
             reserved: Mutex::default(),
         })
     }
@@ -358,6 +362,19 @@ impl Storage {
                 id,
                 reserved: 0,
             })
+    }
+
+    /// Marks a bundle as being fetched, waiting first for a fetch of it
+    /// that is already under way to end.
+    pub async fn start_fetch_when_free(self: &Arc<Self>, id: BundleId) -> Fetching {
+        loop {
+            // Registered before the check, so an end in between still wakes.
+            let ended = self.fetch_ended.notified();
+            if let Some(f) = self.start_fetch(id) {
+                return f;
+            }
+            ended.await;
+        }
     }
 
     /// Whether a bundle is being fetched.
@@ -534,54 +551,7 @@ impl Storage {
     }
 }
 
-/// Bytes in binary units, for messages.
-pub fn human(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-/// Parses a size such as `500 MB`, `20GiB` or `1048576`.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let num: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size such as 500 MB or 20 GiB"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1_000,
-        "kib" => 1 << 10,
-        "m" | "mb" => 1_000_000,
-        "mib" => 1 << 20,
-        "g" | "gb" => 1_000_000_000,
-        "gib" => 1 << 30,
-        "t" | "tb" => 1_000_000_000_000,
-        "tib" => 1 << 40,
-        other => {
-            return Err(format!(
-                "{s:?}: unknown unit {other:?}; use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"
-            ))
-        }
-    };
-    let v = num * mult as f64;
-    if !(0.0..=u64::MAX as f64).contains(&v) {
-        return Err(format!("{s:?} is out of range"));
-    }
-    Ok(v as u64)
-}
+pub use weft_protocol::units::{human, parse_size};
 
 #[cfg(test)]
 mod tests {
@@ -691,15 +661,5 @@ mod tests {
         assert!(store.has_blob(&ContentHash::of(&d1)).unwrap());
         drop(guard);
         assert_eq!(s.sweep(&store).unwrap().0, 1);
-    }
-
-    #[test]
-    fn sizes_parse_in_both_unit_systems() {
-        assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
-        assert_eq!(parse_size("20 GiB").unwrap(), 20 << 30);
-        assert_eq!(parse_size("500MB").unwrap(), 500_000_000);
-        assert_eq!(parse_size("1.5 KiB").unwrap(), 1536);
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("5 parsecs").is_err());
     }
 }

@@ -198,6 +198,8 @@ pub trait Store: Send + Sync + 'static {
     fn put_kv(&self, cf: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
     /// Deletes one entry of a small family.
     fn delete_kv(&self, cf: &str, key: &[u8]) -> Result<(), StoreError>;
+    /// One entry of a small family.
+    fn get_kv(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every entry of a small family, in key order.
     fn list_kv(&self, cf: &str) -> Result<Vec<KeyValue>, StoreError>;
     /// Removes a complete bundle (its manifest, pin, last use and any
@@ -528,6 +530,10 @@ impl Store for RocksStore {
         self.db.delete_cf(self.kv(cf)?, key).map_err(io)
     }
 
+    fn get_kv(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db.get_cf(self.kv(cf)?, key).map_err(io)
+    }
+
     fn list_kv(&self, cf: &str) -> Result<Vec<KeyValue>, StoreError> {
         self.db
             .iterator_cf(self.kv(cf)?, rocksdb::IteratorMode::Start)
@@ -777,6 +783,10 @@ impl Store for MemStore {
             m.remove(key);
         }
         Ok(())
+    }
+
+    fn get_kv(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().kv.get(cf).and_then(|m| m.get(key).cloned()))
     }
 
     fn list_kv(&self, cf: &str) -> Result<Vec<KeyValue>, StoreError> {

@@ -422,22 +422,31 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<(), Short> {
     Ok(())
 }
 
-/// The blobs of a bundle in archive order, given a way to read stored
-/// blobs (needed for chunk indexes). Used by writers.
+/// The blobs of a bundle in archive order with their lengths, given a way
+/// to read stored blobs (needed for chunk indexes). Used by writers.
 pub fn blob_order(
     manifest: &SignedManifest,
     mut get: impl FnMut(&ContentHash) -> Option<Vec<u8>>,
-) -> Result<Vec<ContentHash>, String> {
+) -> Result<Vec<(ContentHash, u64)>, String> {
     let mut out = Vec::new();
     for f in &manifest.manifest().files {
         if has_index(f.size) {
-            out.push(f.hash);
+            out.push((f.hash, chunk_count(f.size) * 32));
             let index =
                 get(&f.hash).ok_or_else(|| format!("the chunk index of {} is missing", f.path))?;
             let chunks = parse_index(&f.hash, f.size, &index).map_err(|e| e.to_string())?;
-            out.extend(chunks);
+            out.extend(
+                chunks
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| (c, chunk_len(f.size, i as u64))),
+            );
         } else {
-            out.extend(small_file_chunks(&f.hash, f.size));
+            out.extend(
+                small_file_chunks(&f.hash, f.size)
+                    .into_iter()
+                    .map(|h| (h, f.size)),
+            );
         }
     }
     Ok(out)
@@ -514,7 +523,7 @@ mod tests {
         let (signed, ann, blobs) = bundle(key);
         let mut w = Writer::new(Vec::new()).unwrap();
         w.manifest(&signed, Some(&ann)).unwrap();
-        for h in blob_order(&signed, |h| blobs.get(h).cloned()).unwrap() {
+        for (h, _) in blob_order(&signed, |h| blobs.get(h).cloned()).unwrap() {
             w.blob(&blobs[&h]).unwrap();
         }
         (w.finish().unwrap().0, signed)

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod manifest;
 pub mod path;
 pub mod sync;
+pub mod units;
 pub mod vectors;
 pub mod wire;
 
