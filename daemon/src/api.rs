@@ -8,7 +8,6 @@
 //! here: `weft get` asks the daemon to write files to a folder instead.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::str::FromStr;
 
 use axum::body::Bytes;
@@ -18,14 +17,16 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{json, Value};
+use weft_protocol::api::{
+    ConnectBody, ExportBody, FetchBody, IdBody, ImportBody, JobQuery, JoinBody, PublishRequest,
+    RuleBody, SearchQuery,
+};
 use weft_protocol::{Announcement, BundleId, PublisherId};
 
 use crate::catalog;
 use crate::node::{status_of, JobState, Node, NodeError};
 use crate::policy::Rule;
-use crate::publish::PublishRequest;
 use crate::store::{PinKind, StoreError};
 
 /// Largest request body the API reads.
@@ -250,12 +251,6 @@ async fn peers(State(st): State<ApiState>) -> ApiResult {
     Ok(Json(json!({ "peers": list })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConnectBody {
-    addr: String,
-}
-
 async fn connect(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let b: ConnectBody = parse_body(&headers, &body)?;
     let addr: libp2p::Multiaddr = b.addr.parse().map_err(|e| {
@@ -353,12 +348,6 @@ async fn providers(State(st): State<ApiState>, Path(id): Path<String>) -> ApiRes
     })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JoinBody {
-    invite: String,
-}
-
 async fn join(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     use libp2p::multiaddr::Protocol;
     let b: JoinBody = parse_body(&headers, &body)?;
@@ -427,17 +416,6 @@ async fn join(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> Ap
         ));
     }
     Ok(Json(json!({ "joined": joined, "failed": failed })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SearchQuery {
-    q: Option<String>,
-    lang: Option<String>,
-    tag: Option<String>,
-    publisher: Option<String>,
-    limit: Option<usize>,
-    all_versions: Option<bool>,
 }
 
 fn entry_json(a: &Announcement, local: bool, pinned: bool) -> Value {
@@ -559,16 +537,6 @@ async fn publish(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) ->
     Ok(Json(json!({ "job": job })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FetchBody {
-    id: String,
-    #[serde(default)]
-    out: Option<PathBuf>,
-    #[serde(default)]
-    pin: bool,
-}
-
 async fn fetch(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let b: FetchBody = parse_body(&headers, &body)?;
     st.node.catalog.ready().await;
@@ -595,13 +563,6 @@ async fn fetch(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> A
 
 /// Longest a job poll may wait for the job to end.
 pub const MAX_JOB_WAIT_MS: u64 = 1000;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JobQuery {
-    /// Wait up to this many milliseconds for a running job to end.
-    wait_ms: Option<u64>,
-}
 
 async fn job(
     State(st): State<ApiState>,
@@ -634,12 +595,6 @@ async fn job(
         "job": n, "kind": job.kind, "state": state, "done_bytes": done, "total_bytes": total,
         "result": result, "error": error, "status": code,
     })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IdBody {
-    id: String,
 }
 
 async fn unpin(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
@@ -681,14 +636,6 @@ async fn pins(State(st): State<ApiState>) -> ApiResult {
 
 async fn rules(State(st): State<ApiState>) -> ApiResult {
     Ok(Json(st.node.policy.describe()))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleBody {
-    publisher: Option<String>,
-    tag: Option<String>,
-    lang: Option<String>,
 }
 
 fn rule_of(b: RuleBody, block: bool) -> Result<Rule, ApiError> {
@@ -795,15 +742,6 @@ async fn gc(State(st): State<ApiState>) -> ApiResult {
     Ok(Json(json!(report)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExportBody {
-    bundles: Vec<String>,
-    out: PathBuf,
-    #[serde(default)]
-    dir: bool,
-}
-
 /// Most bundles one export names.
 pub const MAX_EXPORT_BUNDLES: usize = 1000;
 
@@ -844,12 +782,6 @@ async fn export(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> 
         .map_err(|e| NodeError::Internal(e.to_string()))?
     })?;
     Ok(Json(json!({ "job": job })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImportBody {
-    path: PathBuf,
 }
 
 async fn import(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {

@@ -10,7 +10,6 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Deserialize;
 use weft_protocol::limits::{CHUNK_SIZE, MAX_FILES, MAX_FILE_SIZE};
 use weft_protocol::manifest::{normalize_lang, normalize_tag, validate_name};
 use weft_protocol::{
@@ -26,28 +25,7 @@ const CHUNKS_PER_BATCH: usize = 16;
 /// Batches queued between the reading thread and the writing thread.
 const WRITE_QUEUE: usize = 2;
 
-/// What `POST /v1/publish` takes.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PublishRequest {
-    /// Absolute path of the folder (or single file) to publish.
-    pub path: PathBuf,
-    /// Bundle name; defaults to the folder name, made safe.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Titles and descriptions per language.
-    #[serde(default)]
-    pub texts: Vec<LangText>,
-    /// Tags.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Licence.
-    #[serde(default)]
-    pub licence: String,
-    /// Explicit seq; defaults to one more than the highest known.
-    #[serde(default)]
-    pub seq: Option<u64>,
-}
+pub use weft_protocol::api::PublishRequest;
 
 fn bad(msg: impl Into<String>) -> NodeError {
     NodeError::BadRequest(msg.into())

@@ -9,6 +9,7 @@
 //! `docs/protocol.md` specifies everything here, with test vectors that
 //! [`vectors`] reproduces.
 
+pub mod api;
 pub mod archive;
 pub mod cbor;
 pub mod chunk;
