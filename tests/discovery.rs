@@ -326,8 +326,10 @@ fn two_nodes_on_a_lan_with_no_bootstrap_peer_find_each_other_by_mdns_and_share()
     let ns = match Netns::lan() {
         Ok(ns) => ns,
         Err(why) => {
-            eprintln!("SKIPPED: the mDNS test needs a network namespace of its own: {why}");
-            return;
+            return weft_e2e::skip(
+                "mDNS on a LAN",
+                &format!("needs a network namespace of its own: {why}"),
+            );
         }
     };
     let lan = Options {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use weft_e2e::evil::{EvilPeer, Misbehave};
-use weft_e2e::{pseudo_random, read_tree, wait_until, Daemon};
+use weft_e2e::{get_and_check, init, pseudo_random, publish, read_tree, wait_until, Daemon};
 
 const MIB: usize = 1 << 20;
 
@@ -16,36 +16,6 @@ fn start_with_config(name: &str, config: &str) -> Daemon {
     let dir = Daemon::temp_dir(name);
     std::fs::write(dir.path().join("config.toml"), config).unwrap();
     Daemon::start_in(name, dir, &[])
-}
-
-fn init(d: &Daemon) -> String {
-    let out = d.weft(&["init"]);
-    assert!(out.status.success(), "{out:?}");
-    d.status()["publisher"].as_str().unwrap().to_string()
-}
-
-/// Publishes a folder holding one file of `size` bytes (seeded by `seed`)
-/// with the given extra `weft publish` arguments; returns the bundle id.
-fn publish(d: &Daemon, name: &str, size: usize, seed: u64, args: &[&str]) -> String {
-    let root = d.path().join("src").join(format!("{name}-{seed}"));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("data.bin"), pseudo_random(size, seed)).unwrap();
-    let mut a = vec!["publish", root.to_str().unwrap(), "--name", name];
-    a.extend_from_slice(args);
-    let v = d.weft_json(&a);
-    v["id"].as_str().unwrap().to_string()
-}
-
-/// `weft get REF -o <data dir>/<to>`, and checks the file is the one
-/// published with `publish(_, _, size, seed, _)`.
-fn get_and_check(d: &Daemon, reference: &str, to: &str, size: usize, seed: u64) {
-    let out = d.path().join(to);
-    let o = d.weft(&["get", reference, "-o", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{o:?}");
-    assert_eq!(
-        std::fs::read(out.join("data.bin")).unwrap(),
-        pseudo_random(size, seed)
-    );
 }
 
 fn show(d: &Daemon, id: &str) -> Value {

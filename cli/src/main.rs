@@ -152,6 +152,9 @@ enum Command {
     },
     /// Evict the cache down to storage.max and delete unused blocks now
     Gc,
+    /// Read back and verify every block this node holds; bundles with a
+    /// damaged or missing block are fetched again from peers
+    Check,
     /// Write bundles to an archive file (or a folder of them) that `weft
     /// import` verifies and loads, for carrying on a USB stick
     Export {
@@ -563,13 +566,27 @@ fn parse_ref(s: &str) -> Result<String, CallError> {
     }
 }
 
+/// The absolute form of a path the user typed, with `.` and `..` resolved
+/// the way a shell reads them (the daemon refuses paths holding `..`).
 fn absolute(p: PathBuf) -> Result<PathBuf, CallError> {
-    if p.is_absolute() {
-        return Ok(p);
+    let full = if p.is_absolute() {
+        p
+    } else {
+        std::env::current_dir()
+            .map_err(|e| other(format!("cannot read the current folder: {e}")))?
+            .join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in full.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
     }
-    let cwd = std::env::current_dir()
-        .map_err(|e| other(format!("cannot read the current folder: {e}")))?;
-    Ok(cwd.join(p))
+    Ok(out)
 }
 
 fn rule_body(
@@ -621,8 +638,7 @@ fn get(ctx: &Ctx, id: &str, out: Option<PathBuf>) -> Res {
     let cwd = std::env::current_dir()
         .map_err(|e| other(format!("cannot read the current folder: {e}")))?;
     let out = match out {
-        Some(o) if o.is_absolute() => o,
-        Some(o) => cwd.join(o),
+        Some(o) => absolute(o)?,
         None => {
             // The folder is named after the bundle, which only the manifest
             // tells; fetch first, then write.
@@ -798,6 +814,36 @@ fn run(cli: Cli) -> Res {
                     human(v["disk_before"].as_u64().unwrap_or(0))
                 );
             })
+        }
+        Command::Check => {
+            let v = ctx.run_job("/v1/check", json!({}), "verifying")?;
+            let damaged = v["damaged"].as_array().map_or(0, |d| d.len());
+            simple(&ctx, v.clone(), |v| {
+                println!(
+                    "Verified {} blocks ({}) of {}.",
+                    v["blocks"],
+                    human(v["bytes"].as_u64().unwrap_or(0)),
+                    plural(v["bundles"].as_u64().unwrap_or(0), "bundle")
+                );
+                for id in v["damaged"].as_array().into_iter().flatten() {
+                    println!(
+                        "DAMAGED: {} misses a block or has a bad one; it is being fetched again from peers.",
+                        id.as_str().unwrap_or("")
+                    );
+                }
+                if v["orphans"].as_u64().unwrap_or(0) > 0 {
+                    println!(
+                        "{} blocks belong to no bundle; `weft gc` deletes them.",
+                        v["orphans"]
+                    );
+                }
+            })?;
+            if damaged > 0 {
+                return Err(other(format!(
+                    "{damaged} bundle(s) had a damaged or missing block; weftd is fetching them again (see `weft status`)"
+                )));
+            }
+            Ok(())
         }
         Command::Export { bundles, out, dir } => {
             let refs = bundles

@@ -118,7 +118,27 @@ async fn guard(State(st): State<ApiState>, req: Request, next: Next) -> Response
         )
         .into_response();
     }
-    next.run(req).await
+    let response = next.run(req).await;
+    // Errors the framework raises itself (wrong method, body too large,
+    // unreadable body) get the same JSON shape as the API's own.
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status.is_client_error() && !is_json {
+        let msg = match status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                "wrong method for this route: reads are GET, changes are POST".to_string()
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                format!("the request body is over the API's limit of {MAX_BODY_BYTES} bytes")
+            }
+            s => format!("bad request ({s})"),
+        };
+        return ApiError(status, msg).into_response();
+    }
+    response
 }
 
 /// The API's routes.
@@ -144,6 +164,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/unblock", post(unblock))
         .route("/v1/retract", post(retract))
         .route("/v1/gc", post(gc))
+        .route("/v1/check", post(check))
         .route("/v1/export", post(export))
         .route("/v1/import", post(import))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such API route".into()) })
@@ -167,6 +188,24 @@ fn parse_body<T: serde::de::DeserializeOwned>(
         ));
     }
     serde_json::from_slice(body).map_err(|e| bad(format!("bad request body: {e}")))
+}
+
+/// A path from a request: absolute, and without `..` (a caller that means
+/// a parent folder resolves it first, as `weft` does), so no request can
+/// climb out of the folder it names.
+fn local_path(p: &std::path::Path, what: &str) -> Result<(), ApiError> {
+    if !p.is_absolute() {
+        return Err(bad(format!("{what} must be an absolute path")));
+    }
+    if p.components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(bad(format!(
+            "{what} ({}) must not contain `..`; give the folder itself",
+            p.display()
+        )));
+    }
+    Ok(())
 }
 
 fn parse_id(s: &str) -> Result<BundleId, ApiError> {
@@ -523,9 +562,7 @@ async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> ApiResult {
 async fn publish(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let req: PublishRequest = parse_body(&headers, &body)?;
     // Refuse obvious mistakes now, so the CLI can say so without a job.
-    if !req.path.is_absolute() {
-        return Err(bad("the path to publish must be absolute"));
-    }
+    local_path(&req.path, "the path to publish")?;
     if std::fs::symlink_metadata(&req.path).is_err() {
         return Err(bad(format!("{} does not exist", req.path.display())));
     }
@@ -542,9 +579,7 @@ async fn fetch(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> A
     st.node.catalog.ready().await;
     let id = resolve_ref(&st.node, &b.id)?;
     if let Some(out) = &b.out {
-        if !out.is_absolute() {
-            return Err(bad("the output folder must be an absolute path"));
-        }
+        local_path(out, "the output folder")?;
     }
     let node = st.node.clone();
     let job = st.node.start_job("fetch", move |progress| async move {
@@ -736,6 +771,20 @@ async fn retract(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) ->
     Ok(Json(json!({ "id": id, "retraction": r.entry_id() })))
 }
 
+/// Verifies every block held; a job, as it reads the whole store.
+async fn check(State(st): State<ApiState>) -> ApiResult {
+    let node = st.node.clone();
+    let job = st.node.start_job("check", move |_progress| async move {
+        let storage = node.storage.clone();
+        let report = node.blocking(move |s| storage.check(s)).await?;
+        if !report.damaged.is_empty() {
+            node.policy.wake.notify_one();
+        }
+        Ok(json!(report))
+    })?;
+    Ok(Json(json!({ "job": job })))
+}
+
 async fn gc(State(st): State<ApiState>) -> ApiResult {
     let storage = st.node.storage.clone();
     let report = st.node.blocking(move |s| storage.gc(s, 0)).await?;
@@ -747,9 +796,7 @@ pub const MAX_EXPORT_BUNDLES: usize = 1000;
 
 async fn export(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let b: ExportBody = parse_body(&headers, &body)?;
-    if !b.out.is_absolute() {
-        return Err(bad("the output path must be absolute"));
-    }
+    local_path(&b.out, "the output path")?;
     if b.bundles.is_empty() || b.bundles.len() > MAX_EXPORT_BUNDLES {
         return Err(bad(format!(
             "name 1 to {MAX_EXPORT_BUNDLES} bundles to export"
@@ -786,9 +833,7 @@ async fn export(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> 
 
 async fn import(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let b: ImportBody = parse_body(&headers, &body)?;
-    if !b.path.is_absolute() {
-        return Err(bad("the path to import must be absolute"));
-    }
+    local_path(&b.path, "the path to import")?;
     if std::fs::metadata(&b.path).is_err() {
         return Err(bad(format!("{} does not exist", b.path.display())));
     }

@@ -99,8 +99,20 @@ pub async fn run(
         let (store, max) = (store.clone(), config.storage_max);
         let (follow, block) = (config.follow.clone(), config.block.clone());
         tokio::task::spawn_blocking(move || -> Result<_, store::StoreError> {
+            let storage = storage::Storage::load(store.as_ref(), max)?;
+            // Blocks written by work a crash or power cut interrupted (a
+            // publish or import not yet committed) belong to nothing: delete
+            // them before anything else runs.
+            let (orphans, bytes) = storage.sweep(store.as_ref())?;
+            if orphans > 0 {
+                tracing::info!(
+                    blocks = orphans,
+                    bytes,
+                    "deleted blocks left by interrupted work"
+                );
+            }
             Ok((
-                Arc::new(storage::Storage::load(store.as_ref(), max)?),
+                Arc::new(storage),
                 Arc::new(policy::Policy::load(store.as_ref(), follow, block)?),
             ))
         })

@@ -24,6 +24,8 @@ pub struct Metrics {
     pub bytes_fetched: AtomicU64,
     /// Blocks fetched and verified.
     pub blobs_fetched: AtomicU64,
+    /// Stored blocks found damaged on read (deleted and fetched again).
+    pub blocks_damaged: AtomicU64,
     /// Inbound requests refused because a peer or the node was over its limit.
     pub requests_refused: AtomicU64,
     /// Catalog reconciliation sessions this node started.
@@ -58,6 +60,7 @@ impl Metrics {
             "bytes_fetched": g(&self.bytes_fetched),
             "blobs_fetched": g(&self.blobs_fetched),
             "requests_refused": g(&self.requests_refused),
+            "blocks_damaged": g(&self.blocks_damaged),
             "sync_sessions": g(&self.sync_sessions),
             "sync_entries_added": g(&self.sync_entries_added),
             "sync_entries_rejected": g(&self.sync_entries_rejected),

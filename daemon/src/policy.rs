@@ -435,6 +435,21 @@ pub async fn pass(node: &Node, slots: &Arc<tokio::sync::Semaphore>) -> Result<()
         }
     }
     policy.set_warning(pause);
+    // Bundles whose blocks were found damaged on read go back to being
+    // fetched.
+    let damaged = node.store.take_damaged();
+    if !damaged.is_empty() {
+        crate::metrics::Metrics::add(&node.metrics.blocks_damaged, damaged.len() as u64);
+        let storage = node.storage.clone();
+        let reopened = node.blocking(move |s| storage.repair(s)).await?;
+        for id in reopened {
+            policy
+                .failed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+        }
+    }
     // 4: interrupted fetches.
     for (k, v) in node.blocking(|s| s.list_kv(CF_FETCHES)).await? {
         let Ok(id) = BundleId::from_slice(&k) else {

@@ -78,6 +78,25 @@ pub struct GcReport {
     pub disk_after: u64,
 }
 
+/// What `weft check` found.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CheckReport {
+    /// Complete bundles checked.
+    pub bundles: u64,
+    /// Blocks read back and found to match their hashes.
+    pub blocks: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Bundles with a block missing or damaged: reopened, so the keeper
+    /// fetches what they lack from peers.
+    pub damaged: Vec<BundleId>,
+    /// Blocks that no held bundle, interrupted fetch or operation in
+    /// progress needs (the next sweep deletes them).
+    pub orphans: u64,
+    /// Interrupted fetches, including the bundles just reopened.
+    pub interrupted_fetches: u64,
+}
+
 /// Holdings, quota and the guard that keeps GC off chunks in use.
 pub struct Storage {
     max: Option<u64>,
@@ -179,19 +198,25 @@ impl Drop for Fetching {
 
 /// Every blob a manifest needs that can be known from the store: its
 /// files' chunk indexes and, where an index is stored, the chunks it lists.
-fn needed_blobs(store: &dyn Store, m: &SignedManifest, out: &mut HashSet<ContentHash>) {
+/// Adds the blocks a bundle needs to `out`. False when a chunk index is
+/// missing or unreadable, so the chunks it lists are unknown.
+fn needed_blobs(store: &dyn Store, m: &SignedManifest, out: &mut HashSet<ContentHash>) -> bool {
+    let mut known = true;
     for f in &m.manifest().files {
         if has_index(f.size) {
             out.insert(f.hash);
-            if let Ok(Some(index)) = store.get_blob(&f.hash) {
-                if let Ok(chunks) = parse_index(&f.hash, f.size, &index) {
-                    out.extend(chunks);
-                }
+            match store.get_blob(&f.hash) {
+                Ok(Some(index)) => match parse_index(&f.hash, f.size, &index) {
+                    Ok(chunks) => out.extend(chunks),
+                    Err(_) => known = false,
+                },
+                _ => known = false,
             }
         } else {
             out.extend(small_file_chunks(&f.hash, f.size));
         }
     }
+    known
 }
 
 impl Storage {
@@ -295,7 +320,11 @@ impl Storage {
             None => false,
         };
         if write {
-            store.put_kv(CF_ACCESS, id.as_bytes(), &now.to_be_bytes())?;
+            // Last use is a hint for eviction: a failed write (a full disk)
+            // must not turn a read into an error.
+            if let Err(e) = store.put_kv(CF_ACCESS, id.as_bytes(), &now.to_be_bytes()) {
+                tracing::warn!(bundle = %id, error = %e, "cannot record a bundle's last use");
+            }
         }
         Ok(())
     }
@@ -469,7 +498,9 @@ impl Storage {
         for id in store.bundle_ids()? {
             if let Some(bytes) = store.get_manifest(&id)? {
                 match SignedManifest::decode_stored(&bytes) {
-                    Ok(m) => needed_blobs(store, &m, &mut live),
+                    Ok(m) => {
+                        needed_blobs(store, &m, &mut live);
+                    }
                     Err(e) => {
                         // Keep everything rather than guess what it needs.
                         tracing::error!(bundle = %id, error = %e, "a stored manifest does not decode; not sweeping");
@@ -497,6 +528,116 @@ impl Storage {
             bytes += store.delete_blobs(batch)?;
         }
         Ok((garbage.len() as u64, bytes))
+    }
+
+    /// Reads and verifies every block of every held bundle, reopens those
+    /// with a block missing or damaged (the keeper fetches it again), and
+    /// counts the blocks that nothing needs. Blocking; `weft check`.
+    pub fn check(&self, store: &dyn Store) -> Result<CheckReport, StoreError> {
+        let mut report = CheckReport::default();
+        let mut live: HashSet<ContentHash> = HashSet::new();
+        for id in store.bundle_ids()? {
+            let Some(bytes) = store.get_manifest(&id)? else {
+                continue;
+            };
+            report.bundles += 1;
+            let m = match SignedManifest::decode(&bytes) {
+                Ok(m) => m,
+                Err(e) => {
+                    // A manifest that no longer verifies cannot be fetched
+                    // again by its own id either: drop the bundle.
+                    tracing::error!(bundle = %id, error = %e, "a stored manifest is damaged; removing the bundle");
+                    self.remove(store, &id)?;
+                    report.damaged.push(id);
+                    continue;
+                }
+            };
+            let mut need = HashSet::new();
+            let mut whole = needed_blobs(store, &m, &mut need);
+            for h in &need {
+                match store.get_blob(h)? {
+                    Some(b) => {
+                        report.blocks += 1;
+                        report.bytes += b.len() as u64;
+                    }
+                    None => whole = false,
+                }
+            }
+            if !whole {
+                self.reopen(store, &id, &m)?;
+                report.damaged.push(id);
+            }
+            live.extend(need);
+        }
+        let fetches = store.list_kv(CF_FETCHES)?;
+        report.interrupted_fetches = fetches.len() as u64;
+        for (_, v) in fetches {
+            if let Some(m) = v
+                .get(1..)
+                .and_then(|b| SignedManifest::decode_stored(b).ok())
+            {
+                needed_blobs(store, &m, &mut live);
+            }
+        }
+        live.extend(
+            self.protected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .keys(),
+        );
+        store.for_each_blob_key(&mut |h| {
+            if !live.contains(&h) {
+                report.orphans += 1;
+            }
+        })?;
+        report.interrupted_fetches += report.damaged.len() as u64;
+        Ok(report)
+    }
+
+    /// After blocks were found damaged on read: reopens every held bundle
+    /// that now misses a block. Returns the bundles reopened. Blocking.
+    pub fn repair(&self, store: &dyn Store) -> Result<Vec<BundleId>, StoreError> {
+        let mut reopened = Vec::new();
+        for id in store.bundle_ids()? {
+            let Some(m) = store
+                .get_manifest(&id)?
+                .and_then(|b| SignedManifest::decode_stored(&b).ok())
+            else {
+                continue;
+            };
+            let mut need = HashSet::new();
+            let mut whole = needed_blobs(store, &m, &mut need);
+            for h in &need {
+                whole = whole && store.has_blob(h)?;
+            }
+            if !whole {
+                // Rot seldom stops at one block: read the rest of the
+                // bundle too, so every bad block is dropped and fetched in
+                // the same pass.
+                for h in &need {
+                    store.get_blob(h)?;
+                }
+                self.reopen(store, &id, &m)?;
+                reopened.push(id);
+            }
+        }
+        Ok(reopened)
+    }
+
+    /// Moves a held bundle back to an interrupted fetch, keeping its pin.
+    fn reopen(
+        &self,
+        store: &dyn Store,
+        id: &BundleId,
+        m: &SignedManifest,
+    ) -> Result<(), StoreError> {
+        let pin = store.get_pin(id)?.map(|p| p.kind);
+        let mut record = vec![crate::policy::pin_byte(pin)];
+        record.extend_from_slice(m.bytes());
+        store.reopen_bundle(id, &record)?;
+        self.held().remove(id);
+        tracing::warn!(bundle = %id, "a held bundle misses a block; fetching it again");
+        Ok(())
     }
 
     /// Evicts down to the quota, sweeps, and gives the space back to the

@@ -162,6 +162,17 @@ pub struct StoreCounts {
 pub trait Store: Send + Sync + 'static {
     /// A chunk or index by hash.
     fn get_blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Blobs found damaged on disk since the last call. A damaged blob is
+    /// deleted when it is read and the read answers "not here", so it is
+    /// never served or written out; the keeper fetches it again.
+    fn take_damaged(&self) -> Vec<ContentHash> {
+        Vec::new()
+    }
+    /// Turns a complete bundle back into an interrupted fetch, in one synced
+    /// batch: its manifest moves to the fetches family (`record` is the
+    /// fetches value) and its pin stays, so the keeper fetches what is
+    /// missing and completes it again.
+    fn reopen_bundle(&self, id: &BundleId, record: &[u8]) -> Result<(), StoreError>;
     /// Whether a blob is present.
     fn has_blob(&self, hash: &ContentHash) -> Result<bool, StoreError>;
     /// Writes blobs in one batch. The caller has verified them.
@@ -217,7 +228,13 @@ pub trait Store: Send + Sync + 'static {
 }
 
 fn io(e: rocksdb::Error) -> StoreError {
-    StoreError::Io(e.into_string())
+    let msg = e.into_string();
+    if msg.contains("No space left on device") {
+        return StoreError::Io(format!(
+            "the disk holding the data dir is full; free some space and try again ({msg})"
+        ));
+    }
+    StoreError::Io(msg)
 }
 
 fn bundle_key(key: &[u8]) -> Option<BundleId> {
@@ -253,6 +270,8 @@ pub struct RocksStore {
     flush_lock: Mutex<()>,
     /// Unlogged bytes written since the last flush.
     unlogged_bytes: std::sync::atomic::AtomicUsize,
+    /// Blobs that failed their hash check on read (see [`Store::take_damaged`]).
+    damaged: Mutex<Vec<ContentHash>>,
 }
 
 impl RocksStore {
@@ -318,6 +337,7 @@ impl RocksStore {
             unlogged: std::sync::atomic::AtomicBool::new(false),
             flush_lock: Mutex::new(()),
             unlogged_bytes: std::sync::atomic::AtomicUsize::new(0),
+            damaged: Mutex::new(Vec::new()),
         })
     }
 
@@ -343,6 +363,16 @@ impl RocksStore {
         Ok(self.db.get_pinned_cf(cf, key).map_err(io)?.is_some())
     }
 
+    /// Reads of chunks: RocksDB's own blob checksums are not checked, as a
+    /// failed check would stop a scan of the whole family at the first bad
+    /// block. Every chunk is checked against its blake3 hash instead
+    /// ([`Store::get_blob`]), which catches the same damage and more.
+    fn chunk_reads() -> rocksdb::ReadOptions {
+        let mut r = rocksdb::ReadOptions::default();
+        r.set_verify_checksums(false);
+        r
+    }
+
     fn unlogged() -> rocksdb::WriteOptions {
         let mut w = rocksdb::WriteOptions::default();
         w.disable_wal(true);
@@ -364,13 +394,51 @@ impl RocksStore {
 
 impl Store for RocksStore {
     fn get_blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        let cf = self.cf(CF_CHUNKS)?;
+        // Every read is checked against the hash it is stored under: a disk
+        // that rots must not make this node serve or write out bad bytes.
+        let damage = match self
+            .db
+            .get_cf_opt(cf, hash.as_bytes(), &Self::chunk_reads())
+        {
+            Ok(Some(v)) if blake3::hash(&v).as_bytes() == hash.as_bytes() => return Ok(Some(v)),
+            Ok(None) => return Ok(None),
+            Ok(Some(_)) => "its bytes do not match its hash".to_string(),
+            Err(e) if e.kind() == rocksdb::ErrorKind::Corruption => e.into_string(),
+            Err(e) => return Err(io(e)),
+        };
+        tracing::error!(block = %hash, reason = %damage, "a stored block is damaged; deleting it so it is fetched again");
         self.db
-            .get_cf(self.cf(CF_CHUNKS)?, hash.as_bytes())
-            .map_err(io)
+            .delete_cf_opt(cf, hash.as_bytes(), &Self::synced())
+            .map_err(io)?;
+        self.damaged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(*hash);
+        Ok(None)
+    }
+
+    fn take_damaged(&self) -> Vec<ContentHash> {
+        std::mem::take(&mut *self.damaged.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn reopen_bundle(&self, id: &BundleId, record: &[u8]) -> Result<(), StoreError> {
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.delete_cf(self.cf(CF_MANIFESTS)?, id.as_bytes());
+        batch.put_cf(self.cf(CF_FETCHES)?, id.as_bytes(), record);
+        self.db.write_opt(batch, &Self::synced()).map_err(io)
     }
 
     fn has_blob(&self, hash: &ContentHash) -> Result<bool, StoreError> {
-        self.has(CF_CHUNKS, hash.as_bytes())
+        let cf = self.cf(CF_CHUNKS)?;
+        if !self.db.key_may_exist_cf(cf, hash.as_bytes()) {
+            return Ok(false);
+        }
+        Ok(self
+            .db
+            .get_pinned_cf_opt(cf, hash.as_bytes(), &Self::chunk_reads())
+            .map_err(io)?
+            .is_some())
     }
 
     fn put_blobs(&self, blobs: &[(ContentHash, Vec<u8>)]) -> Result<(), StoreError> {
@@ -550,7 +618,9 @@ impl Store for RocksStore {
     }
 
     fn for_each_blob_key(&self, f: &mut dyn FnMut(ContentHash)) -> Result<(), StoreError> {
-        let mut it = self.db.raw_iterator_cf(self.cf(CF_CHUNKS)?);
+        let mut it = self
+            .db
+            .raw_iterator_cf_opt(self.cf(CF_CHUNKS)?, Self::chunk_reads());
         it.seek_to_first();
         while let Some(k) = it.key() {
             if let Ok(h) = ContentHash::from_slice(k) {
@@ -567,7 +637,11 @@ impl Store for RocksStore {
         let mut batch = rocksdb::WriteBatch::default();
         for h in hashes {
             // The size is read from the blob index, not the blob file.
-            if let Some(v) = self.db.get_pinned_cf(cf, h.as_bytes()).map_err(io)? {
+            if let Some(v) = self
+                .db
+                .get_pinned_cf_opt(cf, h.as_bytes(), &Self::chunk_reads())
+                .map_err(io)?
+            {
                 freed += v.len() as u64;
             }
             batch.delete_cf(cf, h.as_bytes());
@@ -685,6 +759,14 @@ impl Store for MemStore {
     }
     fn has_blob(&self, hash: &ContentHash) -> Result<bool, StoreError> {
         Ok(self.lock().blobs.contains_key(hash))
+    }
+    fn reopen_bundle(&self, id: &BundleId, record: &[u8]) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        g.manifests.remove(id);
+        g.kv.entry(CF_FETCHES.to_string())
+            .or_default()
+            .insert(id.as_bytes().to_vec(), record.to_vec());
+        Ok(())
     }
     fn put_blobs(&self, blobs: &[(ContentHash, Vec<u8>)]) -> Result<(), StoreError> {
         let mut g = self.lock();

@@ -458,3 +458,64 @@ pub fn make_folder(parent: &Path, big: usize) -> PathBuf {
     std::fs::write(root.join("media/training.bin"), pseudo_random(big, 42)).unwrap();
     root
 }
+
+/// Makes the daemon a publisher (`weft init`); returns its publisher id.
+pub fn init(d: &Daemon) -> String {
+    let out = d.weft(&["init"]);
+    assert!(out.status.success(), "{out:?}");
+    d.status()["publisher"].as_str().unwrap().to_string()
+}
+
+/// Publishes a folder holding one file of `size` bytes (seeded by `seed`)
+/// with the given extra `weft publish` arguments; returns the bundle id.
+pub fn publish(d: &Daemon, name: &str, size: usize, seed: u64, args: &[&str]) -> String {
+    let root = d.path().join("src").join(format!("{name}-{seed}"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("data.bin"), pseudo_random(size, seed)).unwrap();
+    let mut a = vec!["publish", root.to_str().unwrap(), "--name", name];
+    a.extend_from_slice(args);
+    let v = d.weft_json(&a);
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// `weft get REF -o <data dir>/<to>`, and checks the file is the one
+/// published with `publish(_, _, size, seed, _)`.
+pub fn get_and_check(d: &Daemon, reference: &str, to: &str, size: usize, seed: u64) {
+    let out = d.path().join(to);
+    let o = d.weft(&["get", reference, "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        std::fs::read(out.join("data.bin")).unwrap(),
+        pseudo_random(size, seed)
+    );
+}
+
+/// Records a figure for the table at the end of `docs/security.md`, when
+/// the run was started by `./dev hostile` (which sets `WEFT_FIGURES`).
+pub fn record_figure(key: &str, value: &str) {
+    if let Some(path) = std::env::var_os("WEFT_FIGURES") {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("the figures file");
+        writeln!(f, "{key}\t{value}").expect("write a figure");
+    }
+}
+
+/// Reports a test that could not run here: printed, and listed by
+/// `./dev test` (through `WEFT_SKIPPED`) so it is never counted as passed.
+pub fn skip(test: &str, why: &str) {
+    eprintln!("SKIPPED {test}: {why}");
+    if let Some(path) = std::env::var_os("WEFT_SKIPPED") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{test}: {why}");
+        }
+    }
+}
