@@ -219,6 +219,22 @@ fn needed_blobs(store: &dyn Store, m: &SignedManifest, out: &mut HashSet<Content
     known
 }
 
+/// Adds the blocks interrupted fetches (records of the fetches family) need.
+fn add_fetch_records(
+    store: &dyn Store,
+    records: Vec<crate::store::KeyValue>,
+    live: &mut HashSet<ContentHash>,
+) {
+    for (_, v) in records {
+        if let Some(m) = v
+            .get(1..)
+            .and_then(|b| SignedManifest::decode_stored(b).ok())
+        {
+            needed_blobs(store, &m, live);
+        }
+    }
+}
+
 impl Storage {
     /// Reads what the store holds. Blocking.
     pub fn load(store: &dyn Store, max: Option<u64>) -> Result<Self, StoreError> {
@@ -484,17 +500,21 @@ impl Storage {
         Ok((out, bytes))
     }
 
-    /// Deletes every blob that no held bundle, interrupted fetch or
-    /// operation in progress needs. Returns (blobs, bytes). Blocking.
-    pub fn sweep(&self, store: &dyn Store) -> Result<(u64, u64), StoreError> {
-        let _sweeping = self.sweep.write().unwrap_or_else(|e| e.into_inner());
-        let mut live: HashSet<ContentHash> = self
-            .protected
+    /// The blocks operations in progress have protected.
+    fn protected_now(&self) -> HashSet<ContentHash> {
+        self.protected
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .keys()
             .copied()
-            .collect();
+            .collect()
+    }
+
+    /// Deletes every blob that no held bundle, interrupted fetch or
+    /// operation in progress needs. Returns (blobs, bytes). Blocking.
+    pub fn sweep(&self, store: &dyn Store) -> Result<(u64, u64), StoreError> {
+        let _sweeping = self.sweep.write().unwrap_or_else(|e| e.into_inner());
+        let mut live = self.protected_now();
         for id in store.bundle_ids()? {
             if let Some(bytes) = store.get_manifest(&id)? {
                 match SignedManifest::decode_stored(&bytes) {
@@ -509,14 +529,7 @@ impl Storage {
                 }
             }
         }
-        for (_, v) in store.list_kv(CF_FETCHES)? {
-            if let Some(m) = v
-                .get(1..)
-                .and_then(|b| SignedManifest::decode_stored(b).ok())
-            {
-                needed_blobs(store, &m, &mut live);
-            }
-        }
+        add_fetch_records(store, store.list_kv(CF_FETCHES)?, &mut live);
         let mut garbage = Vec::new();
         store.for_each_blob_key(&mut |h| {
             if !live.contains(&h) {
@@ -534,8 +547,12 @@ impl Storage {
     /// with a block missing or damaged (the keeper fetches it again), and
     /// counts the blocks that nothing needs. Blocking; `weft check`.
     pub fn check(&self, store: &dyn Store) -> Result<CheckReport, StoreError> {
+        // As in a sweep: blocks protected now are in the snapshot, and no
+        // operation protects new ones until the check ends, so a fetch that
+        // completes meanwhile cannot make its blocks look like orphans.
+        let _checking = self.sweep.write().unwrap_or_else(|e| e.into_inner());
+        let mut live = self.protected_now();
         let mut report = CheckReport::default();
-        let mut live: HashSet<ContentHash> = HashSet::new();
         for id in store.bundle_ids()? {
             let Some(bytes) = store.get_manifest(&id)? else {
                 continue;
@@ -571,20 +588,7 @@ impl Storage {
         }
         let fetches = store.list_kv(CF_FETCHES)?;
         report.interrupted_fetches = fetches.len() as u64;
-        for (_, v) in fetches {
-            if let Some(m) = v
-                .get(1..)
-                .and_then(|b| SignedManifest::decode_stored(b).ok())
-            {
-                needed_blobs(store, &m, &mut live);
-            }
-        }
-        live.extend(
-            self.protected
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .keys(),
-        );
+        add_fetch_records(store, fetches, &mut live);
         store.for_each_blob_key(&mut |h| {
             if !live.contains(&h) {
                 report.orphans += 1;
