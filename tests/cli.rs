@@ -170,14 +170,7 @@ fn raw_get(addr: &str, host: &str, headers: &str) -> u16 {
 #[test]
 fn the_api_refuses_missing_tokens_forged_hosts_and_foreign_origins() {
     let d = Daemon::start("api");
-    let addr = std::fs::read_to_string(d.path().join("api.addr"))
-        .unwrap()
-        .trim()
-        .to_string();
-    let token = std::fs::read_to_string(d.path().join("api.token"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let (addr, token) = d.api_addr_and_token();
     let auth = format!("Authorization: Bearer {token}\r\n");
     assert_eq!(raw_get(&addr, &addr, &auth), 200);
     assert_eq!(raw_get(&addr, &addr, ""), 401, "no token");

@@ -262,14 +262,7 @@ fn the_local_api_refuses_forged_unauthenticated_cross_site_and_oversized_request
     let d = Daemon::start("api-neg");
     init(&d);
     let id = publish(&d, "held", 3000, 81, &[]);
-    let addr = std::fs::read_to_string(d.path().join("api.addr"))
-        .unwrap()
-        .trim()
-        .to_string();
-    let token = std::fs::read_to_string(d.path().join("api.token"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let (addr, token) = d.api_addr_and_token();
     let before = (d.weft_json(&["pins"]), d.weft_json(&["rules"]));
     let mut cases = 0;
     let mut refused = |what: &str, req: String, want: u16| {

@@ -248,6 +248,18 @@ impl Daemon {
         weft_cli::http::Api::locate(self.path()).expect("the API address and token files")
     }
 
+    /// The API's address and token, as the daemon wrote them to its data
+    /// dir (for tests that speak raw HTTP).
+    pub fn api_addr_and_token(&self) -> (String, String) {
+        let read = |f: &str| {
+            std::fs::read_to_string(self.path().join(f))
+                .unwrap_or_else(|e| panic!("{f}: {e}"))
+                .trim()
+                .to_string()
+        };
+        (read("api.addr"), read("api.token"))
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         self.child
