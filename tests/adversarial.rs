@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use weft_e2e::evil::EvilPeer;
-use weft_e2e::{make_folder, read_tree, wait_until, Daemon};
+use weft_e2e::{make_folder, read_tree, wait_until, Daemon, Scenario};
 use weft_protocol::{Announcement, BundleId, LangTitle, PublisherKey, SignedAnnouncement};
 
 fn announcement(key: &PublisherKey, name: &str) -> Announcement {
@@ -30,6 +30,7 @@ fn announcement(key: &PublisherKey, name: &str) -> Announcement {
 
 #[test]
 fn forged_announcements_and_bad_blocks_are_refused_and_the_fetch_completes_from_an_honest_peer() {
+    let scenario = Scenario::begin("forged_gossip_and_garbage_blocks");
     let a = Daemon::start("adv-a");
     let b = Daemon::start("adv-b");
     let c = Daemon::start("adv-c");
@@ -127,4 +128,5 @@ fn forged_announcements_and_bad_blocks_are_refused_and_the_fetch_completes_from_
         0,
         "B forwarded the forged announcement"
     );
+    scenario.held();
 }

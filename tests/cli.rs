@@ -237,3 +237,88 @@ fn a_second_daemon_on_the_same_data_dir_or_port_refuses_to_start() {
         "the first daemon is unaffected"
     );
 }
+
+/// `weft init --passphrase` seals the publisher key: the file alone signs
+/// nothing, a wrong passphrase is refused, the right one publishes and
+/// retracts, and `weftd --passphrase-fd` unlocks it once for unattended
+/// hubs (and refuses to start with a wrong one).
+#[test]
+fn a_sealed_publisher_key_signs_only_with_its_passphrase() {
+    let mut d = Daemon::start("sealed");
+    let pass = "correct horse battery staple\n";
+    let out = d.weft_with_input(
+        &["--json", "init", "--passphrase", "--passphrase-fd", "0"],
+        pass,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let publisher = created["publisher"].as_str().unwrap().to_string();
+    let key_file = std::fs::read_to_string(d.path().join("publisher.key")).unwrap();
+    assert!(key_file.starts_with(weft_protocol::keyfile::SEALED_HEADER));
+    assert!(
+        key_file.contains(&publisher),
+        "the publisher id is in clear"
+    );
+    let s = d.status();
+    assert_eq!(
+        s["publisher"],
+        publisher.as_str(),
+        "status needs no passphrase"
+    );
+    assert_eq!(s["publisher_locked"], true);
+
+    // A passphrase too short for a new key is refused before anything is
+    // written.
+    let other = Daemon::start("sealed-short");
+    fails_with(
+        &other.weft_with_input(&["init", "--passphrase", "--passphrase-fd", "0"], "short\n"),
+        "at least 8 characters",
+    );
+    assert!(!other.path().join("publisher.key").exists());
+
+    let work = tempfile::tempdir().unwrap();
+    let folder = make_folder(work.path(), 10_000);
+    let folder = folder.to_str().unwrap();
+    // No terminal, no passphrase: refused, with what to do.
+    fails_with(&d.weft(&["publish", folder]), "--passphrase-fd");
+    fails_with(
+        &d.weft_with_input(
+            &["publish", folder, "--passphrase-fd", "0"],
+            "wrong horse battery\n",
+        ),
+        "does not unlock",
+    );
+    nothing_changed(&d);
+    let out = d.weft_with_input(&["--json", "publish", folder, "--passphrase-fd", "0"], pass);
+    assert!(out.status.success(), "{out:?}");
+    let id = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = d.weft_json(&["show", &id]);
+    assert_eq!(shown["publisher"], publisher.as_str());
+
+    // Unlocked at start: signs without asking.
+    let pass_file = work.path().join("pass");
+    std::fs::write(&pass_file, pass).unwrap();
+    d.restart_with(&["--passphrase-fd", "0"], Some(pass_file.clone()));
+    assert_eq!(d.status()["publisher_locked"], false);
+    let out = d.weft(&["--json", "retract", &id]);
+    assert!(out.status.success(), "{out:?}");
+
+    // A wrong passphrase at start: weftd says so and does not start.
+    assert!(d.terminate());
+    std::fs::write(&pass_file, "wrong horse battery\n").unwrap();
+    let out = std::process::Command::new(weft_e2e::bin_dir().join("weftd"))
+        .args([
+            "--data-dir",
+            d.path().to_str().unwrap(),
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+        ])
+        .args(["--api-port", "0", "--no-mdns", "--passphrase-fd", "0"])
+        .stdin(std::fs::File::open(&pass_file).unwrap())
+        .output()
+        .unwrap();
+    fails_with(&out, "does not unlock");
+}

@@ -336,6 +336,7 @@ fn two_nodes_on_a_lan_with_no_bootstrap_peer_find_each_other_by_mdns_and_share()
         listen: vec!["/ip4/0.0.0.0/tcp/0".into()],
         mdns: true,
         prefix: vec!["ip".into(), "netns".into(), "exec".into(), ns.0.clone()],
+        ..Options::default()
     };
     let work = tempfile::tempdir().unwrap();
     let a = Daemon::start_opts("lan-a", Daemon::temp_dir("lan-a"), &[], lan.clone());

@@ -407,3 +407,24 @@ fn the_local_api_refuses_forged_unauthenticated_cross_site_and_oversized_request
     );
     record_figure("api.negative", &format!("{cases} cases, all refused"));
 }
+
+/// The start-up sweep (which reads every chunk) runs only after a run that
+/// did not stop cleanly: a marker file says so.
+#[test]
+fn only_a_run_cut_short_makes_the_next_start_sweep() {
+    let mut d = Daemon::start("marker");
+    let marker = d.path().join(weft_protocol::layout::RUNNING);
+    assert!(marker.exists(), "the marker is written at start");
+    assert!(d.terminate(), "a clean stop");
+    assert!(
+        !marker.exists(),
+        "a clean stop with nothing in progress removes it"
+    );
+    d.start_again();
+    let swept = "did not stop cleanly";
+    assert!(!d.log().contains(swept), "no sweep after a clean stop");
+    d.kill();
+    assert!(marker.exists(), "SIGKILL leaves it");
+    d.start_again();
+    assert!(d.log().contains(swept), "the next start sweeps");
+}

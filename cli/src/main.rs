@@ -31,6 +31,10 @@ struct Cli {
     /// Print machine-readable JSON instead of text
     #[arg(long, global = true)]
     json: bool,
+    /// Read the publisher key's passphrase from this file descriptor
+    /// instead of asking on the terminal (its first line is used)
+    #[arg(long, global = true, value_name = "FD")]
+    passphrase_fd: Option<u32>,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,7 +42,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Create this node's publisher key (once per organizer or group)
-    Init,
+    Init {
+        /// Protect the key with a passphrase (Argon2id): a copy of the
+        /// data dir is then useless without it. weft asks for it each
+        /// time it signs (publish, retract).
+        #[arg(long)]
+        passphrase: bool,
+    },
     /// Publish a folder (or a file) as a signed bundle
     Publish {
         /// The folder or file to publish
@@ -204,6 +214,7 @@ enum Command {
 struct Ctx {
     dir: PathBuf,
     json: bool,
+    passphrase_fd: Option<u32>,
 }
 
 type Res = Result<(), CallError>;
@@ -219,6 +230,55 @@ impl Ctx {
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, CallError> {
         self.api()?.call(method, path, body.as_ref(), &self.dir)
+    }
+
+    /// A passphrase from `--passphrase-fd`, or asked on the terminal.
+    fn read_passphrase(&self, prompt: &str) -> Result<String, CallError> {
+        if let Some(fd) = self.passphrase_fd {
+            use std::io::Read;
+            let mut bytes = Vec::new();
+            std::fs::File::open(format!("/proc/self/fd/{fd}"))
+                .and_then(|f| {
+                    f.take(weft_protocol::keyfile::MAX_PASSPHRASE_BYTES as u64 + 2)
+                        .read_to_end(&mut bytes)
+                })
+                .map_err(|e| {
+                    other(format!(
+                        "cannot read the passphrase from file descriptor {fd}: {e}"
+                    ))
+                })?;
+            return weft_protocol::keyfile::passphrase_from_bytes(&bytes)
+                .map_err(|e| other(format!("file descriptor {fd}: {e}")));
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(other(
+                "the publisher key is protected by a passphrase and there is no terminal to ask on; pass it with --passphrase-fd FD",
+            ));
+        }
+        let p = rpassword::prompt_password(prompt)
+            .map_err(|e| other(format!("cannot read the passphrase: {e}")))?;
+        weft_protocol::keyfile::passphrase_from_bytes(p.as_bytes())
+            .map_err(|e| other(e.to_string()))
+    }
+
+    /// The passphrase to send with a request that signs, if the key is
+    /// sealed and the daemon was not unlocked at start.
+    fn passphrase_for_signing(&self) -> Result<Option<String>, CallError> {
+        let path = self.dir.join(weft_protocol::layout::PUBLISHER_KEY);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        let Ok(file) = weft_protocol::keyfile::KeyFile::parse(&text) else {
+            return Ok(None);
+        };
+        if !file.is_sealed() || self.call("GET", "/v1/status", None)?["publisher_locked"] != true {
+            return Ok(None);
+        }
+        self.read_passphrase(&format!(
+            "Passphrase for publisher key {}: ",
+            file.publisher()
+        ))
+        .map(Some)
     }
 
     fn print_json(&self, v: &Value) {
@@ -310,13 +370,14 @@ fn split_lang<'a>(s: &'a str, default: &'a str) -> (&'a str, &'a str) {
     (default, s)
 }
 
-fn init(ctx: &Ctx) -> Res {
+fn init(ctx: &Ctx, with_passphrase: bool) -> Res {
+    use weft_protocol::keyfile::{check_new_passphrase, KeyFile, DEFAULT_KDF};
     let path = ctx.dir.join(weft_protocol::layout::PUBLISHER_KEY);
     if path.exists() {
         let existing = std::fs::read_to_string(&path)
             .ok()
-            .and_then(|t| t.trim().parse::<weft_protocol::ContentHash>().ok())
-            .map(|s| PublisherKey::from_seed(*s.as_bytes()).id().to_string())
+            .and_then(|t| KeyFile::parse(&t).ok())
+            .map(|f| f.publisher().to_string())
             .unwrap_or_else(|| "unreadable".into());
         return Err(other(format!(
             "a publisher key already exists at {} (publisher {existing}); weft never overwrites a key",
@@ -328,19 +389,37 @@ fn init(ctx: &Ctx) -> Res {
     let mut seed = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut seed);
     let key = PublisherKey::from_seed(seed);
-    write_new_private(
-        &path,
-        format!("{}\n", weft_protocol::id::to_hex(&seed)).as_bytes(),
-    )
-    .map_err(|e| other(format!("cannot write {}: {e}", path.display())))?;
+    let file = if with_passphrase {
+        let pass = ctx.read_passphrase("New passphrase for the publisher key: ")?;
+        check_new_passphrase(&pass).map_err(|e| other(e.to_string()))?;
+        if ctx.passphrase_fd.is_none() && ctx.read_passphrase("Again, to be sure: ")? != pass {
+            return Err(other("the two passphrases differ; nothing was created"));
+        }
+        let mut salt = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        KeyFile::seal(seed, &pass, salt, DEFAULT_KDF).map_err(|e| other(e.to_string()))?
+    } else {
+        KeyFile::Plain(seed)
+    };
+    write_new_private(&path, file.to_text().as_bytes())
+        .map_err(|e| other(format!("cannot write {}: {e}", path.display())))?;
     if ctx.json {
-        ctx.print_json(&json!({"publisher": key.id(), "key_file": path}));
+        ctx.print_json(
+            &json!({"publisher": key.id(), "key_file": path, "passphrase": with_passphrase}),
+        );
     } else {
         println!("Created publisher key {}", key.id());
-        println!(
-            "Saved in {}. Keep a copy somewhere safe: whoever has this file can publish as you.",
-            path.display()
-        );
+        if with_passphrase {
+            println!(
+                "Saved in {}, sealed with your passphrase. Without the passphrase nobody can publish as you, and nobody can recover it: write it down somewhere safe.",
+                path.display()
+            );
+        } else {
+            println!(
+                "Saved in {}. Keep a copy somewhere safe: whoever has this file can publish as you.",
+                path.display()
+            );
+        }
     }
     Ok(())
 }
@@ -388,7 +467,8 @@ fn publish(
             }
         }
     }
-    let body = json!({"path": abs, "name": name, "texts": texts, "tags": tags, "licence": licence, "seq": seq});
+    let passphrase = ctx.passphrase_for_signing()?;
+    let body = json!({"path": abs, "name": name, "texts": texts, "tags": tags, "licence": licence, "seq": seq, "passphrase": passphrase});
     let r = ctx.run_job("/v1/publish", body, "publishing")?;
     simple(ctx, r, |r| {
         println!(
@@ -698,9 +778,10 @@ fn run(cli: Cli) -> Res {
     let ctx = Ctx {
         dir: cli.data_dir.unwrap_or_else(default_data_dir),
         json: cli.json,
+        passphrase_fd: cli.passphrase_fd,
     };
     match cli.command {
-        Command::Init => init(&ctx),
+        Command::Init { passphrase } => init(&ctx, passphrase),
         Command::Publish {
             path,
             name,
@@ -789,7 +870,12 @@ fn run(cli: Cli) -> Res {
         }
         Command::Retract { id } => {
             let id = parse_ref(&id)?;
-            let v = ctx.call("POST", "/v1/retract", Some(json!({ "id": id })))?;
+            let passphrase = ctx.passphrase_for_signing()?;
+            let v = ctx.call(
+                "POST",
+                "/v1/retract",
+                Some(json!({ "id": id, "passphrase": passphrase })),
+            )?;
             simple(&ctx, v, |v| {
                 println!(
                     "Retracted {}. The retraction spreads to other nodes; copies pinned by their users stay.",

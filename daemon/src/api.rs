@@ -243,7 +243,8 @@ async fn status(State(st): State<ApiState>) -> ApiResult {
     } else {
         (counts.catalog_estimate, true)
     };
-    let publisher = node.publisher_key().ok().map(|k| k.id().to_string());
+    let publisher = node.publisher_id().ok().map(|k| k.to_string());
+    let publisher_locked = node.publisher_locked();
     let usage = node.storage.usage();
     let disk = node.blocking(|s| s.disk_usage()).await?;
     let pending: Vec<String> = node
@@ -274,6 +275,7 @@ async fn status(State(st): State<ApiState>) -> ApiResult {
         "api": st.addr.to_string(),
         "data_dir": node.data_dir,
         "publisher": publisher,
+        "publisher_locked": publisher_locked,
         "bundles": counts.bundles,
         "catalog": catalog,
         "catalog_loading": catalog_loading,
@@ -566,7 +568,12 @@ async fn publish(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) ->
     if std::fs::symlink_metadata(&req.path).is_err() {
         return Err(bad(format!("{} does not exist", req.path.display())));
     }
-    st.node.publisher_key()?;
+    let key = st.node.key_file()?;
+    if key.is_sealed() && req.passphrase.is_none() && st.node.publisher_locked() {
+        return Err(bad(
+            weft_protocol::keyfile::KeyFileError::PassphraseRequired(key.publisher()).to_string(),
+        ));
+    }
     let node = st.node.clone();
     let job = st
         .node
@@ -724,11 +731,11 @@ async fn unblock(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) ->
 }
 
 async fn retract(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    let b: IdBody = parse_body(&headers, &body)?;
+    let b: weft_protocol::api::RetractRequest = parse_body(&headers, &body)?;
     let node = &st.node;
     node.catalog.ready().await;
     let id = resolve_ref(node, &b.id)?;
-    let key = node.publisher_key()?;
+    let key = node.signing_key(b.passphrase).await?;
     let publisher = match (node.catalog.get(&id), node.local_manifest(id).await?) {
         (_, Some(m)) => m.manifest().publisher,
         (Some(a), None) => a.publisher,

@@ -106,6 +106,9 @@ pub struct Config {
     pub follow: crate::policy::Follow,
     /// Block rules from the config file.
     pub block: crate::policy::Block,
+    /// The publisher key's passphrase, read by `weftd --passphrase-fd`,
+    /// so the node can sign without asking.
+    pub passphrase: Option<String>,
 }
 
 fn parse_addrs(list: &[String], what: &str) -> Result<Vec<Multiaddr>, String> {
@@ -178,6 +181,7 @@ impl Config {
             upload_limit,
             follow,
             block: file.block.unwrap_or_default(),
+            passphrase: None,
             listen: parse_addrs(&listen, "listen address")?,
             peers: parse_addrs(&all_peers, "peer address")?,
             api: SocketAddr::from(([127, 0, 0, 1], api_port)),

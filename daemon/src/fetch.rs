@@ -772,6 +772,7 @@ mod tests_support {
                 jobs: Arc::new(Jobs::default()),
                 storage,
                 policy,
+                unlocked: None,
             },
             punished,
         }

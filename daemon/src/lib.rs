@@ -77,7 +77,7 @@ fn load_or_create_token(dir: &Path) -> anyhow::Result<String> {
 
 /// Runs a node until `shutdown` completes.
 pub async fn run(
-    config: Config,
+    mut config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let dir = config.data_dir.clone();
@@ -87,12 +87,41 @@ pub async fn run(
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
     }
+    // A passphrase given at start unlocks the key once, or weftd refuses
+    // to start: better now than at the first publish.
+    let unlocked = match config.passphrase.take() {
+        None => None,
+        Some(pass) => {
+            let path = dir.join(files::PUBLISHER_KEY);
+            let key = tokio::task::spawn_blocking(move || {
+                node::load_key_file(&path)
+                    .map_err(|e| e.to_string())?
+                    .open(Some(&pass))
+                    .map_err(|e| e.to_string())
+            })
+            .await?
+            .map_err(anyhow::Error::msg)?;
+            tracing::info!(publisher = %key.id(), "publisher key unlocked");
+            Some(Arc::new(key))
+        }
+    };
     let store_dir = dir.join(files::STORE);
     let store: Arc<dyn Store> = Arc::new(
         tokio::task::spawn_blocking(move || RocksStore::open(&store_dir))
             .await
             .context("opening the store")??,
     );
+    // Orphan blocks can only be left by a run that was cut short (a crash,
+    // a power cut, SIGKILL, or a stop while a publish or import was
+    // writing). Sweeping reads every chunk, which is slow on a large hub,
+    // so it runs only when the marker says the last run did not end
+    // cleanly.
+    let marker = dir.join(files::RUNNING);
+    let unclean = marker.exists();
+    write_private(
+        &marker,
+        b"weftd is running; a clean stop removes this file\n",
+    )?;
     let catalog = Arc::new(catalog::Catalog::default());
     catalog::spawn_load(catalog.clone(), store.clone());
     let (storage, policy) = {
@@ -103,12 +132,12 @@ pub async fn run(
             // Blocks written by work a crash or power cut interrupted (a
             // publish or import not yet committed) belong to nothing: delete
             // them before anything else runs.
-            let (orphans, bytes) = storage.sweep(store.as_ref())?;
-            if orphans > 0 {
+            if unclean {
+                let (orphans, bytes) = storage.sweep(store.as_ref())?;
                 tracing::info!(
                     blocks = orphans,
                     bytes,
-                    "deleted blocks left by interrupted work"
+                    "the last run did not stop cleanly; swept blocks left by interrupted work"
                 );
             }
             Ok((
@@ -183,8 +212,10 @@ pub async fn run(
         mdns: config.mdns,
         storage,
         policy,
+        unlocked,
     };
     let keeper = policy::spawn(node.clone());
+    let held = node.storage.clone();
     let app = api::router(api::ApiState { node, token, addr });
     write_private(&dir.join(files::API_ADDR), format!("{addr}\n").as_bytes())?;
     tracing::info!(api = %addr, data_dir = %dir.display(), "weftd ready");
@@ -195,6 +226,11 @@ pub async fn run(
     net_task.abort();
     sync_task.abort();
     keeper.abort();
+    if held.idle() {
+        let _ = std::fs::remove_file(&marker);
+    } else {
+        tracing::info!("stopped while writing; the next start sweeps what was left");
+    }
     tracing::info!("weftd stopped");
     served.context("the API server failed")
 }

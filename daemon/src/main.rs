@@ -30,6 +30,26 @@ struct Args {
     /// Print a new private network key (for swarm.key) and exit
     #[arg(long)]
     new_swarm_key: bool,
+    /// Read the publisher key's passphrase from this file descriptor (up
+    /// to its end or first newline) and unlock the key at start, so the
+    /// node can publish and retract without asking
+    #[arg(long, value_name = "FD")]
+    passphrase_fd: Option<u32>,
+}
+
+/// Reads a passphrase from an open file descriptor, through /proc so no
+/// unsafe code is needed.
+fn read_passphrase_fd(fd: u32) -> Result<String, String> {
+    use std::io::Read;
+    let path = format!("/proc/self/fd/{fd}");
+    let file = std::fs::File::open(&path)
+        .map_err(|e| format!("cannot read the passphrase from file descriptor {fd}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(weft_protocol::keyfile::MAX_PASSPHRASE_BYTES as u64 + 2)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the passphrase from file descriptor {fd}: {e}"))?;
+    weft_protocol::keyfile::passphrase_from_bytes(&bytes)
+        .map_err(|e| format!("file descriptor {fd}: {e}"))
 }
 
 async fn shutdown_signal() {
@@ -59,7 +79,14 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
-    let config = match Config::resolve(
+    let passphrase = match args.passphrase_fd.map(read_passphrase_fd).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("weftd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut config = match Config::resolve(
         data_dir,
         args.listen,
         args.peers,
@@ -72,6 +99,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    config.passphrase = passphrase;
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -111,7 +111,7 @@ pub struct Behaviour {
     /// Caps connections so a flood of dials cannot exhaust the node.
     pub limits: connection_limits::Behaviour,
     /// Announcements.
-    pub gossipsub: gossipsub::Behaviour,
+    pub gossipsub: gossipsub::Behaviour<OnlyWeftTopic, gossipsub::WhitelistSubscriptionFilter>,
     /// Manifests and chunks.
     pub xfer: request_response::Behaviour<XferCodec>,
     /// Catalog reconciliation.
@@ -126,6 +126,9 @@ pub struct Behaviour {
     pub ping: ping::Behaviour,
 }
 
+/// Most bytes in one gossipsub frame (and in a stream's read buffer).
+pub const MAX_GOSSIP_FRAME_BYTES: usize = 64 * 1024;
+
 /// The gossipsub configuration every weft node uses.
 ///
 /// Messages are anonymous: an announcement proves itself with the
@@ -138,16 +141,102 @@ pub fn gossipsub_config() -> Result<gossipsub::Config, String> {
         .validation_mode(gossipsub::ValidationMode::Anonymous)
         .validate_messages()
         .message_id_fn(|m| MessageId::from(blake3::hash(&m.data).as_bytes().to_vec()))
-        .max_transmit_size(MAX_ANNOUNCEMENT_BYTES + 1024)
+        // One announcement plus the RPC's framing, per message.
+        .max_transmit_size_for_topic(
+            MAX_ANNOUNCEMENT_BYTES + 1024,
+            IdentTopic::new(ANNOUNCE_TOPIC).hash(),
+        )
+        // gossipsub 0.50.1 compares this limit with everything waiting in
+        // the stream's read buffer, not with one frame. The buffer holds
+        // the rest of one frame plus one 8 KiB read, so the limit must stay
+        // well above a frame; at the announcement limit it would close the
+        // stream of any honest peer that sends a burst.
+        .max_transmit_size(MAX_GOSSIP_FRAME_BYTES)
         .build()
         .map_err(|e| e.to_string())
 }
 
+/// The first bytes of what [`OnlyWeftTopic`] hands on in place of a
+/// message on a topic weft does not use. 0xff is a CBOR "break" and can
+/// never begin a catalog entry.
+pub const WRONG_TOPIC_MARKER: &[u8] = b"\xffweft:wrong-topic:";
+
+/// Gossipsub caches every message it receives (for 5 heartbeats, and its
+/// id for a minute) before it looks at the topic, and tells the
+/// application nothing about messages on topics it is not subscribed to.
+/// A peer could flood such messages unseen and unpunished. This transform
+/// turns each one into a small marker message on the announcement topic
+/// (a marker plus a hash, never the payload), so the event loop learns who
+/// sent it, refuses it and bans the sender. No honest node sends it: weft
+/// nodes only ever subscribe to the announcement topic, and gossipsub only
+/// sends a topic's messages to that topic's subscribers.
+#[derive(Clone)]
+pub struct OnlyWeftTopic {
+    topic: TopicHash,
+}
+
+impl Default for OnlyWeftTopic {
+    fn default() -> Self {
+        Self {
+            topic: IdentTopic::new(ANNOUNCE_TOPIC).hash(),
+        }
+    }
+}
+
+impl gossipsub::DataTransform for OnlyWeftTopic {
+    fn inbound_transform(
+        &self,
+        raw: gossipsub::RawMessage,
+    ) -> Result<gossipsub::Message, std::io::Error> {
+        if raw.topic == self.topic {
+            return Ok(gossipsub::Message {
+                source: raw.source,
+                data: raw.data,
+                sequence_number: raw.sequence_number,
+                topic: raw.topic,
+            });
+        }
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&(raw.topic.as_str().len() as u64).to_le_bytes());
+        hasher.update(raw.topic.as_str().as_bytes());
+        hasher.update(&raw.data);
+        let mut data = WRONG_TOPIC_MARKER.to_vec();
+        data.extend_from_slice(hasher.finalize().as_bytes());
+        Ok(gossipsub::Message {
+            source: None,
+            data,
+            sequence_number: None,
+            topic: self.topic.clone(),
+        })
+    }
+
+    fn outbound_transform(
+        &self,
+        _topic: &TopicHash,
+        data: Vec<u8>,
+    ) -> Result<Vec<u8>, std::io::Error> {
+        Ok(data)
+    }
+}
+
 /// Peer-score parameters; `docs/security.md` explains each choice.
+///
+/// Announcements are rare, so the parameters that reward traffic are kept
+/// small and slow, and the ones that punish lying are large: one invalid
+/// message outweighs everything a peer can earn.
 pub fn peer_score(
     topic: &TopicHash,
 ) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
-    let mut params = gossipsub::PeerScoreParams::default();
+    let mut params = gossipsub::PeerScoreParams {
+        // What a topic can add, at most: P1 (1) + P2 (10).
+        topic_score_cap: 11.0,
+        // P7: broken IWANT promises and GRAFTs during a backoff. One costs
+        // -10 (the gossip threshold), two -40; it fades by 10% a second.
+        behaviour_penalty_weight: -10.0,
+        behaviour_penalty_threshold: 0.0,
+        behaviour_penalty_decay: 0.9,
+        ..Default::default()
+    };
     // Nodes on one machine (tests, a hub's own helpers) share an address;
     // that is not a sybil signal.
     params
@@ -158,22 +247,45 @@ pub fn peer_score(
         .insert("::1".parse().expect("literal"));
     let topic_params = gossipsub::TopicScoreParams {
         topic_weight: 1.0,
-        // Announcements are rare; a quiet peer is not a bad peer.
-        mesh_message_deliveries_weight: 0.0,
-        mesh_failure_penalty_weight: 0.0,
-        // One forged announcement costs -100: past the gossip and publish
-        // thresholds at once, fading by 10% a second.
+        // P1, time in the mesh: +0.01 a second, at most +1 after 100 s.
+        // (The default, +1 a millisecond up to 3600, would let any mesh
+        // peer shrug off dozens of forgeries.)
+        time_in_mesh_weight: 0.01,
+        time_in_mesh_quantum: Duration::from_secs(1),
+        time_in_mesh_cap: 100.0,
+        // P2, first deliveries: +1 each, at most +10, with a half-life of
+        // about 40 minutes, so a peer that brought news lately rides out
+        // quiet spells.
+        first_message_deliveries_weight: 1.0,
+        first_message_deliveries_decay: 0.9997,
+        first_message_deliveries_cap: 10.0,
+        // P3, mesh deliveries: a mesh peer that has delivered less than one
+        // announcement (decaying with a half-life of about 4 minutes),
+        // after 30 s in the mesh, costs up to -1. It is pruned, and P3b
+        // keeps the same -1 for about 13 minutes so it is not grafted
+        // straight back. A peer that never forwards ends below zero.
+        mesh_message_deliveries_weight: -1.0,
+        mesh_message_deliveries_decay: 0.997,
+        mesh_message_deliveries_cap: 10.0,
+        mesh_message_deliveries_threshold: 1.0,
+        mesh_message_deliveries_window: Duration::from_secs(2),
+        mesh_message_deliveries_activation: Duration::from_secs(30),
+        mesh_failure_penalty_weight: -1.0,
+        mesh_failure_penalty_decay: 0.997,
+        // P4: one forged announcement costs -100, past the graylist
+        // threshold at once; it fades by 1% a second (graylisted for about
+        // 20 s, below zero for about 4 minutes).
         invalid_message_deliveries_weight: -100.0,
-        invalid_message_deliveries_decay: 0.9,
-        ..Default::default()
+        invalid_message_deliveries_decay: 0.99,
     };
     params.topics.insert(topic.clone(), topic_params);
     let thresholds = gossipsub::PeerScoreThresholds {
         gossip_threshold: -10.0,
         publish_threshold: -50.0,
         graylist_threshold: -80.0,
+        // Peer exchange is off; this only matters if it is switched on.
         accept_px_threshold: 10.0,
-        opportunistic_graft_threshold: 5.0,
+        opportunistic_graft_threshold: 2.0,
     };
     (params, thresholds)
 }
@@ -182,9 +294,13 @@ impl Behaviour {
     /// Builds the behaviours for a node key.
     pub fn new(key: &identity::Keypair, opts: &NetOptions) -> Result<Self, String> {
         let topic = IdentTopic::new(ANNOUNCE_TOPIC);
-        let mut gossipsub = gossipsub::Behaviour::new(
+        // Subscriptions to other topics are dropped on arrival, so a peer
+        // cannot grow this node's topic tables.
+        let mut gossipsub = gossipsub::Behaviour::new_with_subscription_filter_and_transform(
             gossipsub::MessageAuthenticity::Anonymous,
             gossipsub_config()?,
+            gossipsub::WhitelistSubscriptionFilter(HashSet::from([topic.hash()])),
+            OnlyWeftTopic::default(),
         )?;
         let (params, thresholds) = peer_score(&topic.hash());
         gossipsub.with_peer_score(params, thresholds)?;
@@ -1063,20 +1179,25 @@ impl EventLoop {
                     .get_providers(provider_key(&id));
                 self.provider_lookups.insert(q, (HashSet::new(), reply));
             }
-            Command::Punish { peer, reason } => {
-                warn!(%peer, %reason, "disconnecting and banning a peer");
-                Metrics::add(&self.metrics.peers_punished, 1);
-                if self.banned.len() >= MAX_BANNED {
-                    if let Some(oldest) =
-                        self.banned.iter().min_by_key(|(_, t)| **t).map(|(p, _)| *p)
-                    {
-                        self.banned.remove(&oldest);
-                    }
-                }
-                self.banned.insert(peer, Instant::now() + BAN_DURATION);
-                let _ = self.swarm.disconnect_peer_id(peer);
+            Command::Punish { peer, reason } => self.punish(peer, reason),
+        }
+    }
+
+    /// Disconnects a peer that sent bad data and refuses it for
+    /// [`BAN_DURATION`].
+    fn punish(&mut self, peer: PeerId, reason: String) {
+        if self.banned.get(&peer).is_some_and(|t| *t > Instant::now()) {
+            return;
+        }
+        warn!(%peer, %reason, "disconnecting and banning a peer");
+        Metrics::add(&self.metrics.peers_punished, 1);
+        if self.banned.len() >= MAX_BANNED {
+            if let Some(oldest) = self.banned.iter().min_by_key(|(_, t)| **t).map(|(p, _)| *p) {
+                self.banned.remove(&oldest);
             }
         }
+        self.banned.insert(peer, Instant::now() + BAN_DURATION);
+        let _ = self.swarm.disconnect_peer_id(peer);
     }
 
     fn announce(&mut self, bytes: Vec<u8>) {
@@ -1212,6 +1333,22 @@ impl EventLoop {
                 message_id,
                 message,
             })) => {
+                if message.data.starts_with(WRONG_TOPIC_MARKER) {
+                    Metrics::add(&self.metrics.gossip_rejected, 1);
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            MessageAcceptance::Reject,
+                        );
+                    self.punish(
+                        propagation_source,
+                        "sent gossip on a topic weft does not use".into(),
+                    );
+                    return;
+                }
                 if let Err(mpsc::error::TrySendError::Full((id, src, _))) = self
                     .validate_tx
                     .try_send((message_id, propagation_source, message.data))
@@ -1259,6 +1396,14 @@ impl EventLoop {
                     ..
                 },
             )) => {
+                // An answer that breaks the protocol (over the limit, cut
+                // short, not a response at all) is a lie, not bad luck: a
+                // network failure resets the stream instead.
+                if let request_response::OutboundFailure::Io(e) = &error {
+                    if e.kind() == std::io::ErrorKind::InvalidData {
+                        self.punish(peer, format!("sent a malformed answer: {e}"));
+                    }
+                }
                 if let Some(reply) = self.pending_requests.remove(&request_id) {
                     let _ = reply.send(Err(NetError::Request {
                         peer,

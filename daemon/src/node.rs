@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use weft_protocol::keyfile::{KeyFile, KeyFileError};
 use weft_protocol::{BundleId, PublisherId, PublisherKey, SignedManifest};
 
 use crate::catalog::Catalog;
@@ -171,6 +172,8 @@ pub struct Node {
     pub storage: Arc<crate::storage::Storage>,
     /// Follow and block rules.
     pub policy: Arc<crate::policy::Policy>,
+    /// The publisher key, when `weftd --passphrase-fd` unlocked it at start.
+    pub unlocked: Option<Arc<PublisherKey>>,
 }
 
 /// HTTP status for an error.
@@ -228,9 +231,44 @@ impl Node {
         Ok(id)
     }
 
-    /// The publisher key in the data dir.
-    pub fn publisher_key(&self) -> Result<PublisherKey, NodeError> {
-        load_publisher_key(&self.data_dir.join(files::PUBLISHER_KEY))
+    /// The publisher key file in the data dir.
+    pub fn key_file(&self) -> Result<KeyFile, NodeError> {
+        load_key_file(&self.data_dir.join(files::PUBLISHER_KEY))
+    }
+
+    /// The publisher this node signs for; needs no passphrase.
+    pub fn publisher_id(&self) -> Result<PublisherId, NodeError> {
+        Ok(self.key_file()?.publisher())
+    }
+
+    /// Whether signing needs a passphrase this node does not hold.
+    pub fn publisher_locked(&self) -> bool {
+        self.key_file()
+            .is_ok_and(|f| f.is_sealed() && !self.unlocked_for(&f))
+    }
+
+    fn unlocked_for(&self, file: &KeyFile) -> bool {
+        self.unlocked
+            .as_ref()
+            .is_some_and(|k| k.id() == file.publisher())
+    }
+
+    /// The signing key: unlocked at start, kept in clear, or opened with
+    /// `passphrase` (Argon2id, about half a second, off the async threads).
+    /// The passphrase is used for this one key and not kept.
+    pub async fn signing_key(&self, passphrase: Option<String>) -> Result<PublisherKey, NodeError> {
+        let file = self.key_file()?;
+        if self.unlocked_for(&file) {
+            let key = self.unlocked.as_ref().expect("checked");
+            return Ok(PublisherKey::from_seed(key.seed()));
+        }
+        tokio::task::spawn_blocking(move || file.open(passphrase.as_deref()))
+            .await
+            .map_err(|e| NodeError::Internal(e.to_string()))?
+            .map_err(|e| match e {
+                KeyFileError::Damaged(_) => NodeError::Internal(e.to_string()),
+                _ => NodeError::BadRequest(e.to_string()),
+            })
     }
 
     /// A complete local bundle, decoded.
@@ -251,8 +289,9 @@ impl Node {
     }
 }
 
-/// Reads a publisher key file: 64 hex characters of secret seed.
-pub fn load_publisher_key(path: &std::path::Path) -> Result<PublisherKey, NodeError> {
+/// Reads a publisher key file, plain or sealed (see
+/// [`weft_protocol::keyfile`]).
+pub fn load_key_file(path: &std::path::Path) -> Result<KeyFile, NodeError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -267,9 +306,5 @@ pub fn load_publisher_key(path: &std::path::Path) -> Result<PublisherKey, NodeEr
             )))
         }
     };
-    let seed: weft_protocol::ContentHash = text
-        .trim()
-        .parse()
-        .map_err(|e| NodeError::Internal(format!("{} is damaged: {e}", path.display())))?;
-    Ok(PublisherKey::from_seed(*seed.as_bytes()))
+    KeyFile::parse(&text).map_err(|e| NodeError::Internal(format!("{}: {e}", path.display())))
 }

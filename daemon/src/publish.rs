@@ -332,7 +332,7 @@ pub async fn publish(
     if !req.path.is_absolute() {
         return Err(bad("the path to publish must be absolute"));
     }
-    let key = node.publisher_key()?;
+    let key = node.signing_key(req.passphrase.clone()).await?;
     let root = req.path.clone();
     let found = tokio::task::spawn_blocking(move || walk(&root))
         .await

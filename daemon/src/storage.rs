@@ -500,6 +500,15 @@ impl Storage {
         Ok((out, bytes))
     }
 
+    /// Whether no operation has blocks protected (nothing is being written
+    /// outside a fetch record).
+    pub fn idle(&self) -> bool {
+        self.protected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
+
     /// The blocks operations in progress have protected.
     fn protected_now(&self) -> HashSet<ContentHash> {
         self.protected

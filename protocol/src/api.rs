@@ -66,7 +66,19 @@ pub struct JobQuery {
     pub wait_ms: Option<u64>,
 }
 
-/// `POST /v1/unpin` and `POST /v1/retract`.
+/// `POST /v1/retract`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetractRequest {
+    /// A bundle id or `PUBLISHER/NAME`.
+    pub id: String,
+    /// The publisher key's passphrase, when the key is sealed and the node
+    /// was not unlocked at start. Used for this request only.
+    #[serde(default)]
+    pub passphrase: Option<String>,
+}
+
+/// `POST /v1/unpin` (and the other requests naming one bundle).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdBody {
@@ -128,4 +140,8 @@ pub struct PublishRequest {
     /// Explicit seq; defaults to one more than the highest known.
     #[serde(default)]
     pub seq: Option<u64>,
+    /// The publisher key's passphrase, when the key is sealed and the node
+    /// was not unlocked at start. Used for this request only.
+    #[serde(default)]
+    pub passphrase: Option<String>,
 }

@@ -9,12 +9,15 @@ use std::path::PathBuf;
 pub const STORE: &str = "store";
 /// The libp2p node key (protobuf encoding), mode 0600.
 pub const NODE_KEY: &str = "node.key";
-/// The publisher key (64 hex characters of secret seed), mode 0600.
+/// The publisher key (plain or sealed, see `keyfile`), mode 0600.
 pub const PUBLISHER_KEY: &str = "publisher.key";
 /// The API token, mode 0600.
 pub const API_TOKEN: &str = "api.token";
 /// The API address of the running daemon.
 pub const API_ADDR: &str = "api.addr";
+/// Present while weftd runs; a clean stop with no work in progress
+/// removes it, so finding it at start means the last run was cut short.
+pub const RUNNING: &str = "weftd.running";
 /// The optional config file.
 pub const CONFIG: &str = "config.toml";
 /// The private network's pre-shared key, in the libp2p key file format.

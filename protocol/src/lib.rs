@@ -15,6 +15,7 @@ pub mod cbor;
 pub mod chunk;
 pub mod id;
 pub mod invite;
+pub mod keyfile;
 pub mod keys;
 pub mod layout;
 pub mod limits;

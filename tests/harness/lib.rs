@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub mod evil;
+pub mod raw;
 
 /// Where cargo put `weftd` and `weft`: next to the `deps` folder that holds
 /// the running test binary, unless `WEFT_BIN_DIR` says otherwise.
@@ -65,6 +66,8 @@ pub struct Options {
     /// A command that `weftd` and `weft` run under (for example
     /// `ip netns exec NAME`).
     pub prefix: Vec<String>,
+    /// A file `weftd` reads as its standard input (for `--passphrase-fd 0`).
+    pub stdin: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -76,6 +79,7 @@ impl Default for Options {
             ],
             mdns: false,
             prefix: Vec::new(),
+            stdin: None,
         }
     }
 }
@@ -165,7 +169,10 @@ impl Daemon {
                 std::env::var("WEFT_DAEMON_LOG")
                     .unwrap_or_else(|_| "info,weft_daemon=debug,libp2p=warn".into()),
             )
-            .stdin(Stdio::null())
+            .stdin(match &self.opts.stdin {
+                Some(path) => Stdio::from(std::fs::File::open(path).expect("weftd's stdin file")),
+                None => Stdio::null(),
+            })
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -230,6 +237,37 @@ impl Daemon {
     pub fn start_again(&mut self) {
         assert!(self.child.is_none(), "{} is still running", self.name);
         self.spawn();
+    }
+
+    /// Stops the daemon (SIGTERM) and starts it again on the same data
+    /// dir with other extra arguments and standard input.
+    pub fn restart_with(&mut self, extra: &[&str], stdin: Option<PathBuf>) {
+        assert!(self.terminate(), "{} stops on SIGTERM", self.name);
+        self.extra_args = extra.iter().map(|s| s.to_string()).collect();
+        self.opts.stdin = stdin;
+        self.spawn();
+    }
+
+    /// Runs `weft --data-dir <dir> args...` with `input` on its standard
+    /// input (a passphrase for `--passphrase-fd 0`).
+    pub fn weft_with_input(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = command(&self.opts.prefix, bin_dir().join("weft"))
+            .arg("--data-dir")
+            .arg(self.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run weft");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write weft's stdin");
+        child.wait_with_output().expect("weft's output")
     }
 
     /// SIGKILLs the daemon and starts it again on the same data dir.
@@ -389,6 +427,27 @@ impl Daemon {
         self.status()["catalog"].as_u64().unwrap_or(0)
     }
 
+    /// The gossip score this node gives `peer`, if connected.
+    pub fn score_of(&self, peer: &str) -> Option<f64> {
+        self.weft_json(&["peers"])["peers"]
+            .as_array()?
+            .iter()
+            .find(|p| p["peer_id"] == peer)
+            .and_then(|p| p["score"].as_f64())
+    }
+
+    /// A memory figure of the daemon process, in KiB, from
+    /// `/proc/<pid>/status`: `VmRSS` (now) or `VmHWM` (peak so far).
+    pub fn memory_kib(&self, field: &str) -> u64 {
+        let pid = self.pid().expect("the daemon is running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+    }
+
     /// A counter from `weft status`.
     pub fn counter(&self, name: &str) -> u64 {
         self.status()["counters"][name].as_u64().unwrap_or(0)
@@ -513,6 +572,24 @@ pub fn record_figure(key: &str, value: &str) {
             .open(path)
             .expect("the figures file");
         writeln!(f, "{key}\t{value}").expect("write a figure");
+    }
+}
+
+/// One adversarial scenario, counted for the table in `docs/security.md`:
+/// it is recorded as tried when it starts, and as held only if the test
+/// reaches [`Scenario::held`], after all its assertions.
+pub struct Scenario(&'static str);
+
+impl Scenario {
+    /// Starts scenario `name`.
+    pub fn begin(name: &'static str) -> Self {
+        record_figure(&format!("adversarial.tried.{name}"), "1");
+        Scenario(name)
+    }
+
+    /// Records that every assertion of the scenario passed.
+    pub fn held(self) {
+        record_figure(&format!("adversarial.held.{}", self.0), "1");
     }
 }
 
