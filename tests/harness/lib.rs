@@ -571,7 +571,10 @@ pub fn record_figure(key: &str, value: &str) {
             .append(true)
             .open(path)
             .expect("the figures file");
-        writeln!(f, "{key}\t{value}").expect("write a figure");
+        // One write per line: parallel tests append to the same file, and
+        // O_APPEND keeps a single small write whole.
+        f.write_all(format!("{key}\t{value}\n").as_bytes())
+            .expect("write a figure");
     }
 }
 
@@ -604,7 +607,7 @@ pub fn skip(test: &str, why: &str) {
             .append(true)
             .open(path)
         {
-            let _ = writeln!(f, "{test}: {why}");
+            let _ = f.write_all(format!("{test}: {why}\n").as_bytes());
         }
     }
 }
