@@ -7,26 +7,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use weft_e2e::evil::EvilPeer;
-use weft_e2e::{make_folder, read_tree, wait_until, Daemon, Scenario};
-use weft_protocol::{Announcement, BundleId, LangTitle, PublisherKey, SignedAnnouncement};
-
-fn announcement(key: &PublisherKey, name: &str) -> Announcement {
-    Announcement {
-        v: 1,
-        id: BundleId::from_bytes(*blake3::hash(name.as_bytes()).as_bytes()),
-        seq: 1,
-        name: name.into(),
-        size: 10,
-        tags: vec![],
-        files: 1,
-        titles: vec![LangTitle {
-            lang: "en".into(),
-            title: name.into(),
-        }],
-        created: 1_700_000_000,
-        publisher: key.id(),
-    }
-}
+use weft_e2e::{announcement, make_folder, read_tree, wait_until, Daemon, Scenario};
+use weft_protocol::{PublisherKey, SignedAnnouncement};
 
 #[test]
 fn forged_announcements_and_bad_blocks_are_refused_and_the_fetch_completes_from_an_honest_peer() {

@@ -7,30 +7,12 @@
 use std::time::{Duration, Instant};
 
 use weft_e2e::raw::{rpc, RawPeer, XferAnswer};
-use weft_e2e::{init, pseudo_random, publish, record_figure, wait_until, Daemon, Scenario};
+use weft_e2e::{
+    announcement, init, pseudo_random, publish, record_figure, wait_until, Daemon, Scenario,
+};
 use weft_protocol::limits::{CHUNK_SIZE, MAX_ANNOUNCEMENT_BYTES};
 use weft_protocol::wire::ANNOUNCE_TOPIC;
-use weft_protocol::{
-    Announcement, BundleId, ContentHash, LangTitle, PublisherKey, Request, SignedAnnouncement,
-};
-
-fn announcement(key: &PublisherKey, name: &str) -> Announcement {
-    Announcement {
-        v: 1,
-        id: BundleId::from_bytes(*blake3::hash(name.as_bytes()).as_bytes()),
-        seq: 1,
-        name: name.into(),
-        size: 10,
-        tags: vec![],
-        files: 1,
-        titles: vec![LangTitle {
-            lang: "en".into(),
-            title: name.into(),
-        }],
-        created: 1_700_000_000,
-        publisher: key.id(),
-    }
-}
+use weft_protocol::{ContentHash, PublisherKey, Request, SignedAnnouncement};
 
 fn signed(key: &PublisherKey, name: &str) -> SignedAnnouncement {
     SignedAnnouncement::sign_announcement(announcement(key, name), key).unwrap()

@@ -611,3 +611,23 @@ pub fn skip(test: &str, why: &str) {
         }
     }
 }
+
+/// A well-formed announcement of a made-up bundle named `name`, for tests
+/// that sign (or forge) it themselves.
+pub fn announcement(key: &weft_protocol::PublisherKey, name: &str) -> weft_protocol::Announcement {
+    weft_protocol::Announcement {
+        v: 1,
+        id: weft_protocol::BundleId::from_bytes(*blake3::hash(name.as_bytes()).as_bytes()),
+        seq: 1,
+        name: name.into(),
+        size: 10,
+        tags: vec![],
+        files: 1,
+        titles: vec![weft_protocol::LangTitle {
+            lang: "en".into(),
+            title: name.into(),
+        }],
+        created: 1_700_000_000,
+        publisher: key.id(),
+    }
+}
