@@ -188,6 +188,9 @@ enum Command {
     Pins,
     /// List connected peers
     Peers,
+    /// Check what this node can reach and how: addresses, NAT, relays,
+    /// transports, bootstrap peers, each with a suggestion
+    Doctor,
     /// Connect to a peer
     Connect {
         /// Its multiaddr, for example /ip4/192.0.2.1/tcp/4141/p2p/12D3Koo…
@@ -999,12 +1002,17 @@ fn run(cli: Cli) -> Res {
             let empty = "Not connected to any peer. Connect with `weft connect <multiaddr>`.";
             print_list(&ctx, &v, "peers", empty, |p| {
                 format!(
-                    "{}  {}  {}",
+                    "{}  {}  {}  {}",
                     p["peer_id"].as_str().unwrap_or(""),
+                    p["transport"].as_str().unwrap_or(""),
                     p["address"].as_str().unwrap_or(""),
                     p["agent"].as_str().unwrap_or("")
                 )
             })
+        }
+        Command::Doctor => {
+            let v = ctx.call("GET", "/v1/doctor", None)?;
+            simple(&ctx, v, print_doctor)
         }
         Command::Connect { multiaddr } => {
             let v = ctx.call("POST", "/v1/connect", Some(json!({"addr": multiaddr})))?;
@@ -1150,5 +1158,103 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `weft doctor` for people: the facts, then each finding with what to do.
+fn print_doctor(v: &Value) {
+    let r = &v["reachability"];
+    let list = |key: &str| -> Vec<String> {
+        r[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    println!("Peer id:     {}", r["peer_id"].as_str().unwrap_or("?"));
+    println!("Listening:   {}", or_none(&list("listen_addrs")));
+    println!("Announced:   {}", or_none(&list("external_addrs")));
+    let nat = match r["nat"].as_str().unwrap_or("unknown") {
+        "public" => format!(
+            "reachable directly (at {})",
+            r["nat_address"].as_str().unwrap_or("?")
+        ),
+        "private" => "behind NAT or a firewall".to_string(),
+        _ => "not known yet".to_string(),
+    };
+    println!("NAT:         {nat}");
+    let slots: Vec<String> = r["reservations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            format!(
+                "{} ({})",
+                s["address"].as_str().unwrap_or("?"),
+                if s["accepted"].as_bool() == Some(true) {
+                    "reserved"
+                } else {
+                    "asking"
+                }
+            )
+        })
+        .collect();
+    println!("Relay slots: {}", or_none(&slots));
+    let conns: Vec<String> = r["connections"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(t, n)| format!("{n} {t}"))
+        .collect();
+    println!(
+        "Peers:       {} connected; connections: {}",
+        r["peers"].as_u64().unwrap_or(0),
+        or_none(&conns)
+    );
+    for b in r["bootstrap"].as_array().into_iter().flatten() {
+        let state = if b["connected"].as_bool() == Some(true) {
+            "connected".to_string()
+        } else if b["answered"].as_bool() == Some(true) {
+            "answered earlier".to_string()
+        } else {
+            format!(
+                "no answer{}",
+                b["error"]
+                    .as_str()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            )
+        };
+        println!(
+            "Bootstrap:   {}  {state}",
+            b["address"].as_str().unwrap_or("?")
+        );
+    }
+    if let Some(p) = r["socks5"].as_str() {
+        println!("Proxy:       SOCKS5 {p}");
+    }
+    println!();
+    for f in v["findings"].as_array().into_iter().flatten() {
+        let mark = match f["level"].as_str().unwrap_or("") {
+            "ok" => "ok  ",
+            "info" => "note",
+            "warning" => "WARN",
+            _ => "FIX ",
+        };
+        println!("[{mark}] {}", f["finding"].as_str().unwrap_or(""));
+        if let Some(s) = f["suggestion"].as_str().filter(|s| !s.is_empty()) {
+            println!("       -> {s}");
+        }
+    }
+}
+
+fn or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
     }
 }

@@ -146,6 +146,7 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/v1/status", get(status))
         .route("/v1/peers", get(peers))
+        .route("/v1/doctor", get(doctor))
         .route("/v1/connect", post(connect))
         .route("/v1/invite", get(invite))
         .route("/v1/providers/{id}", get(providers))
@@ -290,6 +291,12 @@ async fn status(State(st): State<ApiState>) -> ApiResult {
 async fn peers(State(st): State<ApiState>) -> ApiResult {
     let list = st.node.net.peers().await.map_err(NodeError::from)?;
     Ok(Json(json!({ "peers": list })))
+}
+
+async fn doctor(State(st): State<ApiState>) -> ApiResult {
+    let reach = st.node.net.reachability().await.map_err(NodeError::from)?;
+    let findings = crate::doctor::findings(&reach);
+    Ok(Json(json!({ "reachability": reach, "findings": findings })))
 }
 
 async fn connect(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) -> ApiResult {

@@ -46,6 +46,124 @@ pub struct FileConfig {
     pub follow: Option<crate::policy::Follow>,
     /// `[block]`: `publishers` never listed, mirrored or served.
     pub block: Option<crate::policy::Block>,
+    /// `relay = true`, or a `[relay]` table with `enabled` and limits: run
+    /// a circuit relay for peers behind NAT.
+    pub relay: Option<RelaySetting>,
+}
+
+/// `relay = true|false`, or a `[relay]` table.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RelaySetting {
+    /// On with the default limits, or off.
+    On(bool),
+    /// On (unless `enabled = false`) with these limits.
+    Table(RelaySection),
+}
+
+/// The `[relay]` table. Every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelaySection {
+    /// Run the relay (default true when the table is there).
+    pub enabled: Option<bool>,
+    /// Peers that may hold a reservation at once.
+    pub max_reservations: Option<usize>,
+    /// Reservations one peer may hold.
+    pub max_reservations_per_peer: Option<usize>,
+    /// How long a reservation lasts before it must be renewed, seconds.
+    pub reservation_secs: Option<u64>,
+    /// Relayed connections at once.
+    pub max_circuits: Option<usize>,
+    /// Relayed connections one peer may have at once.
+    pub max_circuits_per_peer: Option<usize>,
+    /// Longest life of one relayed connection, seconds.
+    pub max_circuit_secs: Option<u64>,
+    /// Most bytes one relayed connection may carry ("256 MiB").
+    pub max_circuit_bytes: Option<SizeValue>,
+}
+
+/// The relay's limits, resolved. See `docs/censorship.md`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayLimits {
+    /// Peers that may hold a reservation at once.
+    pub max_reservations: usize,
+    /// Reservations one peer may hold.
+    pub max_reservations_per_peer: usize,
+    /// Reservation lifetime.
+    pub reservation: std::time::Duration,
+    /// Relayed connections at once.
+    pub max_circuits: usize,
+    /// Relayed connections per peer.
+    pub max_circuits_per_peer: usize,
+    /// Longest life of one relayed connection.
+    pub max_circuit: std::time::Duration,
+    /// Most bytes one relayed connection carries, both directions.
+    pub max_circuit_bytes: u64,
+}
+
+impl Default for RelayLimits {
+    fn default() -> Self {
+        Self {
+            max_reservations: 128,
+            max_reservations_per_peer: 4,
+            reservation: std::time::Duration::from_secs(3600),
+            max_circuits: 32,
+            max_circuits_per_peer: 8,
+            max_circuit: std::time::Duration::from_secs(3600),
+            max_circuit_bytes: 256 << 20,
+        }
+    }
+}
+
+impl RelaySetting {
+    /// The limits if the relay is on.
+    fn resolve(&self) -> Result<Option<RelayLimits>, String> {
+        let t = match self {
+            RelaySetting::On(false) => return Ok(None),
+            RelaySetting::On(true) => return Ok(Some(RelayLimits::default())),
+            RelaySetting::Table(t) if t.enabled == Some(false) => return Ok(None),
+            RelaySetting::Table(t) => t,
+        };
+        let d = RelayLimits::default();
+        let positive = |v: Option<usize>, default: usize, what: &str| match v {
+            Some(0) => Err(format!(
+                "relay.{what} must be at least 1 (set relay = false to turn the relay off)"
+            )),
+            Some(n) => Ok(n),
+            None => Ok(default),
+        };
+        let secs = |v: Option<u64>, default: std::time::Duration, what: &str| match v {
+            Some(0) => Err(format!("relay.{what} must be at least 1 second")),
+            Some(n) if n > u64::from(u32::MAX) => Err(format!("relay.{what} is too long")),
+            Some(n) => Ok(std::time::Duration::from_secs(n)),
+            None => Ok(default),
+        };
+        let bytes = match &t.max_circuit_bytes {
+            Some(v) => match v.bytes("relay.max_circuit_bytes")? {
+                0 => return Err("relay.max_circuit_bytes must be above 0".into()),
+                n => n,
+            },
+            None => d.max_circuit_bytes,
+        };
+        Ok(Some(RelayLimits {
+            max_reservations: positive(t.max_reservations, d.max_reservations, "max_reservations")?,
+            max_reservations_per_peer: positive(
+                t.max_reservations_per_peer,
+                d.max_reservations_per_peer,
+                "max_reservations_per_peer",
+            )?,
+            reservation: secs(t.reservation_secs, d.reservation, "reservation_secs")?,
+            max_circuits: positive(t.max_circuits, d.max_circuits, "max_circuits")?,
+            max_circuits_per_peer: positive(
+                t.max_circuits_per_peer,
+                d.max_circuits_per_peer,
+                "max_circuits_per_peer",
+            )?,
+            max_circuit: secs(t.max_circuit_secs, d.max_circuit, "max_circuit_secs")?,
+            max_circuit_bytes: bytes,
+        }))
+    }
 }
 
 /// A size: a number of bytes, or a string such as "20 GiB".
@@ -81,6 +199,15 @@ pub struct StorageSection {
 pub struct NetSection {
     /// Most bytes per second to upload ("2 MiB" means 2 MiB/s).
     pub upload_limit: Option<SizeValue>,
+    /// Dial every peer through this SOCKS5 proxy ("127.0.0.1:9050" for Tor).
+    pub socks5: Option<String>,
+    /// PEM certificate chain for `/tls/ws` listeners.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// PEM certificates to trust when dialling `/tls/ws` hubs, besides the
+    /// web's usual roots (for hubs with a self-signed certificate).
+    pub tls_trust: Option<Vec<PathBuf>>,
 }
 
 /// The daemon's resolved configuration.
@@ -109,6 +236,12 @@ pub struct Config {
     /// The publisher key's passphrase, read by `weftd --passphrase-fd`,
     /// so the node can sign without asking.
     pub passphrase: Option<String>,
+    /// Run a circuit relay with these limits.
+    pub relay: Option<RelayLimits>,
+    /// Dial every peer through this SOCKS5 proxy.
+    pub socks5: Option<SocketAddr>,
+    /// WebSocket TLS certificate, key and extra trust.
+    pub tls: crate::transport::TlsOptions,
 }
 
 fn parse_addrs(list: &[String], what: &str) -> Result<Vec<Multiaddr>, String> {
@@ -171,6 +304,27 @@ impl Config {
             },
             None => None,
         };
+        let net = file.net.unwrap_or_default();
+        let socks5 = match &net.socks5 {
+            Some(s) => Some(resolve_proxy(s)?),
+            None => None,
+        };
+        let in_dir = |p: PathBuf| if p.is_relative() { data_dir.join(p) } else { p };
+        let tls = crate::transport::TlsOptions {
+            cert: net.tls_cert.clone().map(in_dir),
+            key: net.tls_key.clone().map(in_dir),
+            trust: net
+                .tls_trust
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(in_dir)
+                .collect(),
+        };
+        let relay = match &file.relay {
+            Some(r) => r.resolve()?,
+            None => None,
+        };
         let follow = file
             .follow
             .unwrap_or_default()
@@ -185,11 +339,27 @@ impl Config {
             listen: parse_addrs(&listen, "listen address")?,
             peers: parse_addrs(&all_peers, "peer address")?,
             api: SocketAddr::from(([127, 0, 0, 1], api_port)),
-            mdns: mdns.or(file.mdns).unwrap_or(true),
+            // Behind a proxy the node stays quiet on the LAN unless asked.
+            mdns: mdns.or(file.mdns).unwrap_or(socks5.is_none()),
+            relay,
+            socks5,
+            tls,
             psk,
             data_dir,
         })
     }
+}
+
+/// The proxy's socket address from "host:port" (resolved once, at start).
+fn resolve_proxy(s: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let bad = |e: String| {
+        format!("net.socks5 {s:?} is not a proxy address ({e}); for Tor, \"127.0.0.1:9050\"")
+    };
+    s.to_socket_addrs()
+        .map_err(|e| bad(e.to_string()))?
+        .next()
+        .ok_or_else(|| bad("no address".into()))
 }
 
 /// Reads `swarm.key` if there is one.
@@ -293,6 +463,35 @@ mod tests {
         std::fs::write(dir.path().join(files::SWARM_KEY), "hello").unwrap();
         let err = Config::resolve(dir.path().into(), vec![], vec![], None, None).unwrap_err();
         assert!(err.contains("not a private network key"), "{err}");
+    }
+
+    #[test]
+    fn relay_proxy_and_tls_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = |text: &str| {
+            std::fs::write(dir.path().join(files::CONFIG), text).unwrap();
+            Config::resolve(dir.path().into(), vec![], vec![], None, None)
+        };
+        let c = conf("relay = true\n").unwrap();
+        assert_eq!(c.relay, Some(RelayLimits::default()));
+        assert!(c.mdns && c.socks5.is_none());
+        let c = conf("[relay]\nmax_circuits = 4\nmax_circuit_bytes = \"1 GiB\"\n").unwrap();
+        let r = c.relay.unwrap();
+        assert_eq!((r.max_circuits, r.max_circuit_bytes), (4, 1 << 30));
+        assert_eq!(conf("[relay]\nenabled = false\n").unwrap().relay, None);
+        assert!(conf("[relay]\nmax_circuits = 0\n")
+            .unwrap_err()
+            .contains("at least 1"));
+        let c = conf(
+            "[net]\nsocks5 = \"127.0.0.1:9050\"\ntls_cert = \"c.pem\"\ntls_key = \"/k.pem\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.socks5, Some("127.0.0.1:9050".parse().unwrap()));
+        assert!(!c.mdns, "mDNS is off behind a proxy unless asked for");
+        assert_eq!(c.tls.cert, Some(dir.path().join("c.pem")));
+        assert_eq!(c.tls.key, Some(PathBuf::from("/k.pem")));
+        let err = conf("[net]\nsocks5 = \"tor\"\n").unwrap_err();
+        assert!(err.contains("not a proxy address"), "{err}");
     }
 
     #[test]

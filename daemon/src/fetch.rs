@@ -742,6 +742,7 @@ mod tests_support {
                                 .map(|p| PeerInfo {
                                     peer_id: p.to_string(),
                                     address: String::new(),
+                                    transport: "tcp".into(),
                                     outbound: true,
                                     agent: None,
                                     score: None,

@@ -11,6 +11,7 @@ pub mod archive;
 pub mod catalog;
 pub mod codec;
 pub mod config;
+pub mod doctor;
 pub mod export;
 pub mod fetch;
 pub mod metrics;
@@ -19,9 +20,11 @@ pub mod node;
 pub mod peerbook;
 pub mod policy;
 pub mod publish;
+pub mod socks;
 pub mod storage;
 pub mod store;
 pub mod sync;
+pub mod transport;
 pub mod upload;
 
 use std::future::Future;
@@ -158,7 +161,12 @@ pub async fn run(
     let metrics = Arc::new(Metrics::default());
     let opts = net::NetOptions {
         mdns: config.mdns,
-        psk: config.psk,
+        transport: transport::TransportOptions {
+            psk: config.psk,
+            socks5: config.socks5,
+            tls: config.tls.clone(),
+        },
+        relay: config.relay.clone(),
     };
     let swarm = net::build_swarm(key, &opts).map_err(anyhow::Error::msg)?;
     let book = {
@@ -184,6 +192,7 @@ pub async fn run(
             upload: config
                 .upload_limit
                 .map(|r| Arc::new(upload::RateLimit::new(r))),
+            opts,
         },
     )
     .await

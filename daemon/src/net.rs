@@ -14,8 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use libp2p::core::transport::ListenerId;
 use libp2p::core::ConnectedPoint;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId, TopicHash};
+use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{
     self, InboundRequestId, OutboundRequestId, ProtocolSupport, ResponseChannel,
 };
@@ -23,8 +25,8 @@ use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ConnectionId, DialError, NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    connection_limits, identify, identity, kad, mdns, noise, ping, pnet, tcp, yamux, Multiaddr,
-    PeerId, StreamProtocol, Swarm,
+    autonat, connection_limits, dcutr, identify, identity, kad, mdns, noise, ping, relay, yamux,
+    Multiaddr, PeerId, StreamProtocol, Swarm,
 };
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
@@ -95,14 +97,24 @@ pub const PROVIDER_QUERY_TIMEOUT: Duration = Duration::from_secs(20);
 /// most keys it provides itself (at most 20 providers per key).
 pub const MAX_PROVIDER_RECORDS: usize = 1 << 16;
 
+/// Relays a node behind NAT holds reservations on at once.
+pub const MAX_RELAYS: usize = 2;
+/// How long after start the first reachability probe runs.
+pub const AUTONAT_BOOT_DELAY: Duration = Duration::from_secs(5);
+/// How often reachability is probed again while it is uncertain.
+pub const AUTONAT_RETRY: Duration = Duration::from_secs(30);
+/// How often reachability is probed again once it is certain.
+pub const AUTONAT_REFRESH: Duration = Duration::from_secs(10 * 60);
+
 /// Network options from the config.
 #[derive(Clone, Default)]
 pub struct NetOptions {
     /// Find peers on the LAN with mDNS.
     pub mdns: bool,
-    /// The private network's pre-shared key: only nodes holding it can
-    /// connect. TCP only, as QUIC cannot carry the pnet handshake.
-    pub psk: Option<pnet::PreSharedKey>,
+    /// Transports: private network key, SOCKS5 proxy, WebSocket TLS.
+    pub transport: crate::transport::TransportOptions,
+    /// Run a circuit relay for others, with these limits.
+    pub relay: Option<crate::config::RelayLimits>,
 }
 
 /// The behaviours a weft node runs.
@@ -124,6 +136,15 @@ pub struct Behaviour {
     pub identify: identify::Behaviour,
     /// Keeps connections alive and measures round trips.
     pub ping: ping::Behaviour,
+    /// A circuit relay for peers behind NAT, on hubs with `relay = true`.
+    pub relay: Toggle<relay::Behaviour>,
+    /// Reserves slots on relays and dials through them.
+    pub relay_client: relay::client::Behaviour,
+    /// Asks peers to dial back, to learn whether this node is reachable
+    /// (off behind a proxy, where the answer is always no).
+    pub autonat: Toggle<autonat::Behaviour>,
+    /// Turns relayed connections into direct ones where the NATs allow.
+    pub dcutr: Toggle<dcutr::Behaviour>,
 }
 
 /// Most bytes in one gossipsub frame (and in a stream's read buffer).
@@ -292,7 +313,11 @@ pub fn peer_score(
 
 impl Behaviour {
     /// Builds the behaviours for a node key.
-    pub fn new(key: &identity::Keypair, opts: &NetOptions) -> Result<Self, String> {
+    pub fn new(
+        key: &identity::Keypair,
+        relay_client: relay::client::Behaviour,
+        opts: &NetOptions,
+    ) -> Result<Self, String> {
         let topic = IdentTopic::new(ANNOUNCE_TOPIC);
         // Subscriptions to other topics are dropped on arrival, so a peer
         // cannot grow this node's topic tables.
@@ -354,7 +379,57 @@ impl Behaviour {
             .with_max_established(Some(MAX_CONNECTIONS))
             .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER))
             .with_max_pending_incoming(Some(MAX_PENDING_INCOMING));
+        let relay = opts.relay.as_ref().map(|l| {
+            relay::Behaviour::new(
+                me,
+                relay::Config {
+                    max_reservations: l.max_reservations,
+                    max_reservations_per_peer: l.max_reservations_per_peer,
+                    reservation_duration: l.reservation,
+                    max_circuits: l.max_circuits,
+                    max_circuits_per_peer: l.max_circuits_per_peer,
+                    max_circuit_duration: l.max_circuit,
+                    max_circuit_bytes: l.max_circuit_bytes,
+                    ..relay::Config::default()
+                },
+            )
+        });
+        let proxied = opts.transport.socks5.is_some();
+        // Behind a proxy, asking for a dial-back would tell peers our own
+        // addresses, and the answer is always "unreachable" anyway.
+        let autonat = (!proxied).then(|| {
+            autonat::Behaviour::new(
+                me,
+                autonat::Config {
+                    boot_delay: AUTONAT_BOOT_DELAY,
+                    retry_interval: AUTONAT_RETRY,
+                    refresh_interval: AUTONAT_REFRESH,
+                    throttle_server_period: Duration::from_secs(15),
+                    // Dial-backs served: 30 a minute in all, 3 per peer,
+                    // 8 addresses each.
+                    throttle_clients_period: Duration::from_secs(60),
+                    max_peer_addresses: 8,
+                    // Hubs on a LAN or a community network have private
+                    // addresses too. A dial-back only ever goes to the IP the
+                    // asking peer connected from, so this cannot be used to
+                    // make the node dial elsewhere.
+                    only_global_ips: false,
+                    ..autonat::Config::default()
+                },
+            )
+        });
+        // Behind a proxy every "direct" dial would go through the proxy
+        // anyway: hole punching has nothing to gain.
+        let dcutr = opts
+            .transport
+            .socks5
+            .is_none()
+            .then(|| dcutr::Behaviour::new(me));
         Ok(Self {
+            relay: relay.into(),
+            relay_client,
+            autonat: autonat.into(),
+            dcutr: dcutr.into(),
             limits: connection_limits::Behaviour::new(limits),
             gossipsub,
             xfer,
@@ -363,51 +438,31 @@ impl Behaviour {
             mdns: mdns.into(),
             identify: identify::Behaviour::new(
                 identify::Config::new("/weft/id/1".into(), key.public())
-                    .with_agent_version(format!("weftd/{}", env!("CARGO_PKG_VERSION"))),
+                    .with_agent_version(format!("weftd/{}", env!("CARGO_PKG_VERSION")))
+                    // Peers learn a new relayed address as soon as it exists.
+                    .with_push_listen_addr_updates(true)
+                    // Behind a proxy, peers are not told our own addresses.
+                    .with_hide_listen_addrs(proxied),
             ),
             ping: ping::Behaviour::default(),
         })
     }
 }
 
-/// A swarm with TCP and QUIC, noise and yamux, and weft's behaviours. In a
-/// private network: TCP only, each connection wrapped in the pnet handshake
-/// before noise.
+/// A swarm with the transports of [`crate::transport`], the relay client
+/// and weft's behaviours.
 pub fn build_swarm(key: identity::Keypair, opts: &NetOptions) -> Result<Swarm<Behaviour>, String> {
     let idle = |c: libp2p::swarm::Config| c.with_idle_connection_timeout(Duration::from_secs(120));
-    let behaviour = |key: &identity::Keypair| Behaviour::new(key, opts).map_err(|e| e.into());
-    if let Some(psk) = opts.psk {
-        use libp2p::core::muxing::StreamMuxerBox;
-        use libp2p::Transport;
-        return Ok(libp2p::SwarmBuilder::with_existing_identity(key)
-            .with_tokio()
-            .with_other_transport(|key| {
-                let noise = noise::Config::new(key)?;
-                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
-                    tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
-                        .and_then(move |socket, _| pnet::PnetConfig::new(psk).handshake(socket))
-                        .upgrade(libp2p::core::upgrade::Version::V1)
-                        .authenticate(noise)
-                        .multiplex(yamux::Config::default())
-                        .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer))),
-                )
-            })
-            .map_err(|e| e.to_string())?
-            .with_behaviour(behaviour)
-            .map_err(|e| e.to_string())?
-            .with_swarm_config(idle)
-            .build());
-    }
+    let transport = crate::transport::build(&key, &opts.transport)?;
     Ok(libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
-        )
+        .with_other_transport(|_| Ok::<_, Box<dyn std::error::Error + Send + Sync>>(transport))
         .map_err(|e| e.to_string())?
-        .with_quic()
-        .with_behaviour(behaviour)
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| e.to_string())?
+        .with_behaviour(|key, relay_client| {
+            Behaviour::new(key, relay_client, opts).map_err(|e| e.into())
+        })
         .map_err(|e| e.to_string())?
         .with_swarm_config(idle)
         .build())
@@ -444,6 +499,8 @@ pub struct PeerInfo {
     pub peer_id: String,
     /// The address of our connection to it.
     pub address: String,
+    /// Its transport: tcp, quic, websocket, websocket+tls or relayed.
+    pub transport: String,
     /// Whether we dialled it.
     pub outbound: bool,
     /// Its agent version, once identify has run.
@@ -462,6 +519,154 @@ pub struct NetInfo {
     /// Number of connected peers.
     pub connected: usize,
 }
+
+/// What `weft doctor` reads: how this node can be reached and how it
+/// reaches others.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Reachability {
+    /// Our PeerId.
+    pub peer_id: String,
+    /// Addresses we listen on, relayed ones included.
+    pub listen_addrs: Vec<String>,
+    /// Addresses others are told to use: confirmed or relayed.
+    pub external_addrs: Vec<String>,
+    /// "unknown", "public" or "private", from peers dialling back.
+    pub nat: String,
+    /// The address a peer reached us on, when public.
+    pub nat_address: Option<String>,
+    /// Reservations on relays, when behind NAT.
+    pub reservations: Vec<ReservationInfo>,
+    /// Our own relay, when `relay = true`.
+    pub relay_server: Option<RelayServerInfo>,
+    /// Open connections per transport ("tcp", "quic", "websocket",
+    /// "websocket+tls", "relayed", each "… via socks5" through a proxy).
+    pub connections: std::collections::BTreeMap<String, usize>,
+    /// Connected peers.
+    pub peers: usize,
+    /// Bootstrap peers (config, `--peer`, `weft join`) and whether they
+    /// answered since the node started.
+    pub bootstrap: Vec<BootstrapInfo>,
+    /// The SOCKS5 proxy every dial goes through.
+    pub socks5: Option<String>,
+    /// Hole punching: relayed connections made direct, and failures.
+    pub hole_punch: HolePunch,
+    /// Whether mDNS runs.
+    pub mdns: bool,
+}
+
+/// One relay reservation.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReservationInfo {
+    /// The relay's peer id.
+    pub relay: String,
+    /// Our address through it.
+    pub address: String,
+    /// Whether the relay accepted.
+    pub accepted: bool,
+}
+
+/// Our relay's load.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RelayServerInfo {
+    /// Peers holding a reservation.
+    pub reservations: usize,
+    /// Relayed connections open now.
+    pub circuits: usize,
+    /// Relayed connections since start.
+    pub circuits_total: u64,
+    /// The configured limits.
+    pub max_reservations: usize,
+    /// The configured limits.
+    pub max_circuits: usize,
+    /// The configured limits.
+    pub max_circuit_bytes: u64,
+}
+
+/// A bootstrap peer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BootstrapInfo {
+    /// Its address, or its peer id for one from `weft join`.
+    pub address: String,
+    /// Connected at least once since start.
+    pub answered: bool,
+    /// Connected now.
+    pub connected: bool,
+    /// The last dial error, if it has not answered.
+    pub error: Option<String>,
+}
+
+/// Hole punching results since start.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct HolePunch {
+    /// Relayed connections upgraded to direct ones.
+    pub upgraded: u64,
+    /// Attempts that failed.
+    pub failed: u64,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// The transport of a connection, as `weft doctor` and `weft peers` name it.
+pub fn transport_label(addr: &Multiaddr, via_proxy: bool) -> String {
+    let has = |f: fn(&Protocol) -> bool| addr.iter().any(|p| f(&p));
+    // The far end of a relayed connection knows its peer only as `/p2p/…`.
+    let only_peer = addr.iter().all(|p| matches!(p, Protocol::P2p(_)));
+    let base = if only_peer || has(|p| matches!(p, Protocol::P2pCircuit)) {
+        return "relayed".into();
+    } else if has(|p| matches!(p, Protocol::Wss(_)))
+        || (has(|p| matches!(p, Protocol::Tls)) && has(|p| matches!(p, Protocol::Ws(_))))
+    {
+        "websocket+tls"
+    } else if has(|p| matches!(p, Protocol::Ws(_))) {
+        "websocket"
+    } else if has(|p| matches!(p, Protocol::QuicV1)) {
+        "quic"
+    } else if has(|p| matches!(p, Protocol::Tcp(_))) {
+        "tcp"
+    } else {
+        "other"
+    };
+    if via_proxy {
+        format!("{base} via socks5")
+    } else {
+        base.into()
+    }
+}
+
+/// A reservation we asked a relay for.
+struct RelaySlot {
+    listener: ListenerId,
+    address: Multiaddr,
+    accepted: bool,
+}
+
+/// Reachability state kept by the loop for `weft doctor`.
+#[derive(Default)]
+struct Reach {
+    nat: Option<autonat::NatStatus>,
+    /// Relays we hold (or asked for) a reservation on.
+    relays: HashMap<PeerId, RelaySlot>,
+    /// Connected peers that run a relay, with an address to reach them.
+    hop: HashMap<PeerId, Multiaddr>,
+    /// Peers holding a reservation on our relay.
+    relayed_for: HashSet<PeerId>,
+    circuits: usize,
+    circuits_total: u64,
+    punch: HolePunch,
+    /// Transport of each open connection.
+    connections: HashMap<ConnectionId, String>,
+    /// Dials of configured bootstrap addresses.
+    boot_dials: HashMap<ConnectionId, Multiaddr>,
+    /// Configured bootstrap addresses: the peer that answered, last error.
+    boot: HashMap<Multiaddr, (Option<PeerId>, Option<String>)>,
+    /// Peers connected at least once since start.
+    answered: HashSet<PeerId>,
+    /// The last dial error per peer (bounded).
+    dial_errors: HashMap<PeerId, String>,
+}
+
+/// Most dial errors remembered for `weft doctor`.
+const MAX_DIAL_ERRORS: usize = 256;
 
 /// Key of a bundle's provider record in the DHT.
 fn provider_key(id: &BundleId) -> kad::RecordKey {
@@ -500,6 +705,11 @@ pub enum Command {
     Info {
         /// Replies with them.
         reply: oneshot::Sender<NetInfo>,
+    },
+    /// What `weft doctor` reports.
+    Reach {
+        /// Replies with it.
+        reply: oneshot::Sender<Reachability>,
     },
     /// Send a reconciliation request.
     Sync {
@@ -590,6 +800,11 @@ impl Client {
         self.call(|reply| Command::Info { reply }).await
     }
 
+    /// Reachability, for `weft doctor`.
+    pub async fn reachability(&self) -> Result<Reachability, NetError> {
+        self.call(|reply| Command::Reach { reply }).await
+    }
+
     /// Sends one reconciliation request and waits for its response.
     pub async fn sync(&self, peer: PeerId, request: SyncRequest) -> Result<SyncResponse, NetError> {
         self.call(|reply| Command::Sync {
@@ -674,6 +889,8 @@ pub struct EventLoop {
     provider_lookups: HashMap<kad::QueryId, (HashSet<PeerId>, oneshot::Sender<Vec<PeerId>>)>,
     storage: Arc<crate::storage::Storage>,
     upload: Option<Arc<crate::upload::RateLimit>>,
+    opts: NetOptions,
+    reach: Reach,
 }
 
 /// What the swarm task needs besides the swarm.
@@ -692,6 +909,8 @@ pub struct Parts {
     pub storage: Arc<crate::storage::Storage>,
     /// The upload limit, if one is set.
     pub upload: Option<Arc<crate::upload::RateLimit>>,
+    /// The options the swarm was built with.
+    pub opts: NetOptions,
 }
 
 /// Refuses a fixed port that another process already holds. libp2p binds
@@ -731,6 +950,7 @@ pub async fn spawn(
         sync_events,
         storage,
         upload,
+        opts,
     } = parts;
     // Probe every fixed port before binding any: a dual-stack probe of
     // [::]:port would otherwise collide with our own 0.0.0.0:port.
@@ -750,7 +970,9 @@ pub async fn spawn(
         match tokio::time::timeout_at(deadline, swarm.select_next_some()).await {
             Ok(SwarmEvent::NewListenAddr { address, .. }) => {
                 info!(%address, "listening");
-                swarm.add_external_address(address);
+                if opts.transport.socks5.is_none() {
+                    swarm.add_external_address(address);
+                }
                 ready += 1;
             }
             Ok(SwarmEvent::ListenerError { error, .. }) => {
@@ -800,6 +1022,17 @@ pub async fn spawn(
         provider_lookups: HashMap::new(),
         storage,
         upload,
+        reach: Reach {
+            boot: peers.iter().map(|a| (a.clone(), (None, None))).collect(),
+            // Behind a proxy nobody can dial us: reserve relay slots.
+            nat: opts
+                .transport
+                .socks5
+                .is_some()
+                .then_some(autonat::NatStatus::Private),
+            ..Reach::default()
+        },
+        opts,
     };
     for addr in peers {
         lp.dial(addr, None);
@@ -909,6 +1142,195 @@ impl EventLoop {
         }
         if self.peers.len() < MIN_PEERS {
             self.dial_book();
+        }
+        self.maybe_reserve();
+    }
+
+    /// Behind NAT, asks up to [`MAX_RELAYS`] connected relays for a slot;
+    /// once reachable directly, gives the slots back.
+    fn maybe_reserve(&mut self) {
+        let private = matches!(self.reach.nat, Some(autonat::NatStatus::Private));
+        if !private {
+            for (relay, slot) in std::mem::take(&mut self.reach.relays) {
+                info!(%relay, "reachable directly; leaving the relay");
+                self.swarm.remove_listener(slot.listener);
+            }
+            return;
+        }
+        let candidates: Vec<(PeerId, Multiaddr)> = self
+            .reach
+            .hop
+            .iter()
+            .filter(|(p, _)| !self.reach.relays.contains_key(*p) && self.peers.contains_key(*p))
+            .map(|(p, a)| (*p, a.clone()))
+            .collect();
+        for (relay, addr) in candidates {
+            if self.reach.relays.len() >= MAX_RELAYS {
+                break;
+            }
+            let Ok(base) = addr.with_p2p(relay) else {
+                continue;
+            };
+            let circuit = base.with(Protocol::P2pCircuit);
+            match self.swarm.listen_on(circuit.clone()) {
+                Ok(listener) => {
+                    info!(%relay, address = %circuit, "behind NAT; asking a relay for a slot");
+                    self.reach.relays.insert(
+                        relay,
+                        RelaySlot {
+                            listener,
+                            address: circuit,
+                            accepted: false,
+                        },
+                    );
+                }
+                Err(e) => warn!(%relay, error = %e, "cannot ask a relay for a slot"),
+            }
+        }
+    }
+
+    /// The reachability report for `weft doctor`.
+    fn reachability(&self) -> Reachability {
+        let (nat, nat_address) = match &self.reach.nat {
+            Some(autonat::NatStatus::Public(a)) => ("public", Some(a.to_string())),
+            Some(autonat::NatStatus::Private) => ("private", None),
+            _ => ("unknown", None),
+        };
+        let mut connections = std::collections::BTreeMap::new();
+        for label in self.reach.connections.values() {
+            *connections.entry(label.clone()).or_insert(0) += 1;
+        }
+        let mut bootstrap: Vec<BootstrapInfo> = self
+            .reach
+            .boot
+            .iter()
+            .map(|(addr, (peer, error))| {
+                let named = addr.iter().find_map(|p| match p {
+                    Protocol::P2p(id) => Some(id),
+                    _ => None,
+                });
+                let peer = peer.or(named);
+                let answered = peer.is_some_and(|p| self.reach.answered.contains(&p));
+                BootstrapInfo {
+                    address: addr.to_string(),
+                    answered,
+                    connected: peer.is_some_and(|p| self.peers.contains_key(&p)),
+                    error: if answered {
+                        None
+                    } else {
+                        error
+                            .clone()
+                            .or_else(|| peer.and_then(|p| self.reach.dial_errors.get(&p).cloned()))
+                    },
+                }
+            })
+            .collect();
+        for peer in self.book.bootstrap() {
+            if bootstrap
+                .iter()
+                .any(|b| b.address.contains(&peer.to_string()))
+            {
+                continue;
+            }
+            let answered = self.reach.answered.contains(&peer);
+            bootstrap.push(BootstrapInfo {
+                address: peer.to_string(),
+                answered,
+                connected: self.peers.contains_key(&peer),
+                error: (!answered)
+                    .then(|| self.reach.dial_errors.get(&peer).cloned())
+                    .flatten(),
+            });
+        }
+        bootstrap.sort_by(|a, b| a.address.cmp(&b.address));
+        Reachability {
+            peer_id: self.swarm.local_peer_id().to_string(),
+            listen_addrs: self.swarm.listeners().map(|a| a.to_string()).collect(),
+            external_addrs: self
+                .swarm
+                .external_addresses()
+                .map(|a| a.to_string())
+                .collect(),
+            nat: nat.into(),
+            nat_address,
+            reservations: self
+                .reach
+                .relays
+                .iter()
+                .map(|(relay, slot)| ReservationInfo {
+                    relay: relay.to_string(),
+                    address: slot.address.to_string(),
+                    accepted: slot.accepted,
+                })
+                .collect(),
+            relay_server: self.opts.relay.as_ref().map(|l| RelayServerInfo {
+                reservations: self.reach.relayed_for.len(),
+                circuits: self.reach.circuits,
+                circuits_total: self.reach.circuits_total,
+                max_reservations: l.max_reservations,
+                max_circuits: l.max_circuits,
+                max_circuit_bytes: l.max_circuit_bytes,
+            }),
+            connections,
+            peers: self.peers.len(),
+            bootstrap,
+            socks5: self.opts.transport.socks5.map(|a| a.to_string()),
+            hole_punch: self.reach.punch.clone(),
+            mdns: self.opts.mdns,
+        }
+    }
+
+    fn on_reach_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Autonat(autonat::Event::StatusChanged { old, new }) => {
+                info!(?old, ?new, "reachability changed");
+                self.reach.nat = Some(new);
+                self.maybe_reserve();
+            }
+            BehaviourEvent::RelayClient(relay::client::Event::ReservationReqAccepted {
+                relay_peer_id,
+                renewal,
+                ..
+            }) => {
+                if let Some(slot) = self.reach.relays.get_mut(&relay_peer_id) {
+                    if !slot.accepted || !renewal {
+                        info!(relay = %relay_peer_id, address = %slot.address, "relay slot reserved; reachable through it");
+                    }
+                    slot.accepted = true;
+                }
+            }
+            BehaviourEvent::Relay(e) => match e {
+                relay::Event::ReservationReqAccepted { src_peer_id, .. } => {
+                    self.reach.relayed_for.insert(src_peer_id);
+                }
+                relay::Event::ReservationClosed { src_peer_id }
+                | relay::Event::ReservationTimedOut { src_peer_id } => {
+                    self.reach.relayed_for.remove(&src_peer_id);
+                }
+                relay::Event::CircuitReqAccepted { .. } => {
+                    self.reach.circuits += 1;
+                    self.reach.circuits_total += 1;
+                }
+                relay::Event::CircuitClosed { .. } => {
+                    self.reach.circuits = self.reach.circuits.saturating_sub(1);
+                }
+                _ => {}
+            },
+            BehaviourEvent::Dcutr(dcutr::Event {
+                remote_peer_id,
+                result,
+            }) => match result {
+                Ok(_) => {
+                    info!(peer = %remote_peer_id, "hole punched: the relayed connection is now direct");
+                    self.reach.punch.upgraded += 1;
+                }
+                Err(e) => {
+                    debug!(peer = %remote_peer_id, error = %e, "hole punching failed");
+                    self.reach.punch.failed += 1;
+                    self.reach.punch.last_error = Some(e.to_string());
+                }
+            },
+            _ => {}
         }
     }
 
@@ -1102,6 +1524,9 @@ impl EventLoop {
         let id = opts.connection_id();
         match self.swarm.dial(opts) {
             Ok(()) => {
+                if self.reach.boot.contains_key(&addr) {
+                    self.reach.boot_dials.insert(id, addr.clone());
+                }
                 if let Some(reply) = reply {
                     self.pending_dials.insert(id, (addr, reply));
                 }
@@ -1118,6 +1543,9 @@ impl EventLoop {
             }
             Err(e) => {
                 debug!(%addr, error = %e, "dial failed");
+                if let Some(b) = self.reach.boot.get_mut(&addr) {
+                    b.1 = Some(e.to_string());
+                }
                 if let Some(reply) = reply {
                     let _ = reply.send(Err(NetError::Dial {
                         addr: addr.to_string(),
@@ -1147,6 +1575,10 @@ impl EventLoop {
                     .iter()
                     .map(|(id, st)| PeerInfo {
                         peer_id: id.to_string(),
+                        transport: transport_label(
+                            &st.address,
+                            st.outbound && self.opts.transport.socks5.is_some(),
+                        ),
                         address: st.address.to_string(),
                         outbound: st.outbound,
                         agent: st.agent.clone(),
@@ -1154,6 +1586,9 @@ impl EventLoop {
                     })
                     .collect();
                 let _ = reply.send(list);
+            }
+            Command::Reach { reply } => {
+                let _ = reply.send(self.reachability());
             }
             Command::Info { reply } => {
                 let _ = reply.send(NetInfo {
@@ -1458,6 +1893,12 @@ impl EventLoop {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad_event(event),
+            SwarmEvent::Behaviour(
+                e @ (BehaviourEvent::Autonat(_)
+                | BehaviourEvent::RelayClient(_)
+                | BehaviourEvent::Relay(_)
+                | BehaviourEvent::Dcutr(_)),
+            ) => self.on_reach_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(list))) => {
                 for (peer, addr) in list {
                     if self.peers.contains_key(&peer)
@@ -1487,6 +1928,26 @@ impl EventLoop {
                     .filter(peerbook::dialable)
                     .take(peerbook::MAX_ADDRS)
                     .collect();
+                if info.protocols.contains(&relay::HOP_PROTOCOL_NAME) {
+                    // Reach the relay the way we reached it, if we dialled.
+                    let via = self
+                        .peers
+                        .get(&peer_id)
+                        .filter(|st| {
+                            st.outbound && !st.address.iter().any(|p| p == Protocol::P2pCircuit)
+                        })
+                        .map(|st| st.address.clone())
+                        .or_else(|| {
+                            addrs
+                                .iter()
+                                .find(|a| !a.iter().any(|p| p == Protocol::P2pCircuit))
+                                .cloned()
+                        });
+                    if let Some(via) = via {
+                        self.reach.hop.insert(peer_id, via);
+                        self.maybe_reserve();
+                    }
+                }
                 if info.protocols.iter().any(|p| p.as_ref() == KAD_PROTOCOL) {
                     for a in &addrs {
                         self.swarm
@@ -1530,6 +1991,17 @@ impl EventLoop {
                     }
                 };
                 info!(peer = %peer_id, %address, "connected");
+                let via_proxy = outbound && self.opts.transport.socks5.is_some();
+                self.reach
+                    .connections
+                    .insert(connection_id, transport_label(&address, via_proxy));
+                self.reach.answered.insert(peer_id);
+                self.reach.dial_errors.remove(&peer_id);
+                if let Some(addr) = self.reach.boot_dials.remove(&connection_id) {
+                    if let Some(b) = self.reach.boot.get_mut(&addr) {
+                        *b = (Some(peer_id), None);
+                    }
+                }
                 if !self.peers.contains_key(&peer_id) {
                     if self.peers.is_empty() {
                         // Back online: tell the DHT what we hold.
@@ -1555,10 +2027,13 @@ impl EventLoop {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
+                connection_id,
                 num_established,
                 ..
             } => {
+                self.reach.connections.remove(&connection_id);
                 if num_established == 0 {
+                    self.reach.hop.remove(&peer_id);
                     info!(peer = %peer_id, "disconnected");
                     self.peers.remove(&peer_id);
                     let _ = self.sync_events.try_send(SyncEvent::Disconnected(peer_id));
@@ -1568,9 +2043,22 @@ impl EventLoop {
             }
             SwarmEvent::OutgoingConnectionError {
                 connection_id,
+                peer_id,
                 error,
                 ..
             } => {
+                let why: String = error.to_string().chars().take(300).collect();
+                if let Some(addr) = self.reach.boot_dials.remove(&connection_id) {
+                    if let Some(b) = self.reach.boot.get_mut(&addr) {
+                        b.1 = Some(why.clone());
+                    }
+                }
+                if let Some(p) = peer_id {
+                    if self.reach.dial_errors.len() >= MAX_DIAL_ERRORS {
+                        self.reach.dial_errors.clear();
+                    }
+                    self.reach.dial_errors.insert(p, why);
+                }
                 if let Some((addr, reply)) = self.pending_dials.remove(&connection_id) {
                     let _ = reply.send(Err(NetError::Dial {
                         addr: addr.to_string(),
@@ -1580,7 +2068,30 @@ impl EventLoop {
             }
             SwarmEvent::NewListenAddr { address, .. } => {
                 info!(%address, "listening");
-                self.swarm.add_external_address(address);
+                // Behind a proxy only relayed addresses are announced (the
+                // relay client confirms those itself).
+                if self.opts.transport.socks5.is_none() {
+                    self.swarm.add_external_address(address);
+                }
+            }
+            SwarmEvent::ListenerClosed {
+                listener_id,
+                addresses,
+                reason,
+            } => {
+                let relay = self
+                    .reach
+                    .relays
+                    .iter()
+                    .find(|(_, s)| s.listener == listener_id)
+                    .map(|(p, _)| *p);
+                if let Some(relay) = relay {
+                    info!(%relay, ?reason, "relay slot closed; another is asked for at the next round");
+                    self.reach.relays.remove(&relay);
+                }
+                for a in addresses {
+                    self.swarm.remove_external_address(&a);
+                }
             }
             _ => {}
         }

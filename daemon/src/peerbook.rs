@@ -160,6 +160,15 @@ impl PeerBook {
             .collect()
     }
 
+    /// Bootstrap peers added by `weft join`.
+    pub fn bootstrap(&self) -> Vec<PeerId> {
+        let book = self.lock();
+        book.iter()
+            .filter(|(_, e)| e.bootstrap)
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
     /// Peers remembered.
     pub fn len(&self) -> usize {
         self.lock().len()

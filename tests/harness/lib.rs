@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub mod evil;
+pub mod netns;
 pub mod raw;
 
 /// Where cargo put `weftd` and `weft`: next to the `deps` folder that holds
@@ -305,15 +306,20 @@ impl Daemon {
             .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
-    /// Runs `weft --data-dir <dir> args...`.
-    pub fn weft(&self, args: &[&str]) -> Output {
-        command(&self.opts.prefix, bin_dir().join("weft"))
-            .arg("--data-dir")
+    /// `weft --data-dir <dir> args...`, not started yet (to run it in the
+    /// background).
+    pub fn weft_command(&self, args: &[&str]) -> Command {
+        let mut cmd = command(&self.opts.prefix, bin_dir().join("weft"));
+        cmd.arg("--data-dir")
             .arg(self.path())
             .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run weft")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `weft --data-dir <dir> args...`.
+    pub fn weft(&self, args: &[&str]) -> Output {
+        self.weft_command(args).output().expect("run weft")
     }
 
     /// Runs `weft --json args...`, requires success and parses stdout.

@@ -1,0 +1,280 @@
+//! `weft doctor`: what the node can reach and how, each finding with a
+//! suggestion in plain words.
+//!
+//! The facts come from the swarm task ([`Reachability`]); this module only
+//! reads them, so it is the same for the CLI and any other front end.
+
+use serde::Serialize;
+
+use crate::net::Reachability;
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Working as it should.
+    Ok,
+    /// Worth knowing; nothing is broken.
+    Info,
+    /// Something limits what the node can do.
+    Warning,
+    /// The node cannot share until this is fixed.
+    Problem,
+}
+
+/// One finding and what to do about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// How much it matters.
+    pub level: Level,
+    /// What was found.
+    pub finding: String,
+    /// What to do, in plain words (empty when nothing needs doing).
+    pub suggestion: String,
+}
+
+fn f(level: Level, finding: impl Into<String>, suggestion: impl Into<String>) -> Finding {
+    Finding {
+        level,
+        finding: finding.into(),
+        suggestion: suggestion.into(),
+    }
+}
+
+fn is_loopback(addr: &str) -> bool {
+    addr.starts_with("/ip4/127.") || addr.starts_with("/ip6/::1/")
+}
+
+/// Reads the facts and says what they mean.
+pub fn findings(r: &Reachability) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let direct: Vec<&String> = r
+        .listen_addrs
+        .iter()
+        .filter(|a| !a.contains("/p2p-circuit"))
+        .collect();
+    if direct.is_empty() {
+        out.push(f(
+            Level::Warning,
+            "This node is not listening on any address, so no one can connect to it.",
+            "Set listen addresses in config.toml or with --listen, for example /ip4/0.0.0.0/tcp/4141.",
+        ));
+    } else if direct.iter().all(|a| is_loopback(a)) {
+        out.push(f(
+            Level::Warning,
+            "This node listens only on this computer (127.0.0.1): other computers cannot connect to it.",
+            "To share with others, listen on /ip4/0.0.0.0/tcp/4141 (all networks).",
+        ));
+    }
+    if direct.iter().any(|a| a.contains("/ws")) {
+        out.push(f(
+            Level::Ok,
+            "Listening for WebSocket connections: to a firewall, this looks like web traffic.",
+            "",
+        ));
+    }
+
+    match r.nat.as_str() {
+        "public" => out.push(f(
+            Level::Ok,
+            format!(
+                "Other nodes can connect to this node directly (a peer reached it at {}).",
+                r.nat_address.as_deref().unwrap_or("its address")
+            ),
+            "",
+        )),
+        "private" => {
+            let held: Vec<_> = r.reservations.iter().filter(|s| s.accepted).collect();
+            if held.is_empty() {
+                out.push(f(
+                    Level::Warning,
+                    "This node is behind a NAT or firewall: other nodes cannot connect to it, and it holds no relay slot.",
+                    "It can still fetch. To be reachable, connect to a hub that runs a relay (relay = true in its config); this node then reserves a slot on it by itself.",
+                ));
+            } else {
+                out.push(f(
+                    Level::Ok,
+                    format!(
+                        "This node is behind a NAT, but reachable through {} relay(s): {}.",
+                        held.len(),
+                        held.iter().map(|s| s.address.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                    "",
+                ));
+            }
+        }
+        _ => out.push(f(
+            Level::Info,
+            "Whether other nodes can connect to this one is not known yet: a connected peer has to try.",
+            if r.peers == 0 {
+                "Connect to a peer first; the check then runs within a minute."
+            } else {
+                "Wait a minute and run `weft doctor` again."
+            },
+        )),
+    }
+    for s in r.reservations.iter().filter(|s| !s.accepted) {
+        out.push(f(
+            Level::Info,
+            format!("Waiting for relay {} to accept a reservation.", s.relay),
+            "",
+        ));
+    }
+
+    if r.peers == 0 {
+        out.push(f(
+            Level::Problem,
+            "Not connected to any peer, so nothing can be fetched or shared.",
+            if r.socks5.is_some() {
+                "Check that the proxy is running (for Tor: is Tor started?), and add a hub with `weft join` or `weft connect`."
+            } else {
+                "Add a hub with `weft join INVITE` or `weft connect ADDRESS`. If your network blocks weft, ask the hub for its WebSocket address on port 443, or use a proxy (see docs/censorship.md)."
+            },
+        ));
+    } else {
+        let list = r
+            .connections
+            .iter()
+            .map(|(t, n)| format!("{n} over {t}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(f(
+            Level::Ok,
+            format!("Connected to {} peer(s): {list}.", r.peers),
+            "",
+        ));
+    }
+
+    for b in &r.bootstrap {
+        if b.answered {
+            continue;
+        }
+        let why = b
+            .error
+            .as_deref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        out.push(f(
+            Level::Warning,
+            format!("Bootstrap peer {} has not answered{why}.", b.address),
+            "Check the address with whoever runs it. If your network may be blocking it, ask for the hub's WebSocket address on port 443 (…/tcp/443/tls/ws), or route weft through a proxy with net.socks5.",
+        ));
+    }
+    let answered = r.bootstrap.iter().filter(|b| b.answered).count();
+    if answered > 0 {
+        out.push(f(
+            Level::Ok,
+            format!(
+                "{answered} of {} bootstrap peer(s) answered.",
+                r.bootstrap.len()
+            ),
+            "",
+        ));
+    }
+
+    if let Some(proxy) = &r.socks5 {
+        out.push(f(
+            Level::Ok,
+            format!("Every connection goes through the SOCKS5 proxy at {proxy}; nothing is dialled directly, and QUIC and hole punching are off."),
+            "The proxy hides your address from peers, not the fact that you use a proxy (see docs/censorship.md).",
+        ));
+    }
+    if r.mdns && r.socks5.is_some() {
+        out.push(f(
+            Level::Warning,
+            "mDNS is on while a proxy is set: this node announces itself on the local network.",
+            "Set mdns = false in config.toml unless you want LAN peers to find you.",
+        ));
+    }
+    if let Some(s) = &r.relay_server {
+        out.push(f(
+            Level::Ok,
+            format!(
+                "Relaying for peers behind NAT: {} reservation(s) of {}, {} open relayed connection(s) of {}.",
+                s.reservations, s.max_reservations, s.circuits, s.max_circuits
+            ),
+            "",
+        ));
+    }
+    let p = &r.hole_punch;
+    if p.upgraded > 0 {
+        out.push(f(
+            Level::Ok,
+            format!(
+                "{} relayed connection(s) became direct (hole punching).",
+                p.upgraded
+            ),
+            "",
+        ));
+    } else if p.failed > 0 {
+        out.push(f(
+            Level::Info,
+            format!(
+                "Relayed connections could not be made direct ({} attempt(s)); transfers go through the relay, which is slower.",
+                p.failed
+            ),
+            "Nothing to do; a node reachable from the internet, or a hub nearer to you, makes transfers faster.",
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{BootstrapInfo, ReservationInfo};
+
+    fn base() -> Reachability {
+        Reachability {
+            listen_addrs: vec!["/ip4/10.0.0.2/tcp/4141".into()],
+            peers: 1,
+            nat: "unknown".into(),
+            ..Reachability::default()
+        }
+    }
+
+    fn has(list: &[Finding], level: Level, text: &str) -> bool {
+        list.iter()
+            .any(|f| f.level == level && f.finding.contains(text))
+    }
+
+    #[test]
+    fn alone_and_unreachable_says_what_to_do() {
+        let mut r = base();
+        r.peers = 0;
+        r.nat = "private".into();
+        r.bootstrap = vec![BootstrapInfo {
+            address: "/ip4/192.0.2.1/tcp/4141".into(),
+            answered: false,
+            connected: false,
+            error: Some("connection refused".into()),
+        }];
+        let list = findings(&r);
+        assert!(has(&list, Level::Problem, "Not connected"));
+        assert!(has(&list, Level::Warning, "behind a NAT"));
+        assert!(has(&list, Level::Warning, "connection refused"));
+        assert!(list
+            .iter()
+            .filter(|f| f.level != Level::Ok)
+            .all(|f| !f.suggestion.is_empty() || f.level == Level::Info));
+    }
+
+    #[test]
+    fn relayed_and_proxied_nodes_are_told_so() {
+        let mut r = base();
+        r.nat = "private".into();
+        r.reservations = vec![ReservationInfo {
+            relay: "12D3KooW".into(),
+            address: "/ip4/192.0.2.1/tcp/4141/p2p/12D3KooW/p2p-circuit".into(),
+            accepted: true,
+        }];
+        r.socks5 = Some("127.0.0.1:9050".into());
+        r.mdns = true;
+        r.connections.insert("tcp via socks5".into(), 1);
+        let list = findings(&r);
+        assert!(has(&list, Level::Ok, "reachable through 1 relay"));
+        assert!(has(&list, Level::Ok, "SOCKS5 proxy at 127.0.0.1:9050"));
+        assert!(has(&list, Level::Warning, "mDNS is on"));
+        assert!(has(&list, Level::Ok, "1 over tcp via socks5"));
+    }
+}
