@@ -227,11 +227,7 @@ fn two_nodes_behind_nat_share_through_a_relay_hub() {
     wait_until(
         "the DHT to name b as a provider",
         Duration::from_secs(30),
-        || {
-            a.weft_json(&["providers", &id])["providers"]
-                .as_array()
-                .is_some_and(|l| l.iter().any(|p| p == b_id.as_str()))
-        },
+        || a.names_provider(&id, &b_id),
     );
     get_and_check(&a, &id, "got", 2 << 20, 72);
 
@@ -272,9 +268,6 @@ fn two_nodes_behind_nat_share_through_a_relay_hub() {
 fn an_offline_island_of_three_shares_over_mdns() {
     const WHAT: &str = "censorship 3: offline island, mDNS";
     let mut lab = lab!("c3", WHAT, &[]);
-    for h in ["n1", "n2", "n3"] {
-        lab.host(h).unwrap();
-    }
     lab.switch(
         "lan",
         &[
@@ -395,9 +388,6 @@ fn behind_a_socks5_proxy_nothing_dials_directly() {
 fn when_the_hub_dies_mid_transfer_the_fetch_finishes_from_another_provider() {
     const WHAT: &str = "censorship 5: hub seized mid-transfer";
     let mut lab = lab!("c5", WHAT, &[]);
-    for h in ["hub", "p2", "node"] {
-        lab.host(h).unwrap();
-    }
     lab.switch(
         "net",
         &[
@@ -445,11 +435,7 @@ fn when_the_hub_dies_mid_transfer_the_fetch_finishes_from_another_provider() {
     wait_until(
         "the DHT to name p2 as a provider",
         Duration::from_secs(30),
-        || {
-            node.weft_json(&["providers", &id])["providers"]
-                .as_array()
-                .is_some_and(|l| l.iter().any(|p| p == p2_id.as_str()))
-        },
+        || node.names_provider(&id, &p2_id),
     );
     let out = node.path().join("got");
     let mut get = node

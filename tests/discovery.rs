@@ -125,11 +125,7 @@ fn a_bundle_on_one_side_of_a_12_node_ring_is_fetched_on_the_other_through_dht_pr
     wait_until(
         "the DHT to name ring0 as provider",
         Duration::from_secs(30),
-        || {
-            far.weft_json(&["providers", &id])["providers"]
-                .as_array()
-                .is_some_and(|ps| ps.iter().any(|p| p == holder.as_str()))
-        },
+        || far.names_provider(&id, &holder),
     );
     let out = work.path().join("fetched");
     far.weft_json(&["get", &id, "-o", out.to_str().unwrap()]);

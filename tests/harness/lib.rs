@@ -367,6 +367,14 @@ impl Daemon {
         format!("{addr}/p2p/{}", s["peer_id"].as_str().expect("peer id"))
     }
 
+    /// Whether a DHT lookup from this node names `peer` as a provider of
+    /// bundle `id`.
+    pub fn names_provider(&self, id: &str, peer: &str) -> bool {
+        self.weft_json(&["providers", id])["providers"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|p| p == peer))
+    }
+
     /// The peer id.
     pub fn peer_id(&self) -> String {
         self.status()["peer_id"]

@@ -126,9 +126,12 @@ impl Lab {
         Ok(())
     }
 
-    /// A switch in host `name`: a bridge joining cables to `members`, each
-    /// member getting its address (CIDR) on its end.
+    /// New hosts `members` on one LAN: a bridge in host `name` joins
+    /// their cables, each member getting its address (CIDR) on its end.
     pub fn switch(&mut self, name: &str, members: &[(&str, &str)]) -> Result<(), String> {
+        for (member, _) in members {
+            self.host(member)?;
+        }
         self.host(name)?;
         let ns = self.ns(name);
         run(
