@@ -39,6 +39,22 @@ fn doctor(d: &Daemon) -> Value {
     d.weft_json(&["doctor"])["reachability"].clone()
 }
 
+/// `from` (made a publisher here) publishes a file of `size` bytes; each of
+/// `to` lists it and fetches it byte-identical. Returns the bundle id.
+fn share(from: &Daemon, to: &[&Daemon], name: &str, size: usize, seed: u64) -> String {
+    init(from);
+    let id = publish(from, name, size, seed, &[]);
+    for (i, d) in to.iter().enumerate() {
+        wait_until(
+            &format!("{name}: a receiver to list the bundle"),
+            Duration::from_secs(30),
+            || d.lists(&id),
+        );
+        get_and_check(d, &id, &format!("got{i}"), size, seed);
+    }
+    id
+}
+
 /// The transport `d` uses to reach `peer`, from `weft peers`.
 fn transport_to(d: &Daemon, peer: &str) -> Option<String> {
     d.weft_json(&["peers"])["peers"]
@@ -123,14 +139,7 @@ fn port_443_only_firewall_fetches_over_websocket_with_tls() {
     let direct = cen.weft(&["connect", &format!("/ip4/10.71.0.1/tcp/4141/p2p/{hub_id}")]);
     assert!(!direct.status.success(), "the censor let TCP 4141 through");
 
-    init(&hub);
-    let id = publish(&hub, "c1-guide", 3 << 20, 71, &[]);
-    wait_until(
-        "the censored node to list the bundle",
-        Duration::from_secs(30),
-        || cen.lists(&id),
-    );
-    get_and_check(&cen, &id, "got", 3 << 20, 71);
+    share(&hub, &[&cen], "c1-guide", 3 << 20, 71);
     assert_eq!(
         transport_to(&cen, &hub_id).as_deref(),
         Some("websocket+tls"),
@@ -287,16 +296,7 @@ fn an_offline_island_of_three_shares_over_mdns() {
     let n1 = node("c3-n1", "n1");
     let n2 = node("c3-n2", "n2");
     let n3 = node("c3-n3", "n3");
-    init(&n1);
-    let id = publish(&n1, "c3-guide", 1 << 20, 73, &[]);
-    for (d, to) in [(&n2, "got2"), (&n3, "got3")] {
-        wait_until(
-            "a node on the island to list the bundle",
-            Duration::from_secs(30),
-            || d.lists(&id),
-        );
-        get_and_check(d, &id, to, 1 << 20, 73);
-    }
+    share(&n1, &[&n2, &n3], "c3-guide", 1 << 20, 73);
 }
 
 #[test]
@@ -362,14 +362,7 @@ fn behind_a_socks5_proxy_nothing_dials_directly() {
     ]);
     assert!(!quic.status.success());
 
-    init(&hub);
-    let id = publish(&hub, "c4-guide", 2 << 20, 74, &[]);
-    wait_until(
-        "the proxied node to list the bundle",
-        Duration::from_secs(30),
-        || cen.lists(&id),
-    );
-    get_and_check(&cen, &id, "got", 2 << 20, 74);
+    share(&hub, &[&cen], "c4-guide", 2 << 20, 74);
     assert_eq!(
         transport_to(&cen, &hub_id).as_deref(),
         Some("tcp via socks5")

@@ -1189,6 +1189,20 @@ impl EventLoop {
         }
     }
 
+    /// Records how a dial of a configured bootstrap address ended. Every
+    /// dial recorded in `boot_dials` ends here once, so the map stays small.
+    fn boot_result(&mut self, connection: ConnectionId, result: Result<PeerId, String>) {
+        let Some(addr) = self.reach.boot_dials.remove(&connection) else {
+            return;
+        };
+        if let Some(b) = self.reach.boot.get_mut(&addr) {
+            *b = match result {
+                Ok(peer) => (Some(peer), None),
+                Err(e) => (b.0, Some(e)),
+            };
+        }
+    }
+
     /// The reachability report for `weft doctor`.
     fn reachability(&self) -> Reachability {
         let (nat, nat_address) = match &self.reach.nat {
@@ -1976,6 +1990,10 @@ impl EventLoop {
                 {
                     debug!(peer = %peer_id, "refusing a banned peer");
                     let _ = self.swarm.disconnect_peer_id(peer_id);
+                    self.boot_result(
+                        connection_id,
+                        Err("banned here for sending bad data".into()),
+                    );
                     if let Some((addr, reply)) = self.pending_dials.remove(&connection_id) {
                         let _ = reply.send(Err(NetError::Dial {
                             addr: addr.to_string(),
@@ -1997,11 +2015,7 @@ impl EventLoop {
                     .insert(connection_id, transport_label(&address, via_proxy));
                 self.reach.answered.insert(peer_id);
                 self.reach.dial_errors.remove(&peer_id);
-                if let Some(addr) = self.reach.boot_dials.remove(&connection_id) {
-                    if let Some(b) = self.reach.boot.get_mut(&addr) {
-                        *b = (Some(peer_id), None);
-                    }
-                }
+                self.boot_result(connection_id, Ok(peer_id));
                 if !self.peers.contains_key(&peer_id) {
                     if self.peers.is_empty() {
                         // Back online: tell the DHT what we hold.
@@ -2048,11 +2062,7 @@ impl EventLoop {
                 ..
             } => {
                 let why: String = error.to_string().chars().take(300).collect();
-                if let Some(addr) = self.reach.boot_dials.remove(&connection_id) {
-                    if let Some(b) = self.reach.boot.get_mut(&addr) {
-                        b.1 = Some(why.clone());
-                    }
-                }
+                self.boot_result(connection_id, Err(why.clone()));
                 if let Some(p) = peer_id {
                     if self.reach.dial_errors.len() >= MAX_DIAL_ERRORS {
                         self.reach.dial_errors.clear();
