@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use weft_e2e::netns::Lab;
 use weft_e2e::{
-    get_and_check, init, pseudo_random, publish, record_figure, skip, wait_until, Daemon,
+    dir_with_config, get_and_check, init, pseudo_random, publish, record_figure, skip, wait_until,
+    Daemon,
 };
 
 /// Builds a lab or says why not.
@@ -29,12 +30,6 @@ macro_rules! lab {
 }
 
 /// A data dir holding `config.toml`.
-fn dir_with_config(name: &str, config: &str) -> tempfile::TempDir {
-    let dir = Daemon::temp_dir(name);
-    std::fs::write(dir.path().join("config.toml"), config).unwrap();
-    dir
-}
-
 fn doctor(d: &Daemon) -> Value {
     d.weft_json(&["doctor"])["reachability"].clone()
 }

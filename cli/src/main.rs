@@ -22,8 +22,13 @@ use weft_cli::http::{Api, CallError};
 const JOB_POLL_MS: u64 = 200;
 
 /// Share signed bundles of files with weft peers.
+///
+/// Exit codes: 0 success; 1 the daemon refused or the operation failed
+/// (the message says why); 2 wrong usage; 3 weftd is not running or cannot
+/// be reached. With --json, an error is printed on stderr as
+/// {"error": "...", "status": <HTTP status or null>}.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(name = "weft", version, about, long_about)]
 struct Cli {
     /// Data directory of the node [default: $XDG_DATA_HOME/weft or ~/.local/share/weft]
     #[arg(long, global = true, env = "WEFT_HOME")]
@@ -210,8 +215,28 @@ enum Command {
         /// The invite string, WEFT1…
         invite: String,
     },
-    /// Show the node's status
+    /// Show the node's status on one screen: peers, catalog, pins,
+    /// storage, what is fetching now, warnings
     Status,
+    /// Print a link that opens the web UI in a browser, logged in (it works
+    /// once, within 2 minutes)
+    Ui {
+        /// Also open it in the default browser
+        #[arg(long)]
+        open: bool,
+    },
+    /// Print a shell completion script (for example:
+    /// weft completions bash > ~/.local/share/bash-completion/completions/weft)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages into a folder
+    #[command(hide = true)]
+    Manpages {
+        /// The folder
+        dir: PathBuf,
+    },
 }
 
 struct Ctx {
@@ -778,6 +803,24 @@ fn print_list(
 }
 
 fn run(cli: Cli) -> Res {
+    match &cli.command {
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "weft", &mut std::io::stdout());
+            return Ok(());
+        }
+        Command::Manpages { dir } => {
+            use clap::CommandFactory;
+            return clap_mangen::generate_to(Cli::command(), dir).map_err(|e| {
+                other(format!(
+                    "cannot write man pages into {}: {e}",
+                    dir.display()
+                ))
+            });
+        }
+        _ => {}
+    }
     let ctx = Ctx {
         dir: cli.data_dir.unwrap_or_else(default_data_dir),
         json: cli.json,
@@ -1071,6 +1114,29 @@ fn run(cli: Cli) -> Res {
                 println!("Remembered as bootstrap peers; the catalog catches up in the background (see `weft status`).");
             })
         }
+        Command::Completions { .. } | Command::Manpages { .. } => Ok(()),
+        Command::Ui { open } => {
+            let v = ctx.call("POST", "/v1/ui/login", None)?;
+            let url = v["url"].as_str().unwrap_or("").to_string();
+            if ctx.json {
+                ctx.print_json(&v);
+            } else {
+                println!("{url}");
+                eprintln!(
+                    "Open this link in a browser on this machine; it logs you in once, within {} seconds.",
+                    v["expires_in"]
+                );
+            }
+            if open {
+                std::process::Command::new("xdg-open")
+                    .arg(&url)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .map_err(|e| other(format!("cannot start xdg-open to open the browser ({e}); open the link by hand")))?;
+            }
+            Ok(())
+        }
         Command::Status => {
             let v = ctx.call("GET", "/v1/status", None)?;
             simple(&ctx, v, |v| {
@@ -1110,9 +1176,27 @@ fn run(cli: Cli) -> Res {
                     .map_or(0, |a| a.len() as u64);
                 if fetching + waiting > 0 {
                     println!(
-                        "fetching:   {} now, {} unfinished (resumed automatically)",
+                        "fetching:   {} now (asked for or mirrored), {} unfinished (resumed automatically)",
                         fetching, waiting
                     );
+                    for b in v["fetching_bundles"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .take(5)
+                    {
+                        println!(
+                            "            {} {} ({})",
+                            b["name"].as_str().unwrap_or("?"),
+                            b["id"].as_str().unwrap_or(""),
+                            b["size"].as_u64().map(human).unwrap_or_default()
+                        );
+                    }
+                } else {
+                    println!("fetching:   nothing now");
+                }
+                if let Some(g) = v["gateway"].as_str() {
+                    println!("gateway:    http://{g} (public, read-only)");
                 }
                 for w in v["warnings"].as_array().into_iter().flatten() {
                     println!("WARNING:    {}", w.as_str().unwrap_or(""));
@@ -1156,7 +1240,10 @@ fn main() -> ExitCode {
             } else {
                 eprintln!("weft: {e}");
             }
-            ExitCode::FAILURE
+            match e {
+                CallError::NotRunning(_) => ExitCode::from(3),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -45,10 +45,19 @@ pub struct ApiState {
     pub token: String,
     /// The address the API is bound to, for Host and Origin checks.
     pub addr: SocketAddr,
+    /// The web UI's login codes and sessions.
+    pub sessions: std::sync::Arc<crate::ui::Sessions>,
 }
 
 /// An API error: an HTTP status and one sentence for a person.
 pub struct ApiError(StatusCode, String);
+
+impl ApiError {
+    /// An error with this status and sentence.
+    pub fn new(status: StatusCode, msg: String) -> Self {
+        Self(status, msg)
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -111,10 +120,32 @@ async fn guard(State(st): State<ApiState>, req: Request, next: Next) -> Response
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !constant_time_eq(token.as_bytes(), st.token.as_bytes()) {
+    let path = req.uri().path();
+    // The login link's code is its own credential.
+    let login = path == "/ui/login";
+    let by_token = constant_time_eq(token.as_bytes(), st.token.as_bytes());
+    let by_session =
+        !by_token && crate::ui::session_of(headers, port).is_some_and(|s| st.sessions.valid(&s));
+    if !(login || by_token || by_session) {
+        if path.starts_with("/ui/") || path == "/ui" {
+            return crate::ui::login_needed(headers);
+        }
         return ApiError(
             StatusCode::UNAUTHORIZED,
             "missing or wrong API token; the token is in api.token in the data dir".into(),
+        )
+        .into_response();
+    }
+    // A browser's change must say where it comes from; the check above
+    // has made sure that, if it does, it is this listener.
+    if by_session
+        && req.method() != axum::http::Method::GET
+        && req.method() != axum::http::Method::HEAD
+        && !headers.contains_key(header::ORIGIN)
+    {
+        return ApiError(
+            StatusCode::FORBIDDEN,
+            "a change made with the web UI's session must carry the page's Origin".into(),
         )
         .into_response();
     }
@@ -122,11 +153,14 @@ async fn guard(State(st): State<ApiState>, req: Request, next: Next) -> Response
     // Errors the framework raises itself (wrong method, body too large,
     // unreadable body) get the same JSON shape as the API's own.
     let status = response.status();
-    let is_json = response
+    // (The web UI's own pages for a person, in HTML, stay as they are.)
+    let ours = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if status.is_client_error() && !is_json {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        });
+    if status.is_client_error() && !ours {
         let msg = match status {
             StatusCode::METHOD_NOT_ALLOWED => {
                 "wrong method for this route: reads are GET, changes are POST".to_string()
@@ -168,6 +202,18 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/check", post(check))
         .route("/v1/export", post(export))
         .route("/v1/import", post(import))
+        .route("/v1/ui/login", post(crate::ui::login_link))
+        .route("/v1/uploads", post(crate::ui::new_upload))
+        .route("/v1/uploads/{id}", post(crate::ui::upload_file))
+        .route("/ui/login", get(crate::ui::login))
+        .route("/ui/", get(crate::ui::index))
+        .route(
+            "/ui",
+            get(|| async { axum::response::Redirect::permanent("/ui/") }),
+        )
+        .route("/ui/app.js", get(crate::ui::app_js))
+        .route("/ui/app.css", get(crate::ui::app_css))
+        .route("/ui/i18n/{lang}", get(crate::ui::texts))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such API route".into()) })
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -261,7 +307,25 @@ async fn status(State(st): State<ApiState>) -> ApiResult {
     } else if let Some(w) = node.storage.pins_over_quota(0) {
         warnings.push(w);
     }
+    let fetching_bundles: Vec<Value> = node
+        .storage
+        .fetching()
+        .into_iter()
+        .map(|id| {
+            let a = node.catalog.get(&id);
+            json!({
+                "id": id,
+                "name": a.as_ref().map(|a| a.name.clone()),
+                "size": a.as_ref().map(|a| a.size),
+            })
+        })
+        .collect();
+    let gateway = std::fs::read_to_string(node.data_dir.join(weft_protocol::layout::GATEWAY_ADDR))
+        .ok()
+        .map(|s| s.trim().to_string());
     Ok(Json(json!({
+        "fetching_bundles": fetching_bundles,
+        "gateway": gateway,
         "storage": {
             "used": usage.used, "pinned": usage.pinned, "cached": usage.cached,
             "max": usage.max, "disk": disk,
@@ -582,9 +646,16 @@ async fn publish(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) ->
         ));
     }
     let node = st.node.clone();
-    let job = st
-        .node
-        .start_job("publish", move |p| crate::publish::publish(node, req, p))?;
+    // Files uploaded from the web UI are staged; publishing them ends the
+    // staging folder, whatever the outcome.
+    let staged = crate::ui::staging_folder(&node.data_dir, &req.path);
+    let job = st.node.start_job("publish", move |p| async move {
+        let result = crate::publish::publish(node, req, p).await;
+        if let Some(dir) = staged {
+            let _ = tokio::fs::remove_dir_all(dir).await;
+        }
+        result
+    })?;
     Ok(Json(json!({ "job": job })))
 }
 

@@ -34,6 +34,8 @@ pub struct Query {
     pub publisher: Option<PublisherId>,
     /// Every version, not only the latest of each (publisher, name).
     pub all_versions: bool,
+    /// Only these bundles (the gateway lists what the node holds).
+    pub only: Option<Arc<HashSet<BundleId>>>,
 }
 
 impl Query {
@@ -52,6 +54,7 @@ impl Query {
             tag: tag.map(str::to_lowercase).filter(|t| !t.is_empty()),
             publisher,
             all_versions: false,
+            only: None,
         }
     }
 }
@@ -267,6 +270,7 @@ impl Index {
         let e = &self.entries[i];
         let a = &e.ann;
         e.alive
+            && q.only.as_ref().is_none_or(|o| o.contains(&a.id))
             && self.listed(i, q.all_versions)
             && q.publisher.is_none_or(|p| p == a.publisher)
             && q.tag.as_ref().is_none_or(|t| a.tags.iter().any(|x| x == t))

@@ -1,8 +1,15 @@
 //! Where the daemon keeps its files and how it is configured.
 //!
 //! The data dir is `--data-dir`, else `$WEFT_HOME`, else
-//! `$XDG_DATA_HOME/weft`, else `~/.local/share/weft`. An optional
-//! `config.toml` in it sets the same things as the flags; flags win.
+//! `$XDG_DATA_HOME/weft`, else `~/.local/share/weft`.
+//!
+//! The config file is `--config`, else `$WEFT_CONFIG`, else `config.toml`
+//! in the data dir if there is one (so several nodes on one machine each
+//! keep their own), else `$XDG_CONFIG_HOME/weft/config.toml`
+//! (`~/.config/weft/config.toml`). `WEFTD_<KEY>` environment variables
+//! override the file (`__` separates a table from its key:
+//! `WEFTD_STORAGE__MAX`), and flags override both. An unknown key,
+//! wherever it comes from, is an error that names it.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -49,7 +56,31 @@ pub struct FileConfig {
     /// `relay = true`, or a `[relay]` table with `enabled` and limits: run
     /// a circuit relay for peers behind NAT.
     pub relay: Option<RelaySetting>,
+    /// `[gateway]`: the public read-only web gateway.
+    pub gateway: Option<GatewaySection>,
 }
+
+/// The `[gateway]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// Address to serve the gateway on ("0.0.0.0:8080"); off when absent.
+    pub listen: Option<String>,
+    /// Name shown at the top of every page.
+    pub title: Option<String>,
+}
+
+/// The gateway's resolved settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayConfig {
+    /// Where it listens.
+    pub listen: SocketAddr,
+    /// Name shown on the pages.
+    pub title: String,
+}
+
+/// Longest gateway title, in bytes.
+pub const MAX_GATEWAY_TITLE: usize = 80;
 
 /// `relay = true|false`, or a `[relay]` table.
 #[derive(Debug, Deserialize)]
@@ -242,6 +273,118 @@ pub struct Config {
     pub socks5: Option<SocketAddr>,
     /// WebSocket TLS certificate, key and extra trust.
     pub tls: crate::transport::TlsOptions,
+    /// The public gateway, if it is on.
+    pub gateway: Option<GatewayConfig>,
+    /// The config file read, if any.
+    pub file: Option<PathBuf>,
+}
+
+/// What the command line says, besides the data dir.
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--listen`, replacing the file's list when given.
+    pub listen: Vec<String>,
+    /// `--peer`, added to the file's peers.
+    pub peers: Vec<String>,
+    /// `--api-port`.
+    pub api_port: Option<u16>,
+    /// `--no-mdns` gives `Some(false)`.
+    pub mdns: Option<bool>,
+    /// `--gateway`.
+    pub gateway: Option<String>,
+}
+
+/// Prefix of the environment variables that override the config file.
+pub const ENV_PREFIX: &str = "WEFTD_";
+
+/// Where the config file is, and whether it must exist.
+fn config_path(
+    data_dir: &Path,
+    flag: Option<PathBuf>,
+    env: &[(String, String)],
+) -> (Option<PathBuf>, bool) {
+    let var = |name: &str| {
+        env.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(p) = flag {
+        return (Some(p), true);
+    }
+    if let Some(p) = var("WEFT_CONFIG") {
+        return (Some(PathBuf::from(p)), true);
+    }
+    let own = data_dir.join(files::CONFIG);
+    if own.exists() {
+        return (Some(own), false);
+    }
+    let xdg = match (var("XDG_CONFIG_HOME"), var("HOME")) {
+        (Some(x), _) => Some(PathBuf::from(x).join("weft").join(files::CONFIG)),
+        (None, Some(h)) => Some(PathBuf::from(h).join(".config/weft").join(files::CONFIG)),
+        (None, None) => None,
+    };
+    (xdg, false)
+}
+
+/// A `WEFTD_` variable's value: TOML if it parses, else the text itself.
+fn env_value(v: &str) -> toml::Value {
+    match toml::from_str::<toml::Table>(&format!("v = {v}")) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(v.into())),
+        Err(_) => toml::Value::String(v.into()),
+    }
+}
+
+/// Puts `value` at the dotted `path` of `table`, making tables on the way.
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    let (last, parents) = path.split_last().ok_or("empty key")?;
+    let mut t = table;
+    for p in parents {
+        let entry = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(format!("{p} is not a table")),
+        };
+    }
+    t.insert(last.clone(), value);
+    Ok(())
+}
+
+/// The overrides from `WEFTD_` variables, each checked on its own so an
+/// error names the variable.
+fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value)>, String> {
+    let mut out = Vec::new();
+    for (k, v) in env {
+        let Some(key) = k.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let path: Vec<String> = key.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        if path.iter().any(|p| p.is_empty()) {
+            return Err(format!(
+                "{k}: not a config key; use {ENV_PREFIX}KEY or {ENV_PREFIX}TABLE__KEY"
+            ));
+        }
+        let value = env_value(v);
+        let mut alone = toml::Table::new();
+        set_path(&mut alone, &path, value.clone()).map_err(|e| format!("{k}: {e}"))?;
+        toml::Value::Table(alone)
+            .try_into::<FileConfig>()
+            .map_err(|e| {
+                format!(
+                    "environment variable {k} (config key {}): {}",
+                    path.join("."),
+                    e.message()
+                )
+            })?;
+        out.push((path, value));
+    }
+    Ok(out)
 }
 
 fn parse_addrs(list: &[String], what: &str) -> Result<Vec<Multiaddr>, String> {
@@ -257,7 +400,7 @@ fn parse_addrs(list: &[String], what: &str) -> Result<Vec<Multiaddr>, String> {
 }
 
 impl Config {
-    /// Resolves flags and the config file.
+    /// Resolves flags and the data dir's config file (no environment).
     pub fn resolve(
         data_dir: PathBuf,
         listen: Vec<String>,
@@ -265,11 +408,79 @@ impl Config {
         api_port: Option<u16>,
         mdns: Option<bool>,
     ) -> Result<Self, String> {
-        let file = load_file(&data_dir)?;
+        let flags = Flags {
+            listen,
+            peers,
+            api_port,
+            mdns,
+            ..Flags::default()
+        };
+        Self::load(data_dir, flags, &[])
+    }
+
+    /// Resolves the config file, the environment (`env`, as from
+    /// `std::env::vars`) and the flags, in rising order of precedence.
+    pub fn load(data_dir: PathBuf, flags: Flags, env: &[(String, String)]) -> Result<Self, String> {
+        let (path, must_exist) = config_path(&data_dir, flags.config.clone(), env);
+        let mut table = match &path {
+            Some(p) => match std::fs::read_to_string(p) {
+                Ok(text) => {
+                    let t: toml::Table =
+                        toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+                    toml::Value::Table(t.clone())
+                        .try_into::<FileConfig>()
+                        .map_err(|e| format!("{}: {}", p.display(), e.message()))?;
+                    t
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                    toml::Table::new()
+                }
+                Err(e) => return Err(format!("cannot read the config file {}: {e}", p.display())),
+            },
+            None => toml::Table::new(),
+        };
+        let read = path.clone().filter(|p| p.exists());
+        for (p, v) in env_overrides(env)? {
+            set_path(&mut table, &p, v)?;
+        }
+        let strings = |v: &[String]| {
+            toml::Value::Array(v.iter().map(|s| toml::Value::String(s.clone())).collect())
+        };
+        if !flags.listen.is_empty() {
+            table.insert("listen".into(), strings(&flags.listen));
+        }
+        if !flags.peers.is_empty() {
+            let mut all = match table.remove("peers") {
+                Some(toml::Value::Array(a)) => a,
+                _ => Vec::new(),
+            };
+            all.extend(flags.peers.iter().map(|s| toml::Value::String(s.clone())));
+            table.insert("peers".into(), toml::Value::Array(all));
+        }
+        if let Some(p) = flags.api_port {
+            table.insert("api_port".into(), toml::Value::Integer(p.into()));
+        }
+        if let Some(m) = flags.mdns {
+            table.insert("mdns".into(), toml::Value::Boolean(m));
+        }
+        if let Some(g) = &flags.gateway {
+            set_path(
+                &mut table,
+                &["gateway".into(), "listen".into()],
+                toml::Value::String(g.clone()),
+            )?;
+        }
+        let file: FileConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| format!("configuration: {}", e.message()))?;
+        let mut c = Self::from_file(data_dir, file)?;
+        c.file = read;
+        Ok(c)
+    }
+
+    fn from_file(data_dir: PathBuf, file: FileConfig) -> Result<Self, String> {
         let psk = load_swarm_key(&data_dir)?;
-        let listen = if !listen.is_empty() {
-            listen
-        } else if let Some(l) = file.listen {
+        let listen = if let Some(l) = file.listen {
             l
         } else if psk.is_some() {
             vec![format!("/ip4/0.0.0.0/tcp/{DEFAULT_P2P_PORT}")]
@@ -286,9 +497,18 @@ impl Config {
                 ));
             }
         }
-        let mut all_peers = file.peers.unwrap_or_default();
-        all_peers.extend(peers);
-        let api_port = api_port.or(file.api_port).unwrap_or(DEFAULT_API_PORT);
+        let all_peers = file.peers.unwrap_or_default();
+        let api_port = file.api_port.unwrap_or(DEFAULT_API_PORT);
+        let api = SocketAddr::from(([127, 0, 0, 1], api_port));
+        let gateway = match file.gateway {
+            Some(GatewaySection { listen: Some(l), title }) => {
+                Some(resolve_gateway(&l, title, api)?)
+            }
+            Some(GatewaySection { listen: None, title: Some(_) }) => {
+                return Err("gateway.title is set but gateway.listen is not; set gateway.listen = \"0.0.0.0:8080\" to turn the gateway on".into())
+            }
+            _ => None,
+        };
         let storage_max = match file.storage.as_ref().and_then(|s| s.max.as_ref()) {
             Some(v) => Some(v.bytes("storage.max")?),
             None => None,
@@ -338,9 +558,11 @@ impl Config {
             passphrase: None,
             listen: parse_addrs(&listen, "listen address")?,
             peers: parse_addrs(&all_peers, "peer address")?,
-            api: SocketAddr::from(([127, 0, 0, 1], api_port)),
+            api,
             // Behind a proxy the node stays quiet on the LAN unless asked.
-            mdns: mdns.or(file.mdns).unwrap_or(socks5.is_none()),
+            mdns: file.mdns.unwrap_or(socks5.is_none()),
+            gateway,
+            file: None,
             relay,
             socks5,
             tls,
@@ -348,6 +570,135 @@ impl Config {
             data_dir,
         })
     }
+}
+
+impl Config {
+    /// The effective configuration as TOML, every key with its value
+    /// (`weftd --print-config`).
+    pub fn to_toml(&self) -> String {
+        use toml::Value as V;
+        let strings = |it: &mut dyn Iterator<Item = String>| V::Array(it.map(V::String).collect());
+        let path = |p: &Path| V::String(p.display().to_string());
+        let mut t = toml::Table::new();
+        t.insert(
+            "listen".into(),
+            strings(&mut self.listen.iter().map(|a| a.to_string())),
+        );
+        t.insert(
+            "peers".into(),
+            strings(&mut self.peers.iter().map(|a| a.to_string())),
+        );
+        t.insert("api_port".into(), V::Integer(self.api.port().into()));
+        t.insert("mdns".into(), V::Boolean(self.mdns));
+        match &self.relay {
+            None => {
+                t.insert("relay".into(), V::Boolean(false));
+            }
+            Some(r) => {
+                let mut r2 = toml::Table::new();
+                r2.insert("enabled".into(), V::Boolean(true));
+                let int = |n: u64| V::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+                r2.insert("max_reservations".into(), int(r.max_reservations as u64));
+                r2.insert(
+                    "max_reservations_per_peer".into(),
+                    int(r.max_reservations_per_peer as u64),
+                );
+                r2.insert("reservation_secs".into(), int(r.reservation.as_secs()));
+                r2.insert("max_circuits".into(), int(r.max_circuits as u64));
+                r2.insert(
+                    "max_circuits_per_peer".into(),
+                    int(r.max_circuits_per_peer as u64),
+                );
+                r2.insert("max_circuit_secs".into(), int(r.max_circuit.as_secs()));
+                r2.insert("max_circuit_bytes".into(), int(r.max_circuit_bytes));
+                t.insert("relay".into(), V::Table(r2));
+            }
+        }
+        let mut storage = toml::Table::new();
+        if let Some(m) = self.storage_max {
+            storage.insert(
+                "max".into(),
+                V::Integer(i64::try_from(m).unwrap_or(i64::MAX)),
+            );
+        }
+        t.insert("storage".into(), V::Table(storage));
+        let mut net = toml::Table::new();
+        if let Some(u) = self.upload_limit {
+            net.insert(
+                "upload_limit".into(),
+                V::Integer(i64::try_from(u).unwrap_or(i64::MAX)),
+            );
+        }
+        if let Some(p) = self.socks5 {
+            net.insert("socks5".into(), V::String(p.to_string()));
+        }
+        if let Some(c) = &self.tls.cert {
+            net.insert("tls_cert".into(), path(c));
+        }
+        if let Some(k) = &self.tls.key {
+            net.insert("tls_key".into(), path(k));
+        }
+        net.insert(
+            "tls_trust".into(),
+            V::Array(self.tls.trust.iter().map(|p| path(p)).collect()),
+        );
+        t.insert("net".into(), V::Table(net));
+        let table =
+            |v: Result<V, toml::ser::Error>| v.unwrap_or_else(|_| V::Table(toml::Table::new()));
+        t.insert("follow".into(), table(V::try_from(&self.follow)));
+        t.insert("block".into(), table(V::try_from(&self.block)));
+        let mut gw = toml::Table::new();
+        if let Some(g) = &self.gateway {
+            gw.insert("listen".into(), V::String(g.listen.to_string()));
+            gw.insert("title".into(), V::String(g.title.clone()));
+        }
+        t.insert("gateway".into(), V::Table(gw));
+        let from = match &self.file {
+            Some(p) => format!("# read from {}", p.display()),
+            None => "# no config file; defaults, environment and flags only".into(),
+        };
+        format!(
+            "# weftd's effective configuration\n{from}\n# data dir: {}\n# keys left out are off or unlimited (storage.max, net.upload_limit, net.socks5, gateway.listen)\n\n{}",
+            self.data_dir.display(),
+            toml::to_string(&t).unwrap_or_default()
+        )
+    }
+}
+
+/// The gateway's address and title, checked.
+fn resolve_gateway(
+    listen: &str,
+    title: Option<String>,
+    api: SocketAddr,
+) -> Result<GatewayConfig, String> {
+    use std::net::ToSocketAddrs;
+    let bad = |e: String| {
+        format!("gateway.listen {listen:?} is not an address to listen on ({e}); for example \"0.0.0.0:8080\"")
+    };
+    let addr = listen
+        .to_socket_addrs()
+        .map_err(|e| bad(e.to_string()))?
+        .next()
+        .ok_or_else(|| bad("no address".into()))?;
+    if addr.port() != 0 && addr.port() == api.port() {
+        return Err(format!(
+            "gateway.listen {listen:?} uses the local API's port {}; the public gateway must never share an origin with the API, so give it another port",
+            api.port()
+        ));
+    }
+    let title = title.unwrap_or_else(|| "weft".into());
+    if title.trim().is_empty()
+        || title.len() > MAX_GATEWAY_TITLE
+        || title.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "gateway.title must be 1 to {MAX_GATEWAY_TITLE} bytes of text on one line"
+        ));
+    }
+    Ok(GatewayConfig {
+        listen: addr,
+        title,
+    })
 }
 
 /// The proxy's socket address from "host:port" (resolved once, at start).
@@ -383,15 +734,6 @@ pub fn new_swarm_key() -> String {
     let mut k = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut k);
     libp2p::pnet::PreSharedKey::new(k).to_key_file()
-}
-
-fn load_file(dir: &Path) -> Result<FileConfig, String> {
-    let path = dir.join(files::CONFIG);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-    }
 }
 
 /// Writes `bytes` to `path` atomically with mode 0600.

@@ -14,6 +14,8 @@ pub mod config;
 pub mod doctor;
 pub mod export;
 pub mod fetch;
+pub mod gateway;
+pub mod i18n;
 pub mod metrics;
 pub mod net;
 pub mod node;
@@ -25,6 +27,7 @@ pub mod storage;
 pub mod store;
 pub mod sync;
 pub mod transport;
+pub mod ui;
 pub mod upload;
 
 use std::future::Future;
@@ -209,6 +212,21 @@ pub async fn run(
         .await
         .with_context(|| format!("the API cannot listen on {}; is another weftd running? (pick a port with --api-port)", config.api))?;
     let addr = listener.local_addr()?;
+    let gateway_listener = match &config.gateway {
+        Some(g) => {
+            let l = tokio::net::TcpListener::bind(g.listen)
+                .await
+                .with_context(|| {
+                    format!(
+                        "the gateway cannot listen on {}; is the port in use? (gateway.listen)",
+                        g.listen
+                    )
+                })?;
+            Some((l, g.title.clone()))
+        }
+        None => None,
+    };
+    ui::clear_uploads(&dir);
     let node = Node {
         store,
         catalog,
@@ -225,13 +243,50 @@ pub async fn run(
     };
     let keeper = policy::spawn(node.clone());
     let held = node.storage.clone();
-    let app = api::router(api::ApiState { node, token, addr });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let gateway_task = match gateway_listener {
+        Some((l, title)) => {
+            let gaddr = l.local_addr()?;
+            let app = gateway::router(gateway::GatewayState::new(node.clone(), &title));
+            write_private(
+                &dir.join(files::GATEWAY_ADDR),
+                format!("{gaddr}\n").as_bytes(),
+            )?;
+            tracing::info!(gateway = %gaddr, "public gateway on");
+            let stop = stopped();
+            Some(tokio::spawn(async move {
+                axum::serve(l, app).with_graceful_shutdown(stop).await
+            }))
+        }
+        None => None,
+    };
+    let app = api::router(api::ApiState {
+        node,
+        token,
+        addr,
+        sessions: Arc::new(ui::Sessions::default()),
+    });
     write_private(&dir.join(files::API_ADDR), format!("{addr}\n").as_bytes())?;
     tracing::info!(api = %addr, data_dir = %dir.display(), "weftd ready");
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(stopped())
         .await;
+    if let Some(g) = gateway_task {
+        // Downloads still streaming end with the process.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), g).await;
+    }
     let _ = std::fs::remove_file(dir.join(files::API_ADDR));
+    let _ = std::fs::remove_file(dir.join(files::GATEWAY_ADDR));
     net_task.abort();
     sync_task.abort();
     keeper.abort();

@@ -9,12 +9,31 @@ use weft_daemon::config::{default_data_dir, Config};
 
 /// A weft node: shares signed bundles with peers and serves the local API
 /// that the `weft` command uses.
+///
+/// Settings come from the config file (--config, else $WEFT_CONFIG, else
+/// config.toml in the data dir if there is one, else
+/// $XDG_CONFIG_HOME/weft/config.toml), then WEFTD_<KEY> environment
+/// variables (WEFTD_STORAGE__MAX="20 GiB"), then these flags.
+///
+/// Exit codes: 0 stopped cleanly, 1 failed while running, 2 bad flags or
+/// configuration.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(name = "weftd", version, about, long_about)]
 struct Args {
     /// Data directory [default: $XDG_DATA_HOME/weft or ~/.local/share/weft]
     #[arg(long, env = "WEFT_HOME")]
     data_dir: Option<PathBuf>,
+    /// Config file [default: $WEFT_CONFIG, else config.toml in the data dir, else ~/.config/weft/config.toml]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print the effective configuration (file, environment and flags
+    /// together, defaults filled in) as TOML and exit
+    #[arg(long)]
+    print_config: bool,
+    /// Serve the public read-only web gateway on this address, e.g.
+    /// 0.0.0.0:8080 (config: gateway.listen)
+    #[arg(long, value_name = "ADDR")]
+    gateway: Option<String>,
     /// Multiaddr to listen on (repeat for several) [default: TCP and QUIC on port 4141]
     #[arg(long = "listen", value_name = "MULTIADDR")]
     listen: Vec<String>,
@@ -35,6 +54,9 @@ struct Args {
     /// node can publish and retract without asking
     #[arg(long, value_name = "FD")]
     passphrase_fd: Option<u32>,
+    /// Write weftd's man page into this folder and exit
+    #[arg(long, value_name = "DIR", hide = true)]
+    manpage: Option<PathBuf>,
 }
 
 /// Reads a passphrase from an open file descriptor, through /proc so no
@@ -74,6 +96,24 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(dir) = &args.manpage {
+        use clap::CommandFactory;
+        let page = clap_mangen::Man::new(Args::command());
+        let mut out = Vec::new();
+        let written = page
+            .render(&mut out)
+            .and_then(|()| std::fs::write(dir.join("weftd.1"), &out));
+        return match written {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!(
+                    "weftd: cannot write the man page into {}: {e}",
+                    dir.display()
+                );
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.new_swarm_key {
         print!("{}", weft_daemon::config::new_swarm_key());
         return ExitCode::SUCCESS;
@@ -86,19 +126,28 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut config = match Config::resolve(
-        data_dir,
-        args.listen,
-        args.peers,
-        args.api_port,
-        args.no_mdns.then_some(false),
-    ) {
+    let flags = weft_daemon::config::Flags {
+        config: args.config,
+        listen: args.listen,
+        peers: args.peers,
+        api_port: args.api_port,
+        mdns: args.no_mdns.then_some(false),
+        gateway: args.gateway,
+    };
+    let env: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let mut config = match Config::load(data_dir, flags, &env) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("weftd: {e}");
             return ExitCode::from(2);
         }
     };
+    if args.print_config {
+        print!("{}", config.to_toml());
+        return ExitCode::SUCCESS;
+    }
     config.passphrase = passphrase;
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -1,4 +1,4 @@
-//! The request bodies of the daemon's local HTTP API (`docs/user-guide.md`
+//! The request bodies of the daemon's local HTTP API (`docs/api.md`
 //! lists the routes). JSON, parsed with unknown fields refused, so a typo in
 //! a client is an error rather than a silently ignored option. They live
 //! here, beside the peer formats, so that the fuzz targets reach them

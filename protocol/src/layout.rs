@@ -15,6 +15,10 @@ pub const PUBLISHER_KEY: &str = "publisher.key";
 pub const API_TOKEN: &str = "api.token";
 /// The API address of the running daemon.
 pub const API_ADDR: &str = "api.addr";
+/// The public gateway's address while weftd runs with one.
+pub const GATEWAY_ADDR: &str = "gateway.addr";
+/// Staging folders of files uploaded through the web UI for publishing.
+pub const UPLOADS: &str = "uploads";
 /// Present while weftd runs; a clean stop with no work in progress
 /// removes it, so finding it at start means the last run was cut short.
 pub const RUNNING: &str = "weftd.running";

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub mod evil;
+pub mod http;
 pub mod netns;
 pub mod raw;
+pub mod webdriver;
 
 /// Where cargo put `weftd` and `weft`: next to the `deps` folder that holds
 /// the running test binary, unless `WEFT_BIN_DIR` says otherwise.
@@ -156,6 +158,9 @@ impl Daemon {
             .expect("log file");
         let mut cmd = command(&self.opts.prefix, bin_dir().join("weftd"));
         cmd.arg("--data-dir").arg(self.path());
+        // Only the data dir's config.toml counts: not the user's own
+        // ~/.config/weft, and no WEFTD_ variables from the shell.
+        hermetic(&mut cmd, self.path());
         for l in &self.opts.listen {
             cmd.arg("--listen").arg(l);
         }
@@ -544,6 +549,14 @@ pub fn make_folder(parent: &Path, big: usize) -> PathBuf {
     root
 }
 
+/// A new temp data dir for a daemon called `name`, holding `config` as
+/// its config.toml.
+pub fn dir_with_config(name: &str, config: &str) -> tempfile::TempDir {
+    let dir = Daemon::temp_dir(name);
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    dir
+}
+
 /// Makes the daemon a publisher (`weft init`); returns its publisher id.
 pub fn init(d: &Daemon) -> String {
     let out = d.weft(&["init"]);
@@ -643,5 +656,18 @@ pub fn announcement(key: &weft_protocol::PublisherKey, name: &str) -> weft_proto
         }],
         created: 1_700_000_000,
         publisher: key.id(),
+    }
+}
+
+/// Keeps a weftd from reading configuration from outside the test: its
+/// XDG config path points into `dir`, and `WEFTD_` variables and
+/// `WEFT_CONFIG` from the environment are removed.
+pub fn hermetic(cmd: &mut Command, dir: &Path) {
+    cmd.env("XDG_CONFIG_HOME", dir.join("xdg-config"))
+        .env_remove("WEFT_CONFIG");
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("WEFTD_") {
+            cmd.env_remove(k);
+        }
     }
 }

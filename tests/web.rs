@@ -1,0 +1,623 @@
+//! The browser side: the web UI in a real headless Chromium (search, a
+//! bundle, fetching it with live progress, pinning, publishing uploads,
+//! rules, peers, storage, switching language), the public gateway in the
+//! same browser with no JavaScript, and the gateway's HTTP contract
+//! (verified streaming, ranges, safe headers, light pages, read-only).
+//!
+//! A screenshot of each main page is written to `docs/screenshots/`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use weft_e2e::http;
+use weft_e2e::webdriver::{screenshot_path, unavailable, Browser};
+use weft_e2e::{dir_with_config, init, pseudo_random, skip, wait_until, Daemon};
+
+const VIDEO: usize = 6 << 20;
+
+/// A publisher node A with a bundle in three languages and a second small
+/// bundle, and the user's node B, connected to A, listing both. A uploads
+/// at 1 MiB/s, so fetching the big bundle takes a few seconds.
+struct World {
+    a: Daemon,
+    b: Daemon,
+    guide: String,
+    posters: String,
+    src: PathBuf,
+}
+
+fn world(b_config: &str) -> World {
+    let a = Daemon::start_in(
+        "a",
+        dir_with_config("a", "[net]\nupload_limit = \"1 MiB\"\n"),
+        &[],
+    );
+    init(&a);
+    let src = a.path().join("src/field-guide");
+    std::fs::create_dir_all(src.join("es")).unwrap();
+    std::fs::write(
+        src.join("guide.md"),
+        "# Field guide\n\nHow to run a meeting.\n",
+    )
+    .unwrap();
+    std::fs::write(src.join("es/guia.md"), "# Guía de campo\n").unwrap();
+    std::fs::write(
+        src.join("page.html"),
+        "<script>document.title='pwned'</script>",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("logo.svg"),
+        "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+    )
+    .unwrap();
+    std::fs::write(src.join("video.bin"), pseudo_random(VIDEO, 7)).unwrap();
+    let v = a.weft_json(&[
+        "publish",
+        src.to_str().unwrap(),
+        "--name",
+        "field-guide",
+        "--lang",
+        "en",
+        "--title",
+        "Field guide",
+        "--title",
+        "es=Guía de campo",
+        "--title",
+        "fr=Guide de terrain",
+        "--description",
+        "How to run a meeting in the open.",
+        "--description",
+        "es=Cómo organizar una reunión al aire libre.",
+        "--description",
+        "fr=Comment tenir une réunion en plein air.",
+        "--tag",
+        "training",
+        "--licence",
+        "CC-BY-SA-4.0",
+    ]);
+    let guide = v["id"].as_str().unwrap().to_string();
+    let posters_dir = a.path().join("src/posters");
+    std::fs::create_dir_all(&posters_dir).unwrap();
+    std::fs::write(posters_dir.join("poster.txt"), "A poster\n").unwrap();
+    let v = a.weft_json(&[
+        "publish",
+        posters_dir.to_str().unwrap(),
+        "--name",
+        "posters",
+        "--lang",
+        "en",
+        "--title",
+        "Poster pack",
+        "--tag",
+        "design",
+    ]);
+    let posters = v["id"].as_str().unwrap().to_string();
+    let b = Daemon::start_in("b", dir_with_config("b", b_config), &[]);
+    b.connect(&a);
+    wait_until("B lists both bundles", Duration::from_secs(30), || {
+        b.lists(&guide) && b.lists(&posters)
+    });
+    World {
+        a,
+        b,
+        guide,
+        posters,
+        src,
+    }
+}
+
+fn pinned(d: &Daemon, id: &str) -> bool {
+    d.weft_json(&["pins"])["pins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["id"] == id)
+}
+
+fn gateway_addr(d: &Daemon) -> String {
+    std::fs::read_to_string(d.path().join("gateway.addr"))
+        .expect("gateway.addr")
+        .trim()
+        .to_string()
+}
+
+fn shot(b: &Browser, name: &str) {
+    b.screenshot(&screenshot_path(name));
+}
+
+/// Waits for the UI to finish rendering the current view.
+fn ready(b: &Browser) {
+    b.wait_for("body[data-ready='1']");
+}
+
+#[test]
+fn web_ui_in_chromium() {
+    if let Some(why) = unavailable() {
+        return skip("web_ui_in_chromium", &why);
+    }
+    let w = world("[storage]\nmax = \"1 GiB\"\n[gateway]\nlisten = \"127.0.0.1:0\"\ntitle = \"Regional hub\"\n");
+    let b = &w.b;
+    init(b);
+    let browser = Browser::start("en-US,en");
+
+    // The link `weft ui` prints logs the browser in.
+    let url = String::from_utf8(b.weft(&["ui"]).stdout).unwrap();
+    let url = url.trim();
+    assert!(url.contains("/ui/login?code="), "{url}");
+    browser.goto(url);
+    ready(&browser);
+    assert_eq!(browser.find_all("#results .result").len(), 2);
+    assert!(browser.text("#summary").contains("Peers: 1"));
+    shot(&browser, "ui-catalog");
+
+    // Search.
+    browser.type_into("#search-q", "field");
+    browser.click("#search-go");
+    browser.wait_text("#matched", "Bundles found: 1");
+    assert_eq!(browser.find_all("#results .result").len(), 1);
+    assert!(browser.text("#results .result").contains("Field guide"));
+    // A filter alone.
+    browser.clear("#search-q");
+    browser.type_into("#search-tag", "design");
+    browser.click("#search-go");
+    browser.wait_text("#results", "Poster pack");
+    assert_eq!(browser.find_all("#results .result").len(), 1);
+
+    // Open the bundle and fetch it, watching the progress bar move.
+    browser.goto(&format!("{}#/b/{}", ui_base(url), w.guide));
+    browser.wait_text("#bundle-title", "Field guide");
+    assert!(browser
+        .text("#bundle-state")
+        .contains("Not on this node yet"));
+    shot(&browser, "ui-bundle");
+    browser.click("#btn-fetch-pin");
+    let mut seen_midway = false;
+    let mut seen_text = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while browser.find_all("#btn-unpin").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the fetch never finished in the UI"
+        );
+        let p = browser.eval(
+            "const p = document.querySelector('#progress'); const t = document.querySelector('#progress-text');\
+             return p ? [p.value, p.max, t.textContent] : null;",
+            json!([]),
+        );
+        if let Some(a) = p.as_array() {
+            let (v, m) = (a[0].as_f64().unwrap_or(0.0), a[1].as_f64().unwrap_or(0.0));
+            if v > 0.0 && v < m && m >= VIDEO as f64 {
+                if !seen_midway {
+                    shot(&browser, "ui-fetching");
+                }
+                seen_midway = true;
+                seen_text = a[2].as_str().unwrap_or("").to_string();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        seen_midway,
+        "the progress bar never showed a fetch partway through"
+    );
+    assert!(seen_text.starts_with("Fetching:"), "{seen_text}");
+    assert!(browser.text("#bundle-state").contains("Kept on this node"));
+    let files = browser.text("#files");
+    for f in ["guide.md", "es/guia.md", "video.bin", "page.html"] {
+        assert!(files.contains(f), "the file list shows {f}: {files}");
+    }
+    assert!(pinned(b, &w.guide), "the node says the bundle is pinned");
+
+    // Unpin, then pin again.
+    browser.click("#btn-unpin");
+    browser.wait_for("#btn-pin");
+    assert!(!pinned(b, &w.guide));
+    browser.click("#btn-pin");
+    browser.wait_for("#btn-unpin");
+    assert!(pinned(b, &w.guide));
+
+    // Switch language: the UI's words and the bundle's texts follow.
+    browser.eval(
+        "const s = document.querySelector('#lang'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        json!(["es"]),
+    );
+    browser.wait_text("#bundle-title", "Guía de campo");
+    browser.wait_text("#nav a[data-view='catalog']", "Catálogo");
+    assert!(browser.text("#bundle-description").contains("aire libre"));
+    shot(&browser, "ui-bundle-es");
+    browser.eval(
+        "const s = document.querySelector('#lang'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        json!(["fr"]),
+    );
+    browser.wait_text("#bundle-title", "Guide de terrain");
+    browser.wait_text("#btn-unpin", "Ne plus conserver");
+    // The choice is remembered on the next visit.
+    browser.goto(&format!("{}#/", ui_base(url)));
+    ready(&browser);
+    browser.wait_text("#nav a[data-view='catalog']", "Catalogue");
+    browser.eval(
+        "const s = document.querySelector('#lang'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        json!(["en"]),
+    );
+    browser.wait_text("#nav a[data-view='catalog']", "Catalog");
+
+    // Publish two files uploaded from the browser, with titles in two
+    // languages.
+    let up = b.path().join("to-upload");
+    std::fs::create_dir_all(&up).unwrap();
+    std::fs::write(up.join("notes.md"), "# Workshop notes\n").unwrap();
+    std::fs::write(up.join("slides.bin"), pseudo_random(300_000, 9)).unwrap();
+    browser.goto(&format!("{}#/publish", ui_base(url)));
+    ready(&browser);
+    browser.type_into(
+        "#pub-files",
+        &format!(
+            "{}\n{}",
+            up.join("notes.md").display(),
+            up.join("slides.bin").display()
+        ),
+    );
+    browser.clear("#pub-name");
+    browser.type_into("#pub-name", "workshop-notes");
+    browser.type_into("#pub-tags", "workshop, training");
+    browser.type_into(
+        "#texts .text-row:nth-child(1) [name=t-title]",
+        "Workshop notes",
+    );
+    browser.click("#add-lang");
+    browser.type_into("#texts .text-row:nth-child(2) [name=t-lang]", "es");
+    browser.type_into(
+        "#texts .text-row:nth-child(2) [name=t-title]",
+        "Notas del taller",
+    );
+    shot(&browser, "ui-publish");
+    browser.click("#pub-submit");
+    browser.wait_for("#published a");
+    let found = b.weft_json(&["search", "workshop"]);
+    let r = &found["results"][0];
+    assert_eq!(r["name"], "workshop-notes");
+    let titles: Vec<&str> = r["titles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Workshop notes", "Notas del taller"]);
+    assert_eq!(r["files"], 2);
+    let shown = b.weft_json(&["show", r["id"].as_str().unwrap()]);
+    let sizes: Vec<u64> = shown["file_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes, [17, 300_000]);
+    let left = std::fs::read_dir(b.path().join("uploads"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "the staging folder is removed after publishing");
+
+    // Follow and block rules.
+    browser.goto(&format!("{}#/rules", ui_base(url)));
+    ready(&browser);
+    browser.eval(
+        "document.querySelector('#follow-form [name=kind]').value = 'tag';",
+        json!([]),
+    );
+    browser.type_into("#follow-form [name=value]", "design");
+    browser.click("#follow-form button");
+    browser.wait_text("#follow-list", "design");
+    let stranger = weft_protocol::PublisherKey::from_seed([9; 32])
+        .id()
+        .to_string();
+    browser.type_into("#block-form [name=value]", &stranger);
+    browser.click("#block-form button");
+    browser.wait_text("#block-list", &stranger);
+    let rules = b.weft_json(&["rules"]);
+    assert_eq!(rules["follow"]["tags"], json!(["design"]));
+    assert_eq!(rules["block"]["publishers"], json!([stranger]));
+    shot(&browser, "ui-rules");
+    browser.click("#block-list button");
+    browser.wait_text("#block-list", "None.");
+    assert_eq!(b.weft_json(&["rules"])["block"]["publishers"], json!([]));
+
+    // Peers and the doctor's findings.
+    browser.goto(&format!("{}#/network", ui_base(url)));
+    ready(&browser);
+    browser.wait_text("#peers", &w.a.peer_id());
+    assert!(!browser.find_all("#findings .finding").is_empty());
+    shot(&browser, "ui-network");
+
+    // Storage against the quota.
+    browser.goto(&format!("{}#/storage", ui_base(url)));
+    ready(&browser);
+    let storage = browser.text("#storage");
+    assert!(storage.contains("of 1.0 GiB"), "{storage}");
+    assert!(browser.text("#pins").contains("field-guide"));
+    assert_eq!(browser.find_all("meter#quota").len(), 1);
+    shot(&browser, "ui-storage");
+
+    // The public gateway in the same browser: forms and links only.
+    let g = gateway_addr(b);
+    browser.goto(&format!("http://{g}/"));
+    browser.wait_text("header .site", "Regional hub");
+    assert_eq!(
+        browser.eval("return document.scripts.length;", json!([])),
+        json!(0)
+    );
+    // The guide (pinned), the posters (mirrored by the tag rule) and the
+    // notes published here.
+    browser.wait_text(".count", "Bundles found: 3");
+    shot(&browser, "gateway-catalog");
+    browser.type_into("input[name=q]", "guide");
+    browser.click("form button[type=submit]");
+    browser.wait_text(".count", "Bundles found: 1");
+    browser.click(".results li > a");
+    browser.wait_text("h1", "Field guide");
+    assert!(browser.text(".files").contains("video.bin"));
+    shot(&browser, "gateway-bundle");
+    browser.click("nav a[hreflang=es]");
+    browser.wait_text("h1", "Guía de campo");
+    browser.wait_text("footer", "Solo lectura");
+    drop(browser);
+
+    // A browser that prefers French gets French without being asked.
+    let fr = Browser::start("fr-FR,fr");
+    let url = String::from_utf8(b.weft(&["ui"]).stdout).unwrap();
+    fr.goto(url.trim());
+    ready(&fr);
+    fr.wait_text("#nav a[data-view='catalog']", "Catalogue");
+    fr.goto(&format!("http://{g}/bundle/{}", w.guide));
+    fr.wait_text("h1", "Guide de terrain");
+}
+
+/// `http://127.0.0.1:PORT/ui/` from a login link.
+fn ui_base(login: &str) -> String {
+    let end = login.find("/ui/").unwrap();
+    format!("{}/ui/", &login[..end])
+}
+
+#[test]
+fn the_ui_session_cannot_be_borrowed() {
+    let b = Daemon::start("b");
+    let (addr, _) = b.api_addr_and_token();
+    let link: Value = b.weft_json(&["ui"]);
+    let url = link["url"].as_str().unwrap();
+    let path = &url[url.find("/ui/").unwrap()..];
+    // The page needs a session.
+    let r = http::get(&addr, "/ui/", &[]);
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("weft ui"));
+    // A made-up code does nothing; the real one works once.
+    let fake = format!("/ui/login?code={}", "ab".repeat(32));
+    assert_eq!(http::get(&addr, &fake, &[]).status, 401);
+    let r = http::get(&addr, path, &[]);
+    assert_eq!(r.status, 303);
+    assert_eq!(http::get(&addr, path, &[]).status, 401, "a code works once");
+    let cookie = r.header("set-cookie").unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    // With the cookie: the page and reads work.
+    let page = http::get(&addr, "/ui/", &[("Cookie", &cookie)]);
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"));
+    assert_eq!(
+        http::get(&addr, "/v1/status", &[("Cookie", &cookie)]).status,
+        200
+    );
+    // A change with the cookie needs this page's Origin: another site,
+    // or no Origin at all, is refused and nothing changes.
+    let body = br#"{"tag":"stolen"}"#;
+    let post = |origin: Option<&str>| {
+        let mut h = vec![
+            ("Cookie", cookie.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        if let Some(o) = origin {
+            h.push(("Origin", o));
+        }
+        http::request(&addr, "POST", "/v1/follow", &h, body).status
+    };
+    assert_eq!(post(Some("http://evil.example")), 403);
+    assert_eq!(post(None), 403);
+    assert_eq!(b.weft_json(&["rules"])["follow"]["tags"], json!([]));
+    assert_eq!(post(Some(&format!("http://{addr}"))), 200);
+    assert_eq!(b.weft_json(&["rules"])["follow"]["tags"], json!(["stolen"]));
+    // The translations are served to the page.
+    let es = http::get(&addr, "/ui/i18n/es", &[("Cookie", &cookie)]);
+    let es: Value = serde_json::from_slice(&es.body).unwrap();
+    assert_eq!(es["nav.catalog"], "Catálogo");
+}
+
+/// Every `href` and `src` of a page points at the gateway itself.
+fn assert_self_contained(page: &str) {
+    for attr in ["href=\"", "src=\""] {
+        for part in page.split(attr).skip(1) {
+            let target = part.split('"').next().unwrap();
+            assert!(
+                target.starts_with('/') && !target.starts_with("//") || target.starts_with('?'),
+                "the page links outside the gateway: {target}"
+            );
+        }
+    }
+    assert!(!page.contains("<script"), "the page has no script");
+}
+
+#[test]
+fn the_gateway_serves_verified_bytes_with_safe_headers() {
+    let w = world("[gateway]\nlisten = \"127.0.0.1:0\"\n");
+    let b = &w.b;
+    let g = gateway_addr(b);
+    // Nothing is held yet: the catalog is empty and a bundle page says so.
+    let page = http::get(&g, "/", &[]);
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Bundles found: 0"), "{}", page.text());
+    let r = http::get(&g, &format!("/bundle/{}", w.guide), &[]);
+    assert_eq!(r.status, 404);
+    assert!(r.text().contains("not on this server"));
+    // A reader cannot make the node fetch: asking for a file changes nothing.
+    let r = http::get(&g, &format!("/file/{}/video.bin", w.guide), &[]);
+    assert_eq!(r.status, 404);
+    assert!(!b.weft_json(&["show", &w.guide])["local"].as_bool().unwrap());
+
+    b.weft_json(&["pin", &w.guide]);
+    let page = http::get(&g, "/", &[("Accept-Language", "es-MX,es;q=0.9")]);
+    let text = page.text();
+    assert!(text.contains("<html lang=\"es\""));
+    assert!(text.contains("Guía de campo"), "{text}");
+    assert!(text.contains("Paquetes encontrados: 1"));
+    assert!(
+        page.body.len() < 16 * 1024,
+        "a light page: {} bytes",
+        page.body.len()
+    );
+    assert_self_contained(&text);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    // Filters.
+    let r = http::get(&g, "/?tag=training", &[]).text();
+    assert!(r.contains("Field guide"));
+    let r = http::get(&g, "/?tag=design", &[]).text();
+    assert!(r.contains("Bundles found: 0"));
+    let r = http::get(&g, "/?lang=fr&hl=fr", &[]).text();
+    assert!(r.contains("Guide de terrain") && r.contains("Paquets trouvés : 1"));
+    let publisher = w.a.status()["publisher"].as_str().unwrap().to_string();
+    let r = http::get(&g, &format!("/?publisher={publisher}&q=field"), &[]).text();
+    assert!(r.contains("Bundles found: 1"));
+
+    // The bundle page: the reader's language, and the file list.
+    let page = http::get(
+        &g,
+        &format!("/bundle/{}", w.guide),
+        &[("Accept-Language", "fr")],
+    );
+    let text = page.text();
+    assert!(text.contains("Guide de terrain") && text.contains("plein air"));
+    assert!(text.contains(&format!("/file/{}/es/guia.md", w.guide)));
+    assert_self_contained(&text);
+    let page = http::get(&g, &format!("/bundle/{}?hl=es", w.guide), &[]).text();
+    assert!(page.contains("aire libre"));
+
+    // Downloads: the exact bytes, ranges, and the content headers.
+    let file = |name: &str, headers: &[(&str, &str)]| {
+        http::get(&g, &format!("/file/{}/{name}", w.guide), headers)
+    };
+    let video = pseudo_random(VIDEO, 7);
+    let r = file("video.bin", &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.body == video, "the whole file, byte-identical");
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    assert_eq!(r.header("content-length"), Some(VIDEO.to_string().as_str()));
+    assert_eq!(
+        r.header("content-security-policy"),
+        Some("default-src 'none'; sandbox")
+    );
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    // A range across a chunk boundary.
+    let (first, last) = ((1 << 20) - 10, (1 << 20) + 9);
+    let r = file("video.bin", &[("Range", &format!("bytes={first}-{last}"))]);
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, video[first..=last]);
+    assert_eq!(
+        r.header("content-range").unwrap(),
+        format!("bytes {first}-{last}/{VIDEO}")
+    );
+    let r = file("video.bin", &[("Range", "bytes=-5")]);
+    assert_eq!((r.status, &r.body[..]), (206, &video[VIDEO - 5..]));
+    let r = file("video.bin", &[("Range", &format!("bytes={}-", VIDEO - 3))]);
+    assert_eq!(r.body, video[VIDEO - 3..]);
+    let r = file("video.bin", &[("Range", &format!("bytes={VIDEO}-"))]);
+    assert_eq!(r.status, 416);
+    assert_eq!(
+        r.header("content-range").unwrap(),
+        format!("bytes */{VIDEO}")
+    );
+    let r = file("video.bin", &[("Range", "bytes=0-1,5-6")]);
+    assert_eq!(
+        (r.status, r.body.len()),
+        (200, VIDEO),
+        "several ranges: the whole file"
+    );
+    let r = http::request(
+        &g,
+        "HEAD",
+        &format!("/file/{}/video.bin", w.guide),
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some(VIDEO.to_string().as_str()));
+    // Active types are attachments; text is shown inline, never sniffed.
+    for (name, ctype) in [("page.html", "text/html"), ("logo.svg", "image/svg+xml")] {
+        let r = file(name, &[]);
+        assert_eq!(r.status, 200);
+        assert!(r.header("content-type").unwrap().starts_with(ctype));
+        assert!(
+            r.header("content-disposition")
+                .unwrap()
+                .starts_with("attachment"),
+            "{name} is only offered as a download"
+        );
+        assert_eq!(r.body, std::fs::read(w.src.join(name)).unwrap());
+    }
+    let r = file("guide.md", &[]);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("inline"));
+    let r = file("es/guia.md", &[]);
+    assert_eq!(r.text(), "# Guía de campo\n");
+    assert_eq!(file("nope.txt", &[]).status, 404);
+    assert_eq!(file("../guide.md", &[]).status, 404);
+
+    // Read-only, and none of the API.
+    let (api, token) = b.api_addr_and_token();
+    let auth = format!("Bearer {token}");
+    assert_eq!(
+        http::request(&g, "POST", "/", &[("Authorization", &auth)], b"x").status,
+        405
+    );
+    for path in ["/v1/status", "/ui/", "/ui/app.js", "/v1/pins"] {
+        let r = http::get(&g, path, &[("Authorization", &auth)]);
+        assert_eq!(r.status, 404, "{path} is not on the gateway");
+    }
+    assert_ne!(api, g);
+    assert_ne!(
+        api.rsplit(':').next(),
+        g.rsplit(':').next(),
+        "another port, so another origin"
+    );
+    let bad = http::get(&g, &format!("/?q={}", "x".repeat(300)), &[]);
+    assert_eq!(bad.status, 400);
+    // Only what the node holds is offered.
+    assert_eq!(
+        http::get(&g, &format!("/bundle/{}", w.posters), &[]).status,
+        404
+    );
+}
+
+#[test]
+fn a_gateway_on_the_api_port_is_refused() {
+    let dir = Daemon::temp_dir("g");
+    let out = std::process::Command::new(weft_e2e::bin_dir().join("weftd"))
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args([
+            "--api-port",
+            "4999",
+            "--gateway",
+            "127.0.0.1:4999",
+            "--no-mdns",
+        ])
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("never share an origin"), "{err}");
+}
