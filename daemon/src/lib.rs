@@ -227,6 +227,8 @@ pub async fn run(
         None => None,
     };
     ui::clear_uploads(&dir);
+    // A run that was killed leaves its gateway's address behind.
+    let _ = std::fs::remove_file(dir.join(files::GATEWAY_ADDR));
     let node = Node {
         store,
         catalog,
