@@ -145,6 +145,23 @@ fn unknown_keys_and_bad_values_are_named_and_exit_2() {
         &[],
     ));
     assert!(e.contains("gateway.listen"), "{e}");
+    // A whole value and a key inside it cannot both be set.
+    let e = err(print_config(
+        &data,
+        &[("WEFTD_RELAY__MAX_CIRCUITS", "4"), ("WEFTD_RELAY", "true")],
+        &[],
+    ));
+    assert!(e.contains("WEFTD_RELAY__MAX_CIRCUITS"), "{e}");
+    // A value that reads as a number where text is wanted is text.
+    let t = parsed(&print_config(
+        &data,
+        &[
+            ("WEFTD_GATEWAY__LISTEN", "127.0.0.1:8080"),
+            ("WEFTD_GATEWAY__TITLE", "1984"),
+        ],
+        &[],
+    ));
+    assert_eq!(t["gateway"]["title"].as_str(), Some("1984"));
 }
 
 #[test]

@@ -432,6 +432,77 @@ fn the_ui_session_cannot_be_borrowed() {
     assert_eq!(es["nav.catalog"], "Catálogo");
 }
 
+#[test]
+fn an_upload_survives_a_failed_publish_and_goes_with_a_good_one() {
+    let b = Daemon::start("b");
+    init(&b);
+    let (addr, token) = b.api_addr_and_token();
+    let auth = format!("Bearer {token}");
+    let post = |path: &str, ctype: &str, body: &[u8]| {
+        let r = http::request(
+            &addr,
+            "POST",
+            path,
+            &[("Authorization", &auth), ("Content-Type", ctype)],
+            body,
+        );
+        let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        (r.status, v)
+    };
+    let bytes = "application/octet-stream";
+    let (status, up) = post("/v1/uploads", "application/json", b"");
+    assert_eq!(status, 200, "{up}");
+    let id = up["upload"].as_str().unwrap();
+    let staging = PathBuf::from(up["path"].as_str().unwrap());
+    let data = pseudo_random(200_000, 3);
+    let (status, v) = post(&format!("/v1/uploads/{id}?path=docs%2Fa.bin"), bytes, &data);
+    assert_eq!((status, v["size"].as_u64()), (200, Some(200_000)), "{v}");
+    assert_eq!(std::fs::read(staging.join("docs/a.bin")).unwrap(), data);
+    // The same path again, and a path that climbs out, are refused.
+    let (status, _) = post(&format!("/v1/uploads/{id}?path=docs%2Fa.bin"), bytes, b"x");
+    assert_eq!(status, 409);
+    let (status, _) = post(&format!("/v1/uploads/{id}?path=..%2Fx"), bytes, b"x");
+    assert_eq!(status, 400);
+    assert!(!staging.join("../x").exists());
+    let run = |lang: &str| {
+        let body = json!({"path": staging, "name": "uploaded",
+            "texts": [{"lang": lang, "title": "Up", "description": ""}]});
+        let (status, v) = post(
+            "/v1/publish",
+            "application/json",
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(status, 200, "{v}");
+        let job = v["job"].as_u64().unwrap();
+        let mut last = Value::Null;
+        wait_until("the publish job ends", Duration::from_secs(30), || {
+            let j = http::get(
+                &addr,
+                &format!("/v1/jobs/{job}"),
+                &[("Authorization", &auth)],
+            );
+            last = serde_json::from_slice(&j.body).unwrap();
+            last["state"] != "running"
+        });
+        last
+    };
+    let failed = run("not a language");
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert!(
+        staging.join("docs/a.bin").exists(),
+        "a failed publish keeps the upload"
+    );
+    let done = run("en");
+    assert_eq!(done["state"], "done", "{done}");
+    assert!(
+        !staging.exists(),
+        "a publish that worked removes the upload"
+    );
+    let shown = b.weft_json(&["show", done["result"]["id"].as_str().unwrap()]);
+    assert_eq!(shown["file_list"][0]["path"], "docs/a.bin");
+    assert_eq!(shown["file_list"][0]["size"], 200_000);
+}
+
 /// Every `href` and `src` of a page points at the gateway itself.
 fn assert_self_contained(page: &str) {
     for attr in ["href=\"", "src=\""] {
@@ -599,6 +670,31 @@ fn the_gateway_serves_verified_bytes_with_safe_headers() {
         http::get(&g, &format!("/bundle/{}", w.posters), &[]).status,
         404
     );
+}
+
+#[test]
+fn a_gateway_connection_that_sends_nothing_is_closed() {
+    use std::io::Read;
+    let b = Daemon::start_in(
+        "b",
+        dir_with_config("b", "[gateway]\nlisten = \"127.0.0.1:0\"\n"),
+        &[],
+    );
+    let g = gateway_addr(&b);
+    // A slow-loris client: half a request head, then silence.
+    let mut s = std::net::TcpStream::connect(&g).unwrap();
+    std::io::Write::write_all(&mut s, b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 256];
+    let n = s.read(&mut buf).unwrap_or(0);
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(45),
+        "the gateway closed the silent connection (after {waited:?}, {n} bytes)"
+    );
+    // The gateway still answers everyone else.
+    assert_eq!(http::get(&g, "/", &[]).status, 200);
 }
 
 #[test]

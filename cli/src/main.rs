@@ -1128,8 +1128,17 @@ fn run(cli: Cli) -> Res {
                 );
             }
             if open {
+                // The link goes through a private file, not the browser's
+                // command line, which other users of this machine can read
+                // in /proc while the code still works.
+                let page = ctx.dir.join("ui-open.html");
+                let html = format!(
+                    "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={url}\"><title>weft</title><a href=\"{url}\">weft</a>\n"
+                );
+                write_private_file(&page, html.as_bytes())
+                    .map_err(|e| other(format!("cannot write {}: {e}", page.display())))?;
                 std::process::Command::new("xdg-open")
-                    .arg(&url)
+                    .arg(&page)
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
                     .spawn()
@@ -1216,6 +1225,19 @@ fn run(cli: Cli) -> Res {
             })
         }
     }
+}
+
+/// Writes a file only its owner can read.
+fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(bytes)
 }
 
 fn default_data_dir() -> PathBuf {

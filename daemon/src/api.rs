@@ -124,8 +124,10 @@ async fn guard(State(st): State<ApiState>, req: Request, next: Next) -> Response
     // The login link's code is its own credential.
     let login = path == "/ui/login";
     let by_token = constant_time_eq(token.as_bytes(), st.token.as_bytes());
-    let by_session =
-        !by_token && crate::ui::session_of(headers, port).is_some_and(|s| st.sessions.valid(&s));
+    let by_session = !by_token
+        && crate::ui::sessions_of(headers, port)
+            .iter()
+            .any(|s| st.sessions.valid(s));
     if !(login || by_token || by_session) {
         if path.starts_with("/ui/") || path == "/ui" {
             return crate::ui::login_needed(headers);
@@ -646,12 +648,13 @@ async fn publish(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) ->
         ));
     }
     let node = st.node.clone();
-    // Files uploaded from the web UI are staged; publishing them ends the
-    // staging folder, whatever the outcome.
+    // Files uploaded from the web UI are staged; a publish that worked
+    // ends their staging folder. One that failed (a wrong passphrase, a
+    // bad title) keeps it, so the same upload can be published again.
     let staged = crate::ui::staging_folder(&node.data_dir, &req.path);
     let job = st.node.start_job("publish", move |p| async move {
         let result = crate::publish::publish(node, req, p).await;
-        if let Some(dir) = staged {
+        if let (Some(dir), Ok(_)) = (staged, &result) {
             let _ = tokio::fs::remove_dir_all(dir).await;
         }
         result

@@ -360,6 +360,10 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Res
 /// error names the variable.
 fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Value)>, String> {
     let mut out = Vec::new();
+    // In name order, so `WEFTD_RELAY` and `WEFTD_RELAY__MAX_CIRCUITS`
+    // together always meet the same way (an error naming both).
+    let mut env: Vec<&(String, String)> = env.iter().collect();
+    env.sort();
     for (k, v) in env {
         let Some(key) = k.strip_prefix(ENV_PREFIX) else {
             continue;
@@ -370,18 +374,30 @@ fn env_overrides(env: &[(String, String)]) -> Result<Vec<(Vec<String>, toml::Val
                 "{k}: not a config key; use {ENV_PREFIX}KEY or {ENV_PREFIX}TABLE__KEY"
             ));
         }
-        let value = env_value(v);
-        let mut alone = toml::Table::new();
-        set_path(&mut alone, &path, value.clone()).map_err(|e| format!("{k}: {e}"))?;
-        toml::Value::Table(alone)
-            .try_into::<FileConfig>()
-            .map_err(|e| {
-                format!(
-                    "environment variable {k} (config key {}): {}",
-                    path.join("."),
-                    e.message()
-                )
-            })?;
+        // TOML first (numbers, booleans, lists); a value that only makes
+        // sense as text (`WEFTD_GATEWAY__TITLE=1984`) is taken as text.
+        let check = |value: &toml::Value| {
+            let mut alone = toml::Table::new();
+            set_path(&mut alone, &path, value.clone())?;
+            toml::Value::Table(alone)
+                .try_into::<FileConfig>()
+                .map(|_| ())
+                .map_err(|e| e.message().to_string())
+        };
+        let parsed = env_value(v);
+        let text = toml::Value::String(v.clone());
+        let value = match check(&parsed) {
+            Ok(()) => parsed,
+            Err(e) => match check(&text) {
+                Ok(()) => text,
+                Err(_) => {
+                    return Err(format!(
+                        "environment variable {k} (config key {}): {e}",
+                        path.join(".")
+                    ))
+                }
+            },
+        };
         out.push((path, value));
     }
     Ok(out)
@@ -441,7 +457,12 @@ impl Config {
         };
         let read = path.clone().filter(|p| p.exists());
         for (p, v) in env_overrides(env)? {
-            set_path(&mut table, &p, v)?;
+            set_path(&mut table, &p, v).map_err(|e| {
+                format!(
+                    "environment variable {ENV_PREFIX}{}: {e}; a variable sets either a whole value or keys inside a table, not both",
+                    p.join("__").to_ascii_uppercase()
+                )
+            })?;
         }
         let strings = |v: &[String]| {
             toml::Value::Array(v.iter().map(|s| toml::Value::String(s.clone())).collect())

@@ -38,6 +38,22 @@ use crate::node::Node;
 pub const PER_PAGE: usize = 30;
 /// Downloads streaming at once; more get 503 and a Retry-After.
 pub const MAX_DOWNLOADS: usize = 64;
+/// Catalog pages rendered at once; more get 503 and a Retry-After.
+pub const MAX_PAGE_RENDERS: usize = 8;
+/// Connections open at once; the listener waits for one to close before
+/// it accepts another.
+pub const MAX_CONNECTIONS: usize = 512;
+/// A connection that has not sent a whole request head within this long
+/// (idle keep-alive included) is closed.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+/// A download whose reader takes nothing for this long is ended, and its
+/// slot freed.
+pub const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Longest the list of held bundles and the filter choices are reused
+/// while what the node holds and lists looks unchanged.
+const HELD_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// Highest page number served.
+const MAX_PAGE: usize = 1000;
 /// Longest query value read, in bytes.
 const MAX_QUERY_VALUE: usize = 256;
 /// Entries shown in a filter list.
@@ -59,6 +75,21 @@ pub struct GatewayState {
     pub title: Arc<str>,
     /// Download slots.
     pub downloads: Arc<tokio::sync::Semaphore>,
+    /// Catalog page render slots.
+    pub renders: Arc<tokio::sync::Semaphore>,
+    /// The held bundles and the filter choices, with when they were read.
+    held: Arc<tokio::sync::Mutex<Option<HeldAt>>>,
+}
+
+/// [`Held`], when it was read, and what the node held and listed then.
+type HeldAt = (std::time::Instant, [u64; 4], Arc<Held>);
+
+/// What the node holds, as the catalog page needs it.
+struct Held {
+    ids: Arc<HashSet<BundleId>>,
+    langs: Vec<(String, usize)>,
+    tags: Vec<(String, usize)>,
+    publishers: Vec<(PublisherId, usize)>,
 }
 
 impl GatewayState {
@@ -68,6 +99,8 @@ impl GatewayState {
             node,
             title: title.into(),
             downloads: Arc::new(tokio::sync::Semaphore::new(MAX_DOWNLOADS)),
+            renders: Arc::new(tokio::sync::Semaphore::new(MAX_PAGE_RENDERS)),
+            held: Arc::default(),
         }
     }
 }
@@ -82,6 +115,53 @@ pub fn router(state: GatewayState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn(common_headers))
         .with_state(state)
+}
+
+/// Serves the gateway on `listener` until `stop` completes: HTTP/1.1, at
+/// most [`MAX_CONNECTIONS`] connections, each closed when a request head
+/// takes longer than [`HEADER_TIMEOUT`] (which also ends idle keep-alive).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut stop => return,
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+        };
+        let socket = tokio::select! {
+            _ = &mut stop => return,
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    // Out of file descriptors, most likely: wait a little.
+                    tracing::warn!("gateway: cannot accept a connection: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            app.clone()
+                .map_request(|r: axum::http::Request<hyper::body::Incoming>| r.map(Body::new)),
+        );
+        tokio::spawn(async move {
+            let _slot = permit;
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(TokioIo::new(socket), service);
+            let _ = conn.await;
+        });
+    }
 }
 
 /// Read-only: anything but GET and HEAD is refused before routing, and
@@ -271,10 +351,61 @@ pub struct CatalogParams {
     page: Option<usize>,
 }
 
-/// The ids of every complete bundle held, minus blocked publishers'.
-async fn held(node: &Node) -> Result<Arc<HashSet<BundleId>>, crate::node::NodeError> {
-    let ids = node.blocking(|s| s.bundle_ids()).await?;
-    Ok(Arc::new(ids.into_iter().collect()))
+/// Every complete bundle held, and what the filters can offer. Read
+/// again when holdings or the catalog change (or after [`HELD_TTL`]), not
+/// for every reader.
+async fn held(st: &GatewayState) -> Result<Arc<Held>, crate::node::NodeError> {
+    let u = st.node.storage.usage();
+    let key = [u.bundles, u.used, u.pinned, st.node.catalog.len() as u64];
+    let mut cache = st.held.lock().await;
+    if let Some((at, k, h)) = cache.as_ref() {
+        if at.elapsed() < HELD_TTL && *k == key {
+            return Ok(h.clone());
+        }
+    }
+    let ids: Arc<HashSet<BundleId>> = Arc::new(
+        st.node
+            .blocking(|s| s.bundle_ids())
+            .await?
+            .into_iter()
+            .collect(),
+    );
+    let catalog = st.node.catalog.clone();
+    let only = ids.clone();
+    let h = tokio::task::spawn_blocking(move || {
+        let mut langs = BTreeMap::<String, usize>::new();
+        let mut tags = BTreeMap::<String, usize>::new();
+        let mut pubs = BTreeMap::<PublisherId, usize>::new();
+        let mut all = CatalogQuery::new(None, None, None, None);
+        all.only = Some(only.clone());
+        for a in catalog.search(&all, usize::MAX).results {
+            for t in &a.titles {
+                *langs.entry(t.lang.clone()).or_default() += 1;
+            }
+            for t in &a.tags {
+                *tags.entry(t.clone()).or_default() += 1;
+            }
+            *pubs.entry(a.publisher).or_default() += 1;
+        }
+        // The most common first, so the lists stay short and useful.
+        fn top<K: Ord + Clone>(m: BTreeMap<K, usize>) -> Vec<(K, usize)> {
+            let mut v: Vec<(K, usize)> = m.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            v.truncate(MAX_FACETS);
+            v
+        }
+        Held {
+            ids: only,
+            langs: top(langs),
+            tags: top(tags),
+            publishers: top(pubs),
+        }
+    })
+    .await
+    .map_err(|e| crate::node::NodeError::Internal(e.to_string()))?;
+    let h = Arc::new(h);
+    *cache = Some((std::time::Instant::now(), key, h.clone()));
+    Ok(h)
 }
 
 fn not_found_page(st: &GatewayState, lang: &str, key: &str) -> Response {
@@ -314,11 +445,14 @@ async fn catalog_page(
             page(&st, lang, "400", "/", "<h1>400</h1>"),
         );
     }
+    let Ok(_render) = st.renders.clone().try_acquire_owned() else {
+        return busy();
+    };
     let node = &st.node;
     node.catalog.ready().await;
-    let held = match held(node).await {
+    let held = match held(&st).await {
         Ok(h) => h,
-        Err(e) => return error_page(&st, lang, &e.to_string()),
+        Err(e) => return error_page(&st, lang, &e),
     };
     let publisher = p
         .publisher
@@ -331,26 +465,18 @@ async fn catalog_page(
         p.tag.as_deref(),
         publisher,
     );
-    query.only = Some(held.clone());
-    let page_no = p.page.unwrap_or(1).clamp(1, 10_000);
-    let found = node.catalog.search(&query, page_no * PER_PAGE);
+    query.only = Some(held.ids.clone());
+    let page_no = p.page.unwrap_or(1).clamp(1, MAX_PAGE);
+    let catalog = node.catalog.clone();
+    let found =
+        match tokio::task::spawn_blocking(move || catalog.search(&query, page_no * PER_PAGE)).await
+        {
+            Ok(f) => f,
+            Err(e) => {
+                return error_page(&st, lang, &crate::node::NodeError::Internal(e.to_string()))
+            }
+        };
     let want = reader_langs(None, accept_language(&headers), lang);
-
-    // Filters offer what the held bundles have.
-    let mut langs = BTreeMap::<String, usize>::new();
-    let mut tags = BTreeMap::<String, usize>::new();
-    let mut pubs = BTreeMap::<PublisherId, usize>::new();
-    let mut all = CatalogQuery::new(None, None, None, None);
-    all.only = Some(held);
-    for a in node.catalog.search(&all, usize::MAX).results {
-        for t in &a.titles {
-            *langs.entry(t.lang.clone()).or_default() += 1;
-        }
-        for t in &a.tags {
-            *tags.entry(t.clone()).or_default() += 1;
-        }
-        *pubs.entry(a.publisher).or_default() += 1;
-    }
     let q = p.q.clone().unwrap_or_default();
     let sel_lang = p.lang.clone().unwrap_or_default();
     let sel_tag = p.tag.clone().unwrap_or_default();
@@ -358,7 +484,7 @@ async fn catalog_page(
     let any = esc(&t(lang, "filter.any"));
     let options = |items: Vec<(String, String)>, selected: &str| -> String {
         let mut o = format!("<option value=\"\">{any}</option>");
-        for (value, label) in items.into_iter().take(MAX_FACETS) {
+        for (value, label) in items {
             let sel = if value == selected { " selected" } else { "" };
             let _ = write!(
                 o,
@@ -369,8 +495,6 @@ async fn catalog_page(
         }
         o
     };
-    let mut tag_list: Vec<(String, usize)> = tags.into_iter().collect();
-    tag_list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut body = String::new();
     let _ = write!(
         body,
@@ -387,24 +511,25 @@ async fn catalog_page(
         esc(&t(lang, "search.placeholder")),
         esc(&t(lang, "filter.lang")),
         options(
-            langs
-                .into_iter()
+            held.langs
+                .iter()
                 .map(|(l, n)| (l.clone(), format!("{l} ({n})")))
                 .collect(),
             &sel_lang
         ),
         esc(&t(lang, "filter.tag")),
         options(
-            tag_list
-                .into_iter()
+            held.tags
+                .iter()
                 .map(|(t, n)| (t.clone(), format!("{t} ({n})")))
                 .collect(),
             &sel_tag
         ),
         esc(&t(lang, "filter.publisher")),
         options(
-            pubs.into_iter()
-                .map(|(p, n)| (p.to_string(), format!("{} ({n})", short(&p))))
+            held.publishers
+                .iter()
+                .map(|(p, n)| (p.to_string(), format!("{} ({n})", short(p))))
                 .collect(),
             &sel_pub
         ),
@@ -506,10 +631,12 @@ fn tags_html(tags: &[String], lang: &str) -> String {
     s
 }
 
-fn error_page(st: &GatewayState, lang: &str, msg: &str) -> Response {
+/// A failure on this side: the detail goes to the log, not to the reader.
+fn error_page(st: &GatewayState, lang: &str, e: &crate::node::NodeError) -> Response {
+    tracing::warn!("gateway page failed: {e}");
     let body = format!(
         "<h1>{}</h1>",
-        esc(&tf(lang, "error.generic", &[("error", msg)]))
+        esc(&tf(lang, "error.generic", &[("error", "500")]))
     );
     html(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -638,6 +765,15 @@ async fn bundle_page(
     body.push_str("</tbody></table>");
     let here = format!("/bundle/{id}");
     html(StatusCode::OK, page(&st, lang, &text.title, &here, &body))
+}
+
+fn busy() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "10")],
+        "busy; try again in a few seconds\n",
+    )
+        .into_response()
 }
 
 async fn style() -> Response {
@@ -811,47 +947,60 @@ async fn file(
         return builder.body(Body::empty()).unwrap_or_default();
     }
     let Ok(permit) = st.downloads.clone().try_acquire_owned() else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "10")],
-            "too many downloads at once; try again in a few seconds\n",
-        )
-            .into_response();
+        return busy();
     };
     let node = st.node.clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
-    tokio::task::spawn_blocking(move || {
+    tokio::spawn(async move {
         let _permit = permit;
-        let fail = |tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>, why: String| {
+        let stop = |why: String| {
             tracing::warn!(file = %f.path, "gateway download stopped: {why}");
-            let _ = tx.blocking_send(Err(std::io::Error::other(why)));
+            Err(std::io::Error::other(why))
         };
-        let chunks = match chunks_of(&node, &f) {
-            Ok(c) => c,
-            Err(e) => return fail(&tx, e),
+        let read = {
+            let (node, f) = (node.clone(), f.clone());
+            tokio::task::spawn_blocking(move || chunks_of(&node, &f)).await
         };
-        let first_chunk = first / CHUNK_SIZE;
-        let last_chunk = last / CHUNK_SIZE;
-        for i in first_chunk..=last_chunk {
-            let Some(hash) = chunks.get(i as usize) else {
-                return fail(&tx, "the chunk index is shorter than the file".into());
+        let chunks = match read {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return drop(tx.send(stop(e)).await),
+            Err(e) => return drop(tx.send(stop(e.to_string())).await),
+        };
+        for i in first / CHUNK_SIZE..=last / CHUNK_SIZE {
+            let Some(hash) = chunks.get(i as usize).copied() else {
+                let _ = tx
+                    .send(stop("the chunk index is shorter than the file".into()))
+                    .await;
+                return;
             };
             let want = chunk_len(size, i);
-            let bytes = match node.store.get_blob(hash) {
-                Ok(Some(b)) => b,
-                Ok(None) => return fail(&tx, "a block is missing".into()),
-                Err(e) => return fail(&tx, e.to_string()),
+            let node = node.clone();
+            let piece = tokio::task::spawn_blocking(move || -> Result<Bytes, String> {
+                let bytes = node
+                    .store
+                    .get_blob(&hash)
+                    .map_err(|e| e.to_string())?
+                    .ok_or("a block is missing")?;
+                // Nothing is sent that does not match the signed hashes.
+                verify_blob(&hash, want, &bytes)
+                    .map_err(|e| format!("a stored block is damaged: {e}"))?;
+                let start = i * CHUNK_SIZE;
+                let from = first.saturating_sub(start) as usize;
+                let to = (last - start + 1).min(want) as usize;
+                Ok(Bytes::from(bytes).slice(from..to))
+            })
+            .await;
+            let piece = match piece {
+                Ok(Ok(p)) => Ok(p),
+                Ok(Err(e)) => stop(e),
+                Err(e) => stop(e.to_string()),
             };
-            // Nothing is sent that does not match the signed hashes.
-            if let Err(e) = verify_blob(hash, want, &bytes) {
-                return fail(&tx, format!("a stored block is damaged: {e}"));
-            }
-            let start = i * CHUNK_SIZE;
-            let from = first.saturating_sub(start) as usize;
-            let to = ((last - start + 1).min(want)) as usize;
-            let piece = Bytes::from(bytes).slice(from..to);
-            if tx.blocking_send(Ok(piece)).is_err() {
-                return; // the reader went away
+            let failed = piece.is_err();
+            // A reader that takes nothing for a minute gives its slot back;
+            // one that left ends the loop at once.
+            match tx.send_timeout(piece, STALL_TIMEOUT).await {
+                Ok(()) if !failed => {}
+                _ => return,
             }
         }
     });

@@ -262,9 +262,7 @@ pub async fn run(
             )?;
             tracing::info!(gateway = %gaddr, "public gateway on");
             let stop = stopped();
-            Some(tokio::spawn(async move {
-                axum::serve(l, app).with_graceful_shutdown(stop).await
-            }))
+            Some(tokio::spawn(gateway::serve(l, app, stop)))
         }
         None => None,
     };
@@ -284,8 +282,8 @@ pub async fn run(
         .with_graceful_shutdown(stopped())
         .await;
     if let Some(g) = gateway_task {
-        // Downloads still streaming end with the process.
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), g).await;
+        // It stops accepting; downloads still streaming end with the process.
+        let _ = g.await;
     }
     let _ = std::fs::remove_file(dir.join(files::API_ADDR));
     let _ = std::fs::remove_file(dir.join(files::GATEWAY_ADDR));

@@ -118,7 +118,10 @@ fn main() -> ExitCode {
         print!("{}", weft_daemon::config::new_swarm_key());
         return ExitCode::SUCCESS;
     }
+    // Absolute, so every path the daemon hands out (upload folders,
+    // exports) means the same thing to the CLI and the web UI.
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
+    let data_dir = std::path::absolute(&data_dir).unwrap_or(data_dir);
     let passphrase = match args.passphrase_fd.map(read_passphrase_fd).transpose() {
         Ok(p) => p,
         Err(e) => {

@@ -11,7 +11,9 @@
 //!
 //! Files uploaded from the browser for publishing go to a staging folder
 //! under the data dir (`POST /v1/uploads`, then one `POST
-//! /v1/uploads/{id}?path=...` per file); publishing that folder removes it.
+//! /v1/uploads/{id}?path=...` per file). A publish of that folder that
+//! works removes it; one that fails keeps it for another try. Folders left
+//! untouched for a day go, and all of them at start.
 
 use std::collections::VecDeque;
 use std::path::{Path as FsPath, PathBuf};
@@ -43,6 +45,8 @@ const MAX_SESSIONS: usize = 32;
 pub const MAX_UPLOAD_FILE: u64 = 4 << 30;
 /// Staging folders at once.
 const MAX_STAGING: usize = 16;
+/// A staging folder untouched this long is abandoned and removed.
+const STAGING_TTL: Duration = Duration::from_secs(24 * 3600);
 
 const INDEX: &str = include_str!("../ui/index.html");
 const APP_JS: &str = include_str!("../ui/app.js");
@@ -120,8 +124,9 @@ pub fn cookie_name(port: u16) -> String {
     format!("weft_session_{port}")
 }
 
-/// The session id from the request's cookies, if there is one.
-pub fn session_of(headers: &HeaderMap, port: u16) -> Option<String> {
+/// Every value the request's cookies give the session cookie's name (a
+/// page on another port of this host can set one too, so each is tried).
+pub fn sessions_of(headers: &HeaderMap, port: u16) -> Vec<String> {
     let name = cookie_name(port);
     headers
         .get_all(header::COOKIE)
@@ -129,8 +134,10 @@ pub fn session_of(headers: &HeaderMap, port: u16) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
+        .filter(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
+        .take(8)
+        .collect()
 }
 
 /// `POST /v1/ui/login`: a one-time link that logs a browser in.
@@ -282,14 +289,33 @@ pub fn staging_folder(data_dir: &FsPath, path: &FsPath) -> Option<PathBuf> {
     (path.parent() == Some(uploads_dir(data_dir).as_path())).then(|| path.to_path_buf())
 }
 
+/// Removes staging folders nobody touched for [`STAGING_TTL`].
+fn expire_uploads(root: &FsPath) {
+    let Ok(dir) = std::fs::read_dir(root) else {
+        return;
+    };
+    for e in dir.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STAGING_TTL);
+        if old {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// `POST /v1/uploads`: a new, empty staging folder.
 pub async fn new_upload(State(st): State<ApiState>) -> Result<Json<Value>, ApiError> {
     let root = uploads_dir(&st.node.data_dir);
+    expire_uploads(&root);
     let count = std::fs::read_dir(&root).map(|d| d.count()).unwrap_or(0);
     if count >= MAX_STAGING {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            format!("{count} uploads are waiting to be published already; publish them or restart weftd to clear them"),
+            format!("{count} uploads are waiting to be published already; publish them, or restart weftd to clear them (they also go after a day untouched)"),
         ));
     }
     let id = random_hex()[..32].to_string();
@@ -358,21 +384,21 @@ pub async fn upload_file(
         };
         ApiError::new(StatusCode::INSUFFICIENT_STORAGE, msg)
     };
-    let mut file = match tokio::fs::OpenOptions::new()
+    if target.exists() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("{} was uploaded already", q.path),
+        ));
+    }
+    // The bytes go to a side file that becomes the file only when complete;
+    // a cut-off upload (the handler dropped mid-way) leaves nothing.
+    let part = PartFile(dir.join(format!(".part-{}", &random_hex()[..16])));
+    let mut file = tokio::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&target)
+        .open(&part.0)
         .await
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("{} was uploaded already", q.path),
-            ))
-        }
-        Err(e) => return Err(io(e)),
-    };
+        .map_err(io)?;
     let mut size: u64 = 0;
     let mut stream = body.into_data_stream();
     let result: Result<(), ApiError> = async {
@@ -395,12 +421,29 @@ pub async fn upload_file(
         Ok(())
     }
     .await;
-    if let Err(e) = result {
-        drop(file);
-        let _ = tokio::fs::remove_file(&target).await;
-        return Err(e);
+    result?;
+    drop(file);
+    // A hard link never replaces a file that appeared meanwhile.
+    match std::fs::hard_link(&part.0, &target) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("{} was uploaded already", q.path),
+            ))
+        }
+        Err(e) => return Err(io(e)),
     }
     Ok(Json(json!({ "path": q.path, "size": size })))
+}
+
+/// An upload's side file, removed when dropped (done or not).
+struct PartFile(PathBuf);
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 #[cfg(test)]
@@ -432,7 +475,15 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        assert_eq!(session_of(&h, 4142).as_deref(), Some("mine"));
-        assert_eq!(session_of(&h, 9), None);
+        assert_eq!(sessions_of(&h, 4142), ["mine"]);
+        assert!(sessions_of(&h, 9).is_empty());
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "weft_session_4142=planted; weft_session_4142=mine"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(sessions_of(&h, 4142), ["planted", "mine"]);
     }
 }

@@ -229,6 +229,8 @@ async function viewPublish() {
     const f = inp.files[0];
     if (f && !name.value) name.value = guess((f.webkitRelativePath || f.name).split("/")[0].replace(/\.[^.]*$/, ""));
   });
+  // Files uploaded once are kept for another try if publishing fails.
+  let staged = null;
   const form = h("form", { id: "publish" },
     h("p", {}, T("publish.intro")),
     status.publisher ? null : h("p", { class: "error" }, T("publish.no_key")),
@@ -255,7 +257,10 @@ async function viewPublish() {
     submit.disabled = true;
     try {
       let path = folder.value.trim();
-      if (!path) {
+      const key = chosen.map((f) => (f.webkitRelativePath || f.name) + ":" + f.size).join("/");
+      if (!path && staged && staged.key === key) {
+        path = staged.path;
+      } else if (!path) {
         const up = await api("POST", "/v1/uploads");
         path = up.path;
         for (const f of chosen) {
@@ -267,6 +272,7 @@ async function viewPublish() {
           });
           if (!r.ok) { const d = await r.json().catch(() => ({})); throw new ApiFailure(r.status, d.error || r.statusText); }
         }
+        staged = { key, path };
       }
       const body = {
         path, texts: rows, tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean),
@@ -276,6 +282,7 @@ async function viewPublish() {
       if (pass.value) body.passphrase = pass.value;
       const { job } = await api("POST", "/v1/publish", body);
       const result = await follow(job, box, "progress.publishing");
+      staged = null;
       box.append(h("p", { id: "published" }, T("publish.done"), " ", h("a", { href: "#/b/" + result.id }, T("publish.open"))));
     } catch (e) { fail(e); } finally { submit.disabled = false; }
   });
