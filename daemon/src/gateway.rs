@@ -963,14 +963,13 @@ async fn file(
         };
         let chunks = match read {
             Ok(Ok(c)) => c,
-            Ok(Err(e)) => return drop(tx.send(stop(e)).await),
-            Err(e) => return drop(tx.send(stop(e.to_string())).await),
+            Ok(Err(e)) => return drop(tx.send_timeout(stop(e), STALL_TIMEOUT).await),
+            Err(e) => return drop(tx.send_timeout(stop(e.to_string()), STALL_TIMEOUT).await),
         };
         for i in first / CHUNK_SIZE..=last / CHUNK_SIZE {
             let Some(hash) = chunks.get(i as usize).copied() else {
-                let _ = tx
-                    .send(stop("the chunk index is shorter than the file".into()))
-                    .await;
+                let short = stop("the chunk index is shorter than the file".into());
+                let _ = tx.send_timeout(short, STALL_TIMEOUT).await;
                 return;
             };
             let want = chunk_len(size, i);

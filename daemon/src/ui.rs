@@ -423,16 +423,19 @@ pub async fn upload_file(
     .await;
     result?;
     drop(file);
-    // A hard link never replaces a file that appeared meanwhile.
+    // A hard link never replaces a file that appeared meanwhile; a file
+    // system without hard links gets a checked rename.
+    let taken = || {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            format!("{} was uploaded already", q.path),
+        )
+    };
     match std::fs::hard_link(&part.0, &target) {
         Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("{} was uploaded already", q.path),
-            ))
-        }
-        Err(e) => return Err(io(e)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(taken()),
+        Err(_) if std::fs::symlink_metadata(&target).is_ok() => return Err(taken()),
+        Err(_) => std::fs::rename(&part.0, &target).map_err(io)?,
     }
     Ok(Json(json!({ "path": q.path, "size": size })))
 }
