@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use weft_e2e::{bin_dir, Daemon};
+use weft_e2e::{bin_dir, router_routes, Daemon};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -258,13 +258,7 @@ fn man_pages_match_the_commands() {
 
 /// The paths of every `.route("...")` in a router's source.
 fn routes_in(file: &str) -> Vec<String> {
-    let src = std::fs::read_to_string(repo().join(file)).unwrap();
-    src.split(".route(")
-        .skip(1)
-        .filter_map(|part| part.trim_start().strip_prefix('"'))
-        .filter_map(|p| p.split('"').next())
-        .map(String::from)
-        .collect()
+    router_routes(file).into_iter().map(|(_, p)| p).collect()
 }
 
 #[test]

@@ -127,6 +127,14 @@ fn shot(b: &Browser, name: &str) {
     b.screenshot(&screenshot_path(name));
 }
 
+/// Picks `code` in the UI's language selector, as a person would.
+fn switch_language(b: &Browser, code: &str) {
+    b.eval(
+        "const s = document.querySelector('#lang'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        json!([code]),
+    );
+}
+
 /// Waits for the UI to finish rendering the current view.
 fn ready(b: &Browser) {
     b.wait_for("body[data-ready='1']");
@@ -219,28 +227,19 @@ fn web_ui_in_chromium() {
     assert!(pinned(b, &w.guide));
 
     // Switch language: the UI's words and the bundle's texts follow.
-    browser.eval(
-        "const s = document.querySelector('#lang'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
-        json!(["es"]),
-    );
+    switch_language(&browser, "es");
     browser.wait_text("#bundle-title", "Guía de campo");
     browser.wait_text("#nav a[data-view='catalog']", "Catálogo");
     assert!(browser.text("#bundle-description").contains("aire libre"));
     shot(&browser, "ui-bundle-es");
-    browser.eval(
-        "const s = document.querySelector('#lang'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
-        json!(["fr"]),
-    );
+    switch_language(&browser, "fr");
     browser.wait_text("#bundle-title", "Guide de terrain");
     browser.wait_text("#btn-unpin", "Ne plus conserver");
     // The choice is remembered on the next visit.
     browser.goto(&format!("{}#/", ui_base(url)));
     ready(&browser);
     browser.wait_text("#nav a[data-view='catalog']", "Catalogue");
-    browser.eval(
-        "const s = document.querySelector('#lang'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
-        json!(["en"]),
-    );
+    switch_language(&browser, "en");
     browser.wait_text("#nav a[data-view='catalog']", "Catalog");
 
     // Publish two files uploaded from the browser, with titles in two

@@ -80,7 +80,9 @@ fn bad(msg: impl Into<String>) -> ApiError {
 
 type ApiResult = Result<Json<Value>, ApiError>;
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether two secrets are equal, in time that does not depend on where
+/// they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -87,9 +87,10 @@ type HeldAt = (std::time::Instant, [u64; 4], Arc<Held>);
 /// What the node holds, as the catalog page needs it.
 struct Held {
     ids: Arc<HashSet<BundleId>>,
-    langs: Vec<(String, usize)>,
-    tags: Vec<(String, usize)>,
-    publishers: Vec<(PublisherId, usize)>,
+    /// Each filter's choices: a value and its label with a count.
+    langs: Vec<(String, String)>,
+    tags: Vec<(String, String)>,
+    publishers: Vec<(String, String)>,
 }
 
 impl GatewayState {
@@ -249,22 +250,11 @@ fn reader_langs(hl: Option<&str>, accept: Option<&str>, ui: &str) -> Vec<String>
     if let Some(h) = hl.filter(|h| !h.is_empty()) {
         out.push(h.to_string());
     }
-    let mut weighted: Vec<(f32, String)> = accept
-        .unwrap_or("")
-        .split(',')
-        .take(32)
-        .filter_map(|part| {
-            let mut bits = part.split(';');
-            let tag = bits.next()?.trim();
-            let q = bits
-                .find_map(|b| b.trim().strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (!tag.is_empty() && tag != "*" && q > 0.0).then(|| (q, tag.to_string()))
-        })
-        .collect();
-    weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
-    out.extend(weighted.into_iter().map(|(_, t)| t));
+    out.extend(
+        crate::i18n::preferences(accept)
+            .into_iter()
+            .map(String::from),
+    );
     out.push(ui.to_string());
     out
 }
@@ -388,17 +378,25 @@ async fn held(st: &GatewayState) -> Result<Arc<Held>, crate::node::NodeError> {
             *pubs.entry(a.publisher).or_default() += 1;
         }
         // The most common first, so the lists stay short and useful.
-        fn top<K: Ord + Clone>(m: BTreeMap<K, usize>) -> Vec<(K, usize)> {
+        fn top<K: Ord>(
+            m: BTreeMap<K, usize>,
+            show: impl Fn(&K) -> (String, String),
+        ) -> Vec<(String, String)> {
             let mut v: Vec<(K, usize)> = m.into_iter().collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             v.truncate(MAX_FACETS);
-            v
+            v.iter()
+                .map(|(k, n)| {
+                    let (value, label) = show(k);
+                    (value, format!("{label} ({n})"))
+                })
+                .collect()
         }
         Held {
             ids: only,
-            langs: top(langs),
-            tags: top(tags),
-            publishers: top(pubs),
+            langs: top(langs, |l| (l.clone(), l.clone())),
+            tags: top(tags, |t| (t.clone(), t.clone())),
+            publishers: top(pubs, |p| (p.to_string(), short(p))),
         }
     })
     .await
@@ -482,15 +480,15 @@ async fn catalog_page(
     let sel_tag = p.tag.clone().unwrap_or_default();
     let sel_pub = p.publisher.clone().unwrap_or_default();
     let any = esc(&t(lang, "filter.any"));
-    let options = |items: Vec<(String, String)>, selected: &str| -> String {
+    let options = |items: &[(String, String)], selected: &str| -> String {
         let mut o = format!("<option value=\"\">{any}</option>");
         for (value, label) in items {
             let sel = if value == selected { " selected" } else { "" };
             let _ = write!(
                 o,
                 "<option value=\"{}\"{sel}>{}</option>",
-                esc(&value),
-                esc(&label)
+                esc(value),
+                esc(label)
             );
         }
         o
@@ -510,29 +508,11 @@ async fn catalog_page(
         esc(&q),
         esc(&t(lang, "search.placeholder")),
         esc(&t(lang, "filter.lang")),
-        options(
-            held.langs
-                .iter()
-                .map(|(l, n)| (l.clone(), format!("{l} ({n})")))
-                .collect(),
-            &sel_lang
-        ),
+        options(&held.langs, &sel_lang),
         esc(&t(lang, "filter.tag")),
-        options(
-            held.tags
-                .iter()
-                .map(|(t, n)| (t.clone(), format!("{t} ({n})")))
-                .collect(),
-            &sel_tag
-        ),
+        options(&held.tags, &sel_tag),
         esc(&t(lang, "filter.publisher")),
-        options(
-            held.publishers
-                .iter()
-                .map(|(p, n)| (p.to_string(), format!("{} ({n})", short(p))))
-                .collect(),
-            &sel_pub
-        ),
+        options(&held.publishers, &sel_pub),
         esc(&t(lang, "search.button")),
         query_string(&[("hl", lang)]),
         esc(&t(lang, "filter.clear")),

@@ -80,22 +80,32 @@ pub fn negotiate(choice: Option<&str>, accept: Option<&str>) -> &'static str {
     if let Some(c) = choice.and_then(known) {
         return c;
     }
-    let mut best: Option<(f32, &'static str)> = None;
-    for part in accept.unwrap_or("").split(',').take(32) {
-        let mut bits = part.split(';');
-        let tag = bits.next().unwrap_or("").trim();
-        let q = bits
-            .find_map(|b| b.trim().strip_prefix("q="))
-            .and_then(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        let primary = tag.split('-').next().unwrap_or("");
-        if let Some(code) = known(primary) {
-            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, code));
-            }
-        }
-    }
-    best.map(|(_, c)| c).unwrap_or(DEFAULT)
+    preferences(accept)
+        .iter()
+        .find_map(|tag| known(tag.split('-').next().unwrap_or("")))
+        .unwrap_or(DEFAULT)
+}
+
+/// The language tags of an `Accept-Language` header, most wanted first
+/// (at most 32; `*` and refused ones, `q=0`, left out).
+pub fn preferences(accept: Option<&str>) -> Vec<&str> {
+    let mut weighted: Vec<(f32, &str)> = accept
+        .unwrap_or("")
+        .split(',')
+        .take(32)
+        .filter_map(|part| {
+            let mut bits = part.split(';');
+            let tag = bits.next()?.trim();
+            let q = bits
+                .find_map(|b| b.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!tag.is_empty() && tag != "*" && q > 0.0).then_some((q, tag))
+        })
+        .collect();
+    // Stable: equal weights keep the header's order.
+    weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    weighted.into_iter().map(|(_, t)| t).collect()
 }
 
 #[cfg(test)]

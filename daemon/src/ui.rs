@@ -62,11 +62,7 @@ fn random_hex() -> String {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    crate::api::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 #[derive(Default)]

@@ -549,6 +549,28 @@ pub fn make_folder(parent: &Path, big: usize) -> PathBuf {
     root
 }
 
+/// Every `.route("PATH", ...)` of a router in the daemon's source
+/// (`file` relative to the repository), with its method: POST where the
+/// route's handler is `post(...)`, else GET.
+pub fn router_routes(file: &str) -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
+    let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    src.split(".route(")
+        .skip(1)
+        .filter_map(|part| {
+            let rest = part.trim_start().strip_prefix('"')?;
+            let (route, handler) = rest.split_once('"')?;
+            let handler = handler.trim_start().trim_start_matches(',').trim_start();
+            let method = if handler.starts_with("post(") {
+                "POST"
+            } else {
+                "GET"
+            };
+            Some((method.to_string(), route.to_string()))
+        })
+        .collect()
+}
+
 /// A new temp data dir for a daemon called `name`, holding `config` as
 /// its config.toml.
 pub fn dir_with_config(name: &str, config: &str) -> tempfile::TempDir {
