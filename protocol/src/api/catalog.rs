@@ -1,0 +1,342 @@
+//! The catalog routes: search, a bundle's details, fetch's result, retract.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::PinKind;
+use crate::{BundleId, FileEntry, LangText, LangTitle, PublisherId};
+
+/// `GET /v1/search`: catalog entries, newest first. `weft search` prints
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    /// How many entries matched in all (may exceed the results shown).
+    pub matched: u64,
+    /// The entries, newest first, at most `limit`.
+    pub results: Vec<SearchResult>,
+    /// Entries in this node's catalog.
+    pub total: u64,
+}
+
+/// One catalog entry of `GET /v1/search`: the bundle's announcement, what
+/// this node holds of it, and its standing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResult {
+    /// Creation time (Unix seconds).
+    pub created: u64,
+    /// Number of files.
+    pub files: u64,
+    /// The bundle id.
+    pub id: BundleId,
+    /// The complete bundle is stored on this node.
+    pub local: bool,
+    /// The bundle's stable name.
+    pub name: String,
+    /// It is pinned here.
+    pub pinned: bool,
+    /// The publisher id.
+    pub publisher: PublisherId,
+    /// Its publisher retracted it.
+    pub retracted: bool,
+    /// Version of this (publisher, name).
+    pub seq: u64,
+    /// Total bytes of all files.
+    pub size: u64,
+    /// A newer version of the same (publisher, name), if one is known;
+    /// else null.
+    pub superseded_by: Option<BundleId>,
+    /// Lowercase tags.
+    pub tags: Vec<String>,
+    /// One title per language.
+    pub titles: Vec<LangTitle>,
+}
+
+/// `GET /v1/bundles/{id}`: a bundle's details. `weft show` prints it. The
+/// catalog entry of [`SearchResult`], its pin, and, once the bundle is
+/// stored here, its licence, texts and file list (keys left out before).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleDetails {
+    /// Creation time (Unix seconds).
+    pub created: u64,
+    /// Only when stored: the files, sorted by path; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_list: Option<Vec<FileEntry>>,
+    /// Number of files.
+    pub files: u64,
+    /// The bundle id.
+    pub id: BundleId,
+    /// Only when stored: the licence, possibly empty; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<String>,
+    /// The complete bundle is stored on this node.
+    pub local: bool,
+    /// The bundle's stable name.
+    pub name: String,
+    /// Why the held bundle is pinned; null when not pinned or not held.
+    pub pin: Option<PinKind>,
+    /// It is pinned here.
+    pub pinned: bool,
+    /// The publisher id.
+    pub publisher: PublisherId,
+    /// Its publisher retracted it.
+    pub retracted: bool,
+    /// Version of this (publisher, name).
+    pub seq: u64,
+    /// Total bytes of all files.
+    pub size: u64,
+    /// A newer version of the same (publisher, name), if one is known;
+    /// else null.
+    pub superseded_by: Option<BundleId>,
+    /// Lowercase tags.
+    pub tags: Vec<String>,
+    /// Only when stored: title and description per language; absent
+    /// otherwise. (Each is written `lang`, `title`, `description`, where
+    /// the daemon's `json!` writes `description` first.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub texts: Option<Vec<LangText>>,
+    /// One title per language.
+    pub titles: Vec<LangTitle>,
+}
+
+/// The result of a `fetch` job (`POST /v1/fetch`). `weft get` and
+/// `weft pin` print it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchResult {
+    /// Number of files.
+    pub files: u64,
+    /// The bundle fetched.
+    pub id: BundleId,
+    /// Its name.
+    pub name: String,
+    /// The folder written, as the request gave it; null when none was.
+    pub out: Option<PathBuf>,
+    /// The request's `pin`, echoed.
+    pub pinned: bool,
+    /// Total bytes of all files.
+    pub size: u64,
+}
+
+/// `POST /v1/retract`: the retraction signed and announced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetractResponse {
+    /// The bundle retracted.
+    pub id: BundleId,
+    /// The catalog entry id of the signed retraction.
+    pub retraction: BundleId,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::api::test_util::{
+        api_example, bid, check, check_unordered, cli_row_keys, doc_example, hash, hex, keys_of,
+        pid,
+    };
+    use crate::api::{FetchBody, RetractRequest};
+
+    fn titles() -> Vec<LangTitle> {
+        vec![
+            LangTitle {
+                lang: "en".into(),
+                title: "Water guide".into(),
+            },
+            LangTitle {
+                lang: "es".into(),
+                title: "Guía del agua".into(),
+            },
+        ]
+    }
+
+    /// api.rs `entry_json`, for the same announcement.
+    fn daemon_entry(local: bool, pinned: bool) -> Value {
+        json!({
+            "id": hex(1),
+            "publisher": hex(2),
+            "name": "water-guide",
+            "seq": 3,
+            "size": 52_428_800,
+            "files": 14,
+            "titles": [{"lang": "en", "title": "Water guide"}, {"lang": "es", "title": "Guía del agua"}],
+            "tags": ["health", "water"],
+            "created": 1_718_000_000,
+            "local": local,
+            "pinned": pinned,
+        })
+    }
+
+    fn result() -> SearchResult {
+        SearchResult {
+            created: 1_718_000_000,
+            files: 14,
+            id: bid(1),
+            local: true,
+            name: "water-guide".into(),
+            pinned: false,
+            publisher: pid(2),
+            retracted: false,
+            seq: 3,
+            size: 52_428_800,
+            superseded_by: Some(bid(5)),
+            tags: vec!["health".into(), "water".into()],
+            titles: titles(),
+        }
+    }
+
+    #[test]
+    fn search_matches_the_daemon() {
+        let s = SearchResponse {
+            matched: 7,
+            results: vec![result()],
+            total: 4210,
+        };
+        // api.rs `search`: the entry, then its standing.
+        let mut v = daemon_entry(true, false);
+        v["retracted"] = json!(false);
+        v["superseded_by"] = json!(Some(bid(5)));
+        check(&s, json!({ "results": [v], "matched": 7, "total": 4210 }));
+        let mut unsuperseded = result();
+        unsuperseded.superseded_by = None;
+        let v = serde_json::to_value(&unsuperseded).unwrap();
+        assert_eq!(v["superseded_by"], json!(null));
+    }
+
+    fn details(stored: bool) -> BundleDetails {
+        BundleDetails {
+            created: 1_718_000_000,
+            file_list: stored.then(|| {
+                vec![FileEntry {
+                    hash: hash(9),
+                    path: "guide.pdf".into(),
+                    size: 52_428_800,
+                }]
+            }),
+            files: 14,
+            id: bid(1),
+            licence: stored.then(|| "CC-BY-4.0".into()),
+            local: stored,
+            name: "water-guide".into(),
+            pin: stored.then_some(PinKind::Explicit),
+            pinned: stored,
+            publisher: pid(2),
+            retracted: true,
+            seq: 3,
+            size: 52_428_800,
+            superseded_by: None,
+            tags: vec!["health".into(), "water".into()],
+            texts: stored.then(|| {
+                vec![LangText {
+                    lang: "en".into(),
+                    title: "Water guide".into(),
+                    description: "Making water safe to drink.".into(),
+                }]
+            }),
+            titles: titles(),
+        }
+    }
+
+    #[test]
+    fn details_of_a_bundle_not_stored_leave_out_the_manifest_keys() {
+        // api.rs `show`, with no manifest.
+        let mut v = daemon_entry(false, false);
+        v["retracted"] = json!(true);
+        v["superseded_by"] = json!(None::<BundleId>);
+        v["pin"] = json!(null);
+        check(&details(false), v);
+    }
+
+    #[test]
+    fn details_of_a_stored_bundle_add_licence_texts_and_files() {
+        // api.rs `show`, with the manifest.
+        let mut v = daemon_entry(true, true);
+        v["retracted"] = json!(true);
+        v["superseded_by"] = json!(None::<BundleId>);
+        v["pin"] = json!("explicit");
+        v["licence"] = json!("CC-BY-4.0");
+        v["texts"] = json!([json!({"lang": "en", "title": "Water guide",
+            "description": "Making water safe to drink."})]);
+        v["file_list"] = json!([json!({"path": "guide.pdf", "size": 52_428_800, "hash": hex(9)})]);
+        // The same value; only the key order inside `texts` differs.
+        check_unordered(&details(true), v.clone());
+        let text = serde_json::to_string(&details(true)).unwrap();
+        let daemon = v.to_string();
+        let moved = daemon.replace(
+            r#"{"description":"Making water safe to drink.","lang":"en","title":"Water guide"}"#,
+            r#"{"lang":"en","title":"Water guide","description":"Making water safe to drink."}"#,
+        );
+        assert_ne!(moved, daemon);
+        assert_eq!(text, moved);
+    }
+
+    #[test]
+    fn fetch_and_retract_match_the_daemon() {
+        let f = FetchResult {
+            files: 2,
+            id: bid(1),
+            name: "water-guide".into(),
+            out: Some("/home/ana/water-guide".into()),
+            pinned: false,
+            size: 52_428_800,
+        };
+        // api.rs `fetch`: the job's result.
+        let expected = json!({ "id": hex(1), "name": "water-guide", "files": 2,
+            "size": 52_428_800, "out": Some("/home/ana/water-guide"), "pinned": false });
+        check(&f, expected);
+        let pinned = FetchResult {
+            out: None,
+            pinned: true,
+            ..f
+        };
+        let v = serde_json::to_value(&pinned).unwrap();
+        assert_eq!((&v["out"], &v["pinned"]), (&json!(null), &json!(true)));
+        let r = RetractResponse {
+            id: bid(1),
+            retraction: bid(6),
+        };
+        check(&r, json!({ "id": hex(1), "retraction": hex(6) }));
+    }
+
+    #[test]
+    fn the_documented_catalog_examples_read() {
+        let s: SearchResponse = doc_example(&api_example("### `GET /v1/search`", 0), &[]);
+        assert_eq!(s.results[0].titles.len(), 2);
+        let d: BundleDetails = doc_example(&api_example("### `GET /v1/bundles/{id}`", 0), &[]);
+        assert_eq!(d.pin, Some(PinKind::Explicit));
+        let fetch = "### `POST /v1/fetch`";
+        let body: FetchBody = serde_json::from_str(&api_example(fetch, 0)).unwrap();
+        assert!(!body.pin);
+        let f: FetchResult = doc_example(&api_example(fetch, 1), &[]);
+        assert_eq!(f.out.as_deref(), body.out.as_deref());
+        let retract = "### `POST /v1/retract`";
+        let _: RetractRequest = serde_json::from_str(&api_example(retract, 0)).unwrap();
+        let _: RetractResponse = doc_example(&api_example(retract, 1), &[]);
+    }
+
+    #[test]
+    fn the_cli_table_names_the_same_keys() {
+        let search = SearchResponse {
+            matched: 0,
+            results: vec![],
+            total: 0,
+        };
+        assert_eq!(cli_row_keys("weft search"), keys_of(&search));
+        let fetch = FetchResult {
+            files: 0,
+            id: bid(1),
+            name: String::new(),
+            out: None,
+            pinned: false,
+            size: 0,
+        };
+        assert_eq!(cli_row_keys("weft get"), keys_of(&fetch));
+        // `weft pin` names the two keys that differ from `weft get`.
+        assert!(cli_row_keys("weft pin ID").is_subset(&keys_of(&fetch)));
+        let r = RetractResponse {
+            id: bid(1),
+            retraction: bid(1),
+        };
+        assert_eq!(cli_row_keys("weft retract"), keys_of(&r));
+    }
+}

@@ -1,0 +1,181 @@
+//! The rules routes: follow and block rules.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::PublisherId;
+
+/// One rule, as responses name it: an object with one key (the daemon's
+/// `policy::Rule`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rule {
+    /// Follow a publisher: `{"publisher": "<id>"}`.
+    Publisher(PublisherId),
+    /// Follow a tag: `{"tag": "water"}`.
+    Tag(String),
+    /// Follow a language: `{"lang": "es"}`.
+    Lang(String),
+    /// Block a publisher: `{"block": "<id>"}`.
+    Block(PublisherId),
+}
+
+/// `GET /v1/rules`: every rule. `weft rules` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesResponse {
+    /// Publishers blocked through the API.
+    pub block: BlockRules,
+    /// The rules from `config.toml`, which only the file changes.
+    pub config: ConfigRules,
+    /// Follow rules added through the API.
+    pub follow: FollowRules,
+}
+
+/// `config` of [`RulesResponse`]: `[follow]` and `[block]` of
+/// `config.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigRules {
+    /// Publishers blocked.
+    pub block: BlockRules,
+    /// What is followed.
+    pub follow: FollowRules,
+}
+
+/// Follow rules (the daemon's `policy::Follow`), each a sorted array.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowRules {
+    /// Languages followed (BCP 47; `es` matches `es-MX` too).
+    pub langs: BTreeSet<String>,
+    /// Publishers followed.
+    pub publishers: BTreeSet<PublisherId>,
+    /// Tags followed (lowercase).
+    pub tags: BTreeSet<String>,
+}
+
+/// Block rules (the daemon's `policy::Block`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockRules {
+    /// Publishers blocked, sorted.
+    pub publishers: BTreeSet<PublisherId>,
+}
+
+/// `POST /v1/follow`, `/v1/unfollow`, `/v1/block`, `/v1/unblock`: the rule
+/// and every rule after the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleChangeResponse {
+    /// Whether it changed anything (false when the rule was already there,
+    /// or, removing, was not).
+    pub changed: bool,
+    /// The rule as stored (normalized).
+    pub rule: Rule,
+    /// Every rule, as `GET /v1/rules` gives them.
+    pub rules: RulesResponse,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::test_util::{api_example, check, cli_row_keys, doc_example, hex, keys_of, pid};
+    use crate::api::RuleBody;
+
+    fn rules() -> RulesResponse {
+        RulesResponse {
+            block: BlockRules {
+                publishers: [pid(3)].into(),
+            },
+            config: ConfigRules {
+                block: BlockRules::default(),
+                follow: FollowRules {
+                    langs: ["pt-BR".to_string()].into(),
+                    publishers: BTreeSet::new(),
+                    tags: BTreeSet::new(),
+                },
+            },
+            follow: FollowRules {
+                langs: ["es".to_string()].into(),
+                publishers: [pid(2), pid(1)].into(),
+                tags: ["water".to_string(), "health".to_string()].into(),
+            },
+        }
+    }
+
+    /// policy.rs `describe`, for the same rules (`Follow` and `Block` in
+    /// `json!` are written with their keys in byte order).
+    fn daemon_rules() -> serde_json::Value {
+        let follow =
+            json!({"publishers": [hex(1), hex(2)], "tags": ["health", "water"], "langs": ["es"]});
+        let block = json!({"publishers": [hex(3)]});
+        let config_follow = json!({"publishers": [], "tags": [], "langs": ["pt-BR"]});
+        let config_block = json!({"publishers": []});
+        json!({
+            "follow": follow, "block": block,
+            "config": {"follow": config_follow, "block": config_block},
+        })
+    }
+
+    #[test]
+    fn rules_match_describe() {
+        check(&rules(), daemon_rules());
+    }
+
+    #[test]
+    fn every_rule_is_an_object_with_one_key() {
+        for (rule, expected) in [
+            (Rule::Publisher(pid(1)), json!({ "publisher": hex(1) })),
+            (Rule::Tag("water".into()), json!({"tag": "water"})),
+            (Rule::Lang("es".into()), json!({"lang": "es"})),
+            (Rule::Block(pid(1)), json!({ "block": hex(1) })),
+        ] {
+            check(&rule, expected);
+        }
+    }
+
+    #[test]
+    fn a_change_matches_the_daemon() {
+        let c = RuleChangeResponse {
+            changed: true,
+            rule: Rule::Tag("water".into()),
+            rules: rules(),
+        };
+        // api.rs `change_rule`.
+        let expected =
+            json!({ "rule": {"tag": "water"}, "changed": true, "rules": daemon_rules() });
+        check(&c, expected);
+    }
+
+    #[test]
+    fn the_documented_rules_read() {
+        let r: RulesResponse = doc_example(&api_example("### `GET /v1/rules`", 0), &[]);
+        assert_eq!(r.config.follow.langs.len(), 1);
+        let follow = "### `POST /v1/follow`";
+        let _: RuleBody = serde_json::from_str(&api_example(follow, 0)).unwrap();
+        let c: RuleChangeResponse = doc_example(&api_example(follow, 1), &[]);
+        assert_eq!(c.rule, Rule::Tag("water".into()));
+        let block = "### `POST /v1/block`";
+        let _: RuleBody = serde_json::from_str(&api_example(block, 0)).unwrap();
+    }
+
+    #[test]
+    fn the_cli_table_names_the_same_keys() {
+        assert_eq!(
+            cli_row_keys("weft rules"),
+            keys_of(&RulesResponse::default())
+        );
+        let c = RuleChangeResponse {
+            changed: false,
+            rule: Rule::Tag(String::new()),
+            rules: RulesResponse::default(),
+        };
+        for command in [
+            "weft follow PUBLISHER",
+            "weft unfollow",
+            "weft block PUBLISHER",
+            "weft unblock",
+        ] {
+            assert_eq!(cli_row_keys(command), keys_of(&c), "{command}");
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Bundle manifests and announcements, signed.
+//!
+//! Both travel in the same envelope, `{"sig": bstr(64), "body": bstr}`: the
+//! body is the canonical CBOR of a [`Manifest`] or an [`Announcement`] and the
+//! signature covers a domain prefix plus the body bytes (see [`crate::keys`]).
+//! The [`BundleId`](crate::id::BundleId) is the blake3 hash of the whole
+//! signed-manifest envelope.
+//!
+//! Struct fields are declared in canonical key order (shorter keys first,
+//! then bytewise) so that serde_cbor writes canonical maps; lists are kept
+//! sorted and free of duplicates, and [`Manifest::validate`] insists on it.
+
+mod announcement;
+mod bundle;
+mod envelope;
+mod error;
+mod retraction;
+mod signed;
+#[cfg(test)]
+mod tests;
+mod text;
+
+pub use announcement::{Announcement, LangTitle, SignedAnnouncement};
+pub use bundle::{FileEntry, Manifest};
+pub use error::{DecodeError, ValidationError};
+pub use retraction::{retraction_entry_id, CatalogEntry, Retraction, SignedRetraction};
+pub use signed::SignedManifest;
+pub use text::{normalize_lang, normalize_tag, validate_name, LangText};
+
+/// The protocol version this crate speaks.
+pub const VERSION: u64 = 1;

@@ -1,0 +1,229 @@
+//! Unit tests of manifests, announcements, retractions and catalog
+//! entries: round trips, tampering, truncation, canonical form, keys.
+
+use super::envelope::Envelope;
+use super::*;
+use crate::cbor::{self, CborError};
+use crate::id::{BundleId, ContentHash};
+use crate::keys::{PublisherKey, ANNOUNCEMENT_DOMAIN, MANIFEST_DOMAIN, RETRACTION_DOMAIN};
+use crate::limits::MAX_MANIFEST_BYTES;
+
+pub(crate) fn sample(key: &PublisherKey) -> Manifest {
+    Manifest {
+        v: VERSION,
+        seq: 1,
+        name: "guide".into(),
+        tags: vec!["organizing".into(), "training".into()],
+        files: vec![
+            FileEntry {
+                hash: ContentHash::of(b"a"),
+                path: "a.txt".into(),
+                size: 1,
+            },
+            FileEntry {
+                hash: ContentHash::of(b""),
+                path: "docs/b.txt".into(),
+                size: 0,
+            },
+        ],
+        texts: vec![
+            LangText {
+                lang: "en".into(),
+                title: "Guide".into(),
+                description: "How to".into(),
+            },
+            LangText {
+                lang: "es".into(),
+                title: "Guía".into(),
+                description: String::new(),
+            },
+        ],
+        created: 1_700_000_000,
+        licence: "CC-BY-4.0".into(),
+        publisher: key.id(),
+    }
+}
+
+#[test]
+fn a_signed_manifest_round_trips_and_its_id_is_its_hash() {
+    let key = PublisherKey::from_seed([3; 32]);
+    let signed = SignedManifest::sign(sample(&key), &key).unwrap();
+    cbor::check_canonical(signed.bytes(), MAX_MANIFEST_BYTES, "m").unwrap();
+    let decoded = SignedManifest::decode(signed.bytes()).unwrap();
+    assert_eq!(decoded, signed);
+    assert_eq!(decoded.id(), BundleId::of_signed_manifest(signed.bytes()));
+}
+
+#[test]
+fn a_tampered_manifest_fails_its_signature() {
+    let key = PublisherKey::from_seed([3; 32]);
+    let signed = SignedManifest::sign(sample(&key), &key).unwrap();
+    let mut bytes = signed.bytes().to_vec();
+    // Flip a byte of the title "Guide" inside the body.
+    let pos = bytes.windows(5).position(|w| w == b"Guide").unwrap();
+    bytes[pos] = b'X';
+    assert!(matches!(
+        SignedManifest::decode(&bytes),
+        Err(DecodeError::Signature(_))
+    ));
+}
+
+#[test]
+fn every_truncation_of_a_manifest_is_rejected() {
+    let key = PublisherKey::from_seed([3; 32]);
+    let signed = SignedManifest::sign(sample(&key), &key).unwrap();
+    for n in 0..signed.bytes().len() {
+        assert!(
+            SignedManifest::decode(&signed.bytes()[..n]).is_err(),
+            "prefix {n}"
+        );
+    }
+    let mut long = signed.bytes().to_vec();
+    long.push(0);
+    assert!(matches!(
+        SignedManifest::decode(&long),
+        Err(DecodeError::Cbor(CborError::TrailingBytes { .. }))
+    ));
+}
+
+#[test]
+fn an_unknown_version_is_named() {
+    let key = PublisherKey::from_seed([3; 32]);
+    let mut m = sample(&key);
+    m.v = 2;
+    let body = cbor::encode(&m);
+    let sig = key.sign(MANIFEST_DOMAIN, &body).to_vec();
+    let bytes = cbor::encode(&Envelope { sig, body });
+    assert_eq!(
+        SignedManifest::decode(&bytes),
+        Err(DecodeError::UnknownVersion {
+            what: "manifest",
+            version: 2
+        })
+    );
+}
+
+#[test]
+fn bad_paths_are_refused_at_signing_and_at_decoding() {
+    let key = PublisherKey::from_seed([3; 32]);
+    for bad in ["../escape", "/abs", "", "a.txt"] {
+        let mut m = sample(&key);
+        m.files[1].path = bad.into();
+        m.canonicalize();
+        assert!(SignedManifest::sign(m.clone(), &key).is_err(), "{bad:?}");
+        // A peer that skips the checks and signs anyway is caught on decode.
+        let body = cbor::encode(&m);
+        let sig = key.sign(MANIFEST_DOMAIN, &body).to_vec();
+        let bytes = cbor::encode(&Envelope { sig, body });
+        assert!(
+            matches!(SignedManifest::decode(&bytes), Err(DecodeError::Invalid(_))),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn unsorted_lists_are_not_canonical() {
+    let key = PublisherKey::from_seed([3; 32]);
+    let mut m = sample(&key);
+    m.tags.reverse();
+    assert!(SignedManifest::sign(m, &key).is_err());
+}
+
+#[test]
+fn a_non_canonical_encoding_of_a_valid_manifest_is_rejected() {
+    let key = PublisherKey::from_seed([3; 32]);
+    let signed = SignedManifest::sign(sample(&key), &key).unwrap();
+    // Re-encode the envelope's "sig" length with a 2-byte length header.
+    let mut bytes = signed.bytes().to_vec();
+    let pos = bytes.windows(2).position(|w| w == [0x58, 64]).unwrap();
+    bytes.splice(pos..pos + 2, [0x59, 0, 64]);
+    assert!(matches!(
+        SignedManifest::decode(&bytes),
+        Err(DecodeError::Cbor(CborError::NotCanonical { .. }))
+    ));
+}
+
+#[test]
+fn a_signed_announcement_round_trips_and_matches_its_manifest() {
+    let key = PublisherKey::from_seed([3; 32]);
+    let signed = SignedManifest::sign(sample(&key), &key).unwrap();
+    let ann = SignedAnnouncement::sign(&signed, &key).unwrap();
+    assert!(ann.bytes().len() < 1024);
+    let decoded = SignedAnnouncement::decode(ann.bytes()).unwrap();
+    assert!(decoded.announcement().matches(&signed));
+    assert_eq!(decoded.announcement().title_for(Some("es")), "Guía");
+    let forged = SignedAnnouncement::forge(ann.announcement(), [9; 64]);
+    assert!(matches!(
+        SignedAnnouncement::decode(&forged),
+        Err(DecodeError::Signature(_))
+    ));
+}
+
+#[test]
+fn only_the_publisher_can_sign() {
+    let key = PublisherKey::from_seed([3; 32]);
+    let other = PublisherKey::from_seed([4; 32]);
+    assert!(matches!(
+        SignedManifest::sign(sample(&key), &other),
+        Err(ValidationError::WrongKey { .. })
+    ));
+}
+
+#[test]
+fn language_tags_are_normalized() {
+    assert_eq!(normalize_lang("pt-br").as_deref(), Some("pt-BR"));
+    assert_eq!(normalize_lang("SR_latn").as_deref(), Some("sr-Latn"));
+    assert_eq!(normalize_lang("es-419").as_deref(), Some("es-419"));
+    assert_eq!(normalize_lang("e"), None);
+    assert_eq!(normalize_lang("en--us"), None);
+    assert_eq!(normalize_tag("  Rights "), Some("rights".into()));
+    assert_eq!(normalize_tag("two words"), None);
+}
+
+#[test]
+fn a_retraction_round_trips_and_is_told_apart_from_an_announcement() {
+    let key = PublisherKey::from_seed([3; 32]);
+    let signed = SignedManifest::sign(sample(&key), &key).unwrap();
+    let ann = SignedAnnouncement::sign(&signed, &key).unwrap();
+    let r = SignedRetraction::sign(
+        Retraction {
+            v: VERSION,
+            created: 5,
+            retracts: signed.id(),
+            publisher: key.id(),
+        },
+        &key,
+    )
+    .unwrap();
+    assert!(r.bytes().len() < 200);
+    match CatalogEntry::decode(r.bytes()).unwrap() {
+        CatalogEntry::Retraction(d) => {
+            assert_eq!(d.retraction().retracts, signed.id());
+            assert_eq!(d.entry_id(), retraction_entry_id(r.bytes()));
+        }
+        other => panic!("{other:?}"),
+    }
+    let a = CatalogEntry::decode(ann.bytes()).unwrap();
+    assert_eq!(a.entry_id(), signed.id());
+    assert_eq!(
+        CatalogEntry::decode_stored(r.bytes()).unwrap().entry_id(),
+        r.entry_id()
+    );
+    // Another key cannot sign for this publisher, and a forged
+    // signature fails.
+    let other = PublisherKey::from_seed([4; 32]);
+    assert!(SignedRetraction::sign(r.retraction().clone(), &other).is_err());
+    let body = cbor::encode(r.retraction());
+    let sig = other.sign(RETRACTION_DOMAIN, &body).to_vec();
+    let forged = cbor::encode(&Envelope { sig, body });
+    assert!(matches!(
+        CatalogEntry::decode(&forged),
+        Err(DecodeError::Signature(_))
+    ));
+    // An announcement's signature does not make a retraction.
+    let body = cbor::encode(r.retraction());
+    let sig = key.sign(ANNOUNCEMENT_DOMAIN, &body).to_vec();
+    let cross = cbor::encode(&Envelope { sig, body });
+    assert!(CatalogEntry::decode(&cross).is_err());
+}
