@@ -2,13 +2,19 @@
 //!
 //! The API is always on 127.0.0.1 and speaks plain JSON, so a few dozen
 //! lines over `TcpStream` do the job without a TLS-capable HTTP stack.
+//!
+//! [`Api::get_json`], [`Api::post_json`] and [`Api::call_json`] read an
+//! answer into its type from `weft_protocol::api`; [`Api::call`] returns it
+//! as a `serde_json::Value`.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use weft_protocol::api::ErrorResponse;
 
 /// Largest response the CLI reads.
 const MAX_RESPONSE: u64 = 64 << 20;
@@ -74,6 +80,7 @@ impl Api {
     }
 
     /// Sends one request; returns the JSON body, or the daemon's error.
+    /// The body is `null` when it is not JSON.
     pub fn call(
         &self,
         method: &str,
@@ -81,6 +88,55 @@ impl Api {
         body: Option<&Value>,
         dir: &Path,
     ) -> Result<Value, CallError> {
+        let payload = self.send(method, path, body, dir)?;
+        Ok(serde_json::from_slice(&payload).unwrap_or(Value::Null))
+    }
+
+    /// Sends one request; returns the body read into `T`, the route's
+    /// response type from `weft_protocol::api`, or the daemon's error. Keys
+    /// that `T` does not know are ignored; a body that does not read as `T`
+    /// (a key missing or of another type) is an error.
+    pub fn call_json<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        dir: &Path,
+    ) -> Result<T, CallError> {
+        let payload = self.send(method, path, body, dir)?;
+        serde_json::from_slice(&payload).map_err(|e| {
+            let route = path.split('?').next().unwrap_or(path);
+            CallError::Other(format!(
+                "weftd's answer to {method} {route} does not read as this weft expects ({e}); is it the same version as this weft?"
+            ))
+        })
+    }
+
+    /// `GET path`, the answer read into `T` (see [`Api::call_json`]).
+    pub fn get_json<T: DeserializeOwned>(&self, path: &str, dir: &Path) -> Result<T, CallError> {
+        self.call_json("GET", path, None, dir)
+    }
+
+    /// `POST path` with `body`, the answer read into `T` (see
+    /// [`Api::call_json`]).
+    pub fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<&Value>,
+        dir: &Path,
+    ) -> Result<T, CallError> {
+        self.call_json("POST", path, body, dir)
+    }
+
+    /// Sends one request; returns the body of a successful answer, or the
+    /// daemon's error (its `error` sentence, else the HTTP status).
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        dir: &Path,
+    ) -> Result<Vec<u8>, CallError> {
         let mut stream = TcpStream::connect(&self.addr).map_err(|e| match e.kind() {
             std::io::ErrorKind::ConnectionRefused => CallError::NotRunning(start_hint(dir)),
             _ => CallError::Other(format!("cannot reach weftd at {}: {e}", self.addr)),
@@ -119,16 +175,13 @@ impl Api {
             payload = dechunk(&payload)
                 .ok_or_else(|| CallError::Other("weftd sent a malformed body".into()))?;
         }
-        let value: Value = serde_json::from_slice(&payload).unwrap_or(Value::Null);
         if status >= 400 {
-            let message = value
-                .get("error")
-                .and_then(|m| m.as_str())
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("weftd answered with HTTP {status}"));
+            let message = serde_json::from_slice::<ErrorResponse>(&payload)
+                .map(|e| e.error)
+                .unwrap_or_else(|_| format!("weftd answered with HTTP {status}"));
             return Err(CallError::Api { status, message });
         }
-        Ok(value)
+        Ok(payload)
     }
 }
 
@@ -147,5 +200,77 @@ fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
         }
         out.extend_from_slice(&data[..size]);
         data = &data[size + 2..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use weft_protocol::api::{ConnectResponse, UnpinResponse};
+
+    use super::*;
+
+    /// An `Api` whose daemon answers one request with `status` and `body`.
+    fn answering(status: u16, body: &'static str) -> (Api, std::thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            s.write_all(answer.as_bytes()).unwrap();
+        });
+        let api = Api {
+            addr,
+            token: "t".into(),
+        };
+        (api, server)
+    }
+
+    fn get<T: DeserializeOwned>(status: u16, body: &'static str) -> Result<T, CallError> {
+        let (api, server) = answering(status, body);
+        let got = api.get_json::<T>("/v1/x?wait_ms=1", Path::new("/d"));
+        server.join().unwrap();
+        got
+    }
+
+    #[test]
+    fn an_answer_reads_into_its_type_and_unknown_keys_are_ignored() {
+        let r: ConnectResponse = get(200, r#"{"peer_id": "12D3a", "added_later": [1]}"#).unwrap();
+        assert_eq!(r.peer_id, "12D3a");
+    }
+
+    #[test]
+    fn an_answer_of_another_shape_is_an_error_naming_the_route() {
+        let e = get::<UnpinResponse>(200, r#"{"id": "nope", "pinned": false}"#).unwrap_err();
+        let CallError::Other(m) = e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            m.starts_with("weftd's answer to GET /v1/x does not read"),
+            "{m}"
+        );
+        let e = get::<ConnectResponse>(200, "{}").unwrap_err();
+        assert!(e.to_string().contains("missing field `peer_id`"), "{e}");
+    }
+
+    #[test]
+    fn an_error_answer_is_its_sentence_or_its_status() {
+        let e = get::<ConnectResponse>(404, r#"{"error": "no such bundle"}"#).unwrap_err();
+        assert!(
+            matches!(e, CallError::Api { status: 404, ref message } if message == "no such bundle")
+        );
+        let e = get::<ConnectResponse>(500, r#"{"nope": 1}"#).unwrap_err();
+        assert!(
+            matches!(e, CallError::Api { status: 500, ref message } if message == "weftd answered with HTTP 500")
+        );
     }
 }

@@ -49,6 +49,7 @@ pub struct SearchResult {
     /// Lowercase tags.
     pub tags: Vec<String>,
     /// One title per language.
+    #[serde(deserialize_with = "lenient::titles")]
     pub titles: Vec<LangTitle>,
 }
 
@@ -60,7 +61,11 @@ pub struct BundleDetails {
     /// Creation time (Unix seconds).
     pub created: u64,
     /// Only when stored: the files, sorted by path; absent otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::file_list"
+    )]
     pub file_list: Option<Vec<FileEntry>>,
     /// Number of files.
     pub files: u64,
@@ -91,11 +96,17 @@ pub struct BundleDetails {
     /// Lowercase tags.
     pub tags: Vec<String>,
     /// Only when stored: title and description per language; absent
-    /// otherwise. (Each is written `lang`, `title`, `description`, where
-    /// the daemon's `json!` writes `description` first.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// otherwise. Each is written `description`, `lang`, `title`, keys in
+    /// byte order like every other object of the API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "lenient::write_texts",
+        deserialize_with = "lenient::texts"
+    )]
     pub texts: Option<Vec<LangText>>,
     /// One title per language.
+    #[serde(deserialize_with = "lenient::titles")]
     pub titles: Vec<LangTitle>,
 }
 
@@ -126,14 +137,104 @@ pub struct RetractResponse {
     pub retraction: BundleId,
 }
 
+/// Reading the manifest types that these responses reuse (`LangTitle`,
+/// `LangText`, `FileEntry`) as a response reads: those refuse unknown
+/// fields, as peer formats must, but a response accepts fields it does not
+/// know (see the module docs of `api`), nested ones included. Writing is
+/// the types' own.
+mod lenient {
+    use serde::{Deserialize, Deserializer};
+
+    use crate::{ContentHash, FileEntry, LangText, LangTitle};
+
+    #[derive(Deserialize)]
+    struct Title {
+        lang: String,
+        title: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Text {
+        lang: String,
+        title: String,
+        description: String,
+    }
+
+    #[derive(Deserialize)]
+    struct File {
+        hash: ContentHash,
+        path: String,
+        size: u64,
+    }
+
+    pub(super) fn titles<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<LangTitle>, D::Error> {
+        let titles = Vec::<Title>::deserialize(d)?;
+        Ok(titles
+            .into_iter()
+            .map(|Title { lang, title }| LangTitle { lang, title })
+            .collect())
+    }
+
+    /// Writes texts with their keys in byte order, as the rest of the API.
+    pub(super) fn write_texts<S: serde::Serializer>(
+        texts: &Option<Vec<LangText>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Sorted<'a> {
+            description: &'a str,
+            lang: &'a str,
+            title: &'a str,
+        }
+        let sorted: Option<Vec<Sorted>> = texts.as_ref().map(|texts| {
+            texts
+                .iter()
+                .map(|t| Sorted {
+                    description: &t.description,
+                    lang: &t.lang,
+                    title: &t.title,
+                })
+                .collect()
+        });
+        serde::Serialize::serialize(&sorted, s)
+    }
+
+    pub(super) fn texts<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<LangText>>, D::Error> {
+        let texts = Option::<Vec<Text>>::deserialize(d)?;
+        Ok(texts.map(|texts| {
+            texts
+                .into_iter()
+                .map(|t| LangText {
+                    lang: t.lang,
+                    title: t.title,
+                    description: t.description,
+                })
+                .collect()
+        }))
+    }
+
+    pub(super) fn file_list<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<FileEntry>>, D::Error> {
+        let files = Option::<Vec<File>>::deserialize(d)?;
+        Ok(files.map(|files| {
+            files
+                .into_iter()
+                .map(|File { hash, path, size }| FileEntry { hash, path, size })
+                .collect()
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
 
     use super::*;
     use crate::api::test_util::{
-        api_example, bid, check, check_unordered, cli_row_keys, doc_example, hash, hex, keys_of,
-        pid,
+        api_example, bid, check, cli_row_keys, doc_example, hash, hex, keys_of, pid,
     };
     use crate::api::{FetchBody, RetractRequest};
 
@@ -258,16 +359,30 @@ mod tests {
         v["texts"] = json!([json!({"lang": "en", "title": "Water guide",
             "description": "Making water safe to drink."})]);
         v["file_list"] = json!([json!({"path": "guide.pdf", "size": 52_428_800, "hash": hex(9)})]);
-        // The same value; only the key order inside `texts` differs.
-        check_unordered(&details(true), v.clone());
-        let text = serde_json::to_string(&details(true)).unwrap();
-        let daemon = v.to_string();
-        let moved = daemon.replace(
-            r#"{"description":"Making water safe to drink.","lang":"en","title":"Water guide"}"#,
-            r#"{"lang":"en","title":"Water guide","description":"Making water safe to drink."}"#,
-        );
-        assert_ne!(moved, daemon);
-        assert_eq!(text, moved);
+        // The same bytes, `texts` included.
+        check(&details(true), v);
+    }
+
+    #[test]
+    fn keys_a_newer_daemon_adds_are_ignored_in_titles_texts_and_files_too() {
+        let mut v = serde_json::to_value(details(true)).unwrap();
+        v["titles"][0]["script"] = json!("Latn");
+        v["texts"][0]["format"] = json!("markdown");
+        v["file_list"][0]["mime"] = json!("application/pdf");
+        v["added"] = json!(1);
+        let read: BundleDetails = serde_json::from_value(v).unwrap();
+        assert_eq!(read, details(true));
+        let mut v = serde_json::to_value(result()).unwrap();
+        v["titles"][1]["script"] = json!("Latn");
+        let read: SearchResult = serde_json::from_value(v).unwrap();
+        assert_eq!(read, result());
+        // The manifest types themselves still refuse them, as peer
+        // formats; a missing key is still an error.
+        let title = json!({"lang": "en", "title": "Water guide", "script": "Latn"});
+        assert!(serde_json::from_value::<LangTitle>(title).is_err());
+        let mut v = serde_json::to_value(details(true)).unwrap();
+        v["file_list"][0].as_object_mut().unwrap().remove("hash");
+        assert!(serde_json::from_value::<BundleDetails>(v).is_err());
     }
 
     #[test]

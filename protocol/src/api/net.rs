@@ -42,7 +42,7 @@ pub struct DoctorResponse {
 }
 
 /// `reachability` of `GET /v1/doctor` (the daemon's `net::Reachability`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reachability {
     /// Bootstrap peers (config, `--peer`, `weft join`), sorted by address.
     pub bootstrap: Vec<BootstrapInfo>,
@@ -74,10 +74,11 @@ pub struct Reachability {
 }
 
 /// `nat` of [`Reachability`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NatStatus {
     /// No peer has dialled back yet.
+    #[default]
     Unknown,
     /// Peers reach this node directly.
     Public,

@@ -1,0 +1,227 @@
+//! The command line: clap's definitions of `weft`'s global flags and commands.
+//!
+//! The help text and the man pages in docs/man are generated from these doc
+//! comments and attributes (`./dev man`), and a test compares the committed
+//! pages with them: a change here is a change to the documentation.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Share signed bundles of files with weft peers.
+///
+/// Exit codes: 0 success; 1 the daemon refused or the operation failed
+/// (the message says why); 2 wrong usage; 3 weftd is not running or cannot
+/// be reached. With --json, an error is printed on stderr as
+/// {"error": "...", "status": <HTTP status or null>}.
+#[derive(Parser)]
+#[command(name = "weft", version, about, long_about)]
+pub(crate) struct Cli {
+    /// Data directory of the node [default: $XDG_DATA_HOME/weft or ~/.local/share/weft]
+    #[arg(long, global = true, env = "WEFT_HOME")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Read the publisher key's passphrase from this file descriptor
+    /// instead of asking on the terminal (its first line is used)
+    #[arg(long, global = true, value_name = "FD")]
+    pub(crate) passphrase_fd: Option<u32>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Create this node's publisher key (once per organizer or group)
+    Init {
+        /// Protect the key with a passphrase (Argon2id): a copy of the
+        /// data dir is then useless without it. weft asks for it each
+        /// time it signs (publish, retract).
+        #[arg(long)]
+        passphrase: bool,
+    },
+    /// Publish a folder (or a file) as a signed bundle
+    Publish {
+        /// The folder or file to publish
+        path: PathBuf,
+        /// Stable name of the bundle [default: the folder name]
+        #[arg(long)]
+        name: Option<String>,
+        /// Title; prefix with a language to give several: --title es=Guía
+        #[arg(long)]
+        title: Vec<String>,
+        /// Description; prefix with a language like --title
+        #[arg(long)]
+        description: Vec<String>,
+        /// Language of titles and descriptions without a prefix (BCP 47) [default: und]
+        #[arg(long)]
+        lang: Option<String>,
+        /// Tag (repeat for several)
+        #[arg(long)]
+        tag: Vec<String>,
+        /// Licence, for example CC-BY-4.0
+        #[arg(long, default_value = "")]
+        licence: String,
+        /// Version number [default: one more than the latest known]
+        #[arg(long)]
+        seq: Option<u64>,
+    },
+    /// List catalog entries, newest first, optionally matching some text
+    Search {
+        /// Words that must all appear in the name, a title or a tag (any case)
+        text: Option<String>,
+        /// Only bundles with a title in this language
+        #[arg(long)]
+        lang: Option<String>,
+        /// Only bundles with this tag
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only bundles from this publisher
+        #[arg(long)]
+        publisher: Option<String>,
+        /// Most results to list (at most 1000)
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// List every version, not only the latest of each name
+        #[arg(long)]
+        all_versions: bool,
+    },
+    /// Show a bundle's details
+    Show {
+        /// Bundle id, or PUBLISHER/NAME for the latest version
+        id: String,
+    },
+    /// Fetch a bundle, verify it, and write its files
+    Get {
+        /// Bundle id, or PUBLISHER/NAME for the latest version
+        id: String,
+        /// Output folder [default: ./<bundle name>]
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// Fetch a bundle if needed and keep it
+    Pin {
+        /// Bundle id, or PUBLISHER/NAME for the latest version
+        id: String,
+    },
+    /// Stop keeping a bundle (it stays in the cache until space is needed)
+    Unpin {
+        /// Bundle id, or PUBLISHER/NAME
+        id: String,
+    },
+    /// Mirror every bundle of a publisher, a tag or a language: fetched and
+    /// pinned automatically, now and as new ones arrive
+    Follow {
+        /// Publisher id to follow
+        publisher: Option<String>,
+        /// Follow a tag instead
+        #[arg(long, conflicts_with = "publisher")]
+        tag: Option<String>,
+        /// Follow a language instead (es also matches es-MX)
+        #[arg(long, conflicts_with_all = ["publisher", "tag"])]
+        lang: Option<String>,
+    },
+    /// Remove a follow rule (mirrored bundles move to the cache)
+    Unfollow {
+        /// Publisher id
+        publisher: Option<String>,
+        /// A tag rule
+        #[arg(long, conflicts_with = "publisher")]
+        tag: Option<String>,
+        /// A language rule
+        #[arg(long, conflicts_with_all = ["publisher", "tag"])]
+        lang: Option<String>,
+    },
+    /// Block a publisher: hide its bundles, never mirror or serve them, and
+    /// remove those stored here
+    Block {
+        /// Publisher id
+        publisher: String,
+    },
+    /// Remove a block
+    Unblock {
+        /// Publisher id
+        publisher: String,
+    },
+    /// List follow and block rules
+    Rules,
+    /// Retract a bundle you published: other nodes stop listing and serving
+    /// it (except where someone pinned it)
+    Retract {
+        /// Bundle id, or PUBLISHER/NAME
+        id: String,
+    },
+    /// Evict the cache down to storage.max and delete unused blocks now
+    Gc,
+    /// Read back and verify every block this node holds; bundles with a
+    /// damaged or missing block are fetched again from peers
+    Check,
+    /// Write bundles to an archive file (or a folder of them) that `weft
+    /// import` verifies and loads, for carrying on a USB stick
+    Export {
+        /// Bundle ids or PUBLISHER/NAME
+        #[arg(required = true)]
+        bundles: Vec<String>,
+        /// One archive file holding every bundle
+        #[arg(short, long, conflicts_with = "dir", required_unless_present = "dir")]
+        out: Option<PathBuf>,
+        /// A folder, with one archive file per bundle
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Verify and load an archive file, or every .weft file in a folder;
+    /// nothing is stored unless all of it verifies
+    Import {
+        /// The archive file or folder
+        path: PathBuf,
+    },
+    /// List pinned bundles
+    Pins,
+    /// List connected peers
+    Peers,
+    /// Check what this node can reach and how: addresses, NAT, relays,
+    /// transports, bootstrap peers, each with a suggestion
+    Doctor,
+    /// Connect to a peer
+    Connect {
+        /// Its multiaddr, for example /ip4/192.0.2.1/tcp/4141/p2p/12D3Koo…
+        multiaddr: String,
+    },
+    /// Find the nodes that hold a bundle, through the DHT
+    Providers {
+        /// Bundle id
+        id: String,
+    },
+    /// Print an invite that lets another node join this one (and a QR code
+    /// on a terminal)
+    Invite,
+    /// Join the node an invite names: dial it, remember it as a bootstrap
+    /// peer and catch up on its catalog
+    Join {
+        /// The invite string, WEFT1…
+        invite: String,
+    },
+    /// Show the node's status on one screen: peers, catalog, pins,
+    /// storage, what is fetching now, warnings
+    Status,
+    /// Print a link that opens the web UI in a browser, logged in (it works
+    /// once, within 2 minutes)
+    Ui {
+        /// Also open it in the default browser
+        #[arg(long)]
+        open: bool,
+    },
+    /// Print a shell completion script (for example:
+    /// weft completions bash > ~/.local/share/bash-completion/completions/weft)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages into a folder
+    #[command(hide = true)]
+    Manpages {
+        /// The folder
+        dir: PathBuf,
+    },
+}

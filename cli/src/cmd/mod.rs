@@ -1,0 +1,100 @@
+//! The commands. `run` hands each to its handler; each module holds one
+//! group of commands and the printers only they use.
+
+mod archive;
+mod docs;
+mod fetch;
+mod keys;
+mod network;
+mod publish;
+mod rules;
+mod search;
+mod status;
+mod store;
+mod ui;
+
+use crate::args::{Cli, Command};
+use crate::context::{default_data_dir, Ctx, Res};
+
+/// Runs one command line.
+pub(crate) fn run(cli: Cli) -> Res {
+    // These two need no data dir.
+    match &cli.command {
+        Command::Completions { shell } => return docs::completions(*shell),
+        Command::Manpages { dir } => return docs::manpages(dir),
+        _ => {}
+    }
+    let ctx = Ctx {
+        dir: cli.data_dir.unwrap_or_else(default_data_dir),
+        json: cli.json,
+        passphrase_fd: cli.passphrase_fd,
+    };
+    match cli.command {
+        Command::Init { passphrase } => keys::init(&ctx, passphrase),
+        Command::Publish {
+            path,
+            name,
+            title,
+            description,
+            lang,
+            tag,
+            licence,
+            seq,
+        } => publish::publish(
+            &ctx,
+            &path,
+            name,
+            title,
+            description,
+            lang,
+            tag,
+            licence,
+            seq,
+        ),
+        Command::Search {
+            text,
+            lang,
+            tag,
+            publisher,
+            limit,
+            all_versions,
+        } => search::search(&ctx, text, lang, tag, publisher, limit, all_versions),
+        Command::Show { id } => search::show(&ctx, &id),
+        Command::Get { id, out } => fetch::get(&ctx, &id, out),
+        Command::Pin { id } => fetch::pin(&ctx, &id),
+        Command::Follow {
+            publisher: None,
+            tag: None,
+            lang: None,
+        }
+        | Command::Rules => rules::list(&ctx),
+        Command::Follow {
+            publisher,
+            tag,
+            lang,
+        } => rules::follow(&ctx, publisher, tag, lang),
+        Command::Unfollow {
+            publisher,
+            tag,
+            lang,
+        } => rules::unfollow(&ctx, publisher, tag, lang),
+        Command::Block { publisher } => rules::block(&ctx, publisher),
+        Command::Unblock { publisher } => rules::unblock(&ctx, publisher),
+        Command::Retract { id } => publish::retract(&ctx, &id),
+        Command::Gc => store::gc(&ctx),
+        Command::Check => store::check(&ctx),
+        Command::Export { bundles, out, dir } => archive::export(&ctx, &bundles, out, dir),
+        Command::Import { path } => archive::import(&ctx, path),
+        Command::Unpin { id } => fetch::unpin(&ctx, &id),
+        Command::Pins => fetch::pins(&ctx),
+        Command::Peers => network::peers(&ctx),
+        Command::Doctor => network::doctor(&ctx),
+        Command::Connect { multiaddr } => network::connect(&ctx, &multiaddr),
+        Command::Providers { id } => network::providers(&ctx, &id),
+        Command::Invite => network::invite(&ctx),
+        Command::Join { invite } => network::join(&ctx, &invite),
+        Command::Completions { .. } | Command::Manpages { .. } => Ok(()),
+        Command::Ui { open } => ui::ui(&ctx, open),
+        Command::Status => status::status(&ctx),
+    }
+}
