@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 use weft_cli::http::Api;
 use weft_daemon::store::{RocksStore, Store};
 use weft_e2e::Daemon;
+use weft_protocol::api::{SearchResponse, StatusResponse};
 use weft_protocol::{
     layout, Announcement, BundleId, LangTitle, PublisherKey, SignedAnnouncement, VERSION,
 };
@@ -164,17 +165,12 @@ impl Bench {
         let api = d.api();
         let dir = d.path().to_path_buf();
         // The first search may wait for the daemon to load its catalog.
-        let first = api
-            .call(
-                "GET",
-                &format!("/v1/search?q={}", self.vocab[0]),
-                None,
-                &dir,
-            )
+        let first: SearchResponse = api
+            .get_json(&format!("/v1/search?q={}", self.vocab[0]), &dir)
             .map_err(|e| anyhow::anyhow!("search failed: {e}"))?;
-        let hits = first["results"].as_array().map_or(0, Vec::len);
+        let hits = first.results.len();
         if entries >= 1000 && hits == 0 {
-            bail!("a word from the titles found nothing: {first}");
+            bail!("a word from the titles found nothing: {first:?}");
         }
         let mut rng = rand::rngs::StdRng::seed_from_u64(9);
         let mut lat = Vec::new();
@@ -182,7 +178,7 @@ impl Bench {
         for i in 0..self.sizes.search_queries {
             let q = self.query(i, &mut rng);
             let t = Instant::now();
-            api.call("GET", &format!("/v1/search?{q}"), None, &dir)
+            api.get_json::<SearchResponse>(&format!("/v1/search?{q}"), &dir)
                 .map_err(|e| anyhow::anyhow!("search {q} failed: {e}"))?;
             lat.push(secs(t));
             if t0.elapsed() > SEARCH_BUDGET && lat.len() >= 20 {
@@ -222,7 +218,7 @@ impl Bench {
         let vocab0 = self.vocab[0].clone();
         let d = self.daemon()?;
         d.api()
-            .call("GET", &format!("/v1/search?q={vocab0}"), None, d.path())
+            .get_json::<SearchResponse>(&format!("/v1/search?q={vocab0}"), d.path())
             .map_err(|e| anyhow::anyhow!("search failed: {e}"))?;
         std::thread::sleep(IDLE);
         let rss = rss_bytes(d.pid().context("catalog daemon is gone")?)?;
@@ -285,10 +281,10 @@ impl Bench {
         let entries = self.sizes.entries;
         let runs = self.sizes.cli_runs;
         let d = self.daemon()?;
-        weft_timed(d, &["status"])?;
+        weft_timed::<StatusResponse>(d, &["status"])?;
         let mut lat = Vec::new();
         for _ in 0..runs {
-            let (_, t) = weft_timed(d, &["status"])?;
+            let (_, t) = weft_timed::<StatusResponse>(d, &["status"])?;
             lat.push(t);
         }
         let (p50, p99) = (quantile(&lat, 0.5) * 1e3, quantile(&lat, 0.99) * 1e3);
@@ -334,14 +330,14 @@ fn time_start(dir: &Path) -> anyhow::Result<(f64, f64)> {
                 api = Api::locate(dir).ok();
             }
             api.as_ref()
-                .is_some_and(|a| a.call("GET", "/v1/status", None, dir).is_ok())
+                .is_some_and(|a| a.get_json::<StatusResponse>("/v1/status", dir).is_ok())
         },
     );
     let ready_at = secs(t);
     let searched = ready.and_then(|_| {
         api.as_ref()
             .context("no API")?
-            .call("GET", "/v1/search?q=kalo", None, dir)
+            .get_json::<SearchResponse>("/v1/search?q=kalo", dir)
             .map_err(|e| anyhow::anyhow!("search failed: {e}"))
     });
     let searched_at = secs(t);

@@ -22,12 +22,8 @@ const CATCHUP_TIMEOUT: Duration = Duration::from_secs(300);
 /// Bytes one id costs in a plain id list: the naive reconciliation.
 const ID_BYTES: u64 = 32;
 
-fn catalog_len(d: &Daemon) -> u64 {
-    d.status()["catalog"].as_u64().unwrap_or(0)
-}
-
 fn sent(d: &Daemon) -> u64 {
-    d.counter("sync_bytes_sent")
+    d.counters().sync_bytes_sent
 }
 
 fn start_filled(
@@ -50,7 +46,7 @@ fn wait_loaded(d: &Daemon, n: u64) -> anyhow::Result<()> {
         "the catalog to load",
         CATCHUP_TIMEOUT,
         Duration::from_millis(20),
-        || d.status()["catalog_loading"] == false && catalog_len(d) >= n,
+        || !d.status().catalog_loading && d.catalog_len() >= n,
     )
 }
 
@@ -70,7 +66,7 @@ pub fn run(
         "the new node to catch up",
         CATCHUP_TIMEOUT,
         Duration::from_millis(5),
-        || catalog_len(&joiner) >= n as u64,
+        || joiner.catalog_len() >= n as u64,
     )
     .context("catch-up")?;
     let took = secs(t);
@@ -97,7 +93,7 @@ pub fn run(
         "both nodes to hold the union",
         CATCHUP_TIMEOUT,
         Duration::from_millis(5),
-        || catalog_len(&a) == (n + 5) as u64 && catalog_len(&b) == (n + 5) as u64,
+        || a.catalog_len() == (n + 5) as u64 && b.catalog_len() == (n + 5) as u64,
     )
     .context("reconciling a difference of 10")?;
     let took = secs(t);

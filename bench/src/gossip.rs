@@ -3,11 +3,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use weft_e2e::Daemon;
+use weft_protocol::api::{BundleDetails, ConnectResponse, InitOutput, PublishResult};
 
 use crate::plot::{line_chart, Series};
 use crate::report::Report;
@@ -34,7 +35,7 @@ pub fn run(sizes: &Sizes, report: &mut Report, out: &Path) -> anyhow::Result<()>
         let nodes = start_mesh(n, &mut rng)?;
         let publishers: Vec<&Daemon> = nodes.iter().take(PUBLISHERS.min(n)).collect();
         for p in &publishers {
-            weft_timed(p, &["init"])?;
+            weft_timed::<InitOutput>(p, &["init"])?;
         }
         let folder = tempfile::tempdir()?;
         // Warm-up: the first announcement also proves the mesh is whole.
@@ -113,8 +114,7 @@ fn start_mesh(n: usize, rng: &mut impl Rng) -> anyhow::Result<Vec<Daemon>> {
         let api = d.api();
         for &j in earlier.iter().take(DIALS_PER_NODE) {
             let addr: &String = &addrs[j];
-            api.call(
-                "POST",
+            api.post_json::<ConnectResponse>(
                 "/v1/connect",
                 Some(&json!({ "addr": addr })),
                 d.path(),
@@ -141,14 +141,11 @@ fn spread(
     std::fs::write(dir.join("note.txt"), format!("trial {trial}\n"))?;
     let apis: Vec<_> = nodes.iter().map(|d| d.api()).collect();
     let t = Instant::now();
-    let (v, _) = weft_timed(
+    let (published, _) = weft_timed::<PublishResult>(
         from,
         &["publish", &dir.to_string_lossy(), "--title", "note"],
     )?;
-    let id = v["id"]
-        .as_str()
-        .context("publish printed no id")?
-        .to_string();
+    let id = published.id.to_string();
     let path = format!("/v1/bundles/{id}");
     let mut seen: Vec<Option<f64>> = vec![None; nodes.len()];
     loop {
@@ -157,7 +154,10 @@ fn spread(
             if seen[i].is_some() {
                 continue;
             }
-            if api.call("GET", &path, None, nodes[i].path()).is_ok() {
+            if api
+                .get_json::<BundleDetails>(&path, nodes[i].path())
+                .is_ok()
+            {
                 seen[i] = Some(secs(t));
             } else {
                 missing += 1;

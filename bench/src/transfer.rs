@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use weft_e2e::Daemon;
+use weft_protocol::api::{FetchResult, InitOutput, PublishResult};
 
 use crate::plot::{line_chart, Series};
 use crate::report::Report;
@@ -46,7 +47,7 @@ impl Bench {
     fn source(&mut self) -> anyhow::Result<&Daemon> {
         if self.source.is_none() {
             let d = Daemon::start("source");
-            weft_timed(&d, &["init"])?;
+            weft_timed::<InitOutput>(&d, &["init"])?;
             self.source = Some(d);
         }
         Ok(self.source.as_ref().expect("just started"))
@@ -60,9 +61,12 @@ impl Bench {
         let file = dir.join("data.bin");
         write_random_file(&file, bytes, seed)?;
         let src = self.source()?;
-        let (v, _) = weft_timed(src, &["publish", &dir.to_string_lossy(), "--title", label])?;
+        let (published, _) = weft_timed::<PublishResult>(
+            src,
+            &["publish", &dir.to_string_lossy(), "--title", label],
+        )?;
         Ok(Held {
-            id: v["id"].as_str().context("publish printed no id")?.into(),
+            id: published.id.to_string(),
             bytes,
             file,
         })
@@ -103,12 +107,11 @@ impl Bench {
             for _ in 0..self.sizes.publish_runs {
                 let (b3, cp) = reference_hash_and_copy(b3sum.as_deref(), &files, &dir, &self.work)?;
                 let src = self.source()?;
-                let (v, t) =
-                    weft_timed(src, &["publish", &dir.to_string_lossy(), "--title", case])?;
-                id = v["id"]
-                    .as_str()
-                    .context("publish printed no id")?
-                    .to_string();
+                let (published, t) = weft_timed::<PublishResult>(
+                    src,
+                    &["publish", &dir.to_string_lossy(), "--title", case],
+                )?;
+                id = published.id.to_string();
                 runs.push((b3, cp, t));
             }
             let key = |r: &(Option<f64>, f64, f64)| r.2 / (r.0.unwrap_or(0.0) + r.1);
@@ -214,7 +217,8 @@ impl Bench {
         // `weft get`, measured on its own.
         let out = self.work.join("exported");
         sync();
-        let (_, e) = weft_timed(&fetcher, &["get", &big.id, "-o", &out.to_string_lossy()])?;
+        let (_, e) =
+            weft_timed::<FetchResult>(&fetcher, &["get", &big.id, "-o", &out.to_string_lossy()])?;
         let exported = std::fs::metadata(out.join("data.bin"))?.len();
         if exported != big.bytes {
             bail!("the export is {exported} bytes, not {}", big.bytes);
@@ -236,9 +240,9 @@ impl Bench {
         let src = self.source()?;
         let d = Daemon::start(name);
         d.connect(src);
-        let (v, t) = weft_timed(&d, &["pin", id])?;
-        if v["id"].as_str() != Some(id) {
-            bail!("pin answered for another bundle: {v}");
+        let (fetched, t) = weft_timed::<FetchResult>(&d, &["pin", id])?;
+        if fetched.id.to_string() != id {
+            bail!("pin answered for another bundle: {fetched:?}");
         }
         Ok((t, d))
     }

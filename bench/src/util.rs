@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use serde_json::Value;
+use serde::de::DeserializeOwned;
 use weft_e2e::Daemon;
 
 /// Points the harness at the `weftd` and `weft` built next to this binary
@@ -57,8 +57,9 @@ pub fn quantile(v: &[f64], p: f64) -> f64 {
 }
 
 /// Runs `weft --data-dir <dir> --json args...`, requires success, and
-/// returns the parsed output with the wall time it took.
-pub fn weft_timed(d: &Daemon, args: &[&str]) -> anyhow::Result<(Value, f64)> {
+/// returns the output read into `T` (the command's answer type from
+/// `weft_protocol::api`) with the wall time the command took.
+pub fn weft_timed<T: DeserializeOwned>(d: &Daemon, args: &[&str]) -> anyhow::Result<(T, f64)> {
     let t = Instant::now();
     let out = Command::new(bin_dir().join("weft"))
         .arg("--data-dir")
@@ -76,7 +77,16 @@ pub fn weft_timed(d: &Daemon, args: &[&str]) -> anyhow::Result<(Value, f64)> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    Ok((serde_json::from_slice(&out.stdout)?, took))
+    let answer = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "`weft --json {}` on {} printed what does not read as {}: {}",
+            args.join(" "),
+            d.name,
+            std::any::type_name::<T>(),
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })?;
+    Ok((answer, took))
 }
 
 /// Writes `bytes` of incompressible pseudo-random data to `path`, 1 MiB at

@@ -4,34 +4,10 @@
 //! The facts come from the swarm task ([`Reachability`]); this module only
 //! reads them, so it is the same for the CLI and any other front end.
 
-use serde::Serialize;
+use crate::net::{NatStatus, Reachability};
 
-use crate::net::Reachability;
-
-/// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Working as it should.
-    Ok,
-    /// Worth knowing; nothing is broken.
-    Info,
-    /// Something limits what the node can do.
-    Warning,
-    /// The node cannot share until this is fixed.
-    Problem,
-}
-
-/// One finding and what to do about it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    /// How much it matters.
-    pub level: Level,
-    /// What was found.
-    pub finding: String,
-    /// What to do, in plain words (empty when nothing needs doing).
-    pub suggestion: String,
-}
+/// How much a finding matters, and one finding with what to do about it.
+pub use weft_protocol::api::{Finding, FindingLevel as Level};
 
 fn f(level: Level, finding: impl Into<String>, suggestion: impl Into<String>) -> Finding {
     Finding {
@@ -74,8 +50,8 @@ pub fn findings(r: &Reachability) -> Vec<Finding> {
         ));
     }
 
-    match r.nat.as_str() {
-        "public" => out.push(f(
+    match r.nat {
+        NatStatus::Public => out.push(f(
             Level::Ok,
             format!(
                 "Other nodes can connect to this node directly (a peer reached it at {}).",
@@ -83,7 +59,7 @@ pub fn findings(r: &Reachability) -> Vec<Finding> {
             ),
             "",
         )),
-        "private" => {
+        NatStatus::Private => {
             let held: Vec<_> = r.reservations.iter().filter(|s| s.accepted).collect();
             if held.is_empty() {
                 out.push(f(
@@ -103,7 +79,7 @@ pub fn findings(r: &Reachability) -> Vec<Finding> {
                 ));
             }
         }
-        _ => out.push(f(
+        NatStatus::Unknown => out.push(f(
             Level::Info,
             "Whether other nodes can connect to this one is not known yet: a connected peer has to try.",
             if r.peers == 0 {
@@ -228,7 +204,7 @@ mod tests {
         Reachability {
             listen_addrs: vec!["/ip4/10.0.0.2/tcp/4141".into()],
             peers: 1,
-            nat: "unknown".into(),
+            nat: NatStatus::Unknown,
             ..Reachability::default()
         }
     }
@@ -242,7 +218,7 @@ mod tests {
     fn alone_and_unreachable_says_what_to_do() {
         let mut r = base();
         r.peers = 0;
-        r.nat = "private".into();
+        r.nat = NatStatus::Private;
         r.bootstrap = vec![BootstrapInfo {
             address: "/ip4/192.0.2.1/tcp/4141".into(),
             answered: false,
@@ -262,7 +238,7 @@ mod tests {
     #[test]
     fn relayed_and_proxied_nodes_are_told_so() {
         let mut r = base();
-        r.nat = "private".into();
+        r.nat = NatStatus::Private;
         r.reservations = vec![ReservationInfo {
             relay: "12D3KooW".into(),
             address: "/ip4/192.0.2.1/tcp/4141/p2p/12D3KooW/p2p-circuit".into(),

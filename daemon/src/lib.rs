@@ -6,80 +6,42 @@
 //! ([`export`]) run as jobs; the local API ([`api`]) is the only way in for
 //! the CLI. [`run`] wires them together and stops them on shutdown.
 
-pub mod api;
-pub mod archive;
 pub mod catalog;
-pub mod codec;
+pub mod clock;
 pub mod config;
 pub mod doctor;
-pub mod export;
-pub mod fetch;
+pub mod error;
 pub mod gateway;
+pub mod holdings;
+pub mod http;
 pub mod i18n;
+pub mod jobs;
+pub mod keys;
 pub mod metrics;
 pub mod net;
 pub mod node;
+pub mod ops;
 pub mod peerbook;
-pub mod policy;
-pub mod publish;
-pub mod socks;
-pub mod storage;
+pub mod rules;
+pub mod serve;
+pub mod shutdown;
 pub mod store;
 pub mod sync;
-pub mod transport;
-pub mod ui;
 pub mod upload;
 
 use std::future::Future;
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use libp2p::identity;
-use rand::RngCore;
 
 use crate::config::{files, write_private, Config};
+
+use crate::jobs::Jobs;
+use crate::keys::{load_or_create_node_key, load_or_create_token};
 use crate::metrics::Metrics;
-use crate::node::{Jobs, Node};
+use crate::net::transport;
+use crate::node::Node;
 use crate::store::{RocksStore, Store};
-
-/// Loads the node key, creating it on first start.
-pub fn load_or_create_node_key(dir: &Path) -> anyhow::Result<identity::Keypair> {
-    let path = dir.join(files::NODE_KEY);
-    match std::fs::read(&path) {
-        Ok(bytes) => identity::Keypair::from_protobuf_encoding(&bytes).with_context(|| {
-            format!(
-                "{} is damaged; move it away to make a new node identity",
-                path.display()
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = identity::Keypair::generate_ed25519();
-            let bytes = key
-                .to_protobuf_encoding()
-                .context("encoding the node key")?;
-            write_private(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-            Ok(key)
-        }
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
-}
-
-fn load_or_create_token(dir: &Path) -> anyhow::Result<String> {
-    let path = dir.join(files::API_TOKEN);
-    if let Ok(t) = std::fs::read_to_string(&path) {
-        let t = t.trim().to_string();
-        if t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Ok(t);
-        }
-    }
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    let token = weft_protocol::id::to_hex(&raw);
-    write_private(&path, format!("{token}\n").as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(token)
-}
 
 /// Runs a node until `shutdown` completes.
 pub async fn run(
@@ -100,7 +62,7 @@ pub async fn run(
         Some(pass) => {
             let path = dir.join(files::PUBLISHER_KEY);
             let key = tokio::task::spawn_blocking(move || {
-                node::load_key_file(&path)
+                keys::load_key_file(&path)
                     .map_err(|e| e.to_string())?
                     .open(Some(&pass))
                     .map_err(|e| e.to_string())
@@ -130,11 +92,12 @@ pub async fn run(
     )?;
     let catalog = Arc::new(catalog::Catalog::default());
     catalog::spawn_load(catalog.clone(), store.clone());
+    let (provide_tx, provide_rx) = tokio::sync::mpsc::channel(ops::provide::PROVIDE_QUEUE);
     let (storage, policy) = {
-        let (store, max) = (store.clone(), config.storage_max);
+        let (store, max, catalog) = (store.clone(), config.storage_max, catalog.clone());
         let (follow, block) = (config.follow.clone(), config.block.clone());
         tokio::task::spawn_blocking(move || -> Result<_, store::StoreError> {
-            let storage = storage::Storage::load(store.as_ref(), max)?;
+            let storage = holdings::Holdings::load(store.as_ref(), max, catalog, provide_tx)?;
             // Blocks written by work a crash or power cut interrupted (a
             // publish or import not yet committed) belong to nothing: delete
             // them before anything else runs.
@@ -148,18 +111,13 @@ pub async fn run(
             }
             Ok((
                 Arc::new(storage),
-                Arc::new(policy::Policy::load(store.as_ref(), follow, block)?),
+                Arc::new(rules::Rules::load(store.as_ref(), follow, block)?),
             ))
         })
         .await
         .context("reading holdings and rules")??
     };
     catalog.set_blocked(policy.blocked());
-    for (id, held) in storage.snapshot() {
-        if held.pin.is_some_and(|p| p.kind == store::PinKind::Explicit) {
-            catalog.set_exempt(id, true);
-        }
-    }
     let key = load_or_create_node_key(&dir)?;
     let metrics = Arc::new(Metrics::default());
     let opts = net::NetOptions {
@@ -180,33 +138,67 @@ pub async fn run(
                 .context("reading the peer book")??,
         )
     };
-    let (sync_tx, sync_rx) = tokio::sync::mpsc::channel(sync::SYNC_EVENTS);
-    let (client, net_task) = net::spawn(
+    // Two stages of shutdown: first everything that uses the network
+    // (jobs, the keeper, the syncer, the server), then the network itself.
+    let work = shutdown::Controller::default();
+    let network = shutdown::Controller::default();
+    let (outlets, inlets) = net::outlets();
+    let (client, _net_task) = net::spawn(
         swarm,
         &config.listen,
         config.peers.clone(),
         net::Parts {
-            store: store.clone(),
-            catalog: catalog.clone(),
             metrics: metrics.clone(),
             book: book.clone(),
-            sync_events: sync_tx,
-            storage: storage.clone(),
-            upload: config
-                .upload_limit
-                .map(|r| Arc::new(upload::RateLimit::new(r))),
+            outlets,
             opts,
+            shutdown: network.handle(),
         },
     )
     .await
     .map_err(anyhow::Error::msg)?;
-    let sync_task = sync::spawn(
+    let net::Inlets {
+        requests,
+        sync_requests,
+        gossip,
+        peers,
+        online,
+    } = inlets;
+    let server = serve::Server {
+        net: client.clone(),
+        store: store.clone(),
+        catalog: catalog.clone(),
+        holdings: storage.clone(),
+        metrics: metrics.clone(),
+        upload: config
+            .upload_limit
+            .map(|r| Arc::new(upload::RateLimit::new(r))),
+    };
+    work.handle()
+        .spawn(server.run(requests, sync_requests, work.handle()));
+    work.handle().spawn(catalog::ingest::verify_gossip(
+        gossip,
         client.clone(),
         store.clone(),
         catalog.clone(),
         metrics.clone(),
-        sync_rx,
+        work.handle(),
+    ));
+    sync::spawn(
+        client.clone(),
+        store.clone(),
+        catalog.clone(),
+        metrics.clone(),
+        peers,
+        work.handle(),
     );
+    work.handle().spawn(ops::provide::run(
+        client.clone(),
+        store.clone(),
+        provide_rx,
+        online,
+        work.handle(),
+    ));
     let token = load_or_create_token(&dir)?;
     let listener = tokio::net::TcpListener::bind(config.api)
         .await
@@ -226,7 +218,7 @@ pub async fn run(
         }
         None => None,
     };
-    ui::clear_uploads(&dir);
+    http::uploads::clear_uploads(&dir);
     // A run that was killed leaves its gateway's address behind.
     let _ = std::fs::remove_file(dir.join(files::GATEWAY_ADDR));
     let node = Node {
@@ -235,16 +227,16 @@ pub async fn run(
         net: client,
         metrics,
         data_dir: dir.clone(),
-        jobs: Arc::new(Jobs::default()),
+        jobs: Arc::new(Jobs::new(work.handle())),
         book,
         network: config.psk.map(|k| k.fingerprint().to_string()),
         mdns: config.mdns,
-        storage,
-        policy,
+        holdings: storage,
+        rules: policy,
         unlocked,
     };
-    let keeper = policy::spawn(node.clone());
-    let held = node.storage.clone();
+    ops::keeper::spawn(node.clone(), work.handle());
+    let held = node.holdings.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {
         let mut rx = stop_rx.clone();
@@ -266,11 +258,11 @@ pub async fn run(
         }
         None => None,
     };
-    let app = api::router(api::ApiState {
+    let app = http::router(http::ApiState {
         node,
         token,
         addr,
-        sessions: Arc::new(ui::Sessions::default()),
+        sessions: Arc::new(http::auth::Sessions::default()),
     });
     write_private(&dir.join(files::API_ADDR), format!("{addr}\n").as_bytes())?;
     tracing::info!(api = %addr, data_dir = %dir.display(), "weftd ready");
@@ -287,9 +279,13 @@ pub async fn run(
     }
     let _ = std::fs::remove_file(dir.join(files::API_ADDR));
     let _ = std::fs::remove_file(dir.join(files::GATEWAY_ADDR));
-    net_task.abort();
-    sync_task.abort();
-    keeper.abort();
+    if !work.stop(shutdown::GRACE).await {
+        tracing::warn!(
+            "some work did not finish within {:?}; it ends with the process",
+            shutdown::GRACE
+        );
+    }
+    network.stop(shutdown::GRACE).await;
     if held.idle() {
         let _ = std::fs::remove_file(&marker);
     } else {

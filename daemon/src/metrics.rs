@@ -3,6 +3,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use weft_protocol::api::Counters;
+
 /// Monotonic counters, shared by every actor.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -47,25 +49,25 @@ impl Metrics {
     }
 
     /// A plain copy for the API.
-    pub fn snapshot(&self) -> serde_json::Value {
+    pub fn snapshot(&self) -> Counters {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        serde_json::json!({
-            "gossip_accepted": g(&self.gossip_accepted),
-            "gossip_rejected": g(&self.gossip_rejected),
-            "chunks_rejected": g(&self.chunks_rejected),
-            "manifests_rejected": g(&self.manifests_rejected),
-            "peers_punished": g(&self.peers_punished),
-            "blobs_served": g(&self.blobs_served),
-            "bytes_served": g(&self.bytes_served),
-            "bytes_fetched": g(&self.bytes_fetched),
-            "blobs_fetched": g(&self.blobs_fetched),
-            "requests_refused": g(&self.requests_refused),
-            "blocks_damaged": g(&self.blocks_damaged),
-            "sync_sessions": g(&self.sync_sessions),
-            "sync_entries_added": g(&self.sync_entries_added),
-            "sync_entries_rejected": g(&self.sync_entries_rejected),
-            "sync_bytes_sent": g(&self.sync_bytes_sent),
-            "sync_bytes_received": g(&self.sync_bytes_received),
-        })
+        Counters {
+            gossip_accepted: g(&self.gossip_accepted),
+            gossip_rejected: g(&self.gossip_rejected),
+            chunks_rejected: g(&self.chunks_rejected),
+            manifests_rejected: g(&self.manifests_rejected),
+            peers_punished: g(&self.peers_punished),
+            blobs_served: g(&self.blobs_served),
+            bytes_served: g(&self.bytes_served),
+            bytes_fetched: g(&self.bytes_fetched),
+            blobs_fetched: g(&self.blobs_fetched),
+            requests_refused: g(&self.requests_refused),
+            blocks_damaged: g(&self.blocks_damaged),
+            sync_sessions: g(&self.sync_sessions),
+            sync_entries_added: g(&self.sync_entries_added),
+            sync_entries_rejected: g(&self.sync_entries_rejected),
+            sync_bytes_sent: g(&self.sync_bytes_sent),
+            sync_bytes_received: g(&self.sync_bytes_received),
+        }
     }
 }

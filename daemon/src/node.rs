@@ -1,151 +1,23 @@
 //! The node: the store, the network client and the jobs, shared by the API
 //! and the background tasks. Holds no lock across `.await`.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use weft_protocol::api::JobKind;
 use weft_protocol::keyfile::{KeyFile, KeyFileError};
 use weft_protocol::{BundleId, PublisherId, PublisherKey, SignedManifest};
 
 use crate::catalog::Catalog;
 use crate::config::files;
+use crate::error::NodeError;
+
+use crate::jobs::{JobOutput, Jobs, Progress};
+use crate::keys::load_key_file;
 use crate::metrics::Metrics;
-use crate::net::{Client, NetError};
+use crate::net::Client;
 use crate::peerbook::PeerBook;
 use crate::store::{Store, StoreError};
-
-/// Most jobs remembered; finished ones are forgotten oldest first.
-pub const MAX_JOBS: usize = 1024;
-/// Most jobs running at once.
-pub const MAX_RUNNING_JOBS: usize = 64;
-
-/// An operation failed. Each variant maps to one HTTP status.
-#[derive(Debug, thiserror::Error)]
-pub enum NodeError {
-    /// The caller asked for something malformed or impossible.
-    #[error("{0}")]
-    BadRequest(String),
-    /// The thing asked for does not exist here or on any reachable peer.
-    #[error("{0}")]
-    NotFound(String),
-    /// The request conflicts with what exists.
-    #[error("{0}")]
-    Conflict(String),
-    /// Cannot be done now (no peers, too busy).
-    #[error("{0}")]
-    Unavailable(String),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The network task failed.
-    #[error(transparent)]
-    Net(#[from] NetError),
-    /// Something that should not happen.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-/// Bytes done and bytes expected, for progress bars.
-#[derive(Debug, Default)]
-pub struct Progress {
-    /// Bytes done.
-    pub done: AtomicU64,
-    /// Bytes expected in all.
-    pub total: AtomicU64,
-}
-
-impl Progress {
-    /// Adds `n` done bytes.
-    pub fn add(&self, n: u64) {
-        self.done.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
-/// Where a job is.
-#[derive(Debug, Clone)]
-pub enum JobState {
-    /// Still going.
-    Running,
-    /// Finished, with its result.
-    Done(serde_json::Value),
-    /// Failed, with the HTTP status and message the API reports.
-    Failed(u16, String),
-}
-
-/// A long operation (publish, fetch) that the CLI polls for progress.
-pub struct Job {
-    /// What kind of job.
-    pub kind: &'static str,
-    /// Its progress.
-    pub progress: Arc<Progress>,
-    state: Mutex<JobState>,
-    ended: tokio::sync::watch::Sender<bool>,
-}
-
-impl Job {
-    /// The current state.
-    pub fn state(&self) -> JobState {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Completes when the job has ended (at once if it has).
-    pub async fn finished(&self) {
-        let mut rx = self.ended.subscribe();
-        let _ = rx.wait_for(|e| *e).await;
-    }
-}
-
-/// The table of jobs, bounded by [`MAX_JOBS`].
-#[derive(Default)]
-pub struct Jobs {
-    next: AtomicU64,
-    map: Mutex<BTreeMap<u64, Arc<Job>>>,
-}
-
-impl Jobs {
-    /// A job by id.
-    pub fn get(&self, id: u64) -> Option<Arc<Job>> {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .cloned()
-    }
-
-    fn insert(&self, kind: &'static str) -> Result<(u64, Arc<Job>), NodeError> {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        let running = map
-            .values()
-            .filter(|j| matches!(j.state(), JobState::Running))
-            .count();
-        if running >= MAX_RUNNING_JOBS {
-            return Err(NodeError::Unavailable(format!(
-                "{running} jobs are already running; wait for some to finish"
-            )));
-        }
-        while map.len() >= MAX_JOBS {
-            let oldest_done = map
-                .iter()
-                .find(|(_, j)| !matches!(j.state(), JobState::Running))
-                .map(|(k, _)| *k);
-            match oldest_done {
-                Some(k) => map.remove(&k),
-                None => break,
-            };
-        }
-        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        let job = Arc::new(Job {
-            kind,
-            progress: Arc::default(),
-            state: Mutex::new(JobState::Running),
-            ended: tokio::sync::watch::channel(false).0,
-        });
-        map.insert(id, job.clone());
-        Ok((id, job))
-    }
-}
 
 /// Everything the API and the tasks share. Cheap to clone.
 #[derive(Clone)]
@@ -169,30 +41,11 @@ pub struct Node {
     /// Whether mDNS looks for peers on the LAN.
     pub mdns: bool,
     /// Holdings and quota.
-    pub storage: Arc<crate::storage::Storage>,
+    pub holdings: Arc<crate::holdings::Holdings>,
     /// Follow and block rules.
-    pub policy: Arc<crate::policy::Policy>,
+    pub rules: Arc<crate::rules::Rules>,
     /// The publisher key, when `weftd --passphrase-fd` unlocked it at start.
     pub unlocked: Option<Arc<PublisherKey>>,
-}
-
-/// HTTP status for an error.
-pub fn status_of(e: &NodeError) -> u16 {
-    match e {
-        NodeError::BadRequest(_) => 400,
-        NodeError::NotFound(_) => 404,
-        NodeError::Conflict(_) => 409,
-        NodeError::Unavailable(_) | NodeError::Net(_) => 503,
-        NodeError::Store(_) | NodeError::Internal(_) => 500,
-    }
-}
-
-/// Now, in seconds since the Unix epoch.
-pub fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 impl Node {
@@ -209,26 +62,12 @@ impl Node {
     }
 
     /// Starts a job and returns its id at once.
-    pub fn start_job<F, Fut>(&self, kind: &'static str, f: F) -> Result<u64, NodeError>
+    pub fn start_job<F, Fut>(&self, kind: JobKind, f: F) -> Result<u64, NodeError>
     where
         F: FnOnce(Arc<Progress>) -> Fut,
-        Fut: std::future::Future<Output = Result<serde_json::Value, NodeError>> + Send + 'static,
+        Fut: std::future::Future<Output = Result<JobOutput, NodeError>> + Send + 'static,
     {
-        let (id, job) = self.jobs.insert(kind)?;
-        let fut = f(job.progress.clone());
-        tokio::spawn(async move {
-            let result = fut.await;
-            let state = match result {
-                Ok(v) => JobState::Done(v),
-                Err(e) => {
-                    tracing::warn!(job = id, kind, error = %e, "job failed");
-                    JobState::Failed(status_of(&e), e.to_string())
-                }
-            };
-            *job.state.lock().unwrap_or_else(|p| p.into_inner()) = state;
-            job.ended.send_replace(true);
-        });
-        Ok(id)
+        self.jobs.start(kind, f)
     }
 
     /// The publisher key file in the data dir.
@@ -287,24 +126,4 @@ impl Node {
         self.catalog.ready().await;
         self.catalog.latest_seq(&publisher, name)
     }
-}
-
-/// Reads a publisher key file, plain or sealed (see
-/// [`weft_protocol::keyfile`]).
-pub fn load_key_file(path: &std::path::Path) -> Result<KeyFile, NodeError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(NodeError::BadRequest(
-                "this node has no publisher key yet; create one with `weft init`".into(),
-            ))
-        }
-        Err(e) => {
-            return Err(NodeError::Internal(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )))
-        }
-    };
-    KeyFile::parse(&text).map_err(|e| NodeError::Internal(format!("{}: {e}", path.display())))
 }

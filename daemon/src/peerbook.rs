@@ -11,12 +11,11 @@ use std::sync::{Arc, Mutex};
 use libp2p::{Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
 
+pub use crate::net::{dialable, with_peer, MAX_ADDRS};
 use crate::store::{Store, StoreError, CF_PEERS};
 
 /// Most peers remembered.
 pub const MAX_BOOK: usize = 1024;
-/// Most addresses remembered per peer.
-pub const MAX_ADDRS: usize = 8;
 /// Largest stored entry accepted when loading.
 const MAX_ENTRY_BYTES: usize = 4096;
 
@@ -36,30 +35,6 @@ pub struct BookEntry {
 pub struct PeerBook {
     store: Arc<dyn Store>,
     entries: Mutex<HashMap<PeerId, BookEntry>>,
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Whether an address is worth remembering: a concrete IP and port.
-pub fn dialable(addr: &Multiaddr) -> bool {
-    use libp2p::multiaddr::Protocol;
-    let mut it = addr.iter();
-    let ip_ok = match it.next() {
-        Some(Protocol::Ip4(ip)) => !ip.is_unspecified(),
-        Some(Protocol::Ip6(ip)) => !ip.is_unspecified(),
-        Some(Protocol::Dns(_) | Protocol::Dns4(_) | Protocol::Dns6(_)) => true,
-        _ => false,
-    };
-    let port_ok = match it.next() {
-        Some(Protocol::Tcp(p) | Protocol::Udp(p)) => p != 0,
-        _ => false,
-    };
-    ip_ok && port_ok
 }
 
 impl PeerBook {
@@ -116,7 +91,7 @@ impl PeerBook {
             }
             fresh.truncate(MAX_ADDRS);
             e.addrs = fresh;
-            e.seen = now();
+            e.seen = crate::clock::now_secs();
             e.bootstrap |= bootstrap;
             let value = serde_json::to_vec(&*e).unwrap_or_default();
             let evict = if book.len() > MAX_BOOK {
@@ -180,12 +155,19 @@ impl PeerBook {
     }
 }
 
-/// `addr` ending in `/p2p/<peer>`.
-pub fn with_peer(addr: Multiaddr, peer: PeerId) -> Multiaddr {
-    use libp2p::multiaddr::Protocol;
-    match addr.iter().last() {
-        Some(Protocol::P2p(_)) => addr,
-        _ => addr.with(Protocol::P2p(peer)),
+impl crate::net::AddressBook for PeerBook {
+    fn record(&self, peer: PeerId, addrs: &[Multiaddr]) {
+        if let Err(e) = PeerBook::record(self, peer, addrs, false) {
+            tracing::warn!(error = %e, "could not write the peer book");
+        }
+    }
+
+    fn candidates(&self, limit: usize) -> Vec<(PeerId, Vec<Multiaddr>)> {
+        PeerBook::candidates(self, limit)
+    }
+
+    fn bootstrap(&self) -> Vec<PeerId> {
+        PeerBook::bootstrap(self)
     }
 }
 

@@ -1,51 +1,28 @@
-//! Follow and block rules, and the keeper: the background task that makes
-//! what the node holds match them.
+//! Follow and block rules: what this node mirrors and whom it refuses.
 //!
 //! A follow rule names a publisher, a tag or a language. Every latest,
 //! unretracted bundle that any rule matches is fetched and pinned as a
-//! *mirror* pin, whether it arrived by gossip, by catch-up, by import, or
-//! was in the catalog before the rule. A block rule hides a publisher's
-//! bundles from search, keeps them from being mirrored or fetched, and
-//! removes any this node holds, so they are never served.
+//! *mirror* pin by the keeper ([`crate::ops::keeper`]), whether it arrived
+//! by gossip, by catch-up, by import, or was in the catalog before the
+//! rule. A block rule hides a publisher's bundles from search, keeps them
+//! from being mirrored or fetched, and removes any this node holds, so they
+//! are never served.
 //!
 //! Rules come from the config file (`[follow]` and `[block]`) and from the
 //! CLI (kept in the store). Config rules cannot be removed from the CLI.
-//!
-//! The keeper wakes when the catalog changes, when rules change, and every
-//! [`KEEPER_INTERVAL`]. Each pass:
-//! 1. removes held bundles that are retracted (unless pinned explicitly)
-//!    or whose publisher is blocked;
-//! 2. turns mirror pins of superseded or no longer followed bundles into
-//!    cache;
-//! 3. pins followed bundles already held, and fetches the missing ones, at
-//!    most [`MIRROR_CONCURRENCY`] at a time (paused when pins alone fill
-//!    the quota);
-//! 4. resumes interrupted fetches;
-//! 5. collects garbage when something was removed or the quota is
-//!    exceeded.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
+use weft_protocol::api::{BlockRules, ConfigRules, FollowRules, RulesResponse};
 use weft_protocol::manifest::{normalize_lang, normalize_tag};
-use weft_protocol::{Announcement, BundleId, PublisherId};
+use weft_protocol::{Announcement, PublisherId};
 
 use crate::catalog::lang_matches;
-use crate::node::{now_secs, Node, NodeError, Progress};
-use crate::store::{Pin, PinKind, Store, StoreError, CF_FETCHES, CF_RULES};
+use crate::error::NodeError;
+use crate::store::{Store, StoreError, CF_RULES};
 
-/// Longest pause between keeper passes.
-pub const KEEPER_INTERVAL: Duration = Duration::from_secs(5);
-/// Changes arriving within this time are handled in one pass.
-pub const KEEPER_DEBOUNCE: Duration = Duration::from_millis(200);
-/// Fetches the keeper runs at once (mirroring and resuming).
-pub const MIRROR_CONCURRENCY: usize = 2;
-/// A fetch that failed is not retried by the keeper before this, unless a
-/// new peer connects (it may be a provider).
-pub const RETRY_AFTER: Duration = Duration::from_secs(20);
 /// Most rules of each kind.
 pub const MAX_RULES: usize = 1024;
 
@@ -62,6 +39,24 @@ pub struct Follow {
     /// Languages followed (BCP 47; `es` matches `es-MX` too).
     #[serde(default)]
     pub langs: BTreeSet<String>,
+}
+
+impl From<Follow> for FollowRules {
+    fn from(f: Follow) -> Self {
+        FollowRules {
+            langs: f.langs,
+            publishers: f.publishers,
+            tags: f.tags,
+        }
+    }
+}
+
+impl From<Block> for BlockRules {
+    fn from(b: Block) -> Self {
+        BlockRules {
+            publishers: b.publishers,
+        }
+    }
 }
 
 /// Publishers blocked.
@@ -83,7 +78,7 @@ impl Follow {
                 .any(|t| self.langs.iter().any(|l| lang_matches(&t.lang, l)))
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.publishers.is_empty() && self.tags.is_empty() && self.langs.is_empty()
     }
 
@@ -119,20 +114,23 @@ impl Follow {
 }
 
 /// One rule, as the API and the CLI name it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Rule {
-    /// Follow a publisher.
-    Publisher(PublisherId),
-    /// Follow a tag.
-    Tag(String),
-    /// Follow a language.
-    Lang(String),
-    /// Block a publisher.
-    Block(PublisherId),
+pub use weft_protocol::api::Rule;
+
+/// What the daemon does with a [`Rule`]: its key in the store, and its
+/// normalized form.
+pub trait RuleExt: Sized {
+    /// The key it is stored under.
+    fn key(&self) -> String;
+    /// The rule a stored key names, if this version knows it.
+    fn from_key(k: &str) -> Option<Rule>;
+    /// The rule with its tag or language normalized.
+    fn normalized(self) -> Result<Rule, String>;
+    /// Adds it to, or removes it from, a set of rules; true if that changed
+    /// anything.
+    fn apply(&self, follow: &mut Follow, block: &mut Block, add: bool) -> bool;
 }
 
-impl Rule {
+impl RuleExt for Rule {
     fn key(&self) -> String {
         match self {
             Rule::Publisher(p) => format!("follow:publisher:{p}"),
@@ -153,8 +151,7 @@ impl Rule {
         })
     }
 
-    /// The rule with its tag or language normalized.
-    pub fn normalized(self) -> Result<Rule, String> {
+    fn normalized(self) -> Result<Rule, String> {
         Ok(match self {
             Rule::Tag(t) => {
                 Rule::Tag(normalize_tag(&t).ok_or_else(|| {
@@ -188,7 +185,7 @@ impl Rule {
 }
 
 /// The rules in force and the keeper's state.
-pub struct Policy {
+pub struct Rules {
     config_follow: Follow,
     config_block: Block,
     user: RwLock<(Follow, Block)>,
@@ -196,11 +193,11 @@ pub struct Policy {
     pub wake: tokio::sync::Notify,
     /// Why mirroring is paused, if it is.
     warning: Mutex<Option<String>>,
-    /// When the keeper last saw a fetch fail.
-    failed: Mutex<HashMap<BundleId, Instant>>,
+    /// Bumped on every change, so the keeper can tell.
+    generation: std::sync::atomic::AtomicU64,
 }
 
-impl Policy {
+impl Rules {
     /// Loads the rules kept in the store; `follow` and `block` come from the
     /// config file. Blocking.
     pub fn load(store: &dyn Store, follow: Follow, block: Block) -> Result<Self, StoreError> {
@@ -221,7 +218,7 @@ impl Policy {
             user: RwLock::new((f, b)),
             wake: tokio::sync::Notify::new(),
             warning: Mutex::default(),
-            failed: Mutex::default(),
+            generation: Default::default(),
         })
     }
 
@@ -250,12 +247,16 @@ impl Policy {
     }
 
     /// Rules for the API: those from the config and those from the CLI.
-    pub fn describe(&self) -> serde_json::Value {
+    pub fn describe(&self) -> RulesResponse {
         let u = self.user();
-        serde_json::json!({
-            "follow": u.0, "block": u.1,
-            "config": {"follow": self.config_follow, "block": self.config_block},
-        })
+        RulesResponse {
+            follow: u.0.clone().into(),
+            block: u.1.clone().into(),
+            config: ConfigRules {
+                follow: self.config_follow.clone().into(),
+                block: self.config_block.clone().into(),
+            },
+        }
     }
 
     /// Adds or removes a rule, durably. Blocking.
@@ -288,15 +289,18 @@ impl Policy {
         let (f, b) = &mut *u;
         let changed = rule.apply(f, b, add);
         drop(u);
-        self.failed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.wake.notify_one();
         Ok(changed)
     }
 
-    /// Why mirroring is paused, if it is.
+    /// How many times the rules have changed since start.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Why mirroring is paused, if it is (the keeper says).
     pub fn warning(&self) -> Option<String> {
         self.warning
             .lock()
@@ -304,7 +308,7 @@ impl Policy {
             .clone()
     }
 
-    fn set_warning(&self, w: Option<String>) {
+    pub(crate) fn set_warning(&self, w: Option<String>) {
         let mut g = self.warning.lock().unwrap_or_else(|e| e.into_inner());
         if *g != w {
             if let Some(w) = &w {
@@ -313,191 +317,4 @@ impl Policy {
             *g = w;
         }
     }
-
-    fn recently_failed(&self, id: &BundleId) -> bool {
-        self.failed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .is_some_and(|t| t.elapsed() < RETRY_AFTER)
-    }
-}
-
-/// Stored form of an interrupted fetch's pin: 0 none, 1 explicit, 2 mirror.
-pub fn pin_byte(pin: Option<PinKind>) -> u8 {
-    match pin {
-        None => 0,
-        Some(PinKind::Explicit) => 1,
-        Some(PinKind::Mirror) => 2,
-    }
-}
-
-fn pin_of_byte(b: u8) -> Option<PinKind> {
-    match b {
-        1 => Some(PinKind::Explicit),
-        2 => Some(PinKind::Mirror),
-        _ => None,
-    }
-}
-
-/// Runs the keeper until the runtime stops.
-pub fn spawn(node: Node) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let slots = Arc::new(tokio::sync::Semaphore::new(MIRROR_CONCURRENCY));
-        node.catalog.ready().await;
-        let mut known: HashSet<String> = HashSet::new();
-        loop {
-            let now: HashSet<String> = node
-                .net
-                .peers()
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| p.peer_id)
-                .collect();
-            if now.iter().any(|p| !known.contains(p)) {
-                node.policy
-                    .failed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clear();
-            }
-            known = now;
-            if let Err(e) = pass(&node, &slots).await {
-                tracing::warn!(error = %e, "keeper pass failed");
-            }
-            tokio::select! {
-                _ = node.catalog.changes.notified() => {}
-                _ = node.policy.wake.notified() => {}
-                _ = tokio::time::sleep(KEEPER_INTERVAL) => {}
-            }
-            tokio::time::sleep(KEEPER_DEBOUNCE).await;
-        }
-    })
-}
-
-/// One pass of the keeper (see the module docs).
-pub async fn pass(node: &Node, slots: &Arc<tokio::sync::Semaphore>) -> Result<(), NodeError> {
-    let policy = &node.policy;
-    node.catalog.set_blocked(policy.blocked());
-    let follow = policy.follow();
-    let mut removed = 0;
-    // 1 and 2: what is held.
-    for (id, held) in node.storage.snapshot() {
-        let standing = node.catalog.standing(&id);
-        let explicit = held.pin.is_some_and(|p| p.kind == PinKind::Explicit);
-        let blocked = policy.is_blocked(&held.publisher);
-        if blocked || (standing.retracted && !explicit) {
-            let why = if blocked {
-                "its publisher is blocked"
-            } else {
-                "its publisher retracted it"
-            };
-            let storage = node.storage.clone();
-            node.blocking(move |s| storage.remove(s, &id)).await?;
-            tracing::info!(bundle = %id, "removed: {why}");
-            removed += 1;
-            continue;
-        }
-        if held.pin.is_some_and(|p| p.kind == PinKind::Mirror) {
-            let followed = node.catalog.get(&id).is_some_and(|a| follow.matches(&a));
-            if standing.superseded_by.is_some() || !followed {
-                let storage = node.storage.clone();
-                node.blocking(move |s| storage.set_pin(s, &id, None))
-                    .await?;
-                tracing::info!(bundle = %id, "mirror pin dropped (superseded or no longer followed); the bundle stays in the cache");
-            }
-        }
-    }
-    // 3: what the rules want.
-    let mut pause = None;
-    if !follow.is_empty() {
-        let wanted = node.catalog.latest_matching(&|a| follow.matches(a));
-        for a in wanted {
-            if node.storage.holds(&a.id) {
-                if node.storage.pin_kind(&a.id).is_none() {
-                    let (storage, id) = (node.storage.clone(), a.id);
-                    node.blocking(move |s| storage.set_pin(s, &id, Some(Pin::mirror(now_secs()))))
-                        .await?;
-                }
-                continue;
-            }
-            if let Some(w) = node.storage.pins_over_quota(a.size) {
-                pause = Some(w);
-                continue;
-            }
-            if node.storage.is_fetching(&a.id) || policy.recently_failed(&a.id) {
-                continue;
-            }
-            if !start(node, slots, a.id, Some(PinKind::Mirror)) {
-                break;
-            }
-        }
-    }
-    policy.set_warning(pause);
-    // Bundles whose blocks were found damaged on read go back to being
-    // fetched.
-    let damaged = node.store.take_damaged();
-    if !damaged.is_empty() {
-        crate::metrics::Metrics::add(&node.metrics.blocks_damaged, damaged.len() as u64);
-        let storage = node.storage.clone();
-        let reopened = node.blocking(move |s| storage.repair(s)).await?;
-        for id in reopened {
-            policy
-                .failed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
-        }
-    }
-    // 4: interrupted fetches.
-    for (k, v) in node.blocking(|s| s.list_kv(CF_FETCHES)).await? {
-        let Ok(id) = BundleId::from_slice(&k) else {
-            continue;
-        };
-        if node.storage.is_fetching(&id) || policy.recently_failed(&id) {
-            continue;
-        }
-        let pin = v.first().copied().and_then(pin_of_byte);
-        if !start(node, slots, id, pin) {
-            break;
-        }
-    }
-    // 5: garbage.
-    // Over the quota with nothing cached, there is nothing to evict: pins
-    // alone fill it (the warning says so), so do not sweep every pass.
-    if removed > 0 || (node.storage.over_quota() && node.storage.usage().cached > 0) {
-        let storage = node.storage.clone();
-        node.blocking(move |s| storage.gc(s, 0)).await?;
-    }
-    Ok(())
-}
-
-/// Starts a background fetch if a slot is free; false if none is.
-fn start(
-    node: &Node,
-    slots: &Arc<tokio::sync::Semaphore>,
-    id: BundleId,
-    pin: Option<PinKind>,
-) -> bool {
-    let Ok(permit) = slots.clone().try_acquire_owned() else {
-        return false;
-    };
-    let node = node.clone();
-    tokio::spawn(async move {
-        let _permit = permit;
-        match crate::fetch::fetch(&node, id, pin, Arc::new(Progress::default())).await {
-            Ok(_) => tracing::info!(bundle = %id, "mirrored"),
-            Err(e) => {
-                tracing::info!(bundle = %id, error = %e, "background fetch did not finish; will retry");
-                node.policy
-                    .failed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(id, Instant::now());
-            }
-        }
-        node.policy.wake.notify_one();
-    });
-    true
 }

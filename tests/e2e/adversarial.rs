@@ -45,7 +45,7 @@ fn forged_announcements_and_bad_blocks_are_refused_and_the_fetch_completes_from_
     wait_until(
         "B and C to reject the forged announcement",
         Duration::from_secs(20),
-        || b.counter("gossip_rejected") >= 1 && c.counter("gossip_rejected") >= 1,
+        || b.counters().gossip_rejected >= 1 && c.counters().gossip_rejected >= 1,
     );
     let forged_id = forged.id.to_string();
     for node in [&a, &b, &c] {
@@ -95,8 +95,8 @@ fn forged_announcements_and_bad_blocks_are_refused_and_the_fetch_completes_from_
         evil.bad_blocks_sent.load(Ordering::Relaxed) >= 1,
         "the evil peer was asked for blocks"
     );
-    assert!(c.counter("chunks_rejected") >= 1);
-    assert!(c.counter("peers_punished") >= 1);
+    assert!(c.counters().chunks_rejected >= 1);
+    assert!(c.counters().peers_punished >= 1);
     assert!(
         !c.connected_to(&evil.peer_id.to_string()),
         "C dropped the peer that sent bad blocks"
@@ -106,7 +106,7 @@ fn forged_announcements_and_bad_blocks_are_refused_and_the_fetch_completes_from_
     // The evil peer never talked to A: a forged message could only have
     // reached A through B, and B dropped it instead of forwarding it.
     assert_eq!(
-        a.counter("gossip_rejected"),
+        a.counters().gossip_rejected,
         0,
         "B forwarded the forged announcement"
     );

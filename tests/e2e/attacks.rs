@@ -63,7 +63,7 @@ fn malformed_announcements_are_refused_and_each_sender_is_penalised_or_cut_off()
         ("oversized_announcement", oversized),
     ] {
         let scenario = Scenario::begin(name);
-        let rejected = b.counter("gossip_rejected");
+        let rejected = b.counters().gossip_rejected;
         let (evil, peer) = subscribed_peer(&b);
         evil.gossip(peer)
             .send(&rpc::publish(ANNOUNCE_TOPIC, &[&bytes]))
@@ -71,7 +71,7 @@ fn malformed_announcements_are_refused_and_each_sender_is_penalised_or_cut_off()
         wait_until(
             &format!("B to reject the {name} announcement"),
             Duration::from_secs(15),
-            || b.counter("gossip_rejected") > rejected,
+            || b.counters().gossip_rejected > rejected,
         );
         let score = b.score_of(&evil.peer_id.to_string()).unwrap_or(0.0);
         assert!(
@@ -124,7 +124,10 @@ fn malformed_announcements_are_refused_and_each_sender_is_penalised_or_cut_off()
             refused >= 1,
             "{name}: the node stopped accepting gossip streams"
         );
-        assert!(b.status()["peer_id"].is_string(), "{name}: B is up");
+        assert!(
+            b.weft_json(&["status"])["peer_id"].is_string(),
+            "{name}: B is up"
+        );
         scenario.held();
     }
     // B never stored what came after the cut, and honest gossip flows.
@@ -174,7 +177,7 @@ fn a_replayed_announcement_is_stored_once_with_flat_memory_and_no_penalty_for_du
         gb.send(&batch).unwrap();
         sent += per_rpc;
     }
-    let rpcs_done = b.counter("gossip_accepted");
+    let rpcs_done = b.counters().gossip_accepted;
     let secs = started.elapsed().as_secs_f64();
     eprintln!("sent {sent} copies in {secs:.1} s ({per_rpc} per RPC)");
     // The flood is over once B answers again and has caught up; memory is
@@ -229,7 +232,7 @@ fn a_flood_on_unknown_topics_gets_its_sender_banned_and_memory_stays_flat() {
         let _ = g.send(&rpc::subscribe(&format!("spam/{i}")));
     }
     let idle = b.memory_kib("VmHWM");
-    let punished = b.counter("peers_punished");
+    let punished = b.counters().peers_punished;
     let payload = pseudo_random(3000, 9);
     let mut sent = 0u64;
     for i in 0..100_000u64 {
@@ -243,7 +246,7 @@ fn a_flood_on_unknown_topics_gets_its_sender_banned_and_memory_stays_flat() {
     }
     eprintln!("the node took {sent} unknown-topic messages before cutting the sender off");
     wait_until("B to ban the flooder", Duration::from_secs(20), || {
-        b.counter("peers_punished") > punished && !b.connected_to(&evil.peer_id.to_string())
+        b.counters().peers_punished > punished && !b.connected_to(&evil.peer_id.to_string())
     });
     assert!(sent < 100_000, "the flooder was cut off mid-flood");
     let peak = b.memory_kib("VmHWM");
@@ -381,7 +384,7 @@ fn bad_transfer_answers_cut_the_peer_off_and_the_fetch_completes() {
         p
     })
     .collect();
-    let punished = c.counter("peers_punished");
+    let punished = c.counters().peers_punished;
     let id = publish(&a, "wanted", 6 * CHUNK_SIZE as usize + 5, 21, &[]);
     weft_e2e::get_and_check(&c, &id, "got", 6 * CHUNK_SIZE as usize + 5, 21);
     for (p, what) in liars.iter().zip(["truncated", "oversized", "endless"]) {
@@ -394,7 +397,7 @@ fn bad_transfer_answers_cut_the_peer_off_and_the_fetch_completes() {
             "C cut off the peer with {what} answers"
         );
     }
-    assert!(c.counter("peers_punished") >= punished + 3);
+    assert!(c.counters().peers_punished >= punished + 3);
     scenario.held();
 }
 
@@ -418,7 +421,7 @@ fn stream_floods_and_a_peer_that_never_reads_do_not_stop_honest_serving() {
     let evil = RawPeer::start();
     let peer = evil.connect(&b.multiaddr());
     let idle = b.memory_kib("VmHWM");
-    let refused_before = b.counter("requests_refused");
+    let refused_before = b.counters().requests_refused;
     // 48 requests for 1 MiB blocks, never read: 16 are taken on and stall
     // on the full stream, the rest are refused.
     let mut held = Vec::new();
@@ -447,7 +450,7 @@ fn stream_floods_and_a_peer_that_never_reads_do_not_stop_honest_serving() {
     }
     eprintln!("the peer opened {opened} idle streams");
     wait_until("B to refuse the excess", Duration::from_secs(15), || {
-        b.counter("requests_refused") >= refused_before + 16
+        b.counters().requests_refused >= refused_before + 16
     });
     // Honest serving goes on.
     weft_e2e::get_and_check(&c, &id, "got", size, 33);

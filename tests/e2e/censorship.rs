@@ -433,10 +433,10 @@ fn when_the_hub_dies_mid_transfer_the_fetch_finishes_from_another_provider() {
     wait_until(
         "a quarter of the bundle to arrive",
         Duration::from_secs(60),
-        || node.counter("bytes_fetched") >= (SIZE / 4) as u64,
+        || node.counters().bytes_fetched >= (SIZE / 4) as u64,
     );
     hub.kill();
-    let at_kill = node.counter("bytes_fetched");
+    let at_kill = node.counters().bytes_fetched;
     assert!(
         at_kill < SIZE as u64,
         "the transfer ended before the hub died ({at_kill} bytes)"
@@ -447,11 +447,11 @@ fn when_the_hub_dies_mid_transfer_the_fetch_finishes_from_another_provider() {
         std::fs::read(out.join("data.bin")).unwrap(),
         pseudo_random(SIZE, 75)
     );
-    assert!(p2.counter("blobs_served") > 0);
+    assert!(p2.counters().blobs_served > 0);
     eprintln!(
         "hub killed at {:.1} of {} MiB; p2 served {} blocks in all",
         at_kill as f64 / (1 << 20) as f64,
         SIZE >> 20,
-        p2.counter("blobs_served")
+        p2.counters().blobs_served
     );
 }

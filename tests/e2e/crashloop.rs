@@ -158,11 +158,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_bundle_and_leaves_no_debris()
     wait_until(
         "interrupted fetches to finish",
         Duration::from_secs(60),
-        || {
-            t.status()["interrupted_fetches"]
-                .as_array()
-                .is_some_and(|f| f.is_empty())
-        },
+        || t.status().interrupted_fetches.is_empty(),
     );
     let want = source.catalog_len();
     wait_until("the catalog to catch up", Duration::from_secs(60), || {

@@ -27,7 +27,7 @@ fn wait_catalog(d: &Daemon, n: u64, timeout: Duration) {
 }
 
 fn sync_bytes(d: &Daemon) -> u64 {
-    d.counter("sync_bytes_sent") + d.counter("sync_bytes_received")
+    d.counters().sync_bytes_sent + d.counters().sync_bytes_received
 }
 
 #[test]
@@ -55,8 +55,8 @@ fn a_late_joiner_catches_up_on_2000_bundles_from_a_5_node_network() {
 
     let joiner = Daemon::start_with("joiner", &["--peer", &nodes[2].multiaddr()]);
     wait_catalog(&joiner, 2000, Duration::from_secs(60));
-    assert_eq!(joiner.counter("sync_entries_added"), 2000);
-    assert_eq!(joiner.counter("sync_entries_rejected"), 0);
+    assert_eq!(joiner.counters().sync_entries_added, 2000);
+    assert_eq!(joiner.counters().sync_entries_rejected, 0);
     let bytes = sync_bytes(&joiner);
     eprintln!("late joiner: 2000 entries caught up with {bytes} bytes of reconciliation messages");
     // The entries themselves are a few hundred bytes each; the set
@@ -97,7 +97,7 @@ fn two_partitions_that_heal_both_end_with_the_union() {
             assert!(d.lists(id), "{} lists {id}", d.name);
         }
     }
-    assert!(a1.counter("sync_entries_added") >= 5 || b2.counter("sync_entries_added") >= 5);
+    assert!(a1.counters().sync_entries_added >= 5 || b2.counters().sync_entries_added >= 5);
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn a_node_offline_for_a_while_redials_its_peer_book_and_catches_up() {
     wait_until(
         "the laptop to remember the hub",
         Duration::from_secs(15),
-        || laptop.status()["peer_book"].as_u64() == Some(1),
+        || laptop.status().peer_book == 1,
     );
     laptop.kill();
     init(&hub);
@@ -196,7 +196,7 @@ fn an_invite_lets_a_new_node_join_and_catch_up_and_a_bad_one_is_refused() {
     wait_until("the guest to catch up", Duration::from_secs(30), || {
         guest.lists(&id)
     });
-    assert_eq!(guest.status()["peer_book"].as_u64(), Some(1));
+    assert_eq!(guest.status().peer_book, 1);
 
     let broken = format!("{}XYZ!", &code[..code.len() / 2]);
     let out = guest.weft(&["join", &broken]);
@@ -230,8 +230,8 @@ fn a_private_network_keeps_out_nodes_without_its_key() {
     let b = with_key("closed-b", &key.stdout);
     let wrong = with_key("closed-wrong", &other_key.stdout);
     let open = Daemon::start_opts("open", Daemon::temp_dir("open"), &[], tcp_only.clone());
-    let network = a.status()["network"].as_str().unwrap().to_string();
-    assert_eq!(b.status()["network"].as_str(), Some(network.as_str()));
+    let network = a.status().network.unwrap();
+    assert_eq!(b.status().network.as_deref(), Some(network.as_str()));
 
     b.connect(&a);
     init(&a);
@@ -337,7 +337,7 @@ fn two_nodes_on_a_lan_with_no_bootstrap_peer_find_each_other_by_mdns_and_share()
     let work = tempfile::tempdir().unwrap();
     let a = Daemon::start_opts("lan-a", Daemon::temp_dir("lan-a"), &[], lan.clone());
     let b = Daemon::start_opts("lan-b", Daemon::temp_dir("lan-b"), &[], lan);
-    assert_eq!(a.status()["mdns"], true);
+    assert!(a.status().mdns);
     init(&a);
     let file = small_file(work.path(), "lan.txt", 2000, 9);
     let published = a.weft_json(&[

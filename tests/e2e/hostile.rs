@@ -65,10 +65,10 @@ fn a_block_rotted_on_disk_is_detected_never_served_and_fetched_again() {
         "c cannot complete from a rotted copy: {out:?}"
     );
     wait_until("b to notice the damage", Duration::from_secs(20), || {
-        b.counter("blocks_damaged") > 0
+        b.counters().blocks_damaged > 0
     });
     assert_eq!(
-        c.counter("chunks_rejected"),
+        c.counters().chunks_rejected,
         0,
         "b never served a bad block"
     );
@@ -81,9 +81,7 @@ fn a_block_rotted_on_disk_is_detected_never_served_and_fetched_again() {
     a.start_again();
     b.connect(&a);
     let healed = || {
-        b.status()["interrupted_fetches"]
-            .as_array()
-            .is_some_and(|f| f.is_empty())
+        b.status().interrupted_fetches.is_empty()
             && b.weft_json(&["pins"])["pins"]
                 .as_array()
                 .is_some_and(|p| p.iter().any(|p| p["id"] == id.as_str()))
@@ -102,7 +100,7 @@ fn a_block_rotted_on_disk_is_detected_never_served_and_fetched_again() {
     assert!(check["blocks"].as_u64().unwrap() >= 7, "{check}");
     get_and_check(&b, &id, "healed", 6 * MIB + 3, 61);
     get_and_check(&c, &id, "late", 6 * MIB + 3, 61);
-    assert_eq!(c.counter("chunks_rejected"), 0);
+    assert_eq!(c.counters().chunks_rejected, 0);
 }
 
 /// A tmpfs of `mib` MiB mounted on a fresh folder; unmounted on drop.
@@ -240,7 +238,7 @@ fn raw(addr: &str, request: &str) -> (u16, String) {
 
 /// The API's routes, read from the router in the daemon's source.
 fn routes() -> Vec<(String, String)> {
-    let out: Vec<(String, String)> = router_routes("daemon/src/api.rs")
+    let out: Vec<(String, String)> = router_routes("daemon/src/http/mod.rs")
         .into_iter()
         .map(|(method, path)| (method, path.replace("{id}", "1")))
         .collect();

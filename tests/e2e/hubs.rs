@@ -171,10 +171,10 @@ fn versions_supersede_and_retractions_spread_except_where_pinned() {
         &other,
     )
     .unwrap();
-    let before = n1.counter("gossip_rejected");
+    let before = n1.counters().gossip_rejected;
     evil.publish(forged.bytes().to_vec());
     wait_until("n1 to refuse the forged retraction", LONG, || {
-        n1.counter("gossip_rejected") > before
+        n1.counters().gossip_rejected > before
     });
     assert_eq!(search_ids(&n1, &["kit"]), vec![v2.clone()]);
     assert_eq!(show(&n1, &v2)["retracted"], false);
@@ -239,8 +239,8 @@ fn a_quota_evicts_the_least_recently_used_cache_and_pins_survive() {
     std::thread::sleep(Duration::from_millis(1100));
     get(&ids[1], "o1-again");
     get(&ids[3], "o3");
-    let st = c.status()["storage"].clone();
-    assert!(st["used"].as_u64().unwrap() <= 10 * MIB as u64, "{st}");
+    let st = c.status().storage;
+    assert!(st.used <= 10 * MIB as u64, "{st:?}");
     assert!(is_local(&c, &ids[0]), "the pin survives");
     assert!(is_local(&c, &ids[1]) && is_local(&c, &ids[3]));
     assert!(
@@ -261,11 +261,7 @@ fn a_quota_evicts_the_least_recently_used_cache_and_pins_survive() {
     assert!(m.weft(&["follow", &key]).status.success());
     wait_until("mirroring to fill the quota and pause", LONG, || {
         let s = m.status();
-        pins(&m).len() == 3
-            && s["warnings"].as_array().is_some_and(|w| {
-                w.iter()
-                    .any(|x| x.as_str().unwrap().contains("mirroring is paused"))
-            })
+        pins(&m).len() == 3 && s.warnings.iter().any(|x| x.contains("mirroring is paused"))
     });
     let text = String::from_utf8_lossy(&m.weft(&["status"]).stdout).to_string();
     assert!(
@@ -276,7 +272,7 @@ fn a_quota_evicts_the_least_recently_used_cache_and_pins_survive() {
 }
 
 fn served(d: &Daemon) -> u64 {
-    d.counter("blobs_served")
+    d.counters().blobs_served
 }
 
 #[test]
@@ -332,8 +328,8 @@ fn one_bundle_comes_from_four_seeders_and_survives_a_liar_and_a_staller() {
         .load(std::sync::atomic::Ordering::Relaxed);
     println!("garbage blocks sent: {bad}; requests stalled: {held}");
     assert!(bad >= 1 && held >= 1, "both bad seeders were asked");
-    assert!(g.counter("peers_punished") >= 1, "the liar is punished");
-    assert!(g.counter("chunks_rejected") >= 1);
+    assert!(g.counters().peers_punished >= 1, "the liar is punished");
+    assert!(g.counters().chunks_rejected >= 1);
 }
 
 fn start_fetch(d: &Daemon, id: &str) {
@@ -355,12 +351,12 @@ fn a_fetch_resumes_after_the_fetcher_is_killed_and_after_the_seeder_vanishes() {
     f.connect(&s);
     start_fetch(&f, &id);
     wait_until("56 MiB to arrive", LONG, || {
-        f.counter("bytes_fetched") >= 56 * MIB as u64
+        f.counters().bytes_fetched >= 56 * MIB as u64
     });
     f.kill();
     f.start_again();
     wait_until("the fetch to resume and finish", LONG, || is_local(&f, &id));
-    let after = f.counter("bytes_fetched");
+    let after = f.counters().bytes_fetched;
     println!("bytes fetched after the restart: {after} of {size}");
     assert!(
         after <= 33 * MIB as u64,
@@ -374,19 +370,19 @@ fn a_fetch_resumes_after_the_fetcher_is_killed_and_after_the_seeder_vanishes() {
     g.connect(&s);
     start_fetch(&g, &id);
     wait_until("16 MiB to arrive", LONG, || {
-        g.counter("bytes_fetched") >= 16 * MIB as u64
+        g.counters().bytes_fetched >= 16 * MIB as u64
     });
     let seeder = s.peer_id();
     s.kill();
     wait_until("the seeder to be gone", LONG, || !g.connected_to(&seeder));
-    let stalled_at = g.counter("bytes_fetched");
+    let stalled_at = g.counters().bytes_fetched;
     println!("the seeder vanished after {stalled_at} bytes");
     assert!(!is_local(&g, &id));
     s.start_again();
     wait_until("the fetch to resume when the seeder is back", LONG, || {
         is_local(&g, &id)
     });
-    let total = g.counter("bytes_fetched");
+    let total = g.counters().bytes_fetched;
     println!("bytes fetched in all, across the seeder's absence: {total} of {size}");
     assert!(
         total < (size + 8 * MIB) as u64,
@@ -460,16 +456,8 @@ fn archives_carry_bundles_to_an_offline_node_and_bad_ones_store_nothing() {
             "{name}: {err}"
         );
         let st = offline.status();
-        assert_eq!(
-            (st["bundles"].as_u64(), st["catalog"].as_u64()),
-            (Some(0), Some(0)),
-            "{name}"
-        );
-        assert_eq!(
-            st["storage"]["disk"].as_u64().map(|d| d < MIB as u64),
-            Some(true),
-            "{name}: {st}"
-        );
+        assert_eq!((st.bundles, st.catalog), (0, 0), "{name}");
+        assert!(st.storage.disk < MIB as u64, "{name}: {st:?}");
     }
     // A folder with one damaged file imports nothing either.
     let mixed = usb.path().join("mixed");
@@ -480,7 +468,7 @@ fn archives_carry_bundles_to_an_offline_node_and_bad_ones_store_nothing() {
         .weft(&["import", mixed.to_str().unwrap()])
         .status
         .success());
-    assert_eq!(offline.status()["bundles"].as_u64(), Some(0));
+    assert_eq!(offline.status().bundles, 0);
 
     // The good archive imports on a node that was never online.
     let v = offline.weft_json(&["import", file.to_str().unwrap()]);

@@ -68,8 +68,8 @@ fn a_bundle_published_on_a_reaches_c_through_b_byte_for_byte_and_b_keeps_it_acro
         read_tree(&folder),
         "C's files are byte-identical to A's"
     );
-    assert!(c.counter("bytes_fetched") >= BIG as u64);
-    assert_eq!(c.counter("chunks_rejected"), 0);
+    assert!(c.counters().bytes_fetched >= BIG as u64);
+    assert_eq!(c.counters().chunks_rejected, 0);
 
     // SIGKILL B and start it again with A and C gone (B would redial them
     // from its peer book): catalog, pin and bytes are all there.

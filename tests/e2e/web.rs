@@ -555,7 +555,7 @@ fn the_gateway_serves_verified_bytes_with_safe_headers() {
     assert!(r.contains("Bundles found: 0"));
     let r = http::get(&g, "/?lang=fr&hl=fr", &[]).text();
     assert!(r.contains("Guide de terrain") && r.contains("Paquets trouvés : 1"));
-    let publisher = w.a.status()["publisher"].as_str().unwrap().to_string();
+    let publisher = w.a.status().publisher.unwrap().to_string();
     let r = http::get(&g, &format!("/?publisher={publisher}&q=field"), &[]).text();
     assert!(r.contains("Bundles found: 1"));
 

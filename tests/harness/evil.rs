@@ -18,7 +18,8 @@ use libp2p::request_response;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{mpsc, oneshot};
-use weft_daemon::net::{build_swarm, BehaviourEvent};
+use weft_daemon::net::behaviour::BehaviourEvent;
+use weft_daemon::net::build_swarm;
 use weft_protocol::wire::ANNOUNCE_TOPIC;
 use weft_protocol::{Request, Response};
 

@@ -8,7 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use weft_protocol::api::{
+    ConnectResponse, Counters, JobStarted, JobState, JobStatus, PeersResponse, ProvidersResponse,
+    PublishResult, SearchResponse, StatusResponse,
+};
 
 pub mod evil;
 pub mod http;
@@ -327,8 +332,8 @@ impl Daemon {
         self.weft_command(args).output().expect("run weft")
     }
 
-    /// Runs `weft --json args...`, requires success and parses stdout.
-    pub fn weft_json(&self, args: &[&str]) -> Value {
+    /// Runs `weft --json args...`, requires success and returns stdout.
+    fn weft_json_stdout(&self, args: &[&str]) -> Vec<u8> {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
         let out = self.weft(&all);
@@ -340,12 +345,33 @@ impl Daemon {
             String::from_utf8_lossy(&out.stderr),
             self.log()
         );
-        serde_json::from_slice(&out.stdout).expect("weft --json prints JSON")
+        out.stdout
+    }
+
+    /// Runs `weft --json args...`, requires success and parses stdout as
+    /// it is (for tests of what a script sees).
+    pub fn weft_json(&self, args: &[&str]) -> Value {
+        serde_json::from_slice(&self.weft_json_stdout(args)).expect("weft --json prints JSON")
+    }
+
+    /// Runs `weft --json args...`, requires success and reads stdout into
+    /// `T`, the command's answer type from `weft_protocol::api`.
+    pub fn weft_json_as<T: DeserializeOwned>(&self, args: &[&str]) -> T {
+        let stdout = self.weft_json_stdout(args);
+        serde_json::from_slice(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "`weft --json {}` on {} printed what does not read as {}: {e}\n{}",
+                args.join(" "),
+                self.name,
+                std::any::type_name::<T>(),
+                String::from_utf8_lossy(&stdout)
+            )
+        })
     }
 
     /// `weft status --json`.
-    pub fn status(&self) -> Value {
-        self.weft_json(&["status"])
+    pub fn status(&self) -> StatusResponse {
+        self.weft_json_as(&["status"])
     }
 
     /// This node's TCP multiaddr with its peer id.
@@ -360,38 +386,32 @@ impl Daemon {
 
     fn multiaddr_with(&self, transport: &str) -> String {
         let s = self.status();
-        let addr = s["listen_addrs"]
-            .as_array()
-            .and_then(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str())
-                    .find(|x| x.contains(transport))
-            })
-            .unwrap_or_else(|| panic!("{} listens on no {transport} address", self.name))
-            .to_string();
-        format!("{addr}/p2p/{}", s["peer_id"].as_str().expect("peer id"))
+        let addr = s
+            .listen_addrs
+            .iter()
+            .find(|x| x.contains(transport))
+            .unwrap_or_else(|| panic!("{} listens on no {transport} address", self.name));
+        format!("{addr}/p2p/{}", s.peer_id)
     }
 
     /// Whether a DHT lookup from this node names `peer` as a provider of
     /// bundle `id`.
     pub fn names_provider(&self, id: &str, peer: &str) -> bool {
-        self.weft_json(&["providers", id])["providers"]
-            .as_array()
-            .is_some_and(|l| l.iter().any(|p| p == peer))
+        self.weft_json_as::<ProvidersResponse>(&["providers", id])
+            .providers
+            .iter()
+            .any(|p| p == peer)
     }
 
     /// The peer id.
     pub fn peer_id(&self) -> String {
-        self.status()["peer_id"]
-            .as_str()
-            .expect("peer id")
-            .to_string()
+        self.status().peer_id
     }
 
     /// Connects this node to `other` and waits until both see each other.
     pub fn connect(&self, other: &Daemon) {
         let addr = other.multiaddr();
-        self.weft_json(&["connect", &addr]);
+        let _: ConnectResponse = self.weft_json_as(&["connect", &addr]);
         let me = self.peer_id();
         wait_until(
             &format!("{} to see {}", other.name, self.name),
@@ -402,16 +422,18 @@ impl Daemon {
 
     /// Whether `peer` is among the connected peers.
     pub fn connected_to(&self, peer: &str) -> bool {
-        self.weft_json(&["peers"])["peers"]
-            .as_array()
-            .is_some_and(|ps| ps.iter().any(|p| p["peer_id"] == peer))
+        self.weft_json_as::<PeersResponse>(&["peers"])
+            .peers
+            .iter()
+            .any(|p| p.peer_id == peer)
     }
 
     /// Whether the catalog lists bundle `id`.
     pub fn lists(&self, id: &str) -> bool {
-        self.weft_json(&["search"])["results"]
-            .as_array()
-            .is_some_and(|rs| rs.iter().any(|r| r["id"] == id))
+        self.weft_json_as::<SearchResponse>(&["search"])
+            .results
+            .iter()
+            .any(|r| r.id.to_string() == id)
     }
 
     /// Publishes `path` under `name` through the API (no CLI process, so
@@ -424,35 +446,34 @@ impl Daemon {
             "name": name,
             "texts": [{"lang": "en", "title": format!("Guide {name}"), "description": ""}],
         });
-        let job = api
-            .call("POST", "/v1/publish", Some(&body), dir)
-            .unwrap_or_else(|e| panic!("{}: publish {name}: {e}", self.name))["job"]
-            .as_u64()
-            .expect("a job number");
+        let started: JobStarted = api
+            .post_json("/v1/publish", Some(&body), dir)
+            .unwrap_or_else(|e| panic!("{}: publish {name}: {e}", self.name));
+        let job = started.job;
         loop {
-            let v = api
-                .call("GET", &format!("/v1/jobs/{job}?wait_ms=1000"), None, dir)
-                .expect("job status");
-            match v["state"].as_str() {
-                Some("done") => return v["result"]["id"].as_str().expect("an id").to_string(),
-                Some("running") => continue,
-                _ => panic!("{}: publish {name} failed: {v}", self.name),
+            let v: JobStatus<PublishResult> = api
+                .get_json(&format!("/v1/jobs/{job}?wait_ms=1000"), dir)
+                .unwrap_or_else(|e| panic!("{}: publish {name}: job status: {e}", self.name));
+            match v.state {
+                JobState::Done => return v.result.expect("a result").id.to_string(),
+                JobState::Running => continue,
+                JobState::Failed => panic!("{}: publish {name} failed: {v:?}", self.name),
             }
         }
     }
 
     /// Entries in the catalog, from `weft status`.
     pub fn catalog_len(&self) -> u64 {
-        self.status()["catalog"].as_u64().unwrap_or(0)
+        self.status().catalog
     }
 
     /// The gossip score this node gives `peer`, if connected.
     pub fn score_of(&self, peer: &str) -> Option<f64> {
-        self.weft_json(&["peers"])["peers"]
-            .as_array()?
-            .iter()
-            .find(|p| p["peer_id"] == peer)
-            .and_then(|p| p["score"].as_f64())
+        self.weft_json_as::<PeersResponse>(&["peers"])
+            .peers
+            .into_iter()
+            .find(|p| p.peer_id == peer)
+            .and_then(|p| p.score)
     }
 
     /// A memory figure of the daemon process, in KiB, from
@@ -467,9 +488,9 @@ impl Daemon {
             .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
     }
 
-    /// A counter from `weft status`.
-    pub fn counter(&self, name: &str) -> u64 {
-        self.status()["counters"][name].as_u64().unwrap_or(0)
+    /// The counters from `weft status`.
+    pub fn counters(&self) -> Counters {
+        self.status().counters
     }
 }
 
@@ -583,7 +604,10 @@ pub fn dir_with_config(name: &str, config: &str) -> tempfile::TempDir {
 pub fn init(d: &Daemon) -> String {
     let out = d.weft(&["init"]);
     assert!(out.status.success(), "{out:?}");
-    d.status()["publisher"].as_str().unwrap().to_string()
+    d.status()
+        .publisher
+        .expect("a publisher after `weft init`")
+        .to_string()
 }
 
 /// Publishes a folder holding one file of `size` bytes (seeded by `seed`)
@@ -594,8 +618,7 @@ pub fn publish(d: &Daemon, name: &str, size: usize, seed: u64, args: &[&str]) ->
     std::fs::write(root.join("data.bin"), pseudo_random(size, seed)).unwrap();
     let mut a = vec!["publish", root.to_str().unwrap(), "--name", name];
     a.extend_from_slice(args);
-    let v = d.weft_json(&a);
-    v["id"].as_str().unwrap().to_string()
+    d.weft_json_as::<PublishResult>(&a).id.to_string()
 }
 
 /// `weft get REF -o <data dir>/<to>`, and checks the file is the one

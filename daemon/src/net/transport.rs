@@ -163,9 +163,13 @@ pub fn build(key: &identity::Keypair, opts: &TransportOptions) -> Result<Boxed<C
     let tcp = || tcp::tokio::Transport::new(tcp::Config::default().nodelay(true));
     if let Some(proxy) = opts.socks5 {
         // Host names go to the proxy unresolved: no DNS query leaves here.
-        let mut ws = websocket::Config::new(crate::socks::Socks5Transport::new(proxy));
+        let mut ws = websocket::Config::new(crate::net::socks::Socks5Transport::new(proxy));
         ws.set_tls_config(tls);
-        let plain = secure(crate::socks::Socks5Transport::new(proxy), key, opts.psk);
+        let plain = secure(
+            crate::net::socks::Socks5Transport::new(proxy),
+            key,
+            opts.psk,
+        );
         return Ok(either(secure(ws, key, opts.psk), plain));
     }
     // WebSocket refuses other addresses before dialling, so it goes first;

@@ -13,12 +13,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use weft_protocol::api::{ArchiveFile, ExportResult, ExportedBundle, ImportResult, ImportedBundle};
 use weft_protocol::archive::{self, blob_order, Item, Reader, Writer};
 use weft_protocol::chunk::verify_blob;
 use weft_protocol::{BundleId, SignedAnnouncement, SignedManifest};
 
-use crate::node::{now_secs, Node, NodeError, Progress};
+use crate::clock::now_secs;
+use crate::error::NodeError;
+use crate::jobs::Progress;
+use crate::node::Node;
 use crate::store::{BundleCommit, Pin};
 
 /// Verified blob bytes buffered before they are written in one batch.
@@ -124,7 +127,7 @@ pub fn export_blocking(
     out: &Path,
     dir: bool,
     progress: &Progress,
-) -> Result<Value, NodeError> {
+) -> Result<ExportResult, NodeError> {
     progress.total.store(
         bundles.iter().map(|m| m.manifest().total_size()).sum(),
         Relaxed,
@@ -149,7 +152,11 @@ pub fn export_blocking(
         }
         for (m, t) in bundles.iter().zip(targets) {
             let bytes = write_archive(node, std::slice::from_ref(m), &t, progress)?;
-            files.push(json!({"path": t, "bytes": bytes, "id": m.id()}));
+            files.push(ArchiveFile {
+                bytes,
+                id: Some(m.id()),
+                path: t,
+            });
         }
     } else {
         if std::fs::symlink_metadata(out).is_ok() {
@@ -159,16 +166,27 @@ pub fn export_blocking(
             )));
         }
         let bytes = write_archive(node, bundles, out, progress)?;
-        files.push(json!({"path": out, "bytes": bytes}));
+        files.push(ArchiveFile {
+            bytes,
+            id: None,
+            path: out.to_path_buf(),
+        });
     }
     for m in bundles {
-        node.storage
+        node.holdings
             .touch(node.store.as_ref(), &m.id(), now_secs())?;
     }
-    Ok(json!({
-        "bundles": bundles.iter().map(|m| json!({"id": m.id(), "name": m.manifest().name, "seq": m.manifest().seq})).collect::<Vec<_>>(),
-        "files": files,
-    }))
+    Ok(ExportResult {
+        bundles: bundles
+            .iter()
+            .map(|m| ExportedBundle {
+                id: m.id(),
+                name: m.manifest().name.clone(),
+                seq: m.manifest().seq,
+            })
+            .collect(),
+        files,
+    })
 }
 
 /// The archive files at `path`: the file itself, or the `.weft` files of a
@@ -246,7 +264,11 @@ fn verify_all(files: &[PathBuf], progress: &Progress) -> Result<Verified, NodeEr
 }
 
 /// Imports archives: verifies all, then stores all. Blocking.
-pub fn import_blocking(node: &Node, path: &Path, progress: &Progress) -> Result<Value, NodeError> {
+pub fn import_blocking(
+    node: &Node,
+    path: &Path,
+    progress: &Progress,
+) -> Result<ImportResult, NodeError> {
     let files = archive_files(path)?;
     let size: u64 = files
         .iter()
@@ -261,24 +283,24 @@ pub fn import_blocking(node: &Node, path: &Path, progress: &Progress) -> Result<
     let mut need = 0;
     for (m, _) in &verified.bundles {
         let id = m.id();
-        if node.policy.is_blocked(&m.manifest().publisher) {
+        if node.rules.is_blocked(&m.manifest().publisher) {
             blocked.push(id);
         } else if !store.has_manifest(&id)? && new.insert(id) {
             need += m.manifest().total_size();
         }
     }
-    if let Some(max) = node.storage.max() {
-        if node.storage.usage().pinned + need > max {
+    if let Some(max) = node.holdings.max() {
+        if node.holdings.usage().pinned + need > max {
             return Err(NodeError::Unavailable(format!(
                 "the archive holds {} of new bundles, which would take pinned data over storage.max ({}); \
                  nothing was imported",
-                crate::storage::human(need),
-                crate::storage::human(max)
+                weft_protocol::units::human(need),
+                weft_protocol::units::human(max)
             )));
         }
     }
     // Pass 2: store, verifying again.
-    let mut protected = node.storage.protect([]);
+    let mut protected = node.holdings.protect([]);
     let mut imported = Vec::new();
     for path in &files {
         let mut r = open_reader(path, progress)?;
@@ -316,19 +338,20 @@ pub fn import_blocking(node: &Node, path: &Path, progress: &Progress) -> Result<
                     let id = manifest.id();
                     let now = now_secs();
                     let pin = Some(Pin::explicit(now));
-                    store.commit_bundle(BundleCommit {
-                        id,
-                        manifest: manifest.bytes().to_vec(),
-                        announcement: announcement.as_ref().map(|a| a.bytes().to_vec()),
-                        pin,
-                        blobs: std::mem::take(&mut batch),
-                    })?;
+                    node.holdings.commit(
+                        store,
+                        BundleCommit {
+                            id,
+                            manifest: manifest.bytes().to_vec(),
+                            announcement: announcement.as_ref().map(|a| a.bytes().to_vec()),
+                            pin,
+                            blobs: std::mem::take(&mut batch),
+                        },
+                        &manifest,
+                        announcement.as_ref().map(|a| a.announcement()),
+                        now,
+                    )?;
                     batch_bytes = 0;
-                    node.storage.note_commit(&manifest, pin, now);
-                    node.catalog.set_exempt(id, true);
-                    if let Some(a) = &announcement {
-                        node.catalog.note_committed(a.announcement());
-                    }
                     new.remove(&id);
                     imported.push((manifest, announcement));
                 }
@@ -343,39 +366,40 @@ pub fn import_blocking(node: &Node, path: &Path, progress: &Progress) -> Result<
         .map(|(m, _)| m.id())
         .filter(|id| !imported.iter().any(|(m, _)| m.id() == *id) && !blocked.contains(id))
         .collect();
-    let out = json!({
-        "imported": imported.iter().map(|(m, a)| json!({
-            "id": m.id(), "name": m.manifest().name, "seq": m.manifest().seq,
-            "size": m.manifest().total_size(), "announced": a.is_some(),
-        })).collect::<Vec<_>>(),
-        "already_here": skipped,
-        "blocked": blocked,
-        "files": files.len(),
-    });
-    Ok(out)
+    Ok(ImportResult {
+        already_here: skipped,
+        blocked,
+        files: files.len() as u64,
+        imported: imported
+            .iter()
+            .map(|(m, a)| ImportedBundle {
+                announced: a.is_some(),
+                id: m.id(),
+                name: m.manifest().name.clone(),
+                seq: m.manifest().seq,
+                size: m.manifest().total_size(),
+            })
+            .collect(),
+    })
 }
 
-/// Runs an import as a job: then announces and provides what it stored.
+/// Runs an import as a job: then announces what it stored (committing
+/// provided it).
 pub async fn import(
     node: Node,
     path: PathBuf,
     progress: Arc<Progress>,
-) -> Result<Value, NodeError> {
+) -> Result<ImportResult, NodeError> {
     let n2 = node.clone();
     let result = tokio::task::spawn_blocking(move || import_blocking(&n2, &path, &progress))
         .await
         .map_err(|e| NodeError::Internal(e.to_string()))??;
-    let mut ids = Vec::new();
-    for b in result["imported"].as_array().into_iter().flatten() {
-        let Some(id) = b["id"].as_str().and_then(|s| s.parse::<BundleId>().ok()) else {
-            continue;
-        };
-        ids.push(id);
+    for b in &result.imported {
+        let id = b.id;
         if let Some(ann) = node.blocking(move |s| s.get_announcement(&id)).await? {
             // Offline is fine: gossip waits for peers.
             let _ = node.net.announce(ann).await;
         }
     }
-    node.net.provide(ids).await;
     Ok(result)
 }

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use weft_protocol::chunk::{has_index, parse_index, small_file_chunks, verify_blob};
 use weft_protocol::SignedManifest;
 
-use crate::node::{Node, NodeError, Progress};
+use crate::error::NodeError;
+use crate::jobs::Progress;
+use crate::node::Node;
 
 fn target_of(dest: &Path, rel: &str) -> PathBuf {
     let mut p = dest.to_path_buf();

@@ -17,7 +17,12 @@ use weft_protocol::{
     SignedManifest, VERSION,
 };
 
-use crate::node::{now_secs, Node, NodeError, Progress};
+use weft_protocol::api::PublishResult;
+
+use crate::clock::now_secs;
+use crate::error::NodeError;
+use crate::jobs::Progress;
+use crate::node::Node;
 use crate::store::{BundleCommit, Pin, StoreError};
 
 /// Chunks written per batch while publishing.
@@ -219,7 +224,7 @@ fn store_files(
     node: &Node,
     found: &[Found],
     progress: &Progress,
-    protected: &mut crate::storage::Protected,
+    protected: &mut crate::holdings::Protected,
 ) -> Result<Vec<FileEntry>, NodeError> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(WRITE_QUEUE);
     let store = node.store.clone();
@@ -265,7 +270,7 @@ fn store_file(
     progress: &Progress,
     batch: &mut Batch,
     tx: &std::sync::mpsc::SyncSender<Batch>,
-    protected: &mut crate::storage::Protected,
+    protected: &mut crate::holdings::Protected,
 ) -> Result<FileEntry, NodeError> {
     let mut file = File::open(&f.abs).map_err(|e| bad(format!("cannot read {}: {e}", f.rel)))?;
     let mut hasher = FileHasher::new();
@@ -328,7 +333,7 @@ pub async fn publish(
     node: Node,
     req: PublishRequest,
     progress: Arc<Progress>,
-) -> Result<serde_json::Value, NodeError> {
+) -> Result<PublishResult, NodeError> {
     if !req.path.is_absolute() {
         return Err(bad("the path to publish must be absolute"));
     }
@@ -350,7 +355,7 @@ pub async fn publish(
     let n2 = node.clone();
     let p2 = progress.clone();
     let (files, protected) = tokio::task::spawn_blocking(move || {
-        let mut protected = n2.storage.protect([]);
+        let mut protected = n2.holdings.protect([]);
         store_files(&n2, &found, &p2, &mut protected).map(|f| (f, protected))
     })
     .await
@@ -378,22 +383,20 @@ pub async fn publish(
         pin,
         blobs: Vec::new(),
     };
-    node.blocking(move |s| s.commit_bundle(commit)).await?;
-    node.storage.note_commit(&signed, pin, now);
+    let (holdings, committed, a) = (node.holdings.clone(), signed.clone(), ann.clone());
+    node.blocking(move |s| holdings.commit(s, commit, &committed, Some(a.announcement()), now))
+        .await?;
     drop(protected);
-    node.catalog.set_exempt(id, true);
-    node.catalog.note_committed(ann.announcement());
     node.net.announce(ann.bytes().to_vec()).await?;
-    node.net.provide(vec![id]).await;
     tracing::info!(bundle = %id, name = %signed.manifest().name, seq, "published");
-    Ok(serde_json::json!({
-        "id": id,
-        "name": signed.manifest().name,
-        "seq": seq,
-        "publisher": key.id(),
-        "files": signed.manifest().files.len(),
-        "size": signed.manifest().total_size(),
-    }))
+    Ok(PublishResult {
+        files: signed.manifest().files.len() as u64,
+        id,
+        name: signed.manifest().name.clone(),
+        publisher: key.id(),
+        seq,
+        size: signed.manifest().total_size(),
+    })
 }
 
 fn sign(

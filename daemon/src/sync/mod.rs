@@ -1,9 +1,9 @@
 //! Catalog catch-up: runs reconciliation sessions (`/weft/sync/1`, see
 //! `weft_protocol::sync`) with connected peers.
 //!
-//! A session is started by the dialling side when a connection opens, by a
-//! hint from a peer that has entries we lack, and every [`SYNC_INTERVAL`]
-//! with every peer. The initiator learns the difference, fetches the
+//! When sessions run is decided by a pure scheduler ([`plan`]): by the
+//! dialling side when a connection opens, on a hint from a peer that has
+//! entries we lack, and every [`SYNC_INTERVAL`] with every peer. The initiator learns the difference, fetches the
 //! entries it lacks (verifying each exactly as a gossip message), and hints
 //! the peer when the peer lacks some of ours, so that it pulls them in turn.
 //! A node that learnt new entries hints its other peers, so entries spread
@@ -15,7 +15,7 @@
 //! received. A session cut short starts again at once, so a large catalog
 //! arrives in bounded steps.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,19 +26,19 @@ use tracing::{debug, info, warn};
 use weft_protocol::sync::{
     initiate, is_done, reconcile, Difference, SyncRequest, SyncResponse, FRAME_BYTES, MAX_GET_IDS,
 };
-use weft_protocol::{BundleId, CatalogEntry};
+use weft_protocol::BundleId;
 
+pub mod plan;
+
+pub use plan::{Action, Ended, Event, Planner, HINT_DELAY, MAX_SESSIONS, SYNC_INTERVAL};
+
+use crate::catalog::ingest::{ingest, Ingested};
 use crate::catalog::{Added, Catalog};
 use crate::metrics::Metrics;
-use crate::net::{Client, NetError};
+use crate::net::{Client, NetError, PeerEvent};
+use crate::shutdown::Shutdown;
 use crate::store::Store;
 
-/// Events from the swarm task.
-pub const SYNC_EVENTS: usize = 256;
-/// How often every connected peer is reconciled with, even without news.
-pub const SYNC_INTERVAL: Duration = Duration::from_secs(60);
-/// Sessions running at once; further peers wait their turn.
-pub const MAX_SESSIONS: usize = 8;
 /// Round trips in one session.
 pub const MAX_ROUNDS: usize = 64;
 /// Entries fetched in one session.
@@ -47,25 +47,6 @@ pub const MAX_ENTRIES_PER_SESSION: usize = 4096;
 pub const MAX_BYTES_PER_SESSION: u64 = 24 << 20;
 /// Longest a session may take.
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(120);
-/// Delay before hinting other peers about new entries, so that a burst of
-/// sessions sends one hint each.
-pub const HINT_DELAY: Duration = Duration::from_millis(200);
-
-/// What the swarm task tells the syncer.
-#[derive(Debug)]
-pub enum SyncEvent {
-    /// A first connection to a peer opened.
-    Connected {
-        /// Who.
-        peer: PeerId,
-        /// Whether we dialled: the dialler starts the first session.
-        dialer: bool,
-    },
-    /// The last connection to a peer closed.
-    Disconnected(PeerId),
-    /// A peer says it has entries we lack.
-    Hint(PeerId),
-}
 
 /// Why a session ended early.
 #[derive(Debug, thiserror::Error)]
@@ -197,24 +178,28 @@ impl Ctx {
         let outcome = tokio::task::spawn_blocking(move || {
             let mut added = 0;
             for bytes in entries {
-                let entry = CatalogEntry::decode(&bytes)
-                    .map_err(|e| format!("sent an invalid catalog entry: {e}"))?;
-                if !asked.contains(&entry.entry_id()) {
-                    return Err("sent a catalog entry that was not asked for".to_string());
-                }
-                match catalog.add_entry(store.as_ref(), &entry) {
-                    Ok(Added::New) => {
+                match ingest(&catalog, store.as_ref(), &bytes, Some(&asked)) {
+                    Ingested::Invalid(why) => return Err(why),
+                    Ingested::Offered {
+                        added: Added::New, ..
+                    } => {
                         added += 1;
                         Metrics::add(&metrics.sync_entries_added, 1);
                     }
-                    Ok(Added::Known) => {}
+                    Ingested::Offered {
+                        added: Added::Known,
+                        ..
+                    } => {}
                     // The peer may not know the bundle it retracts; it
                     // passed on a validly signed message, so no blame.
-                    Ok(Added::Refused(why)) => {
+                    Ingested::Offered {
+                        added: Added::Refused(why),
+                        ..
+                    } => {
                         Metrics::add(&metrics.sync_entries_rejected, 1);
                         warn!(%peer, "refused a catalog entry: {why}");
                     }
-                    Err(e) => warn!(error = %e, "could not store a catalog entry"),
+                    Ingested::Failed(e) => warn!(error = %e, "could not store a catalog entry"),
                 }
             }
             Ok(added)
@@ -232,22 +217,15 @@ impl Ctx {
     }
 }
 
-#[derive(Default)]
-struct PeerSync {
-    running: bool,
-    again: bool,
-    /// Disconnected while a session ran: forget it when the session ends.
-    gone: bool,
-    last: Option<Instant>,
-}
-
-/// Starts the syncer; it stops when the event channel closes.
+/// Starts the syncer; it stops when the event channel closes or shutdown
+/// is requested.
 pub fn spawn(
     net: Client,
     store: Arc<dyn Store>,
     catalog: Arc<Catalog>,
     metrics: Arc<Metrics>,
-    events: mpsc::Receiver<SyncEvent>,
+    events: mpsc::Receiver<PeerEvent>,
+    shutdown: Shutdown,
 ) -> tokio::task::JoinHandle<()> {
     let ctx = Ctx {
         net,
@@ -255,131 +233,78 @@ pub fn spawn(
         catalog,
         metrics,
     };
-    tokio::spawn(run(ctx, events))
+    shutdown.clone().spawn(run(ctx, events, shutdown))
 }
 
-async fn run(ctx: Ctx, mut events: mpsc::Receiver<SyncEvent>) {
-    let mut peers: HashMap<PeerId, PeerSync> = HashMap::new();
-    let mut queue: VecDeque<PeerId> = VecDeque::new();
-    let mut running = 0usize;
+/// The driver: feeds events and time to the [`Planner`] and carries out
+/// its actions.
+async fn run(ctx: Ctx, mut events: mpsc::Receiver<PeerEvent>, shutdown: Shutdown) {
+    let mut planner = Planner::default();
     let (done_tx, mut done_rx) =
         mpsc::channel::<(PeerId, Result<Report, SessionError>)>(MAX_SESSIONS);
     let mut tick = tokio::time::interval(SYNC_INTERVAL / 4);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut hint_at: Option<Instant> = None;
-    let mut hint_sources: HashSet<PeerId> = HashSet::new();
-
-    // Starts a session now, or marks the peer to go again or to wait.
-    let want = |peer: PeerId,
-                peers: &mut HashMap<PeerId, PeerSync>,
-                queue: &mut VecDeque<PeerId>,
-                running: &mut usize| {
-        let Some(st) = peers.get_mut(&peer) else {
-            return;
-        };
-        if st.running {
-            st.again = true;
-        } else if *running < MAX_SESSIONS {
-            st.running = true;
-            st.again = false;
-            *running += 1;
-            let (ctx, tx) = (ctx.clone(), done_tx.clone());
-            tokio::spawn(async move {
-                Metrics::add(&ctx.metrics.sync_sessions, 1);
-                let r = match tokio::time::timeout(SESSION_TIMEOUT, ctx.session(peer)).await {
-                    Ok(r) => r,
-                    Err(_) => Err(SessionError::Timeout),
-                };
-                let _ = tx.send((peer, r)).await;
-            });
-        } else if !queue.contains(&peer) {
-            queue.push_back(peer);
-        }
-    };
-
     loop {
+        let hint_at = planner.hint_at();
         let hint_sleep = async {
             match hint_at {
                 Some(t) => tokio::time::sleep_until(t).await,
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
+        let event = tokio::select! {
             ev = events.recv() => match ev {
                 None => break,
-                Some(SyncEvent::Connected { peer, dialer }) => {
-                    peers.entry(peer).or_default().gone = false;
-                    if dialer {
-                        want(peer, &mut peers, &mut queue, &mut running);
-                    }
-                }
-                Some(SyncEvent::Disconnected(peer)) => {
-                    match peers.get_mut(&peer) {
-                        Some(st) if st.running => st.gone = true,
-                        _ => {
-                            peers.remove(&peer);
-                        }
-                    }
-                    queue.retain(|p| *p != peer);
-                }
-                Some(SyncEvent::Hint(peer)) => {
-                    peers.entry(peer).or_default();
-                    want(peer, &mut peers, &mut queue, &mut running);
-                }
+                Some(PeerEvent::Connected { peer, dialer }) => Event::Connected { peer, dialer },
+                Some(PeerEvent::Disconnected(peer)) => Event::Disconnected(peer),
+                Some(PeerEvent::Hint(peer)) => Event::Hint(peer),
             },
             Some((peer, result)) = done_rx.recv() => {
-                running -= 1;
-                let mut again = false;
-                match result {
+                let ended = match result {
                     Ok(r) => {
                         if r.added > 0 {
                             info!(%peer, added = r.added, rounds = r.rounds, "catalog: caught up");
-                            hint_sources.insert(peer);
-                            hint_at.get_or_insert(Instant::now() + HINT_DELAY);
                         } else {
                             debug!(%peer, rounds = r.rounds, "catalog: in sync");
                         }
-                        again = r.truncated;
+                        Some(Ended { added: r.added, truncated: r.truncated })
                     }
-                    Err(e) => debug!(%peer, error = %e, "catalog sync ended early"),
-                }
-                if peers.get(&peer).is_some_and(|st| st.gone) {
-                    peers.remove(&peer);
-                }
-                if let Some(st) = peers.get_mut(&peer) {
-                    st.running = false;
-                    st.last = Some(Instant::now());
-                    again |= std::mem::take(&mut st.again);
-                    if again {
-                        want(peer, &mut peers, &mut queue, &mut running);
+                    Err(e) => {
+                        debug!(%peer, error = %e, "catalog sync ended early");
+                        None
                     }
-                }
-                while running < MAX_SESSIONS {
-                    let Some(next) = queue.pop_front() else { break };
-                    want(next, &mut peers, &mut queue, &mut running);
-                }
+                };
+                Event::Finished(peer, ended)
             }
-            _ = tick.tick() => {
-                let due: Vec<PeerId> = peers
-                    .iter()
-                    .filter(|(_, s)| !s.running && s.last.is_none_or(|t| t.elapsed() >= SYNC_INTERVAL))
-                    .map(|(p, _)| *p)
-                    .collect();
-                for p in due {
-                    want(p, &mut peers, &mut queue, &mut running);
-                }
-            }
-            _ = hint_sleep => {
-                hint_at = None;
-                let sources = std::mem::take(&mut hint_sources);
-                for p in peers.keys().filter(|p| !sources.contains(p)) {
-                    let (net, p) = (ctx.net.clone(), *p);
-                    let metrics = ctx.metrics.clone();
+            _ = tick.tick() => Event::Tick,
+            _ = hint_sleep => Event::HintDue,
+            _ = shutdown.requested() => break,
+        };
+        for action in planner.handle(event, Instant::now()) {
+            match action {
+                Action::Start(peer) => {
+                    let (ctx, tx) = (ctx.clone(), done_tx.clone());
+                    // Sessions only read and add catalog entries; each entry
+                    // is one store write, so stopping between them is safe.
                     tokio::spawn(async move {
-                        let req = SyncRequest::Hint;
-                        Metrics::add(&metrics.sync_bytes_sent, req.encode().len() as u64);
-                        let _ = net.sync(p, req).await;
+                        Metrics::add(&ctx.metrics.sync_sessions, 1);
+                        let r = match tokio::time::timeout(SESSION_TIMEOUT, ctx.session(peer)).await
+                        {
+                            Ok(r) => r,
+                            Err(_) => Err(SessionError::Timeout),
+                        };
+                        let _ = tx.send((peer, r)).await;
                     });
+                }
+                Action::Hint(to) => {
+                    for p in to {
+                        let (net, metrics) = (ctx.net.clone(), ctx.metrics.clone());
+                        tokio::spawn(async move {
+                            let req = SyncRequest::Hint;
+                            Metrics::add(&metrics.sync_bytes_sent, req.encode().len() as u64);
+                            let _ = net.sync(p, req).await;
+                        });
+                    }
                 }
             }
         }

@@ -29,7 +29,7 @@
 //!
 //! From the moment the manifest is verified until the commit, the fetch is
 //! recorded in the store (`fetches`), so a fetch cut short by a restart or
-//! by providers leaving is resumed by the keeper (`policy`), and GC keeps
+//! by providers leaving is resumed by the keeper (`ops::keeper`), and GC keeps
 //! its chunks.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -46,9 +46,12 @@ use weft_protocol::{
     BundleId, ChunkError, ContentHash, Request, Response, SignedAnnouncement, SignedManifest,
 };
 
+use crate::clock::now_secs;
+use crate::error::NodeError;
+use crate::jobs::Progress;
 use crate::metrics::Metrics;
-use crate::node::{now_secs, Node, NodeError, Progress};
-use crate::store::{BundleCommit, Pin, PinKind, StoreError, CF_FETCHES};
+use crate::node::Node;
+use crate::store::{BundleCommit, FetchRecord, Pin, PinKind, StoreError, CF_FETCHES};
 
 /// Largest window of requests in flight to one peer.
 pub const PER_PEER_WINDOW: usize = 8;
@@ -450,7 +453,7 @@ async fn finish_write(
 /// Why a fetch cannot start: its publisher is blocked here.
 fn refuse_blocked(node: &Node, id: &BundleId) -> Result<(), NodeError> {
     if let Some(a) = node.catalog.get(id) {
-        if node.policy.is_blocked(&a.publisher) {
+        if node.rules.is_blocked(&a.publisher) {
             return Err(NodeError::Conflict(format!(
                 "bundle {id} is from publisher {}, which this node blocks; `weft unblock {}` first",
                 a.publisher, a.publisher
@@ -481,13 +484,13 @@ pub async fn fetch(
     use std::sync::atomic::Ordering::Relaxed;
     refuse_blocked(node, &id)?;
     // One fetch of a bundle at a time; a second caller waits for the first.
-    let mut fetching = node.storage.start_fetch_when_free(id).await;
+    let mut fetching = node.holdings.start_fetch_when_free(id).await;
     if let Some(m) = node.local_manifest(id).await? {
         progress.total.store(m.manifest().total_size(), Relaxed);
         progress.add(m.manifest().total_size());
-        let have = node.storage.pin_kind(&id);
+        let have = node.holdings.pin_kind(&id);
         let keep = merge_pin(have, pin);
-        let storage = node.storage.clone();
+        let storage = node.holdings.clone();
         node.blocking(move |s| {
             if keep != have {
                 let p = keep.map(|k| Pin {
@@ -499,19 +502,13 @@ pub async fn fetch(
             storage.touch(s, &id, now_secs())
         })
         .await?;
-        if keep == Some(PinKind::Explicit) {
-            node.catalog.set_exempt(id, true);
-        }
         return Ok(m);
     }
     let peers: PeerSet = Arc::new(Mutex::new(connected_peers(node).await.unwrap_or_default()));
     let pending = node
         .blocking(move |s| s.get_kv(CF_FETCHES, id.as_bytes()))
         .await?
-        .and_then(|v| {
-            v.get(1..)
-                .and_then(|b| SignedManifest::decode_stored(b).ok())
-        });
+        .and_then(|v| SignedManifest::decode_stored(FetchRecord::manifest_of(&v)).ok());
     // Providers from the DHT join the fetch as they are found.
     let finder = {
         let (node, peers) = (node.clone(), peers.clone());
@@ -533,7 +530,7 @@ pub async fn fetch(
         None => fetch_manifest_anywhere(node, id, &peers).await?,
     };
     let m = signed.manifest().clone();
-    if node.policy.is_blocked(&m.publisher) {
+    if node.rules.is_blocked(&m.publisher) {
         return Err(NodeError::Conflict(format!(
             "bundle {id} is from publisher {}, which this node blocks",
             m.publisher
@@ -543,14 +540,14 @@ pub async fn fetch(
     // Room: evict the cache if needed; refuse if pins leave no room.
     let size = m.total_size();
     if node
-        .storage
+        .holdings
         .max()
-        .is_some_and(|max| node.storage.usage().used + size > max)
+        .is_some_and(|max| node.holdings.usage().used + size > max)
     {
-        let storage = node.storage.clone();
+        let storage = node.holdings.clone();
         node.blocking(move |s| storage.gc(s, size)).await?;
     }
-    node.storage
+    node.holdings
         .check_room(size)
         .map_err(NodeError::Unavailable)?;
     if pin.is_some() {
@@ -559,8 +556,7 @@ pub async fn fetch(
             .map_err(NodeError::Unavailable)?;
     }
     {
-        let mut record = vec![crate::policy::pin_byte(pin)];
-        record.extend_from_slice(signed.bytes());
+        let record = FetchRecord::encode(pin, signed.bytes());
         node.blocking(move |s| s.put_kv(CF_FETCHES, id.as_bytes(), &record))
             .await?;
     }
@@ -577,7 +573,7 @@ pub async fn fetch(
     }
 
     // Every blob this bundle needs is kept from GC until the commit.
-    let mut protected = node.storage.protect(m.files.iter().map(|f| f.hash));
+    let mut protected = node.holdings.protect(m.files.iter().map(|f| f.hash));
 
     // Phase 1: chunk indexes of the large files.
     let mut indexes = Vec::new();
@@ -623,11 +619,13 @@ pub async fn fetch(
             }
             wanted.push((c, len));
             if wanted.len() >= BATCH_BLOBS {
+                stop_if_stopping(node)?;
                 download(node, id, &peers, std::mem::take(&mut wanted), &progress).await?;
                 in_batch.clear();
             }
         }
     }
+    stop_if_stopping(node)?;
     download(node, id, &peers, wanted, &progress).await?;
 
     let now = now_secs();
@@ -639,19 +637,27 @@ pub async fn fetch(
         pin,
         blobs: Vec::new(),
     };
-    node.blocking(move |s| s.commit_bundle(commit)).await?;
-    node.storage.note_commit(&signed, pin, now);
+    let (holdings, committed) = (node.holdings.clone(), signed.clone());
+    node.blocking(move |s| holdings.commit(s, commit, &committed, None, now))
+        .await?;
     drop(protected);
     drop(fetching);
-    if pin.is_some_and(|p| p.kind == PinKind::Explicit) {
-        node.catalog.set_exempt(id, true);
-    }
-    node.net.provide(vec![id]).await;
-    if node.storage.over_quota() {
-        node.policy.wake.notify_one();
+    if node.holdings.over_quota() {
+        node.rules.wake.notify_one();
     }
     tracing::info!(bundle = %id, size = m.total_size(), "fetched and verified");
     Ok(signed)
+}
+
+/// Ends a fetch between batches once weftd is stopping: what it has
+/// written stays, and the interrupted fetch resumes at the next start.
+fn stop_if_stopping(node: &Node) -> Result<(), NodeError> {
+    if node.jobs.tracker().is_requested() {
+        return Err(NodeError::Unavailable(
+            "weftd is stopping; the fetch resumes when it starts again".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Aborts a background task when dropped.
@@ -695,245 +701,4 @@ async fn fetch_manifest_anywhere(
 }
 
 #[cfg(test)]
-mod tests_support {
-    //! The fetcher against a scripted network: a task plays the swarm and
-    //! answers each request as the test says, so every decision the
-    //! fetcher makes can be checked without sockets.
-
-    use super::*;
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    use tokio::sync::mpsc;
-
-    use crate::net::{Client, Command, PeerInfo};
-    use crate::node::Jobs;
-    use crate::store::{MemStore, Store};
-
-    pub type Script = Arc<dyn Fn(PeerId, ContentHash, u32) -> Response + Send + Sync>;
-
-    pub struct World {
-        pub node: Node,
-        pub punished: Arc<Mutex<Vec<PeerId>>>,
-    }
-
-    pub fn world(peers: Vec<PeerId>, script: Script) -> World {
-        let (tx, mut rx) = mpsc::channel(64);
-        let punished = Arc::new(Mutex::new(Vec::new()));
-        let p2 = punished.clone();
-        tokio::spawn(async move {
-            let mut asked: HashMap<(PeerId, ContentHash), u32> = HashMap::new();
-            while let Some(cmd) = rx.recv().await {
-                match cmd {
-                    Command::Request {
-                        peer,
-                        request: Request::Blob(h),
-                        reply,
-                    } => {
-                        let n = asked.entry((peer, h)).or_default();
-                        *n += 1;
-                        let _ = reply.send(Ok(script(peer, h, *n)));
-                    }
-                    Command::Punish { peer, .. } => p2.lock().unwrap().push(peer),
-                    Command::Peers { reply } => {
-                        let _ = reply.send(
-                            peers
-                                .iter()
-                                .map(|p| PeerInfo {
-                                    peer_id: p.to_string(),
-                                    address: String::new(),
-                                    transport: "tcp".into(),
-                                    outbound: true,
-                                    agent: None,
-                                    score: None,
-                                })
-                                .collect(),
-                        );
-                    }
-                    _ => {}
-                }
-            }
-        });
-        let store: Arc<dyn Store> = Arc::new(MemStore::default());
-        let storage = Arc::new(crate::storage::Storage::load(store.as_ref(), None).unwrap());
-        let policy = Arc::new(
-            crate::policy::Policy::load(store.as_ref(), Default::default(), Default::default())
-                .unwrap(),
-        );
-        World {
-            node: Node {
-                book: Arc::new(crate::peerbook::PeerBook::load(store.clone()).unwrap()),
-                network: None,
-                mdns: false,
-                store,
-                catalog: Arc::default(),
-                net: Client::from_sender(tx),
-                metrics: Arc::default(),
-                data_dir: std::env::temp_dir(),
-                jobs: Arc::new(Jobs::default()),
-                storage,
-                policy,
-                unlocked: None,
-            },
-            punished,
-        }
-    }
-
-    pub fn blobs(n: usize) -> HashMap<ContentHash, Vec<u8>> {
-        (0..n)
-            .map(|i| {
-                let b = vec![i as u8; 1000 + i];
-                (ContentHash::of(&b), b)
-            })
-            .collect()
-    }
-
-    pub fn wanted(b: &HashMap<ContentHash, Vec<u8>>) -> Vec<(ContentHash, u64)> {
-        b.iter().map(|(h, v)| (*h, v.len() as u64)).collect()
-    }
-
-    pub const ID: BundleId = BundleId::from_bytes([1; 32]);
-
-    pub fn set(peers: &[PeerId]) -> PeerSet {
-        Arc::new(Mutex::new(peers.to_vec()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tests_support::*;
-    use super::*;
-
-    #[tokio::test]
-    async fn a_busy_peer_is_waited_for_not_dropped() {
-        let b = Arc::new(blobs(20));
-        let peer = PeerId::random();
-        let b2 = b.clone();
-        // Busy for its first 8 requests, whatever they ask for: a burst at
-        // the starting window, then two more at a window of 1.
-        let asked = std::sync::atomic::AtomicU32::new(0);
-        let w = world(
-            vec![peer],
-            Arc::new(move |_, h, _| {
-                if asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 8 {
-                    Response::Refused
-                } else {
-                    Response::Found(b2[&h].clone())
-                }
-            }),
-        );
-        let progress = Progress::default();
-        download(&w.node, ID, &set(&[peer]), wanted(&b), &progress)
-            .await
-            .unwrap();
-        for h in b.keys() {
-            assert!(w.node.store.has_blob(h).unwrap());
-        }
-        assert_eq!(
-            progress.done.load(std::sync::atomic::Ordering::Relaxed),
-            b.values().map(|v| v.len() as u64).sum::<u64>()
-        );
-        assert!(w.punished.lock().unwrap().is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_liar_is_punished_and_its_blobs_come_from_an_honest_peer() {
-        let b = Arc::new(blobs(30));
-        let (liar, honest) = (PeerId::random(), PeerId::random());
-        let b2 = b.clone();
-        let w = world(
-            vec![liar, honest],
-            Arc::new(move |p, h, _| {
-                if p == liar {
-                    Response::Found(vec![0xee; b2[&h].len()])
-                } else {
-                    Response::Found(b2[&h].clone())
-                }
-            }),
-        );
-        download(
-            &w.node,
-            ID,
-            &set(&[liar, honest]),
-            wanted(&b),
-            &Progress::default(),
-        )
-        .await
-        .unwrap();
-        assert_eq!(*w.punished.lock().unwrap(), vec![liar]);
-        assert!(
-            w.node
-                .metrics
-                .chunks_rejected
-                .load(std::sync::atomic::Ordering::Relaxed)
-                >= 1
-        );
-        for (h, v) in b.iter() {
-            assert_eq!(
-                &w.node.store.get_blob(h).unwrap().unwrap(),
-                v,
-                "only verified bytes are stored"
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn blobs_nobody_has_end_the_fetch_with_a_clear_error() {
-        let b = blobs(3);
-        let peers = vec![PeerId::random(), PeerId::random()];
-        let w = world(peers.clone(), Arc::new(|_, _, _| Response::NotFound));
-        let err = download(&w.node, ID, &set(&peers), wanted(&b), &Progress::default())
-            .await
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("2 said they do not have it"),
-            "{err}"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_manifest_that_lies_about_a_size_fails_without_blaming_the_peer() {
-        let b = Arc::new(blobs(1));
-        let peer = PeerId::random();
-        let b2 = b.clone();
-        let w = world(
-            vec![peer],
-            Arc::new(move |_, h, _| Response::Found(b2[&h].clone())),
-        );
-        let (h, v) = b.iter().next().unwrap();
-        let err = download(
-            &w.node,
-            ID,
-            &set(&[peer]),
-            vec![(*h, v.len() as u64 + 1)],
-            &Progress::default(),
-        )
-        .await
-        .unwrap_err();
-        assert!(err.to_string().contains("inconsistent"), "{err}");
-        assert!(w.punished.lock().unwrap().is_empty());
-    }
-
-    #[tokio::test]
-    async fn blocks_received_before_a_failure_are_kept_for_a_retry() {
-        let b = Arc::new(blobs(10));
-        let peer = PeerId::random();
-        let have: HashSet<ContentHash> = b.keys().take(5).copied().collect();
-        let (b2, have2) = (b.clone(), have.clone());
-        let w = world(
-            vec![peer],
-            Arc::new(move |_, h, _| {
-                if have2.contains(&h) {
-                    Response::Found(b2[&h].clone())
-                } else {
-                    Response::NotFound
-                }
-            }),
-        );
-        let err = download(&w.node, ID, &set(&[peer]), wanted(&b), &Progress::default()).await;
-        assert!(err.is_err());
-        for h in b.keys() {
-            assert_eq!(w.node.store.has_blob(h).unwrap(), have.contains(h));
-        }
-    }
-}
+mod tests;

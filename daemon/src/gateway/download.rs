@@ -1,0 +1,227 @@
+//! File downloads: content types, ranges, and chunks verified as they
+//! are sent.
+
+use super::*;
+
+/// The content type for a file name, and whether it is passive enough
+/// to show in the browser (text, images other than SVG, audio, video).
+pub fn content_type(path: &str) -> (&'static str, bool) {
+    let ext = path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "txt" | "md" | "csv" | "tsv" | "srt" | "vtt" => ("text/plain; charset=utf-8", true),
+        "png" => ("image/png", true),
+        "jpg" | "jpeg" => ("image/jpeg", true),
+        "gif" => ("image/gif", true),
+        "webp" => ("image/webp", true),
+        "avif" => ("image/avif", true),
+        "mp3" => ("audio/mpeg", true),
+        "ogg" | "oga" | "opus" => ("audio/ogg", true),
+        "wav" => ("audio/wav", true),
+        "flac" => ("audio/flac", true),
+        "m4a" => ("audio/mp4", true),
+        "mp4" | "m4v" => ("video/mp4", true),
+        "webm" => ("video/webm", true),
+        "ogv" => ("video/ogg", true),
+        "pdf" => ("application/pdf", false),
+        "html" | "htm" | "xhtml" => ("text/html; charset=utf-8", false),
+        "svg" => ("image/svg+xml", false),
+        "xml" => ("application/xml", false),
+        "js" | "mjs" => ("text/javascript", false),
+        "css" => ("text/css", false),
+        "json" => ("application/json", false),
+        "zip" => ("application/zip", false),
+        "epub" => ("application/epub+zip", false),
+        "odt" => ("application/vnd.oasis.opendocument.text", false),
+        "ods" => ("application/vnd.oasis.opendocument.spreadsheet", false),
+        "odp" => ("application/vnd.oasis.opendocument.presentation", false),
+        "docx" => (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            false,
+        ),
+        _ => ("application/octet-stream", false),
+    }
+}
+
+/// A `Range` header's one range as `(first, last)` inclusive, `Ok(None)`
+/// for the whole file (no header, several ranges, or another unit), and
+/// `Err` when it cannot be satisfied.
+pub(super) fn parse_range(h: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = h.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let (a, b) = spec.split_once('-').ok_or(())?;
+    let (a, b) = (a.trim(), b.trim());
+    let num = |s: &str| {
+        if s.is_empty() || s.len() > 20 || !s.bytes().all(|c| c.is_ascii_digit()) {
+            Err(())
+        } else {
+            s.parse::<u64>().map_err(|_| ())
+        }
+    };
+    let (first, last) = if a.is_empty() {
+        let n = num(b)?;
+        if n == 0 || size == 0 {
+            return Err(());
+        }
+        (size.saturating_sub(n), size - 1)
+    } else {
+        let first = num(a)?;
+        let last = if b.is_empty() { u64::MAX } else { num(b)? };
+        if first > last || first >= size {
+            return Err(());
+        }
+        (first, last.min(size - 1))
+    };
+    Ok(Some((first, last)))
+}
+
+/// The chunk hashes of one file, from its index when it has one.
+pub(super) fn chunks_of(
+    node: &Node,
+    f: &weft_protocol::FileEntry,
+) -> Result<Vec<ContentHash>, String> {
+    if has_index(f.size) {
+        let index = node
+            .store
+            .get_blob(&f.hash)
+            .map_err(|e| e.to_string())?
+            .ok_or("the file's chunk index is missing")?;
+        parse_index(&f.hash, f.size, &index).map_err(|e| e.to_string())
+    } else {
+        Ok(small_file_chunks(&f.hash, f.size))
+    }
+}
+
+pub(super) async fn file(
+    State(st): State<GatewayState>,
+    method: Method,
+    headers: HeaderMap,
+    Path((id, path)): Path<(String, String)>,
+) -> Response {
+    let lang = negotiate(None, accept_language(&headers));
+    let signed = match servable(&st, &id).await {
+        Ok(m) => m,
+        Err(key) => return not_found_page(&st, lang, key),
+    };
+    let Some(f) = signed
+        .manifest()
+        .files
+        .iter()
+        .find(|f| f.path == path)
+        .cloned()
+    else {
+        return not_found_page(&st, lang, "gateway.not_found");
+    };
+    let size = f.size;
+    let range = parse_range(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        size,
+    );
+    let (ctype, inline) = content_type(&f.path);
+    let name = f.path.rsplit('/').next().unwrap_or(&f.path).to_string();
+    let disposition = format!(
+        "{}; filename=\"{}\"; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        name.replace(
+            |c: char| !c.is_ascii_graphic() || c == '"' || c == '\\',
+            "_"
+        ),
+        pct(&name, false)
+    );
+    let mut builder = Response::builder()
+        .header(header::CONTENT_TYPE, ctype)
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .header(header::CONTENT_SECURITY_POLICY, CONTENT_CSP)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::ETAG, format!("\"{}\"", f.hash))
+        .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable");
+    let (first, last) = match range {
+        Err(()) => {
+            return builder
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{size}"))
+                .body(Body::empty())
+                .unwrap_or_default();
+        }
+        Ok(Some((a, b))) => {
+            builder = builder
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(header::CONTENT_RANGE, format!("bytes {a}-{b}/{size}"));
+            (a, b)
+        }
+        Ok(None) => {
+            builder = builder.status(StatusCode::OK);
+            (0, size.saturating_sub(1))
+        }
+    };
+    let len = if size == 0 { 0 } else { last - first + 1 };
+    builder = builder.header(header::CONTENT_LENGTH, len);
+    if method == Method::HEAD || len == 0 {
+        return builder.body(Body::empty()).unwrap_or_default();
+    }
+    let Ok(permit) = st.downloads.clone().try_acquire_owned() else {
+        return busy();
+    };
+    let node = st.node.clone();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+    tokio::spawn(async move {
+        let _permit = permit;
+        let stop = |why: String| {
+            tracing::warn!(file = %f.path, "gateway download stopped: {why}");
+            Err(std::io::Error::other(why))
+        };
+        let read = {
+            let (node, f) = (node.clone(), f.clone());
+            tokio::task::spawn_blocking(move || chunks_of(&node, &f)).await
+        };
+        let chunks = match read {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return drop(tx.send_timeout(stop(e), STALL_TIMEOUT).await),
+            Err(e) => return drop(tx.send_timeout(stop(e.to_string()), STALL_TIMEOUT).await),
+        };
+        for i in first / CHUNK_SIZE..=last / CHUNK_SIZE {
+            let Some(hash) = chunks.get(i as usize).copied() else {
+                let short = stop("the chunk index is shorter than the file".into());
+                let _ = tx.send_timeout(short, STALL_TIMEOUT).await;
+                return;
+            };
+            let want = chunk_len(size, i);
+            let node = node.clone();
+            let piece = tokio::task::spawn_blocking(move || -> Result<Bytes, String> {
+                let bytes = node
+                    .store
+                    .get_blob(&hash)
+                    .map_err(|e| e.to_string())?
+                    .ok_or("a block is missing")?;
+                // Nothing is sent that does not match the signed hashes.
+                verify_blob(&hash, want, &bytes)
+                    .map_err(|e| format!("a stored block is damaged: {e}"))?;
+                let start = i * CHUNK_SIZE;
+                let from = first.saturating_sub(start) as usize;
+                let to = (last - start + 1).min(want) as usize;
+                Ok(Bytes::from(bytes).slice(from..to))
+            })
+            .await;
+            let piece = match piece {
+                Ok(Ok(p)) => Ok(p),
+                Ok(Err(e)) => stop(e),
+                Err(e) => stop(e.to_string()),
+            };
+            let failed = piece.is_err();
+            // A reader that takes nothing for a minute gives its slot back;
+            // one that left ends the loop at once.
+            match tx.send_timeout(piece, STALL_TIMEOUT).await {
+                Ok(()) if !failed => {}
+                _ => return,
+            }
+        }
+    });
+    let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    builder.body(Body::from_stream(stream)).unwrap_or_default()
+}

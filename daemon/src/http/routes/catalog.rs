@@ -1,0 +1,146 @@
+//! Catalog routes: search, a bundle, retract.
+
+use std::str::FromStr;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use weft_protocol::api::{
+    BundleDetails, RetractResponse, SearchQuery, SearchResponse, SearchResult,
+};
+use weft_protocol::{Announcement, BundleId, PublisherId};
+
+use crate::catalog;
+use crate::http::error::{bad, ApiError, ApiResult};
+use crate::http::{parse_body, resolve_ref, ApiState};
+use crate::store::StoreError;
+
+/// Most results one search returns.
+pub const MAX_SEARCH_RESULTS: usize = 1000;
+
+/// Results a search returns when it does not say how many it wants.
+pub const DEFAULT_SEARCH_RESULTS: usize = 50;
+
+/// A catalog entry as search lists it.
+pub(crate) fn search_result(
+    a: &Announcement,
+    local: bool,
+    pinned: bool,
+    standing: catalog::Standing,
+) -> SearchResult {
+    SearchResult {
+        created: a.created,
+        files: a.files,
+        id: a.id,
+        local,
+        name: a.name.clone(),
+        pinned,
+        publisher: a.publisher,
+        retracted: standing.retracted,
+        seq: a.seq,
+        size: a.size,
+        superseded_by: standing.superseded_by,
+        tags: a.tags.clone(),
+        titles: a.titles.clone(),
+    }
+}
+
+pub(crate) async fn search(
+    State(st): State<ApiState>,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<SearchResponse> {
+    let publisher = match &q.publisher {
+        Some(p) => Some(PublisherId::from_str(p).map_err(|e| bad(e.to_string()))?),
+        None => None,
+    };
+    let mut query = catalog::Query::new(
+        q.q.as_deref(),
+        q.lang.as_deref(),
+        q.tag.as_deref(),
+        publisher,
+    );
+    query.all_versions = q.all_versions.unwrap_or(false);
+    let node = &st.node;
+    node.catalog.ready().await;
+    let limit = q
+        .limit
+        .unwrap_or(DEFAULT_SEARCH_RESULTS)
+        .min(MAX_SEARCH_RESULTS);
+    let found = node.catalog.search(&query, limit);
+    let ids: Vec<BundleId> = found.results.iter().map(|a| a.id).collect();
+    let flags = node
+        .blocking(move |s| {
+            ids.iter()
+                .map(|id| Ok((s.has_manifest(id)?, s.is_pinned(id)?)))
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await?;
+    let results = found
+        .results
+        .iter()
+        .zip(flags)
+        .map(|(a, (local, pinned))| search_result(a, local, pinned, node.catalog.standing(&a.id)))
+        .collect();
+    Ok(Json(SearchResponse {
+        matched: found.matched as u64,
+        results,
+        total: node.catalog.len() as u64,
+    }))
+}
+
+pub(crate) async fn show(
+    State(st): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<BundleDetails> {
+    st.node.catalog.ready().await;
+    let id = resolve_ref(&st.node, &id)?;
+    let node = &st.node;
+    let ann = node.blocking(move |s| s.get_announcement(&id)).await?;
+    let ann = ann.and_then(|b| weft_protocol::SignedAnnouncement::decode(&b).ok());
+    let manifest = node.local_manifest(id).await?;
+    let pinned = node.blocking(move |s| s.is_pinned(&id)).await?;
+    let (a, local) = match (&ann, &manifest) {
+        (Some(a), _) => (a.announcement().clone(), manifest.is_some()),
+        (None, Some(m)) => (Announcement::for_manifest(m), true),
+        (None, None) => {
+            return Err(ApiError(
+                StatusCode::NOT_FOUND,
+                format!("bundle {id} is not in this node's catalog; `weft get {id}` can still look for it on connected peers"),
+            ))
+        }
+    };
+    let r = search_result(&a, local, pinned, node.catalog.standing(&id));
+    let m = manifest.as_ref().map(|m| m.manifest());
+    Ok(Json(BundleDetails {
+        created: r.created,
+        file_list: m.map(|m| m.files.clone()),
+        files: r.files,
+        id: r.id,
+        licence: m.map(|m| m.licence.clone()),
+        local: r.local,
+        name: r.name,
+        pin: node.holdings.pin_kind(&id),
+        pinned: r.pinned,
+        publisher: r.publisher,
+        retracted: r.retracted,
+        seq: r.seq,
+        size: r.size,
+        superseded_by: r.superseded_by,
+        tags: r.tags,
+        texts: m.map(|m| m.texts.clone()),
+        titles: r.titles,
+    }))
+}
+
+pub(crate) async fn retract(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<RetractResponse> {
+    let b: weft_protocol::api::RetractRequest = parse_body(&headers, &body)?;
+    st.node.catalog.ready().await;
+    let id = resolve_ref(&st.node, &b.id)?;
+    let retraction = crate::ops::retract::retract(&st.node, id, b.passphrase).await?;
+    Ok(Json(RetractResponse { id, retraction }))
+}

@@ -1,0 +1,302 @@
+//! Node routes: status, doctor, peers, connect, invite, join, providers.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use weft_protocol::api::{
+    ConnectBody, ConnectResponse, DoctorResponse, FailedAddr, FetchingBundle, InviteResponse,
+    JoinBody, JoinResponse, JoinedAddr, PeersResponse, ProvidersResponse, StatusResponse,
+    StorageStatus,
+};
+use weft_protocol::BundleId;
+
+use crate::error::NodeError;
+use crate::http::error::{bad, ApiError, ApiResult};
+use crate::http::{parse_body, ApiState};
+
+pub(crate) async fn status(State(st): State<ApiState>) -> ApiResult<StatusResponse> {
+    let node = &st.node;
+    let info = node.net.info().await.map_err(NodeError::from)?;
+    let counts = node.blocking(|s| s.counts()).await?;
+    // While the index loads at start-up, the store's estimate stands in.
+    let (catalog, catalog_loading) = if node.catalog.is_loaded() {
+        (node.catalog.len() as u64, false)
+    } else {
+        (counts.catalog_estimate, true)
+    };
+    let publisher = node.publisher_id().ok();
+    let publisher_locked = node.publisher_locked();
+    let usage = node.holdings.usage();
+    let disk = node.blocking(|s| s.disk_usage()).await?;
+    let pending: Vec<BundleId> = node
+        .blocking(|s| s.list_kv(crate::store::CF_FETCHES))
+        .await?
+        .into_iter()
+        .filter_map(|(k, _)| BundleId::from_slice(&k).ok())
+        .collect();
+    let mut warnings = Vec::new();
+    if let Some(w) = node.rules.warning() {
+        warnings.push(w);
+    } else if let Some(w) = node.holdings.pins_over_quota(0) {
+        warnings.push(w);
+    }
+    let fetching = node.holdings.fetching();
+    let fetching_bundles = fetching
+        .iter()
+        .map(|&id| {
+            let a = node.catalog.get(&id);
+            FetchingBundle {
+                id,
+                name: a.as_ref().map(|a| a.name.clone()),
+                size: a.as_ref().map(|a| a.size),
+            }
+        })
+        .collect();
+    let gateway = std::fs::read_to_string(node.data_dir.join(weft_protocol::layout::GATEWAY_ADDR))
+        .ok()
+        .map(|s| s.trim().to_string());
+    Ok(Json(StatusResponse {
+        fetching_bundles,
+        gateway,
+        storage: StorageStatus {
+            used: usage.used,
+            pinned: usage.pinned,
+            cached: usage.cached,
+            max: usage.max,
+            disk,
+        },
+        fetching,
+        interrupted_fetches: pending,
+        warnings,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        peer_id: info.peer_id,
+        listen_addrs: info.listen_addrs,
+        connected_peers: info.connected as u64,
+        api: st.addr.to_string(),
+        data_dir: node.data_dir.clone(),
+        publisher,
+        publisher_locked,
+        bundles: counts.bundles,
+        catalog,
+        catalog_loading,
+        pins: counts.pins,
+        peer_book: node.book.len() as u64,
+        network: node.network.clone(),
+        mdns: node.mdns,
+        counters: node.metrics.snapshot(),
+    }))
+}
+
+pub(crate) async fn peers(State(st): State<ApiState>) -> ApiResult<PeersResponse> {
+    let peers = st.node.net.peers().await.map_err(NodeError::from)?;
+    Ok(Json(PeersResponse { peers }))
+}
+
+pub(crate) async fn doctor(State(st): State<ApiState>) -> ApiResult<DoctorResponse> {
+    let reachability = st.node.net.reachability().await.map_err(NodeError::from)?;
+    let findings = crate::doctor::findings(&reachability);
+    Ok(Json(DoctorResponse {
+        findings,
+        reachability,
+    }))
+}
+
+pub(crate) async fn connect(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<ConnectResponse> {
+    let b: ConnectBody = parse_body(&headers, &body)?;
+    let addr: libp2p::Multiaddr = b.addr.parse().map_err(|e| {
+        bad(format!(
+            "{:?} is not a multiaddr ({e}); for example /ip4/192.0.2.1/tcp/4141/p2p/12D3Koo…",
+            b.addr
+        ))
+    })?;
+    let peer = tokio::time::timeout(std::time::Duration::from_secs(20), st.node.net.dial(addr))
+        .await
+        .map_err(|_| {
+            ApiError(
+                StatusCode::GATEWAY_TIMEOUT,
+                "no answer from that address within 20 seconds".into(),
+            )
+        })?
+        .map_err(|e| ApiError(StatusCode::BAD_GATEWAY, e.to_string()))?;
+    Ok(Json(ConnectResponse {
+        peer_id: peer.to_string(),
+    }))
+}
+
+/// This node's addresses worth giving to another machine: loopback ones
+/// only when there is nothing else (a node on one machine, or a test).
+pub(crate) fn invite_addrs(listen: &[String], peer: libp2p::PeerId) -> Vec<libp2p::Multiaddr> {
+    use libp2p::multiaddr::Protocol;
+    let addrs: Vec<libp2p::Multiaddr> = listen
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .filter(crate::peerbook::dialable)
+        .collect();
+    let loopback = |a: &libp2p::Multiaddr| {
+        matches!(a.iter().next(), Some(Protocol::Ip4(ip)) if ip.is_loopback())
+            || matches!(a.iter().next(), Some(Protocol::Ip6(ip)) if ip.is_loopback())
+    };
+    let outside: Vec<_> = addrs.iter().filter(|a| !loopback(a)).cloned().collect();
+    let chosen = if outside.is_empty() { addrs } else { outside };
+    chosen
+        .into_iter()
+        .take(weft_protocol::invite::MAX_INVITE_ADDRS)
+        .map(|a| crate::peerbook::with_peer(a, peer))
+        .collect()
+}
+
+pub(crate) fn network_bytes(fp: &Option<String>) -> Option<[u8; 16]> {
+    let fp = fp.as_ref()?;
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(fp.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+pub(crate) async fn invite(State(st): State<ApiState>) -> ApiResult<InviteResponse> {
+    let info = st.node.net.info().await.map_err(NodeError::from)?;
+    let peer: libp2p::PeerId = info
+        .peer_id
+        .parse()
+        .map_err(|_| NodeError::Internal("own peer id".into()))?;
+    let addrs = invite_addrs(&info.listen_addrs, peer);
+    if addrs.is_empty() {
+        return Err(NodeError::Unavailable(
+            "this node listens on no address another node could dial".into(),
+        )
+        .into());
+    }
+    let inv = weft_protocol::invite::Invite {
+        addrs: addrs.iter().map(|a| a.to_vec()).collect(),
+        network: network_bytes(&st.node.network),
+    };
+    Ok(Json(InviteResponse {
+        invite: inv.encode(),
+        addrs: addrs.iter().map(|a| a.to_string()).collect(),
+        network: st.node.network.clone(),
+    }))
+}
+
+pub(crate) async fn providers(
+    State(st): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<ProvidersResponse> {
+    let id: weft_protocol::BundleId = id
+        .parse()
+        .map_err(|e| bad(format!("{id:?} is not a bundle id: {e}")))?;
+    let found = tokio::time::timeout(
+        crate::net::PROVIDER_QUERY_TIMEOUT,
+        st.node.net.find_providers(id),
+    )
+    .await
+    .map_err(|_| {
+        ApiError(
+            StatusCode::GATEWAY_TIMEOUT,
+            "the DHT lookup took too long".into(),
+        )
+    })?
+    .map_err(NodeError::from)?;
+    Ok(Json(ProvidersResponse {
+        id,
+        providers: found.iter().map(|p| p.to_string()).collect(),
+    }))
+}
+
+pub(crate) async fn join(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<JoinResponse> {
+    use libp2p::multiaddr::Protocol;
+    let b: JoinBody = parse_body(&headers, &body)?;
+    let inv = weft_protocol::invite::Invite::decode(&b.invite).map_err(|e| bad(e.to_string()))?;
+    let ours = network_bytes(&st.node.network);
+    if inv.network != ours {
+        let hex = |n: Option<[u8; 16]>| n.map(|n| weft_protocol::id::to_hex(&n));
+        return Err(bad(match (hex(inv.network), hex(ours)) {
+            (Some(theirs), None) => format!(
+                "this invite is for the private network {theirs}; put that network's key in {}/swarm.key and restart weftd first",
+                st.node.data_dir.display()
+            ),
+            (None, Some(_)) => "this invite is for the open network, but this node is in a private network (it has a swarm.key)".into(),
+            (theirs, ours) => format!(
+                "this invite is for the private network {}, but this node's key is for {}",
+                theirs.unwrap_or_default(),
+                ours.unwrap_or_default()
+            ),
+        }));
+    }
+    let mut joined = Vec::new();
+    let mut failed = Vec::new();
+    for bytes in inv.addrs {
+        let addr = match libp2p::Multiaddr::try_from(bytes) {
+            Ok(a) => a,
+            Err(e) => {
+                failed.push(FailedAddr {
+                    addr: None,
+                    error: format!("not a multiaddr: {e}"),
+                });
+                continue;
+            }
+        };
+        let Some(Protocol::P2p(peer)) = addr.iter().last() else {
+            failed.push(FailedAddr {
+                addr: Some(addr.to_string()),
+                error: "the address does not end in /p2p/<peer id>".into(),
+            });
+            continue;
+        };
+        let dial = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            st.node.net.dial(addr.clone()),
+        )
+        .await;
+        match dial {
+            Ok(Ok(_)) => {
+                let book = st.node.book.clone();
+                let a = addr.clone();
+                tokio::task::spawn_blocking(move || book.record(peer, &[a], true))
+                    .await
+                    .map_err(|e| NodeError::Internal(e.to_string()))?
+                    .map_err(NodeError::from)?;
+                joined.push(JoinedAddr {
+                    addr: addr.to_string(),
+                    peer_id: peer.to_string(),
+                });
+            }
+            Ok(Err(e)) => failed.push(FailedAddr {
+                addr: Some(addr.to_string()),
+                error: e.to_string(),
+            }),
+            Err(_) => failed.push(FailedAddr {
+                addr: Some(addr.to_string()),
+                error: "no answer within 20 seconds".into(),
+            }),
+        }
+    }
+    if joined.is_empty() {
+        return Err(ApiError(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "could not reach any address in the invite: {}",
+                failed
+                    .iter()
+                    // The address as JSON writes it: quoted, or null.
+                    .map(|f| format!(
+                        "{} ({})",
+                        serde_json::to_string(&f.addr).unwrap_or_default(),
+                        f.error
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ));
+    }
+    Ok(Json(JoinResponse { failed, joined }))
+}

@@ -1,0 +1,91 @@
+//! Follow and block rules.
+
+use std::str::FromStr;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use weft_protocol::api::{RuleBody, RuleChangeResponse, RulesResponse};
+use weft_protocol::PublisherId;
+
+use crate::error::NodeError;
+use crate::http::error::{bad, ApiError, ApiResult};
+use crate::http::{parse_body, ApiState};
+use crate::rules::{Rule, RuleExt};
+
+pub(crate) async fn rules(State(st): State<ApiState>) -> ApiResult<RulesResponse> {
+    Ok(Json(st.node.rules.describe()))
+}
+
+pub(crate) fn rule_of(b: RuleBody, block: bool) -> Result<Rule, ApiError> {
+    let publisher = |p: &str| {
+        PublisherId::from_str(p).map_err(|e| bad(format!("{p:?} is not a publisher id: {e}")))
+    };
+    let rule = match (b.publisher, b.tag, b.lang) {
+        (Some(p), None, None) if block => Rule::Block(publisher(&p)?),
+        (_, _, _) if block => return Err(bad("give the publisher to block, and nothing else")),
+        (Some(p), None, None) => Rule::Publisher(publisher(&p)?),
+        (None, Some(t), None) => Rule::Tag(t),
+        (None, None, Some(l)) => Rule::Lang(l),
+        _ => return Err(bad("give exactly one of publisher, tag or lang")),
+    };
+    rule.normalized().map_err(bad)
+}
+
+pub(crate) async fn change_rule(
+    st: &ApiState,
+    rule: Rule,
+    add: bool,
+) -> ApiResult<RuleChangeResponse> {
+    let policy = st.node.rules.clone();
+    let r2 = rule.clone();
+    let changed = tokio::task::spawn_blocking({
+        let store = st.node.store.clone();
+        move || policy.change(store.as_ref(), &r2, add)
+    })
+    .await
+    .map_err(|e| NodeError::Internal(e.to_string()))??;
+    st.node.catalog.set_blocked(st.node.rules.blocked());
+    Ok(Json(RuleChangeResponse {
+        changed,
+        rule,
+        rules: st.node.rules.describe(),
+    }))
+}
+
+pub(crate) async fn follow(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<RuleChangeResponse> {
+    let rule = rule_of(parse_body(&headers, &body)?, false)?;
+    change_rule(&st, rule, true).await
+}
+
+pub(crate) async fn unfollow(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<RuleChangeResponse> {
+    let rule = rule_of(parse_body(&headers, &body)?, false)?;
+    change_rule(&st, rule, false).await
+}
+
+pub(crate) async fn block(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<RuleChangeResponse> {
+    let rule = rule_of(parse_body(&headers, &body)?, true)?;
+    change_rule(&st, rule, true).await
+}
+
+pub(crate) async fn unblock(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<RuleChangeResponse> {
+    let rule = rule_of(parse_body(&headers, &body)?, true)?;
+    change_rule(&st, rule, false).await
+}

@@ -1,0 +1,237 @@
+//! The handle to the swarm task, and the commands it sends.
+
+use libp2p::gossipsub::MessageId;
+use libp2p::request_response::{InboundRequestId, ResponseChannel};
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::{mpsc, oneshot};
+use weft_protocol::sync::{SyncRequest, SyncResponse};
+use weft_protocol::{BundleId, Request, Response};
+
+use super::{InboundRequest, NetError, NetInfo, PeerInfo, Reachability, Verdict};
+
+/// Requests to the swarm task.
+pub enum Command {
+    /// Dial an address and reply once connected.
+    Dial {
+        /// Where.
+        addr: Multiaddr,
+        /// Replies with the peer's id.
+        reply: oneshot::Sender<Result<PeerId, NetError>>,
+    },
+    /// Gossip a signed announcement.
+    Announce {
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+    /// Send a transfer request.
+    Request {
+        /// To whom.
+        peer: PeerId,
+        /// What.
+        request: Request,
+        /// Replies with the peer's response.
+        reply: oneshot::Sender<Result<Response, NetError>>,
+    },
+    /// List connected peers.
+    Peers {
+        /// Replies with the list.
+        reply: oneshot::Sender<Vec<PeerInfo>>,
+    },
+    /// Our identity and addresses.
+    Info {
+        /// Replies with them.
+        reply: oneshot::Sender<NetInfo>,
+    },
+    /// What `weft doctor` reports.
+    Reach {
+        /// Replies with it.
+        reply: oneshot::Sender<Reachability>,
+    },
+    /// Send a reconciliation request.
+    Sync {
+        /// To whom.
+        peer: PeerId,
+        /// What.
+        request: SyncRequest,
+        /// Replies with the peer's response.
+        reply: oneshot::Sender<Result<SyncResponse, NetError>>,
+    },
+    /// Publish provider records for these bundles (queued, a few at a time).
+    Provide {
+        /// Bundles held in full.
+        ids: Vec<BundleId>,
+    },
+    /// Look up a bundle's providers in the DHT and dial the ones not
+    /// connected; replies with every provider found.
+    FindProviders {
+        /// Which bundle.
+        id: BundleId,
+        /// Replies with the providers.
+        reply: oneshot::Sender<Vec<PeerId>>,
+    },
+    /// Disconnect a peer that sent bad data and refuse it for a while.
+    Punish {
+        /// Who.
+        peer: PeerId,
+        /// What it did, for the log.
+        reason: String,
+    },
+    /// Answer an inbound transfer request (see [`super::InboundRequest`]).
+    Respond {
+        /// Who asked.
+        peer: PeerId,
+        /// Which request.
+        id: InboundRequestId,
+        /// Where the answer goes.
+        channel: ResponseChannel<Response>,
+        /// The answer.
+        response: Response,
+    },
+    /// Answer an inbound catalog request (see [`super::InboundSync`]);
+    /// its size was counted by the caller.
+    SyncRespond {
+        /// Where the answer goes.
+        channel: ResponseChannel<SyncResponse>,
+        /// The answer.
+        response: SyncResponse,
+    },
+    /// The verdict on a gossip message (see [`super::GossipMessage`]).
+    Verdict {
+        /// The message.
+        id: MessageId,
+        /// Who sent it to us.
+        source: PeerId,
+        /// Forward, drop quietly, or drop and penalise.
+        verdict: Verdict,
+    },
+}
+
+/// Handle to the swarm task. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    tx: mpsc::Sender<Command>,
+}
+
+impl Client {
+    /// A client whose commands go to `tx`: the event loop's own, or a unit
+    /// test's that plays the swarm.
+    pub(crate) fn new(tx: mpsc::Sender<Command>) -> Self {
+        Self { tx }
+    }
+
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NetError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| NetError::Stopped)?;
+        rx.await.map_err(|_| NetError::Stopped)
+    }
+
+    /// Dials `addr` and waits for the connection.
+    pub async fn dial(&self, addr: Multiaddr) -> Result<PeerId, NetError> {
+        self.call(|reply| Command::Dial { addr, reply }).await?
+    }
+
+    /// Gossips an announcement (queued until a peer is there).
+    pub async fn announce(&self, bytes: Vec<u8>) -> Result<(), NetError> {
+        self.tx
+            .send(Command::Announce { bytes })
+            .await
+            .map_err(|_| NetError::Stopped)
+    }
+
+    /// Sends one request and waits for its response.
+    pub async fn request(&self, peer: PeerId, request: Request) -> Result<Response, NetError> {
+        self.call(|reply| Command::Request {
+            peer,
+            request,
+            reply,
+        })
+        .await?
+    }
+
+    /// Connected peers.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, NetError> {
+        self.call(|reply| Command::Peers { reply }).await
+    }
+
+    /// Our identity and addresses.
+    pub async fn info(&self) -> Result<NetInfo, NetError> {
+        self.call(|reply| Command::Info { reply }).await
+    }
+
+    /// Reachability, for `weft doctor`.
+    pub async fn reachability(&self) -> Result<Reachability, NetError> {
+        self.call(|reply| Command::Reach { reply }).await
+    }
+
+    /// Sends one reconciliation request and waits for its response.
+    pub async fn sync(&self, peer: PeerId, request: SyncRequest) -> Result<SyncResponse, NetError> {
+        self.call(|reply| Command::Sync {
+            peer,
+            request,
+            reply,
+        })
+        .await?
+    }
+
+    /// Queues provider records for bundles now held in full.
+    pub async fn provide(&self, ids: Vec<BundleId>) {
+        let _ = self.tx.send(Command::Provide { ids }).await;
+    }
+
+    /// Finds a bundle's providers through the DHT and dials them.
+    pub async fn find_providers(&self, id: BundleId) -> Result<Vec<PeerId>, NetError> {
+        self.call(|reply| Command::FindProviders { id, reply })
+            .await
+    }
+
+    /// Disconnects and bans a misbehaving peer.
+    pub async fn punish(&self, peer: PeerId, reason: String) {
+        let _ = self.tx.send(Command::Punish { peer, reason }).await;
+    }
+
+    /// Answers an inbound transfer request.
+    pub async fn respond(&self, request: InboundRequest, response: Response) {
+        let InboundRequest {
+            peer, id, channel, ..
+        } = request;
+        let _ = self
+            .tx
+            .send(Command::Respond {
+                peer,
+                id,
+                channel,
+                response,
+            })
+            .await;
+    }
+
+    /// Answers an inbound catalog request.
+    pub async fn respond_sync(
+        &self,
+        channel: ResponseChannel<SyncResponse>,
+        response: SyncResponse,
+    ) {
+        let _ = self
+            .tx
+            .send(Command::SyncRespond { channel, response })
+            .await;
+    }
+
+    /// Reports the verdict on a gossip message.
+    pub async fn verdict(&self, id: MessageId, source: PeerId, verdict: Verdict) {
+        let _ = self
+            .tx
+            .send(Command::Verdict {
+                id,
+                source,
+                verdict,
+            })
+            .await;
+    }
+}

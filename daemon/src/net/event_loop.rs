@@ -1,0 +1,780 @@
+//! The swarm task's state and its loop, driven one [`EventLoop::step`] at
+//! a time.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use libp2p::core::ConnectedPoint;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, InboundRequestId, OutboundRequestId};
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
+use libp2p::{autonat, identify, kad, mdns, relay, Multiaddr, PeerId, Swarm};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+use weft_protocol::sync::SyncResponse;
+use weft_protocol::wire::ANNOUNCE_TOPIC;
+use weft_protocol::{BundleId, Response};
+
+use super::behaviour::{Behaviour, BehaviourEvent};
+use super::reach::{transport_label, Reach, MAX_DIAL_ERRORS};
+use super::*;
+use crate::metrics::Metrics;
+use crate::shutdown::Shutdown;
+/// One connected peer.
+pub(super) struct PeerState {
+    pub(super) address: Multiaddr,
+    pub(super) outbound: bool,
+    pub(super) connections: usize,
+    pub(super) agent: Option<String>,
+}
+
+/// The swarm task's state. Build it with [`spawn`].
+pub struct EventLoop {
+    pub(super) swarm: Swarm<Behaviour>,
+    pub(super) commands: mpsc::Receiver<Command>,
+    /// Where inbound requests, gossip and peer events go.
+    pub(super) outlets: Outlets,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) topic: IdentTopic,
+    pub(super) pending_dials:
+        HashMap<ConnectionId, (Multiaddr, oneshot::Sender<Result<PeerId, NetError>>)>,
+    pub(super) pending_requests:
+        HashMap<OutboundRequestId, oneshot::Sender<Result<Response, NetError>>>,
+    pub(super) pending_announcements: VecDeque<Vec<u8>>,
+    pub(super) peers: HashMap<PeerId, PeerState>,
+    /// Admitted inbound requests whose responses are not yet written.
+    pub(super) inbound: HashMap<InboundRequestId, PeerId>,
+    /// The same, counted per peer.
+    pub(super) inbound_per_peer: HashMap<PeerId, usize>,
+    pub(super) banned: HashMap<PeerId, Instant>,
+    pub(super) redial: Vec<Multiaddr>,
+    pub(super) book: Arc<dyn AddressBook>,
+    pub(super) pending_syncs:
+        HashMap<OutboundRequestId, oneshot::Sender<Result<SyncResponse, NetError>>>,
+    pub(super) provide_queue: VecDeque<BundleId>,
+    pub(super) provide_queued: HashSet<BundleId>,
+    pub(super) providing: HashSet<kad::QueryId>,
+    pub(super) provider_lookups:
+        HashMap<kad::QueryId, (HashSet<PeerId>, oneshot::Sender<Vec<PeerId>>)>,
+    pub(super) opts: NetOptions,
+    pub(super) reach: Reach,
+    pub(super) redial_timer: tokio::time::Interval,
+    pub(super) shutdown: Shutdown,
+}
+
+/// What the swarm task needs besides the swarm.
+pub struct Parts {
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Peers seen before.
+    pub book: Arc<dyn AddressBook>,
+    /// Where inbound requests, gossip and peer events go.
+    pub outlets: Outlets,
+    /// The options the swarm was built with.
+    pub opts: NetOptions,
+    /// Ends the loop.
+    pub shutdown: Shutdown,
+}
+
+/// Refuses a fixed port that another process already holds. libp2p binds
+/// its sockets with address reuse, so without this check a second daemon
+/// would share the port silently and peers would reach either one.
+fn check_port_free(addr: &Multiaddr) -> Result<(), String> {
+    use libp2p::multiaddr::Protocol;
+    let mut it = addr.iter();
+    let ip: std::net::IpAddr = match it.next() {
+        Some(Protocol::Ip4(ip)) => ip.into(),
+        Some(Protocol::Ip6(ip)) => ip.into(),
+        _ => return Ok(()),
+    };
+    let probe = match it.next() {
+        Some(Protocol::Tcp(port)) if port != 0 => std::net::TcpListener::bind((ip, port)).map(drop),
+        Some(Protocol::Udp(port)) if port != 0 => std::net::UdpSocket::bind((ip, port)).map(drop),
+        _ => return Ok(()),
+    };
+    probe.map_err(|e| {
+        format!("cannot listen on {addr}: {e}; is another weftd running? Choose other ports with --listen")
+    })
+}
+
+/// Starts the swarm task: listens, subscribes, dials `peers`, and returns
+/// its client. The swarm's addresses are ready when this returns.
+pub async fn spawn(
+    swarm: Swarm<Behaviour>,
+    listen: &[Multiaddr],
+    peers: Vec<Multiaddr>,
+    parts: Parts,
+) -> Result<(Client, tokio::task::JoinHandle<()>), String> {
+    let shutdown = parts.shutdown.clone();
+    let (client, lp) = start(swarm, listen, peers, parts).await?;
+    Ok((client, shutdown.spawn(lp.run())))
+}
+
+/// Listens, dials `peers`, and returns the loop without running it (a
+/// test drives it one [`EventLoop::step`] at a time).
+pub async fn start(
+    mut swarm: Swarm<Behaviour>,
+    listen: &[Multiaddr],
+    peers: Vec<Multiaddr>,
+    parts: Parts,
+) -> Result<(Client, EventLoop), String> {
+    let Parts {
+        metrics,
+        book,
+        outlets,
+        opts,
+        shutdown,
+    } = parts;
+    // Probe every fixed port before binding any: a dual-stack probe of
+    // [::]:port would otherwise collide with our own 0.0.0.0:port.
+    for addr in listen {
+        check_port_free(addr)?;
+    }
+    for addr in listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    }
+    // Wait until every listener reports its address, so `weft status` shows
+    // real ports from the first moment.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut ready = 0;
+    while ready < listen.len() {
+        match tokio::time::timeout_at(deadline, swarm.select_next_some()).await {
+            Ok(SwarmEvent::NewListenAddr { address, .. }) => {
+                info!(%address, "listening");
+                if opts.transport.socks5.is_none() {
+                    swarm.add_external_address(address);
+                }
+                ready += 1;
+            }
+            Ok(SwarmEvent::ListenerError { error, .. }) => {
+                return Err(format!("listener failed: {error}"))
+            }
+            Ok(SwarmEvent::ListenerClosed { reason: Err(e), .. }) => {
+                return Err(format!("listener failed: {e}"))
+            }
+            Ok(_) => {}
+            Err(_) => return Err("listeners did not start within 10 seconds".into()),
+        }
+    }
+    let (tx, commands) = mpsc::channel(COMMAND_CHANNEL);
+    let mut redial_timer = tokio::time::interval(REDIAL_INTERVAL);
+    redial_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    redial_timer.reset();
+    let mut lp = EventLoop {
+        swarm,
+        commands,
+        outlets,
+        metrics,
+        topic: IdentTopic::new(ANNOUNCE_TOPIC),
+        pending_dials: HashMap::new(),
+        pending_requests: HashMap::new(),
+        pending_announcements: VecDeque::new(),
+        peers: HashMap::new(),
+        inbound: HashMap::new(),
+        inbound_per_peer: HashMap::new(),
+        banned: HashMap::new(),
+        redial: peers.clone(),
+        book,
+        pending_syncs: HashMap::new(),
+        provide_queue: VecDeque::new(),
+        provide_queued: HashSet::new(),
+        providing: HashSet::new(),
+        provider_lookups: HashMap::new(),
+        redial_timer,
+        shutdown,
+        reach: Reach {
+            boot: peers.iter().map(|a| (a.clone(), (None, None))).collect(),
+            // Behind a proxy nobody can dial us: reserve relay slots.
+            nat: opts
+                .transport
+                .socks5
+                .is_some()
+                .then_some(autonat::NatStatus::Private),
+            ..Reach::default()
+        },
+        opts,
+    };
+    for addr in peers {
+        lp.dial(addr, None);
+    }
+    lp.dial_book();
+    Ok((Client::new(tx), lp))
+}
+
+impl EventLoop {
+    async fn run(mut self) {
+        while self.step().await {}
+        debug!("network task stopped");
+    }
+
+    /// Handles one thing: a swarm event, a command or the redial timer.
+    /// Returns false once the loop should end: every [`Client`] is gone,
+    /// or shutdown was requested. Safe to cancel between calls.
+    pub async fn step(&mut self) -> bool {
+        tokio::select! {
+            event = self.swarm.select_next_some() => self.on_swarm_event(event),
+            cmd = self.commands.recv() => match cmd {
+                Some(cmd) => self.on_command(cmd),
+                None => {
+                    debug!("every client is gone");
+                    return false;
+                }
+            },
+            _ = self.redial_timer.tick() => self.redial(),
+            _ = self.shutdown.requested() => {
+                debug!("shutdown requested");
+                return false;
+            }
+        }
+        true
+    }
+
+    fn redial(&mut self) {
+        let now = Instant::now();
+        self.banned.retain(|_, until| *until > now);
+        for addr in self.redial.clone() {
+            let peer = addr.iter().find_map(|p| match p {
+                libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+                _ => None,
+            });
+            if peer.is_none_or(|p| !self.peers.contains_key(&p)) {
+                self.dial(addr, None);
+            }
+        }
+        if self.peers.len() < MIN_PEERS {
+            self.dial_book();
+        }
+        self.maybe_reserve();
+    }
+
+    /// Dials peers from the peer book that are not connected.
+    fn dial_book(&mut self) {
+        let me = *self.swarm.local_peer_id();
+        for (peer, addrs) in self.book.candidates(BOOK_DIALS) {
+            if peer == me || addrs.is_empty() || self.peers.contains_key(&peer) {
+                continue;
+            }
+            if self.banned.get(&peer).is_some_and(|t| *t > Instant::now()) {
+                continue;
+            }
+            let opts = DialOpts::peer_id(peer)
+                .addresses(addrs)
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                debug!(%peer, error = %e, "could not dial a peer from the book");
+            }
+        }
+    }
+
+    fn dial(&mut self, addr: Multiaddr, reply: Option<oneshot::Sender<Result<PeerId, NetError>>>) {
+        let opts = DialOpts::from(addr.clone());
+        let id = opts.connection_id();
+        match self.swarm.dial(opts) {
+            Ok(()) => {
+                if self.reach.boot.contains_key(&addr) {
+                    self.reach.boot_dials.insert(id, addr.clone());
+                }
+                if let Some(reply) = reply {
+                    self.pending_dials.insert(id, (addr, reply));
+                }
+            }
+            Err(DialError::DialPeerConditionFalse(_)) => {
+                // Already connected to that peer.
+                let peer = addr.iter().find_map(|p| match p {
+                    libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+                    _ => None,
+                });
+                if let (Some(reply), Some(peer)) = (reply, peer) {
+                    let _ = reply.send(Ok(peer));
+                }
+            }
+            Err(e) => {
+                debug!(%addr, error = %e, "dial failed");
+                if let Some(b) = self.reach.boot.get_mut(&addr) {
+                    b.1 = Some(e.to_string());
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err(NetError::Dial {
+                        addr: addr.to_string(),
+                        reason: e.to_string(),
+                    }));
+                }
+            }
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Dial { addr, reply } => self.dial(addr, Some(reply)),
+            Command::Announce { bytes } => self.announce(bytes),
+            Command::Request {
+                peer,
+                request,
+                reply,
+            } => {
+                let id = self.swarm.behaviour_mut().xfer.send_request(&peer, request);
+                self.pending_requests.insert(id, reply);
+            }
+            Command::Peers { reply } => {
+                let gs = &self.swarm.behaviour().gossipsub;
+                let list = self
+                    .peers
+                    .iter()
+                    .map(|(id, st)| PeerInfo {
+                        peer_id: id.to_string(),
+                        transport: transport_label(
+                            &st.address,
+                            st.outbound && self.opts.transport.socks5.is_some(),
+                        ),
+                        address: st.address.to_string(),
+                        outbound: st.outbound,
+                        agent: st.agent.clone(),
+                        score: gs.peer_score(id),
+                    })
+                    .collect();
+                let _ = reply.send(list);
+            }
+            Command::Reach { reply } => {
+                let _ = reply.send(self.reachability());
+            }
+            Command::Info { reply } => {
+                let _ = reply.send(NetInfo {
+                    peer_id: self.swarm.local_peer_id().to_string(),
+                    listen_addrs: self.swarm.listeners().map(|a| a.to_string()).collect(),
+                    connected: self.peers.len(),
+                });
+            }
+            Command::Sync {
+                peer,
+                request,
+                reply,
+            } => {
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                self.pending_syncs.insert(id, reply);
+            }
+            Command::Provide { ids } => self.queue_provide(ids),
+            Command::FindProviders { id, reply } => {
+                let q = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .get_providers(provider_key(&id));
+                self.provider_lookups.insert(q, (HashSet::new(), reply));
+            }
+            Command::Punish { peer, reason } => self.punish(peer, reason),
+            Command::Respond {
+                peer,
+                id,
+                channel,
+                response,
+            } => self.respond(peer, id, channel, response),
+            Command::SyncRespond { channel, response } => self.sync_respond(channel, response),
+            Command::Verdict {
+                id,
+                source,
+                verdict,
+            } => {
+                let acceptance = match verdict {
+                    Verdict::Accept => MessageAcceptance::Accept,
+                    Verdict::Ignore => MessageAcceptance::Ignore,
+                    Verdict::Reject => MessageAcceptance::Reject,
+                };
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&id, &source, acceptance);
+            }
+        }
+    }
+
+    /// Disconnects a peer that sent bad data and refuses it for
+    /// [`BAN_DURATION`].
+    fn punish(&mut self, peer: PeerId, reason: String) {
+        if self.banned.get(&peer).is_some_and(|t| *t > Instant::now()) {
+            return;
+        }
+        warn!(%peer, %reason, "disconnecting and banning a peer");
+        Metrics::add(&self.metrics.peers_punished, 1);
+        if self.banned.len() >= MAX_BANNED {
+            if let Some(oldest) = self.banned.iter().min_by_key(|(_, t)| **t).map(|(p, _)| *p) {
+                self.banned.remove(&oldest);
+            }
+        }
+        self.banned.insert(peer, Instant::now() + BAN_DURATION);
+        let _ = self.swarm.disconnect_peer_id(peer);
+    }
+
+    fn announce(&mut self, bytes: Vec<u8>) {
+        let topic = self.topic.clone();
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(topic, bytes.clone())
+        {
+            Ok(_) => debug!("announcement gossiped"),
+            Err(gossipsub::PublishError::Duplicate) => {}
+            Err(e) => {
+                debug!(error = %e, "announcement queued until a peer is there");
+                if self.pending_announcements.len() >= PENDING_ANNOUNCEMENTS {
+                    self.pending_announcements.pop_front();
+                }
+                self.pending_announcements.push_back(bytes);
+            }
+        }
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            })) => {
+                if message.data.starts_with(WRONG_TOPIC_MARKER) {
+                    Metrics::add(&self.metrics.gossip_rejected, 1);
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            MessageAcceptance::Reject,
+                        );
+                    self.punish(
+                        propagation_source,
+                        "sent gossip on a topic weft does not use".into(),
+                    );
+                    return;
+                }
+                // Verified off the loop (see `crate::catalog::ingest`), which
+                // reports the verdict back. When that queue is full the
+                // message is ignored: not forwarded, not penalised.
+                let message = GossipMessage {
+                    id: message_id,
+                    source: propagation_source,
+                    data: message.data,
+                };
+                if let Err(e) = self.outlets.gossip.try_send(message) {
+                    let m = match e {
+                        mpsc::error::TrySendError::Full(m)
+                        | mpsc::error::TrySendError::Closed(m) => m,
+                    };
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(
+                            &m.id,
+                            &m.source,
+                            MessageAcceptance::Ignore,
+                        );
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed {
+                peer_id,
+                ..
+            })) => {
+                debug!(peer = %peer_id, "peer subscribed to announcements");
+                let pending: Vec<_> = self.pending_announcements.drain(..).collect();
+                for bytes in pending {
+                    self.announce(bytes);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Xfer(request_response::Event::Message {
+                peer,
+                message,
+                ..
+            })) => match message {
+                request_response::Message::Request {
+                    request_id,
+                    request,
+                    channel,
+                } => self.on_inbound_request(peer, request_id, request, channel),
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(reply) = self.pending_requests.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::Xfer(
+                request_response::Event::OutboundFailure {
+                    peer,
+                    request_id,
+                    error,
+                    ..
+                },
+            )) => {
+                // An answer that breaks the protocol (over the limit, cut
+                // short, not a response at all) is a lie, not bad luck: a
+                // network failure resets the stream instead.
+                if let request_response::OutboundFailure::Io(e) = &error {
+                    if e.kind() == std::io::ErrorKind::InvalidData {
+                        self.punish(peer, format!("sent a malformed answer: {e}"));
+                    }
+                }
+                if let Some(reply) = self.pending_requests.remove(&request_id) {
+                    let _ = reply.send(Err(NetError::Request {
+                        peer,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Xfer(
+                request_response::Event::InboundFailure {
+                    peer,
+                    request_id,
+                    error,
+                    ..
+                },
+            )) => {
+                debug!(%peer, %error, "inbound request failed");
+                self.inbound_done(request_id);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Xfer(
+                request_response::Event::ResponseSent { request_id, .. },
+            )) => self.inbound_done(request_id),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                peer,
+                message,
+                ..
+            })) => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => self.on_inbound_sync(peer, request, channel),
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(reply) = self.pending_syncs.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(
+                request_response::Event::OutboundFailure {
+                    peer,
+                    request_id,
+                    error,
+                    ..
+                },
+            )) => {
+                if let Some(reply) = self.pending_syncs.remove(&request_id) {
+                    let _ = reply.send(Err(NetError::Request {
+                        peer,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad_event(event),
+            SwarmEvent::Behaviour(
+                e @ (BehaviourEvent::Autonat(_)
+                | BehaviourEvent::RelayClient(_)
+                | BehaviourEvent::Relay(_)
+                | BehaviourEvent::Dcutr(_)),
+            ) => self.on_reach_event(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(list))) => {
+                for (peer, addr) in list {
+                    if self.peers.contains_key(&peer)
+                        || self.banned.get(&peer).is_some_and(|t| *t > Instant::now())
+                    {
+                        continue;
+                    }
+                    debug!(%peer, %addr, "found on the LAN");
+                    let opts = DialOpts::peer_id(peer)
+                        .addresses(vec![addr])
+                        .condition(PeerCondition::DisconnectedAndNotDialing)
+                        .build();
+                    let _ = self.swarm.dial(opts);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                if let Some(st) = self.peers.get_mut(&peer_id) {
+                    st.agent = Some(info.agent_version.chars().take(64).collect());
+                }
+                let addrs: Vec<Multiaddr> = info
+                    .listen_addrs
+                    .into_iter()
+                    .filter(dialable)
+                    .take(MAX_ADDRS)
+                    .collect();
+                if info.protocols.contains(&relay::HOP_PROTOCOL_NAME) {
+                    // Reach the relay the way we reached it, if we dialled.
+                    let via = self
+                        .peers
+                        .get(&peer_id)
+                        .filter(|st| {
+                            st.outbound && !st.address.iter().any(|p| p == Protocol::P2pCircuit)
+                        })
+                        .map(|st| st.address.clone())
+                        .or_else(|| {
+                            addrs
+                                .iter()
+                                .find(|a| !a.iter().any(|p| p == Protocol::P2pCircuit))
+                                .cloned()
+                        });
+                    if let Some(via) = via {
+                        self.reach.hop.insert(peer_id, via);
+                        self.maybe_reserve();
+                    }
+                }
+                if info.protocols.iter().any(|p| p.as_ref() == KAD_PROTOCOL) {
+                    for a in &addrs {
+                        self.swarm
+                            .behaviour_mut()
+                            .kad
+                            .add_address(&peer_id, a.clone());
+                    }
+                }
+                let book = self.book.clone();
+                tokio::task::spawn_blocking(move || book.record(peer_id, &addrs));
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                endpoint,
+                ..
+            } => {
+                if self
+                    .banned
+                    .get(&peer_id)
+                    .is_some_and(|t| *t > Instant::now())
+                {
+                    debug!(peer = %peer_id, "refusing a banned peer");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    self.boot_result(
+                        connection_id,
+                        Err("banned here for sending bad data".into()),
+                    );
+                    if let Some((addr, reply)) = self.pending_dials.remove(&connection_id) {
+                        let _ = reply.send(Err(NetError::Dial {
+                            addr: addr.to_string(),
+                            reason: "that peer is banned for sending bad data".into(),
+                        }));
+                    }
+                    return;
+                }
+                let (address, outbound) = match &endpoint {
+                    ConnectedPoint::Dialer { address, .. } => (address.clone(), true),
+                    ConnectedPoint::Listener { send_back_addr, .. } => {
+                        (send_back_addr.clone(), false)
+                    }
+                };
+                info!(peer = %peer_id, %address, "connected");
+                let via_proxy = outbound && self.opts.transport.socks5.is_some();
+                self.reach
+                    .connections
+                    .insert(connection_id, transport_label(&address, via_proxy));
+                self.reach.answered.insert(peer_id);
+                self.reach.dial_errors.remove(&peer_id);
+                self.boot_result(connection_id, Ok(peer_id));
+                if !self.peers.contains_key(&peer_id) {
+                    if self.peers.is_empty() {
+                        // Back online: the DHT should hear what we hold.
+                        self.outlets.online.notify_one();
+                    }
+                    let _ = self.outlets.peers.try_send(PeerEvent::Connected {
+                        peer: peer_id,
+                        dialer: outbound,
+                    });
+                }
+                self.peers
+                    .entry(peer_id)
+                    .or_insert(PeerState {
+                        address,
+                        outbound,
+                        connections: 0,
+                        agent: None,
+                    })
+                    .connections += 1;
+                if let Some((_, reply)) = self.pending_dials.remove(&connection_id) {
+                    let _ = reply.send(Ok(peer_id));
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                connection_id,
+                num_established,
+                ..
+            } => {
+                self.reach.connections.remove(&connection_id);
+                if num_established == 0 {
+                    self.reach.hop.remove(&peer_id);
+                    info!(peer = %peer_id, "disconnected");
+                    self.peers.remove(&peer_id);
+                    let _ = self
+                        .outlets
+                        .peers
+                        .try_send(PeerEvent::Disconnected(peer_id));
+                } else if let Some(st) = self.peers.get_mut(&peer_id) {
+                    st.connections = num_established as usize;
+                }
+            }
+            SwarmEvent::OutgoingConnectionError {
+                connection_id,
+                peer_id,
+                error,
+                ..
+            } => {
+                let why: String = error.to_string().chars().take(300).collect();
+                self.boot_result(connection_id, Err(why.clone()));
+                if let Some(p) = peer_id {
+                    if self.reach.dial_errors.len() >= MAX_DIAL_ERRORS {
+                        self.reach.dial_errors.clear();
+                    }
+                    self.reach.dial_errors.insert(p, why);
+                }
+                if let Some((addr, reply)) = self.pending_dials.remove(&connection_id) {
+                    let _ = reply.send(Err(NetError::Dial {
+                        addr: addr.to_string(),
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                info!(%address, "listening");
+                // Behind a proxy only relayed addresses are announced (the
+                // relay client confirms those itself).
+                if self.opts.transport.socks5.is_none() {
+                    self.swarm.add_external_address(address);
+                }
+            }
+            SwarmEvent::ListenerClosed {
+                listener_id,
+                addresses,
+                reason,
+            } => {
+                let relay = self
+                    .reach
+                    .relays
+                    .iter()
+                    .find(|(_, s)| s.listener == listener_id)
+                    .map(|(p, _)| *p);
+                if let Some(relay) = relay {
+                    info!(%relay, ?reason, "relay slot closed; another is asked for at the next round");
+                    self.reach.relays.remove(&relay);
+                }
+                for a in addresses {
+                    self.swarm.remove_external_address(&a);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,296 @@
+//! How this node can be reached and how it reaches others: NAT status,
+//! relay slots, our own relay's load, hole punching, bootstrap peers, and
+//! the reports `weft peers` and `weft doctor` read.
+
+use std::collections::{HashMap, HashSet};
+
+use libp2p::core::transport::ListenerId;
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::ConnectionId;
+use libp2p::{autonat, dcutr, relay, Multiaddr, PeerId};
+use tracing::{debug, info, warn};
+
+use super::behaviour::BehaviourEvent;
+use super::event_loop::EventLoop;
+use super::MAX_RELAYS;
+
+pub use weft_protocol::api::{
+    BootstrapInfo, HolePunch, NatStatus, PeerInfo, Reachability, RelayServerInfo, ReservationInfo,
+};
+
+/// The node's own network identity and addresses.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NetInfo {
+    /// Our PeerId.
+    pub peer_id: String,
+    /// Addresses we listen on.
+    pub listen_addrs: Vec<String>,
+    /// Number of connected peers.
+    pub connected: usize,
+}
+
+/// The transport of a connection, as `weft doctor` and `weft peers` name it.
+pub fn transport_label(addr: &Multiaddr, via_proxy: bool) -> String {
+    let has = |f: fn(&Protocol) -> bool| addr.iter().any(|p| f(&p));
+    // The far end of a relayed connection knows its peer only as `/p2p/…`.
+    let only_peer = addr.iter().all(|p| matches!(p, Protocol::P2p(_)));
+    let base = if only_peer || has(|p| matches!(p, Protocol::P2pCircuit)) {
+        return "relayed".into();
+    } else if has(|p| matches!(p, Protocol::Wss(_)))
+        || (has(|p| matches!(p, Protocol::Tls)) && has(|p| matches!(p, Protocol::Ws(_))))
+    {
+        "websocket+tls"
+    } else if has(|p| matches!(p, Protocol::Ws(_))) {
+        "websocket"
+    } else if has(|p| matches!(p, Protocol::QuicV1)) {
+        "quic"
+    } else if has(|p| matches!(p, Protocol::Tcp(_))) {
+        "tcp"
+    } else {
+        "other"
+    };
+    if via_proxy {
+        format!("{base} via socks5")
+    } else {
+        base.into()
+    }
+}
+
+/// A reservation we asked a relay for.
+pub(super) struct RelaySlot {
+    pub(super) listener: ListenerId,
+    pub(super) address: Multiaddr,
+    pub(super) accepted: bool,
+}
+
+/// Reachability state kept by the loop for `weft doctor`.
+#[derive(Default)]
+pub(super) struct Reach {
+    pub(super) nat: Option<autonat::NatStatus>,
+    /// Relays we hold (or asked for) a reservation on.
+    pub(super) relays: HashMap<PeerId, RelaySlot>,
+    /// Connected peers that run a relay, with an address to reach them.
+    pub(super) hop: HashMap<PeerId, Multiaddr>,
+    /// Peers holding a reservation on our relay.
+    pub(super) relayed_for: HashSet<PeerId>,
+    pub(super) circuits: usize,
+    pub(super) circuits_total: u64,
+    pub(super) punch: HolePunch,
+    /// Transport of each open connection.
+    pub(super) connections: HashMap<ConnectionId, String>,
+    /// Dials of configured bootstrap addresses.
+    pub(super) boot_dials: HashMap<ConnectionId, Multiaddr>,
+    /// Configured bootstrap addresses: the peer that answered, last error.
+    pub(super) boot: HashMap<Multiaddr, (Option<PeerId>, Option<String>)>,
+    /// Peers connected at least once since start.
+    pub(super) answered: HashSet<PeerId>,
+    /// The last dial error per peer (bounded).
+    pub(super) dial_errors: HashMap<PeerId, String>,
+}
+
+/// Most dial errors remembered for `weft doctor`.
+pub(super) const MAX_DIAL_ERRORS: usize = 256;
+
+impl EventLoop {
+    /// Behind NAT, asks up to [`MAX_RELAYS`] connected relays for a slot;
+    /// once reachable directly, gives the slots back.
+    pub(super) fn maybe_reserve(&mut self) {
+        let private = matches!(self.reach.nat, Some(autonat::NatStatus::Private));
+        if !private {
+            for (relay, slot) in std::mem::take(&mut self.reach.relays) {
+                info!(%relay, "reachable directly; leaving the relay");
+                self.swarm.remove_listener(slot.listener);
+            }
+            return;
+        }
+        let candidates: Vec<(PeerId, Multiaddr)> = self
+            .reach
+            .hop
+            .iter()
+            .filter(|(p, _)| !self.reach.relays.contains_key(*p) && self.peers.contains_key(*p))
+            .map(|(p, a)| (*p, a.clone()))
+            .collect();
+        for (relay, addr) in candidates {
+            if self.reach.relays.len() >= MAX_RELAYS {
+                break;
+            }
+            let Ok(base) = addr.with_p2p(relay) else {
+                continue;
+            };
+            let circuit = base.with(Protocol::P2pCircuit);
+            match self.swarm.listen_on(circuit.clone()) {
+                Ok(listener) => {
+                    info!(%relay, address = %circuit, "behind NAT; asking a relay for a slot");
+                    self.reach.relays.insert(
+                        relay,
+                        RelaySlot {
+                            listener,
+                            address: circuit,
+                            accepted: false,
+                        },
+                    );
+                }
+                Err(e) => warn!(%relay, error = %e, "cannot ask a relay for a slot"),
+            }
+        }
+    }
+
+    /// Records how a dial of a configured bootstrap address ended. Every
+    /// dial recorded in `boot_dials` ends here once, so the map stays small.
+    pub(super) fn boot_result(&mut self, connection: ConnectionId, result: Result<PeerId, String>) {
+        let Some(addr) = self.reach.boot_dials.remove(&connection) else {
+            return;
+        };
+        if let Some(b) = self.reach.boot.get_mut(&addr) {
+            *b = match result {
+                Ok(peer) => (Some(peer), None),
+                Err(e) => (b.0, Some(e)),
+            };
+        }
+    }
+
+    /// The reachability report for `weft doctor`.
+    pub(super) fn reachability(&self) -> Reachability {
+        let (nat, nat_address) = match &self.reach.nat {
+            Some(autonat::NatStatus::Public(a)) => (NatStatus::Public, Some(a.to_string())),
+            Some(autonat::NatStatus::Private) => (NatStatus::Private, None),
+            _ => (NatStatus::Unknown, None),
+        };
+        let mut connections = std::collections::BTreeMap::new();
+        for label in self.reach.connections.values() {
+            *connections.entry(label.clone()).or_insert(0) += 1;
+        }
+        let mut bootstrap: Vec<BootstrapInfo> = self
+            .reach
+            .boot
+            .iter()
+            .map(|(addr, (peer, error))| {
+                let named = addr.iter().find_map(|p| match p {
+                    Protocol::P2p(id) => Some(id),
+                    _ => None,
+                });
+                let peer = peer.or(named);
+                let answered = peer.is_some_and(|p| self.reach.answered.contains(&p));
+                BootstrapInfo {
+                    address: addr.to_string(),
+                    answered,
+                    connected: peer.is_some_and(|p| self.peers.contains_key(&p)),
+                    error: if answered {
+                        None
+                    } else {
+                        error
+                            .clone()
+                            .or_else(|| peer.and_then(|p| self.reach.dial_errors.get(&p).cloned()))
+                    },
+                }
+            })
+            .collect();
+        for peer in self.book.bootstrap() {
+            if bootstrap
+                .iter()
+                .any(|b| b.address.contains(&peer.to_string()))
+            {
+                continue;
+            }
+            let answered = self.reach.answered.contains(&peer);
+            bootstrap.push(BootstrapInfo {
+                address: peer.to_string(),
+                answered,
+                connected: self.peers.contains_key(&peer),
+                error: (!answered)
+                    .then(|| self.reach.dial_errors.get(&peer).cloned())
+                    .flatten(),
+            });
+        }
+        bootstrap.sort_by(|a, b| a.address.cmp(&b.address));
+        Reachability {
+            peer_id: self.swarm.local_peer_id().to_string(),
+            listen_addrs: self.swarm.listeners().map(|a| a.to_string()).collect(),
+            external_addrs: self
+                .swarm
+                .external_addresses()
+                .map(|a| a.to_string())
+                .collect(),
+            nat,
+            nat_address,
+            reservations: self
+                .reach
+                .relays
+                .iter()
+                .map(|(relay, slot)| ReservationInfo {
+                    relay: relay.to_string(),
+                    address: slot.address.to_string(),
+                    accepted: slot.accepted,
+                })
+                .collect(),
+            relay_server: self.opts.relay.as_ref().map(|l| RelayServerInfo {
+                reservations: self.reach.relayed_for.len() as u64,
+                circuits: self.reach.circuits as u64,
+                circuits_total: self.reach.circuits_total,
+                max_reservations: l.max_reservations as u64,
+                max_circuits: l.max_circuits as u64,
+                max_circuit_bytes: l.max_circuit_bytes,
+            }),
+            connections,
+            peers: self.peers.len() as u64,
+            bootstrap,
+            socks5: self.opts.transport.socks5.map(|a| a.to_string()),
+            hole_punch: self.reach.punch.clone(),
+            mdns: self.opts.mdns,
+        }
+    }
+
+    pub(super) fn on_reach_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Autonat(autonat::Event::StatusChanged { old, new }) => {
+                info!(?old, ?new, "reachability changed");
+                self.reach.nat = Some(new);
+                self.maybe_reserve();
+            }
+            BehaviourEvent::RelayClient(relay::client::Event::ReservationReqAccepted {
+                relay_peer_id,
+                renewal,
+                ..
+            }) => {
+                if let Some(slot) = self.reach.relays.get_mut(&relay_peer_id) {
+                    if !slot.accepted || !renewal {
+                        info!(relay = %relay_peer_id, address = %slot.address, "relay slot reserved; reachable through it");
+                    }
+                    slot.accepted = true;
+                }
+            }
+            BehaviourEvent::Relay(e) => match e {
+                relay::Event::ReservationReqAccepted { src_peer_id, .. } => {
+                    self.reach.relayed_for.insert(src_peer_id);
+                }
+                relay::Event::ReservationClosed { src_peer_id }
+                | relay::Event::ReservationTimedOut { src_peer_id } => {
+                    self.reach.relayed_for.remove(&src_peer_id);
+                }
+                relay::Event::CircuitReqAccepted { .. } => {
+                    self.reach.circuits += 1;
+                    self.reach.circuits_total += 1;
+                }
+                relay::Event::CircuitClosed { .. } => {
+                    self.reach.circuits = self.reach.circuits.saturating_sub(1);
+                }
+                _ => {}
+            },
+            BehaviourEvent::Dcutr(dcutr::Event {
+                remote_peer_id,
+                result,
+            }) => match result {
+                Ok(_) => {
+                    info!(peer = %remote_peer_id, "hole punched: the relayed connection is now direct");
+                    self.reach.punch.upgraded += 1;
+                }
+                Err(e) => {
+                    debug!(peer = %remote_peer_id, error = %e, "hole punching failed");
+                    self.reach.punch.failed += 1;
+                    self.reach.punch.last_error = Some(e.to_string());
+                }
+            },
+            _ => {}
+        }
+    }
+}

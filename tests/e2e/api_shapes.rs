@@ -1,0 +1,257 @@
+//! The API's JSON on the wire is exactly its type in `weft_protocol::api`:
+//! every JSON route of the local API, called on real daemons, answers
+//! bytes that read as the route's type and write back as the same JSON,
+//! no key missing and none extra. So the daemon, the CLI, the bench and the
+//! harness, which all share the types, agree with what a script sees.
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+use weft_e2e::{http, init, make_folder, router_routes, wait_until, Daemon};
+use weft_protocol::api::{
+    BundleDetails, CheckReport, ConnectResponse, DoctorResponse, ErrorResponse, ExportResult,
+    FetchResult, GcReport, ImportResult, InviteResponse, JobStarted, JobStatus, JoinResponse,
+    LoginLinkResponse, PeersResponse, PinsResponse, ProvidersResponse, PublishResult,
+    RetractResponse, RuleChangeResponse, RulesResponse, SearchResponse, StatusResponse,
+    UnpinResponse, UploadStarted, UploadedFile,
+};
+
+/// Checks that `v` reads as `T` and writes back as `v` itself.
+fn exactly<T: Serialize + DeserializeOwned + Debug>(route: &str, v: &Value) -> T {
+    let typed: T = serde_json::from_value(v.clone())
+        .unwrap_or_else(|e| panic!("{route}: {v} does not read as its type: {e}"));
+    let back = serde_json::to_value(&typed).unwrap();
+    assert_eq!(&back, v, "{route}: the type and the wire differ");
+    typed
+}
+
+/// Calls the API on `d` and checks the answer against `T`.
+fn call<T: Serialize + DeserializeOwned + Debug>(
+    d: &Daemon,
+    covered: &mut BTreeSet<String>,
+    method: &str,
+    route: &str,
+    path: &str,
+    body: Option<Value>,
+) -> T {
+    let v = d
+        .api()
+        .call(method, path, body.as_ref(), d.path())
+        .unwrap_or_else(|e| panic!("{method} {path}: {e:?}"));
+    covered.insert(format!("{method} {route}"));
+    exactly(&format!("{method} {path}"), &v)
+}
+
+/// Polls a job to its end and checks its status against `JobStatus<R>`.
+fn job<R: Serialize + DeserializeOwned + Debug>(
+    d: &Daemon,
+    covered: &mut BTreeSet<String>,
+    started: JobStarted,
+) -> R {
+    let path = format!("/v1/jobs/{}?wait_ms=1000", started.job);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let s: JobStatus<R> = call(d, covered, "GET", "/v1/jobs/{id}", &path, None);
+        if let Some(r) = s.result {
+            return r;
+        }
+        assert!(
+            s.error.is_none(),
+            "job {} failed: {:?}",
+            started.job,
+            s.error
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job {} did not end",
+            started.job
+        );
+    }
+}
+
+#[test]
+fn every_json_route_answers_exactly_its_type() {
+    let a = Daemon::start("shapes-a");
+    let b = Daemon::start("shapes-b");
+    let mut covered = BTreeSet::new();
+    let c = &mut covered;
+    init(&a);
+    let work = tempfile::tempdir().unwrap();
+    let folder = make_folder(work.path(), 300_000);
+
+    // Publishing and the job it runs.
+    let started: JobStarted = call(
+        &a,
+        c,
+        "POST",
+        "/v1/publish",
+        "/v1/publish",
+        Some(
+            json!({"path": folder, "name": "shapes", "tags": ["training"],
+            "texts": [{"lang": "en", "title": "Shapes", "description": "Every route"}]}),
+        ),
+    );
+    let published: PublishResult = job(&a, c, started);
+    let id = published.id.to_string();
+
+    // The node.
+    let _: StatusResponse = call(&a, c, "GET", "/v1/status", "/v1/status", None);
+    let invite: InviteResponse = call(&a, c, "GET", "/v1/invite", "/v1/invite", None);
+    let _: ConnectResponse = call(
+        &b,
+        c,
+        "POST",
+        "/v1/connect",
+        "/v1/connect",
+        Some(json!({"addr": a.multiaddr()})),
+    );
+    let _: JoinResponse = call(
+        &b,
+        c,
+        "POST",
+        "/v1/join",
+        "/v1/join",
+        Some(json!({"invite": invite.invite})),
+    );
+    let _: PeersResponse = call(&b, c, "GET", "/v1/peers", "/v1/peers", None);
+    let _: DoctorResponse = call(&b, c, "GET", "/v1/doctor", "/v1/doctor", None);
+    let route = "/v1/providers/{id}";
+    let _: ProvidersResponse = call(&b, c, "GET", route, &format!("/v1/providers/{id}"), None);
+
+    // The catalog, on both sides.
+    wait_until("B lists A's bundle", Duration::from_secs(30), || {
+        b.lists(&id)
+    });
+    let found: SearchResponse = call(&b, c, "GET", "/v1/search", "/v1/search?q=shapes", None);
+    assert_eq!(found.results[0].id, published.id);
+    let route = "/v1/bundles/{id}";
+    let listed: BundleDetails = call(&b, c, "GET", route, &format!("/v1/bundles/{id}"), None);
+    assert!(listed.texts.is_none(), "B does not hold it yet");
+    let stored: BundleDetails = call(&a, c, "GET", route, &format!("/v1/bundles/{id}"), None);
+    assert!(stored.texts.is_some() && stored.file_list.is_some());
+
+    // Fetching, pins and storage.
+    let out = b.path().join("fetched");
+    let started: JobStarted = call(
+        &b,
+        c,
+        "POST",
+        "/v1/fetch",
+        "/v1/fetch",
+        Some(json!({"id": id, "out": out, "pin": true})),
+    );
+    let fetched: FetchResult = job(&b, c, started);
+    assert_eq!(fetched.id, published.id);
+    let _: PinsResponse = call(&b, c, "GET", "/v1/pins", "/v1/pins", None);
+    let _: UnpinResponse = call(
+        &b,
+        c,
+        "POST",
+        "/v1/unpin",
+        "/v1/unpin",
+        Some(json!({"id": id})),
+    );
+    let _: GcReport = call(&b, c, "POST", "/v1/gc", "/v1/gc", None);
+    let started: JobStarted = call(&a, c, "POST", "/v1/check", "/v1/check", None);
+    let _: CheckReport = job(&a, c, started);
+
+    // Archives.
+    let archive = a.path().join("out.weft");
+    let started: JobStarted = call(
+        &a,
+        c,
+        "POST",
+        "/v1/export",
+        "/v1/export",
+        Some(json!({"bundles": [id], "out": archive})),
+    );
+    let _: ExportResult = job(&a, c, started);
+    let started: JobStarted = call(
+        &b,
+        c,
+        "POST",
+        "/v1/import",
+        "/v1/import",
+        Some(json!({"path": archive})),
+    );
+    let _: ImportResult = job(&b, c, started);
+
+    // Rules.
+    let _: RulesResponse = call(&b, c, "GET", "/v1/rules", "/v1/rules", None);
+    for route in ["/v1/follow", "/v1/unfollow"] {
+        let _: RuleChangeResponse = call(
+            &b,
+            c,
+            "POST",
+            route,
+            route,
+            Some(json!({"tag": "training"})),
+        );
+    }
+    let publisher = published.publisher.to_string();
+    for route in ["/v1/block", "/v1/unblock"] {
+        let _: RuleChangeResponse = call(
+            &b,
+            c,
+            "POST",
+            route,
+            route,
+            Some(json!({"publisher": publisher})),
+        );
+    }
+
+    // The web UI's JSON routes.
+    let _: LoginLinkResponse = call(&a, c, "POST", "/v1/ui/login", "/v1/ui/login", None);
+    let up: UploadStarted = call(&a, c, "POST", "/v1/uploads", "/v1/uploads", None);
+    let (addr, token) = a.api_addr_and_token();
+    let auth = format!("Bearer {token}");
+    let r = http::request(
+        &addr,
+        "POST",
+        &format!("/v1/uploads/{}?path=a.txt", up.upload),
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/octet-stream"),
+        ],
+        b"uploaded",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    let _: UploadedFile = exactly("POST /v1/uploads/{id}", &v);
+    c.insert("POST /v1/uploads/{id}".into());
+
+    // Retraction last: it removes the bundle from listings.
+    let _: RetractResponse = call(
+        &a,
+        c,
+        "POST",
+        "/v1/retract",
+        "/v1/retract",
+        Some(json!({"id": id})),
+    );
+
+    // Errors have one shape on every route.
+    let r = http::request(
+        &addr,
+        "GET",
+        "/v1/bundles/nonsense",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    let _: ErrorResponse = exactly("an error", &v);
+
+    // Every JSON route of the router was called.
+    let json_routes: BTreeSet<String> = router_routes("daemon/src/http/mod.rs")
+        .into_iter()
+        .filter(|(_, route)| route.starts_with("/v1/"))
+        .map(|(method, route)| format!("{method} {route}"))
+        .collect();
+    let missed: Vec<_> = json_routes.difference(&covered).collect();
+    assert!(missed.is_empty(), "routes not checked: {missed:?}");
+}
