@@ -117,7 +117,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::api::test_util::{api_example, bid, check, doc_example, hex, pid};
+    use crate::api::test_util::{api_example, bid, check, doc_example, hex, publish_result};
     use crate::api::{ArchiveFile, ExportedBundle, ImportedBundle};
 
     const JOB: &str = "### `GET /v1/jobs/{id}`";
@@ -128,17 +128,6 @@ mod tests {
             "job": 9, "kind": kind, "state": state, "done_bytes": 10, "total_bytes": 50,
             "result": result, "error": error, "status": code,
         })
-    }
-
-    fn publish_result() -> PublishResult {
-        PublishResult {
-            files: 14,
-            id: bid(1),
-            name: "water-guide".into(),
-            publisher: pid(2),
-            seq: 3,
-            size: 52_428_800,
-        }
     }
 
     #[test]

@@ -50,20 +50,9 @@ mod tests {
 
     use super::*;
     use crate::api::test_util::{
-        api_example, bid, check, cli_row_keys, doc_example, hex, keys_of, pid,
+        api_example, check, cli_row_keys, doc_example, hex, keys_of, publish_result,
     };
     use crate::api::PublishRequest;
-
-    fn result() -> PublishResult {
-        PublishResult {
-            files: 14,
-            id: bid(1),
-            name: "water-guide".into(),
-            publisher: pid(2),
-            seq: 3,
-            size: 52_428_800,
-        }
-    }
 
     #[test]
     fn a_publish_matches_the_daemon() {
@@ -76,7 +65,7 @@ mod tests {
             "files": 14,
             "size": 52_428_800,
         });
-        check(&result(), expected);
+        check(&publish_result(), expected);
     }
 
     #[test]
@@ -111,6 +100,6 @@ mod tests {
 
     #[test]
     fn the_cli_table_names_the_same_keys() {
-        assert_eq!(cli_row_keys("weft publish"), keys_of(&result()));
+        assert_eq!(cli_row_keys("weft publish"), keys_of(&publish_result()));
     }
 }

@@ -16,6 +16,18 @@ pub const API_MD: &str = include_str!("../../../docs/api.md");
 /// `docs/cli.md`.
 pub const CLI_MD: &str = include_str!("../../../docs/cli.md");
 
+/// A publish job's result, as the tests of several routes use it.
+pub fn publish_result() -> crate::api::PublishResult {
+    crate::api::PublishResult {
+        files: 14,
+        id: bid(1),
+        name: "water-guide".into(),
+        publisher: pid(2),
+        seq: 3,
+        size: 52_428_800,
+    }
+}
+
 /// A bundle id made of one repeated byte.
 pub fn bid(b: u8) -> BundleId {
     BundleId::from_bytes([b; 32])
