@@ -86,16 +86,10 @@ pub(super) fn chunks_of(
     node: &Node,
     f: &weft_protocol::FileEntry,
 ) -> Result<Vec<ContentHash>, String> {
-    if has_index(f.size) {
-        let index = node
-            .store
-            .get_blob(&f.hash)
-            .map_err(|e| e.to_string())?
-            .ok_or("the file's chunk index is missing")?;
-        parse_index(&f.hash, f.size, &index).map_err(|e| e.to_string())
-    } else {
-        Ok(small_file_chunks(&f.hash, f.size))
-    }
+    crate::store::chunks_of(node.store.as_ref(), f).map_err(|e| match e {
+        crate::store::ChunkListError::Damaged(e) => e,
+        e => e.to_string(),
+    })
 }
 
 pub(super) async fn file(

@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use weft_protocol::chunk::{chunk_len, has_index, parse_index, small_file_chunks, verify_blob};
+use weft_protocol::chunk::{chunk_len, verify_blob};
 use weft_protocol::limits::CHUNK_SIZE;
 use weft_protocol::units::human;
 use weft_protocol::{Announcement, BundleId, ContentHash, PublisherId, SignedManifest};

@@ -210,15 +210,10 @@ pub(super) fn needed_blobs(
     for f in &m.manifest().files {
         if has_index(f.size) {
             out.insert(f.hash);
-            match store.get_blob(&f.hash) {
-                Ok(Some(index)) => match parse_index(&f.hash, f.size, &index) {
-                    Ok(chunks) => out.extend(chunks),
-                    Err(_) => known = false,
-                },
-                _ => known = false,
-            }
-        } else {
-            out.extend(small_file_chunks(&f.hash, f.size));
+        }
+        match chunks_of(store, f) {
+            Ok(chunks) => out.extend(chunks),
+            Err(_) => known = false,
         }
     }
     known

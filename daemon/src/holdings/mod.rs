@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
-use weft_protocol::chunk::{has_index, parse_index, small_file_chunks};
+use weft_protocol::chunk::has_index;
 use weft_protocol::{BundleId, ContentHash, PublisherId, SignedManifest};
 
 mod gc;
@@ -31,7 +31,7 @@ pub use weft_protocol::api::{CheckReport, GcReport};
 
 use crate::catalog::Catalog;
 use crate::store::{
-    BundleCommit, FetchRecord, Pin, PinKind, Store, StoreError, CF_ACCESS, CF_FETCHES,
+    chunks_of, BundleCommit, FetchRecord, Pin, PinKind, Store, StoreError, CF_ACCESS, CF_FETCHES,
 };
 
 /// A last-use time is written again only when it is older than this.

@@ -10,12 +10,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use weft_protocol::chunk::{has_index, parse_index, small_file_chunks, verify_blob};
+use weft_protocol::chunk::verify_blob;
 use weft_protocol::SignedManifest;
 
 use crate::error::NodeError;
 use crate::jobs::Progress;
 use crate::node::Node;
+use crate::store::{chunks_of, ChunkListError};
 
 fn target_of(dest: &Path, rel: &str) -> PathBuf {
     let mut p = dest.to_path_buf();
@@ -114,15 +115,18 @@ fn write_file(
             NodeError::BadRequest(format!("cannot create {}: {e}", parent.display()))
         })?;
     }
-    let chunks = if has_index(f.size) {
-        let index = node
-            .store
-            .get_blob(&f.hash)?
-            .ok_or_else(|| NodeError::Internal(format!("index of {} is missing", f.path)))?;
-        parse_index(&f.hash, f.size, &index)
-            .map_err(|e| NodeError::Internal(format!("{}: {e}", f.path)))?
-    } else {
-        small_file_chunks(&f.hash, f.size)
+    let chunks = match chunks_of(node.store.as_ref(), f) {
+        Ok(c) => c,
+        Err(ChunkListError::Missing) => {
+            return Err(NodeError::Internal(format!(
+                "index of {} is missing",
+                f.path
+            )))
+        }
+        Err(ChunkListError::Damaged(e)) => {
+            return Err(NodeError::Internal(format!("{}: {e}", f.path)))
+        }
+        Err(ChunkListError::Store(e)) => return Err(e.into()),
     };
     let io = |e: std::io::Error| {
         NodeError::BadRequest(format!("cannot write {}: {e}", target.display()))

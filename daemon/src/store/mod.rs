@@ -56,6 +56,35 @@ pub const CF_FETCHES: &str = "fetches";
 /// friends.
 pub const KV_FAMILIES: [&str; 4] = [CF_PEERS, CF_RULES, CF_ACCESS, CF_FETCHES];
 
+/// Why a file's chunk list could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ChunkListError {
+    /// The file's chunk index is not stored.
+    #[error("the file's chunk index is missing")]
+    Missing,
+    /// The stored index does not parse against the file's hash and size.
+    #[error("the file's chunk index is damaged: {0}")]
+    Damaged(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The chunk hashes of one file, in order: from its stored chunk index
+/// when the file is large enough to have one, else from its hash alone.
+/// The one place a file's chunk list is made. Blocking.
+pub fn chunks_of(
+    store: &dyn Store,
+    f: &weft_protocol::FileEntry,
+) -> Result<Vec<ContentHash>, ChunkListError> {
+    use weft_protocol::chunk::{has_index, parse_index, small_file_chunks};
+    if !has_index(f.size) {
+        return Ok(small_file_chunks(&f.hash, f.size));
+    }
+    let index = store.get_blob(&f.hash)?.ok_or(ChunkListError::Missing)?;
+    parse_index(&f.hash, f.size, &index).map_err(|e| ChunkListError::Damaged(e.to_string()))
+}
+
 /// A raw key and value.
 pub type KeyValue = (Vec<u8>, Vec<u8>);
 

@@ -39,9 +39,7 @@ use std::time::Duration;
 use futures::stream::{FuturesUnordered, StreamExt};
 use libp2p::PeerId;
 use tokio::time::Instant;
-use weft_protocol::chunk::{
-    chunk_count, chunk_len, has_index, parse_index, small_file_chunks, verify_blob,
-};
+use weft_protocol::chunk::{chunk_count, chunk_len, has_index, verify_blob};
 use weft_protocol::{
     BundleId, ChunkError, ContentHash, Request, Response, SignedAnnouncement, SignedManifest,
 };
@@ -51,7 +49,9 @@ use crate::error::NodeError;
 use crate::jobs::Progress;
 use crate::metrics::Metrics;
 use crate::node::Node;
-use crate::store::{BundleCommit, FetchRecord, Pin, PinKind, StoreError, CF_FETCHES};
+use crate::store::{
+    chunks_of, BundleCommit, ChunkListError, FetchRecord, Pin, PinKind, StoreError, CF_FETCHES,
+};
 
 /// Largest window of requests in flight to one peer.
 pub const PER_PEER_WINDOW: usize = 8;
@@ -595,16 +595,16 @@ pub async fn fetch(
     let mut wanted = Vec::new();
     let mut in_batch = HashSet::new();
     for f in &m.files {
-        let chunks = if has_index(f.size) {
-            let h = f.hash;
-            let bytes = node
-                .blocking(move |s| s.get_blob(&h))
-                .await?
-                .ok_or_else(|| NodeError::Internal(format!("index {h} vanished")))?;
-            parse_index(&f.hash, f.size, &bytes)
-                .map_err(|e| NodeError::Internal(format!("stored index: {e}")))?
-        } else {
-            small_file_chunks(&f.hash, f.size)
+        let (h, file) = (f.hash, f.clone());
+        let chunks = match node.blocking(move |s| Ok(chunks_of(s, &file))).await? {
+            Ok(c) => c,
+            Err(ChunkListError::Missing) => {
+                return Err(NodeError::Internal(format!("index {h} vanished")))
+            }
+            Err(ChunkListError::Damaged(e)) => {
+                return Err(NodeError::Internal(format!("stored index: {e}")))
+            }
+            Err(ChunkListError::Store(e)) => return Err(e.into()),
         };
         for (i, c) in chunks.into_iter().enumerate() {
             let len = chunk_len(f.size, i as u64);
