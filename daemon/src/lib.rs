@@ -1,10 +1,13 @@
 //! `weft-daemon`: the pieces of `weftd`.
 //!
-//! The daemon is a set of actors. The swarm task ([`net`]) owns libp2p; the
-//! store ([`store`]) is RocksDB behind a trait, always called off the async
-//! threads; publishing ([`publish`]), fetching ([`fetch`]) and exporting
-//! ([`export`]) run as jobs; the local API ([`api`]) is the only way in for
-//! the CLI. [`run`] wires them together and stops them on shutdown.
+//! The daemon is a set of actors. The swarm task ([`net`]) owns libp2p and
+//! nothing else; [`serve`] answers peers and [`catalog::ingest`] verifies
+//! what they send; the store ([`store`]) is RocksDB behind a trait, always
+//! called off the async threads; [`holdings`] owns what the node holds;
+//! operations ([`ops`]: publish, fetch, export, import, retract, the keeper)
+//! run as jobs or background tasks; the local API ([`http`]) is the only way
+//! in for the CLI. [`run`] wires them together and stops them on shutdown
+//! ([`shutdown`]). `docs/architecture.md` has the map.
 
 pub mod catalog;
 pub mod clock;
@@ -93,16 +96,16 @@ pub async fn run(
     let catalog = Arc::new(catalog::Catalog::default());
     catalog::spawn_load(catalog.clone(), store.clone());
     let (provide_tx, provide_rx) = tokio::sync::mpsc::channel(ops::provide::PROVIDE_QUEUE);
-    let (storage, policy) = {
+    let (holdings, rules) = {
         let (store, max, catalog) = (store.clone(), config.storage_max, catalog.clone());
         let (follow, block) = (config.follow.clone(), config.block.clone());
         tokio::task::spawn_blocking(move || -> Result<_, store::StoreError> {
-            let storage = holdings::Holdings::load(store.as_ref(), max, catalog, provide_tx)?;
+            let held = holdings::Holdings::load(store.as_ref(), max, catalog, provide_tx)?;
             // Blocks written by work a crash or power cut interrupted (a
             // publish or import not yet committed) belong to nothing: delete
             // them before anything else runs.
             if unclean {
-                let (orphans, bytes) = storage.sweep(store.as_ref())?;
+                let (orphans, bytes) = held.sweep(store.as_ref())?;
                 tracing::info!(
                     blocks = orphans,
                     bytes,
@@ -110,14 +113,14 @@ pub async fn run(
                 );
             }
             Ok((
-                Arc::new(storage),
+                Arc::new(held),
                 Arc::new(rules::Rules::load(store.as_ref(), follow, block)?),
             ))
         })
         .await
         .context("reading holdings and rules")??
     };
-    catalog.set_blocked(policy.blocked());
+    catalog.set_blocked(rules.blocked());
     let key = load_or_create_node_key(&dir)?;
     let metrics = Arc::new(Metrics::default());
     let opts = net::NetOptions {
@@ -168,7 +171,7 @@ pub async fn run(
         net: client.clone(),
         store: store.clone(),
         catalog: catalog.clone(),
-        holdings: storage.clone(),
+        holdings: holdings.clone(),
         metrics: metrics.clone(),
         upload: config
             .upload_limit
@@ -231,12 +234,12 @@ pub async fn run(
         book,
         network: config.psk.map(|k| k.fingerprint().to_string()),
         mdns: config.mdns,
-        holdings: storage,
-        rules: policy,
+        holdings,
+        rules,
         unlocked,
     };
     ops::keeper::spawn(node.clone(), work.handle());
-    let held = node.holdings.clone();
+    let holdings = node.holdings.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {
         let mut rx = stop_rx.clone();
@@ -286,7 +289,7 @@ pub async fn run(
         );
     }
     network.stop(shutdown::GRACE).await;
-    if held.idle() {
+    if holdings.idle() {
         let _ = std::fs::remove_file(&marker);
     } else {
         tracing::info!("stopped while writing; the next start sweeps what was left");

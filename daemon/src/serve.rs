@@ -57,13 +57,13 @@ impl Server {
     ) {
         loop {
             tokio::select! {
+                // Tracked, so shutdown waits for an answer (and the LRU
+                // write it may make) to finish.
                 Some(r) = requests.recv() => {
-                    let me = self.clone();
-                    tokio::spawn(async move { me.answer(r).await });
+                    shutdown.spawn(self.clone().answer(r));
                 }
                 Some(r) = syncs.recv() => {
-                    let me = self.clone();
-                    tokio::spawn(async move { me.answer_sync(r).await });
+                    shutdown.spawn(self.clone().answer_sync(r));
                 }
                 _ = shutdown.requested() => break,
                 else => break,

@@ -37,7 +37,11 @@ impl Shutdown {
     /// cancel.
     pub async fn requested(&self) {
         let mut rx = self.signal.clone();
-        let _ = rx.wait_for(|s| *s).await;
+        if rx.wait_for(|s| *s).await.is_err() {
+            // The controller is gone without asking (a test's, or a start
+            // that failed): no shutdown was requested, and none will be.
+            std::future::pending::<()>().await;
+        }
     }
 
     /// Whether shutdown has started.
@@ -126,6 +130,14 @@ mod tests {
         });
         assert!(c.stop(Duration::from_secs(5)).await);
         assert_eq!(rx.await.unwrap(), "cleaned up");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_controller_dropped_without_stopping_requests_nothing() {
+        let s = Controller::default().handle();
+        assert!(!s.is_requested());
+        let waited = tokio::time::timeout(Duration::from_secs(60), s.requested()).await;
+        assert!(waited.is_err(), "no shutdown was requested");
     }
 
     #[tokio::test(start_paused = true)]

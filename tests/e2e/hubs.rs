@@ -391,6 +391,47 @@ fn a_fetch_resumes_after_the_fetcher_is_killed_and_after_the_seeder_vanishes() {
     get_and_check(&g, &id, "out", size, 40);
 }
 
+#[test]
+fn weftd_stopped_during_a_fetch_exits_cleanly_and_the_fetch_resumes_at_the_next_start() {
+    let size = 24 * MIB;
+    let s = start_with_config("seed-term", "[net]\nupload_limit = \"2 MiB\"\n");
+    init(&s);
+    let id = publish(&s, "slow", size, 44, &[]);
+    let mut f = Daemon::start("fetcher-term");
+    f.connect(&s);
+    start_fetch(&f, &id);
+    wait_until("4 MiB to arrive", LONG, || {
+        f.counters().bytes_fetched >= 4 * MIB as u64
+    });
+    // SIGTERM while blocks are still on their way: the fetch stops asking,
+    // keeps what it verified, and weftd exits with success.
+    assert!(
+        f.terminate(),
+        "weftd stops cleanly on SIGTERM during a fetch"
+    );
+    let log = f.log();
+    assert!(
+        log.contains("the fetch resumes when it starts again"),
+        "the fetch said why it stopped:\n{log}"
+    );
+    assert!(!completed_a_fetch(&f), "it was stopped before the end");
+    f.start_again();
+    assert!(
+        !f.log().contains("did not stop cleanly"),
+        "nothing was left half-written, so the next start does not sweep"
+    );
+    f.connect(&s);
+    wait_until("the fetch to resume and finish", LONG, || is_local(&f, &id));
+    assert_eq!(pins(&f), vec![(id.clone(), "explicit".to_string())]);
+    get_and_check(&f, &id, "out", size, 44);
+}
+
+/// Whether a daemon (running or stopped) completed a fetch: its log says
+/// "fetched and verified" only then.
+fn completed_a_fetch(d: &Daemon) -> bool {
+    d.log().contains("fetched and verified")
+}
+
 fn archive_bytes(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap()
 }

@@ -11,7 +11,7 @@
 //!
 //! Every connection is then authenticated with noise and multiplexed with
 //! yamux; in a private network the pnet handshake comes first. The relay
-//! client transport is added by the swarm builder in `net.rs`.
+//! client transport is added by the swarm builder in `net::behaviour`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -44,7 +44,7 @@ pub const CF_CATALOG: &str = "catalog";
 pub const CF_PINS: &str = "pins";
 /// Column family: PeerId bytes -> peer book entry (see `peerbook`).
 pub const CF_PEERS: &str = "peers";
-/// Column family: follow and block rules (see `policy`), rule text -> empty.
+/// Column family: follow and block rules (see `crate::rules`), rule text -> empty.
 pub const CF_RULES: &str = "rules";
 /// Column family: BundleId -> last use (u64 seconds, big endian), for LRU.
 pub const CF_ACCESS: &str = "access";

@@ -284,9 +284,9 @@ async fn run(ctx: Ctx, mut events: mpsc::Receiver<PeerEvent>, shutdown: Shutdown
             match action {
                 Action::Start(peer) => {
                     let (ctx, tx) = (ctx.clone(), done_tx.clone());
-                    // Sessions only read and add catalog entries; each entry
-                    // is one store write, so stopping between them is safe.
-                    tokio::spawn(async move {
+                    // Tracked, so shutdown waits for the session's store
+                    // writes (one per catalog entry) to finish.
+                    shutdown.spawn(async move {
                         Metrics::add(&ctx.metrics.sync_sessions, 1);
                         let r = match tokio::time::timeout(SESSION_TIMEOUT, ctx.session(peer)).await
                         {

@@ -232,6 +232,12 @@ async fn download(
     let mut writing: Option<tokio::task::JoinHandle<Result<(), StoreError>>> = None;
     let mut next = 0usize;
     let outcome = 'fetch: loop {
+        // Once weftd is stopping, no new block is asked for: the blocks
+        // verified so far are written below, and the interrupted fetch
+        // resumes at the next start.
+        if node.jobs.tracker().is_requested() {
+            break Err(stopping());
+        }
         // Peers found since the last round join.
         let known = peer_list(peers);
         if known.len() > slots.len() {
@@ -337,7 +343,11 @@ async fn download(
             tokio::time::sleep_until(wake.max(now + Duration::from_millis(10))).await;
             continue;
         }
-        let Some((i, sent_window, mut want, result)) = in_flight.next().await else {
+        let answer = tokio::select! {
+            a = in_flight.next() => a,
+            _ = node.jobs.tracker().requested() => break Err(stopping()),
+        };
+        let Some((i, sent_window, mut want, result)) = answer else {
             break Ok(());
         };
         let slot = &mut slots[i];
@@ -619,13 +629,11 @@ pub async fn fetch(
             }
             wanted.push((c, len));
             if wanted.len() >= BATCH_BLOBS {
-                stop_if_stopping(node)?;
                 download(node, id, &peers, std::mem::take(&mut wanted), &progress).await?;
                 in_batch.clear();
             }
         }
     }
-    stop_if_stopping(node)?;
     download(node, id, &peers, wanted, &progress).await?;
 
     let now = now_secs();
@@ -649,15 +657,9 @@ pub async fn fetch(
     Ok(signed)
 }
 
-/// Ends a fetch between batches once weftd is stopping: what it has
-/// written stays, and the interrupted fetch resumes at the next start.
-fn stop_if_stopping(node: &Node) -> Result<(), NodeError> {
-    if node.jobs.tracker().is_requested() {
-        return Err(NodeError::Unavailable(
-            "weftd is stopping; the fetch resumes when it starts again".into(),
-        ));
-    }
-    Ok(())
+/// Why a fetch ended when weftd began to stop.
+fn stopping() -> NodeError {
+    NodeError::Unavailable("weftd is stopping; the fetch resumes when it starts again".into())
 }
 
 /// Aborts a background task when dropped.
