@@ -60,21 +60,28 @@ pub(crate) fn list(ctx: &Ctx) -> Res {
     simple(ctx, v, print_rules)
 }
 
+/// A rule added or removed: says `unchanged` when the node already had
+/// it that way, else `changed`.
+fn change(ctx: &Ctx, route: &str, body: Value, unchanged: &str, changed: &str) -> Res {
+    let v: Answer<RuleChangeResponse> = ctx.post(route, Some(body))?;
+    simple(ctx, v, |v| {
+        println!("{}", if v.changed { changed } else { unchanged });
+    })
+}
+
 pub(crate) fn follow(
     ctx: &Ctx,
     publisher: Option<String>,
     tag: Option<String>,
     lang: Option<String>,
 ) -> Res {
-    let v: Answer<RuleChangeResponse> =
-        ctx.post("/v1/follow", Some(rule_body(publisher, tag, lang)?))?;
-    simple(ctx, v, |v| {
-        if !v.changed {
-            println!("That rule was already there.");
-        } else {
-            println!("Following. Matching bundles are fetched and pinned in the background (see `weft status`).");
-        }
-    })
+    change(
+        ctx,
+        "/v1/follow",
+        rule_body(publisher, tag, lang)?,
+        "That rule was already there.",
+        "Following. Matching bundles are fetched and pinned in the background (see `weft status`).",
+    )
 }
 
 pub(crate) fn unfollow(
@@ -83,15 +90,13 @@ pub(crate) fn unfollow(
     tag: Option<String>,
     lang: Option<String>,
 ) -> Res {
-    let v: Answer<RuleChangeResponse> =
-        ctx.post("/v1/unfollow", Some(rule_body(publisher, tag, lang)?))?;
-    simple(ctx, v, |v| {
-        if !v.changed {
-            println!("There was no such rule.");
-        } else {
-            println!("Unfollowed. Bundles it mirrored stay in the cache until space is needed.");
-        }
-    })
+    change(
+        ctx,
+        "/v1/unfollow",
+        rule_body(publisher, tag, lang)?,
+        "There was no such rule.",
+        "Unfollowed. Bundles it mirrored stay in the cache until space is needed.",
+    )
 }
 
 pub(crate) fn block(ctx: &Ctx, publisher: String) -> Res {
