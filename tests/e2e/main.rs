@@ -17,4 +17,5 @@ mod discovery;
 mod hostile;
 mod hubs;
 mod network;
+mod trust;
 mod web;

@@ -34,6 +34,8 @@ pub(super) struct Index {
     pub(super) blocked: HashSet<PublisherId>,
     /// Bundles the user pinned explicitly: listed even when retracted.
     pub(super) exempt: HashSet<BundleId>,
+    /// Held bundles, to the publisher their manifest names.
+    pub(super) held: HashMap<BundleId, PublisherId>,
 }
 
 pub(super) fn searchable_text(a: &Announcement, out: &mut String) {
@@ -99,9 +101,23 @@ impl Index {
     }
 
     pub(super) fn retracted(&self, a: &Announcement) -> bool {
+        self.retracted_by(&a.id, &a.publisher)
+    }
+
+    /// The publisher whose retraction of `id` counts: the held manifest's,
+    /// else the indexed announcement's.
+    pub(super) fn owner(&self, id: &BundleId) -> Option<PublisherId> {
+        self.held
+            .get(id)
+            .copied()
+            .or_else(|| self.by_id.get(id).map(|&i| self.entries[i].ann.publisher))
+    }
+
+    /// Whether `publisher` retracted bundle `id`.
+    pub(super) fn retracted_by(&self, id: &BundleId, publisher: &PublisherId) -> bool {
         self.retractions
-            .get(&a.id)
-            .is_some_and(|v| v.iter().any(|(_, by)| *by == a.publisher))
+            .get(id)
+            .is_some_and(|v| v.iter().any(|(_, by)| by == publisher))
     }
 
     /// The latest live, unretracted version of (publisher, name).

@@ -188,14 +188,15 @@ impl Catalog {
     }
 
     /// Stores a verified entry (announcement or retraction) and indexes it.
-    /// A retraction of a known bundle must be signed by that bundle's
-    /// publisher. Blocking.
+    /// A retraction of a known bundle must be signed by that bundle's owner
+    /// ([`Self::owner`]). A retraction of a bundle not known at all is kept:
+    /// it counts only if the bundle turns out to be its signer's. Blocking.
     pub fn add_entry(&self, store: &dyn Store, entry: &CatalogEntry) -> Result<Added, StoreError> {
         if let CatalogEntry::Retraction(r) = entry {
             let r = r.retraction();
             // One read guard: taking a second while holding the first can
             // deadlock behind a waiting writer.
-            let owner = self.get(&r.retracts).map(|a| a.publisher);
+            let owner = self.owner(&r.retracts);
             if let Some(owner) = owner {
                 if owner != r.publisher {
                     return Ok(Added::Refused(format!(
@@ -246,23 +247,45 @@ impl Catalog {
         ix.by_id.get(id).map(|&i| ix.entries[i].ann.clone())
     }
 
-    /// Whether a bundle is retracted, and what supersedes it.
+    /// Whether a bundle is retracted, and what supersedes it. Judged
+    /// against the bundle's owner (see [`Self::owner`]): a retraction by
+    /// any other key counts for nothing.
     pub fn standing(&self, id: &BundleId) -> Standing {
         let ix = self.read();
-        let Some(&i) = ix.by_id.get(id) else {
-            return Standing {
-                retracted: ix.retractions.contains_key(id),
-                superseded_by: None,
-            };
+        let Some(owner) = ix.owner(id) else {
+            return Standing::default();
         };
-        let a = &ix.entries[i].ann;
+        let announced = ix
+            .by_id
+            .get(id)
+            .map(|&i| (i, &ix.entries[i].ann))
+            .filter(|(_, a)| a.publisher == owner);
         Standing {
-            retracted: ix.retracted(a),
-            superseded_by: ix
-                .latest_of(&a.publisher, &a.name)
-                .filter(|&l| l != i && ix.entries[l].ann.seq > a.seq)
-                .map(|l| ix.entries[l].ann.id),
+            retracted: ix.retracted_by(id, &owner),
+            superseded_by: announced.and_then(|(i, a)| {
+                ix.latest_of(&a.publisher, &a.name)
+                    .filter(|&l| l != i && ix.entries[l].ann.seq > a.seq)
+                    .map(|l| ix.entries[l].ann.id)
+            }),
         }
+    }
+
+    /// Who may retract bundle `id`: the publisher of its manifest when this
+    /// node holds it (a manifest settles the question), else the publisher
+    /// of its indexed announcement, else nobody known yet.
+    pub fn owner(&self, id: &BundleId) -> Option<PublisherId> {
+        self.read().owner(id)
+    }
+
+    /// Records the publisher of a held bundle's manifest (`None` when the
+    /// bundle is no longer held). `holdings` calls this on load, commit and
+    /// removal.
+    pub fn set_held(&self, id: BundleId, publisher: Option<PublisherId>) {
+        let mut ix = self.write();
+        match publisher {
+            Some(p) => ix.held.insert(id, p),
+            None => ix.held.remove(&id),
+        };
     }
 
     /// The latest unretracted version of (publisher, name).

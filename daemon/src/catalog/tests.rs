@@ -222,3 +222,61 @@ fn the_latest_version_is_listed_and_a_retraction_hides_it_unless_pinned() {
     again.load(&store).unwrap();
     assert!(again.standing(&BundleId::from_bytes([21; 32])).retracted);
 }
+
+#[test]
+fn a_held_bundle_is_retracted_only_by_its_manifests_publisher() {
+    let (store, cat, k1, k2) = world();
+    let held = BundleId::from_bytes([30; 32]);
+    // Held with no announcement indexed (fetched by id, or its announcement
+    // was dropped as false): the manifest names k1.
+    cat.set_held(held, Some(k1.id()));
+    let forged = retraction(&k2, 30, k2.id());
+    assert!(matches!(
+        cat.add_entry(&store, &forged).unwrap(),
+        Added::Refused(_)
+    ));
+    assert!(!cat.contains(&forged.entry_id()));
+    assert!(!cat.standing(&held).retracted);
+
+    // A retraction stored before the bundle was known counts for nothing
+    // once the manifest names another publisher.
+    let early = BundleId::from_bytes([31; 32]);
+    assert_eq!(
+        cat.add_entry(&store, &retraction(&k2, 31, k2.id()))
+            .unwrap(),
+        Added::New
+    );
+    assert!(!cat.standing(&early).retracted, "nobody known owns it yet");
+    cat.set_held(early, Some(k1.id()));
+    assert!(!cat.standing(&early).retracted);
+
+    // A forged announcement does not make its signer the owner of a held
+    // bundle: the manifest outranks it.
+    let claim = SignedAnnouncement::sign_announcement(
+        Announcement {
+            id: held,
+            ..ann(&k2, 30, "claim", &[("en", "Forged")], &[])
+                .announcement()
+                .clone()
+        },
+        &k2,
+    )
+    .unwrap();
+    cat.add(&store, &claim).unwrap();
+    assert!(matches!(
+        cat.add_entry(&store, &forged).unwrap(),
+        Added::Refused(_)
+    ));
+    assert!(!cat.standing(&held).retracted);
+
+    // The owner's own retraction counts.
+    assert_eq!(
+        cat.add_entry(&store, &retraction(&k1, 30, k1.id()))
+            .unwrap(),
+        Added::New
+    );
+    assert!(cat.standing(&held).retracted);
+    // Once no longer held, the announcement's signer is the one known.
+    cat.set_held(held, None);
+    assert_eq!(cat.owner(&held), Some(k2.id()));
+}

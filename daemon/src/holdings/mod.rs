@@ -213,6 +213,7 @@ impl Holdings {
             if pin.is_some_and(|p| p.kind == PinKind::Explicit) {
                 catalog.set_exempt(id, true);
             }
+            catalog.set_held(id, Some(m.manifest().publisher));
             held.insert(id, Self::entry(&m, pin, used));
         }
         Ok(Self {
@@ -269,6 +270,8 @@ impl Holdings {
         let mut h = Self::entry(manifest, pin, now);
         h.stored_used = 0;
         self.held().insert(id, h);
+        self.catalog
+            .set_held(id, Some(manifest.manifest().publisher));
         self.catalog
             .set_exempt(id, pin.is_some_and(|p| p.kind == PinKind::Explicit));
         if let Some(a) = announcement {
@@ -439,6 +442,7 @@ impl Holdings {
     pub fn remove(&self, store: &dyn Store, id: &BundleId) -> Result<(), StoreError> {
         store.delete_bundle(id)?;
         self.held().remove(id);
+        self.catalog.set_held(*id, None);
         self.catalog.set_exempt(*id, false);
         Ok(())
     }
