@@ -142,7 +142,7 @@ impl Bench {
                 continue;
             }
             let signed = SignedAnnouncement::sign_announcement(ann, key)?;
-            store.put_announcement(&BundleId::from_bytes(id), signed.bytes())?;
+            store.put_announcement(&signed.announcement().claim_key(), signed.bytes())?;
         }
         Ok(())
     }

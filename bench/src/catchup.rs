@@ -38,7 +38,19 @@ fn start_filled(
         .prefix(&format!("weft-{name}-"))
         .tempdir_in(work)?;
     filler.fill(&dir.path().join(layout::STORE), n, keep)?;
+    open_to_unknown(dir.path())?;
     Ok(Daemon::start_in(name, dir, extra))
+}
+
+/// The filled catalog's 100 publishers are unknown to the node that
+/// catches up: lifts the unknown tier's caps (`[trust]`) so that all of it
+/// is kept, as a hub serving an open network would.
+fn open_to_unknown(data_dir: &Path) -> anyhow::Result<()> {
+    std::fs::write(
+        data_dir.join(layout::CONFIG),
+        "[trust]\nunknown_entries = 1000000\nunknown_per_publisher = 100000\n",
+    )?;
+    Ok(())
 }
 
 fn wait_loaded(d: &Daemon, n: u64) -> anyhow::Result<()> {
@@ -61,7 +73,11 @@ pub fn run(
     let hub = start_filled(filler, work, "catchup-hub", n, &|_| true, &[])?;
     wait_loaded(&hub, n as u64)?;
     let t = Instant::now();
-    let joiner = Daemon::start_with("catchup-new", &["--peer", &hub.multiaddr()]);
+    let dir = tempfile::Builder::new()
+        .prefix("weft-catchup-new-")
+        .tempdir_in(work)?;
+    open_to_unknown(dir.path())?;
+    let joiner = Daemon::start_in("catchup-new", dir, &["--peer", &hub.multiaddr()]);
     poll(
         "the new node to catch up",
         CATCHUP_TIMEOUT,

@@ -86,6 +86,10 @@ pub(crate) enum Command {
         /// List every version, not only the latest of each name
         #[arg(long)]
         all_versions: bool,
+        /// Only publishers this node trusts or that are vouched for (see
+        /// `weft why`)
+        #[arg(long)]
+        trusted_only: bool,
     },
     /// Show a bundle's details
     Show {
@@ -146,6 +150,12 @@ pub(crate) enum Command {
     },
     /// List follow and block rules
     Rules,
+    /// Say how far this node trusts a publisher (trusted, vouched, seen or
+    /// blocked) and why
+    Why {
+        /// Publisher id
+        publisher: String,
+    },
     /// Retract a bundle you published: other nodes stop listing and serving
     /// it (except where someone pinned it)
     Retract {

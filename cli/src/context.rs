@@ -209,9 +209,10 @@ mod tests {
     fn details() -> Value {
         let h = "ab".repeat(32);
         json!({
-            "created": 1, "files": 1, "id": h, "local": true, "name": "guide", "pin": "explicit",
+            "contested": false, "created": 1, "files": 1, "id": h, "local": true, "name": "guide", "pin": "explicit",
             "pinned": true, "publisher": h, "retracted": false, "seq": 2, "size": 3,
-            "superseded_by": null, "tags": [], "titles": [{"lang": "en", "title": "Guide"}],
+            "superseded_by": null, "tags": [], "tier": "trusted",
+            "titles": [{"lang": "en", "title": "Guide"}],
             "licence": "", "file_list": [{"hash": h, "path": "a.txt", "size": 3}],
             "texts": [{"description": "", "lang": "en", "title": "Guide"}],
             "added_later": {"z": 1, "a": 2},

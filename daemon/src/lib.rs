@@ -30,6 +30,7 @@ pub mod serve;
 pub mod shutdown;
 pub mod store;
 pub mod sync;
+pub mod trust;
 pub mod upload;
 
 use std::future::Future;
@@ -93,12 +94,19 @@ pub async fn run(
         &marker,
         b"weftd is running; a clean stop removes this file\n",
     )?;
-    let catalog = Arc::new(catalog::Catalog::default());
+    let metrics = Arc::new(Metrics::default());
+    let trust = Arc::new(trust::Trust::default());
+    let catalog = Arc::new(catalog::Catalog::new(
+        trust.clone(),
+        config.trust.limits,
+        metrics.clone(),
+    ));
     catalog::spawn_load(catalog.clone(), store.clone());
     let (provide_tx, provide_rx) = tokio::sync::mpsc::channel(ops::provide::PROVIDE_QUEUE);
     let (holdings, rules) = {
         let (store, max, catalog) = (store.clone(), config.storage_max, catalog.clone());
         let (follow, block) = (config.follow.clone(), config.block.clone());
+        let trust = trust.clone();
         tokio::task::spawn_blocking(move || -> Result<_, store::StoreError> {
             let held = holdings::Holdings::load(store.as_ref(), max, catalog, provide_tx)?;
             // Blocks written by work a crash or power cut interrupted (a
@@ -114,15 +122,13 @@ pub async fn run(
             }
             Ok((
                 Arc::new(held),
-                Arc::new(rules::Rules::load(store.as_ref(), follow, block)?),
+                Arc::new(rules::Rules::load(store.as_ref(), follow, block, trust)?),
             ))
         })
         .await
         .context("reading holdings and rules")??
     };
-    catalog.set_blocked(rules.blocked());
     let key = load_or_create_node_key(&dir)?;
-    let metrics = Arc::new(Metrics::default());
     let opts = net::NetOptions {
         mdns: config.mdns,
         transport: transport::TransportOptions {
@@ -238,6 +244,9 @@ pub async fn run(
         rules,
         unlocked,
     };
+    if let Ok(own) = node.publisher_id() {
+        node.catalog.trust().update(|t| t.own = Some(own));
+    }
     ops::keeper::spawn(node.clone(), work.handle());
     let holdings = node.holdings.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -3,7 +3,55 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use weft_protocol::api::Counters;
+use weft_protocol::api::{Counters, EntriesDropped};
+
+/// Why a valid entry was not kept. Each reason has its counter in
+/// `weft status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Dropped {
+    /// Its publisher is blocked.
+    Blocked,
+    /// Dated further in the future than the allowed clock skew.
+    Future,
+    /// The peer that sent it is over its rate for unknown publishers.
+    PeerRate,
+    /// Its publisher, in the seen tier, is over its own quota.
+    PublisherQuota,
+    /// The unknown tier's share is full of entries that cannot be evicted.
+    CatalogFull,
+    /// It was evicted, or refused for a quota, before, and is not taken
+    /// back.
+    Evicted,
+    /// Gossip arrived faster than it could be checked.
+    QueueFull,
+}
+
+impl Dropped {
+    /// Every reason, in the order of their counters.
+    pub const ALL: [Dropped; 7] = [
+        Dropped::Blocked,
+        Dropped::Future,
+        Dropped::PeerRate,
+        Dropped::PublisherQuota,
+        Dropped::CatalogFull,
+        Dropped::Evicted,
+        Dropped::QueueFull,
+    ];
+
+    /// The reason in a few words, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dropped::Blocked => "its publisher is blocked",
+            Dropped::Future => "it is dated in the future",
+            Dropped::PeerRate => "the sender is over its rate for unknown publishers",
+            Dropped::PublisherQuota => "its publisher is over its quota",
+            Dropped::CatalogFull => "the unknown publishers' share of the catalog is full",
+            Dropped::Evicted => "it was evicted or refused for a quota before",
+            Dropped::QueueFull => "the validation queue is full",
+        }
+    }
+}
 
 /// Monotonic counters, shared by every actor.
 #[derive(Debug, Default)]
@@ -40,6 +88,10 @@ pub struct Metrics {
     pub sync_bytes_sent: AtomicU64,
     /// Reconciliation bytes received.
     pub sync_bytes_received: AtomicU64,
+    /// Valid catalog entries not kept, by [`Dropped`] reason.
+    pub entries_dropped: [AtomicU64; 7],
+    /// Entries of unknown publishers evicted to make room.
+    pub entries_evicted: AtomicU64,
 }
 
 impl Metrics {
@@ -48,10 +100,26 @@ impl Metrics {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Counts one entry dropped for `reason`.
+    pub fn dropped(&self, reason: Dropped) {
+        Self::add(&self.entries_dropped[reason as usize], 1);
+    }
+
     /// A plain copy for the API.
     pub fn snapshot(&self) -> Counters {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let d = |r: Dropped| g(&self.entries_dropped[r as usize]);
         Counters {
+            entries_dropped: EntriesDropped {
+                blocked: d(Dropped::Blocked),
+                catalog_full: d(Dropped::CatalogFull),
+                evicted_before: d(Dropped::Evicted),
+                future: d(Dropped::Future),
+                peer_rate: d(Dropped::PeerRate),
+                publisher_quota: d(Dropped::PublisherQuota),
+                queue_full: d(Dropped::QueueFull),
+            },
+            entries_evicted: g(&self.entries_evicted),
             gossip_accepted: g(&self.gossip_accepted),
             gossip_rejected: g(&self.gossip_rejected),
             chunks_rejected: g(&self.chunks_rejected),

@@ -97,6 +97,9 @@ impl Node {
     /// The passphrase is used for this one key and not kept.
     pub async fn signing_key(&self, passphrase: Option<String>) -> Result<PublisherKey, NodeError> {
         let file = self.key_file()?;
+        // The key this node signs with is trusted (`crate::trust`).
+        let own = file.publisher();
+        self.catalog.trust().update(|t| t.own = Some(own));
         if self.unlocked_for(&file) {
             let key = self.unlocked.as_ref().expect("checked");
             return Ok(PublisherKey::from_seed(key.seed()));

@@ -12,7 +12,7 @@
 //! CLI (kept in the store). Config rules cannot be removed from the CLI.
 
 use std::collections::{BTreeSet, HashSet};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 use weft_protocol::api::{BlockRules, ConfigRules, FollowRules, RulesResponse};
@@ -22,6 +22,7 @@ use weft_protocol::{Announcement, PublisherId};
 use crate::catalog::lang_matches;
 use crate::error::NodeError;
 use crate::store::{Store, StoreError, CF_RULES};
+use crate::trust::Trust;
 
 /// Most rules of each kind.
 pub const MAX_RULES: usize = 1024;
@@ -195,12 +196,20 @@ pub struct Rules {
     warning: Mutex<Option<String>>,
     /// Bumped on every change, so the keeper can tell.
     generation: std::sync::atomic::AtomicU64,
+    /// Told of every followed and blocked publisher.
+    trust: Arc<Trust>,
 }
 
 impl Rules {
     /// Loads the rules kept in the store; `follow` and `block` come from the
-    /// config file. Blocking.
-    pub fn load(store: &dyn Store, follow: Follow, block: Block) -> Result<Self, StoreError> {
+    /// config file. Followed and blocked publishers go into `trust`.
+    /// Blocking.
+    pub fn load(
+        store: &dyn Store,
+        follow: Follow,
+        block: Block,
+        trust: Arc<Trust>,
+    ) -> Result<Self, StoreError> {
         let (mut f, mut b) = (Follow::default(), Block::default());
         for (k, _) in store.list_kv(CF_RULES)? {
             match std::str::from_utf8(&k).ok().and_then(Rule::from_key) {
@@ -212,14 +221,27 @@ impl Rules {
                 }
             }
         }
-        Ok(Self {
+        let rules = Self {
             config_follow: follow,
             config_block: block,
             user: RwLock::new((f, b)),
             wake: tokio::sync::Notify::new(),
             warning: Mutex::default(),
             generation: Default::default(),
-        })
+            trust,
+        };
+        rules.tell_trust();
+        Ok(rules)
+    }
+
+    /// Tells the trust tiers which publishers are followed and blocked.
+    fn tell_trust(&self) {
+        let followed = self.follow().publishers;
+        let blocked = self.blocked().into_iter().collect();
+        self.trust.update(|t| {
+            t.followed = followed;
+            t.blocked = blocked;
+        });
     }
 
     fn user(&self) -> std::sync::RwLockReadGuard<'_, (Follow, Block)> {
@@ -289,6 +311,7 @@ impl Rules {
         let (f, b) = &mut *u;
         let changed = rule.apply(f, b, add);
         drop(u);
+        self.tell_trust();
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.wake.notify_one();

@@ -115,7 +115,7 @@ async function follow(job, box, key) {
 
 async function viewCatalog(params) {
   const q = params.get("q") || "", fl = params.get("lang") || "", tag = params.get("tag") || "",
-    pub = params.get("publisher") || "";
+    pub = params.get("publisher") || "", trusted = params.get("trusted_only") === "true";
   const input = (name, value, label, extra) => h("label", { class: "field" }, label,
     h("input", Object.assign({ type: "text", name, id: "search-" + name, value }, extra || {})));
   const form = h("form", { class: "bar", id: "search", role: "search" },
@@ -123,6 +123,8 @@ async function viewCatalog(params) {
     input("lang", fl, T("filter.lang"), { size: 6 }),
     input("tag", tag, T("filter.tag"), { size: 10 }),
     input("publisher", pub, T("filter.publisher"), { size: 20 }),
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "trusted_only",
+      id: "search-trusted_only", checked: trusted }), T("filter.trusted_only")),
     h("button", { type: "submit", id: "search-go" }, T("search.button")));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -131,6 +133,7 @@ async function viewCatalog(params) {
       const v = form.elements[k].value.trim();
       if (v) p.set(k, v);
     }
+    if (form.elements.trusted_only.checked) p.set("trusted_only", "true");
     location.hash = "#/?" + p.toString();
   });
   const list = h("div", { id: "results" }, T("catalog.loading"));
@@ -140,6 +143,7 @@ async function viewCatalog(params) {
   if (fl) p.set("lang", fl);
   if (tag) p.set("tag", tag);
   if (pub) p.set("publisher", pub);
+  if (trusted) p.set("trusted_only", "true");
   const r = await api("GET", "/v1/search?" + p.toString());
   if (!r.results.length) {
     list.replaceChildren(h("p", { class: "muted" }, T("catalog.empty")));
@@ -152,6 +156,8 @@ async function viewCatalog(params) {
       b.local ? h("span", { class: "badge" }, T("catalog.held")) : null,
       b.pinned ? h("span", { class: "badge" }, T("catalog.pinned")) : null,
       b.retracted ? h("span", { class: "badge warn" }, T("bundle.retracted")) : null,
+      b.contested ? h("span", { class: "badge warn contested" }, T("catalog.contested")) : null,
+      b.tier === "trusted" || b.tier === "vouched" ? h("span", { class: "badge tier" }, T("tier." + b.tier)) : null,
       h("div", { class: "meta" }, b.name, " · ", human(b.size), " · ",
         T("bundle.file_count", { n: b.files }), b.tags.length ? " · " + b.tags.join(", ") : "")))));
 }
@@ -189,7 +195,7 @@ async function viewBundle(id) {
     ["bundle.name", b.name], ["bundle.version", b.seq], ["bundle.size", human(b.size)],
     ["bundle.tags", b.tags.join(", ")], ["bundle.licence", b.licence || ""],
     ["bundle.created", new Date(b.created * 1000).toLocaleDateString(lang)],
-    ["bundle.publisher", b.publisher], ["bundle.id", b.id],
+    ["bundle.publisher", b.publisher + " (" + T("tier." + b.tier) + ")"], ["bundle.id", b.id],
     ["bundle.other_langs", (b.texts || b.titles).map((t) => t.lang).join(", ")],
   ].filter(([, v]) => v !== "");
   const files = b.file_list ? [h("h2", {}, T("bundle.files")), h("table", { id: "files" },
@@ -198,6 +204,7 @@ async function viewBundle(id) {
     h("p", {}, h("a", { href: "#/" }, "← " + T("bundle.back"))),
     h("h1", { id: "bundle-title", lang: text.lang }, text.title),
     text.description ? h("p", { id: "bundle-description", lang: text.lang }, text.description) : null,
+    b.contested ? h("p", { class: "warn", id: "bundle-contested", role: "alert" }, T("bundle.contested")) : null,
     b.retracted ? h("p", { class: "error" }, T("bundle.retracted")) : null,
     b.superseded_by ? h("p", {}, h("a", { href: "#/b/" + b.superseded_by }, T("bundle.superseded"))) : null,
     h("p", { id: "bundle-state", class: "muted" }, state),

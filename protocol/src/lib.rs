@@ -31,9 +31,9 @@ pub use chunk::{ChunkError, FileHasher};
 pub use id::{BundleId, ContentHash, IdError, PublisherId};
 pub use keys::{PublisherKey, SignatureError};
 pub use manifest::{
-    retraction_entry_id, Announcement, CatalogEntry, DecodeError, FileEntry, LangText, LangTitle,
-    Manifest, Retraction, SignedAnnouncement, SignedManifest, SignedRetraction, ValidationError,
-    VERSION,
+    claim_key, retraction_entry_id, Announcement, CatalogEntry, DecodeError, FileEntry, LangText,
+    LangTitle, Manifest, Retraction, SignedAnnouncement, SignedManifest, SignedRetraction,
+    ValidationError, VERSION,
 };
 pub use path::PathError;
 pub use wire::{Request, Response};

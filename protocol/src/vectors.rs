@@ -120,6 +120,10 @@ pub fn render() -> String {
         ann.bytes().len()
     ));
     s.push_str(&block(&to_hex(ann.bytes())));
+    s.push_str(&format!(
+        "\nIts entry key (claim key): `{}`\n",
+        ann.announcement().claim_key()
+    ));
     let req = Request::Manifest(signed.id()).encode();
     s.push_str(&format!(
         "\nRequest for that manifest ({} bytes):\n\n",

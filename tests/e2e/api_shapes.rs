@@ -16,8 +16,8 @@ use weft_protocol::api::{
     BundleDetails, CheckReport, ConnectResponse, DoctorResponse, ErrorResponse, ExportResult,
     FetchResult, GcReport, ImportResult, InviteResponse, JobStarted, JobStatus, JoinResponse,
     LoginLinkResponse, PeersResponse, PinsResponse, ProvidersResponse, PublishResult,
-    RetractResponse, RuleChangeResponse, RulesResponse, SearchResponse, StatusResponse,
-    UnpinResponse, UploadStarted, UploadedFile,
+    RetractResponse, RuleChangeResponse, RulesResponse, SearchResponse, StatusResponse, Tier,
+    UnpinResponse, UploadStarted, UploadedFile, WhyResponse,
 };
 
 /// Checks that `v` reads as `T` and writes back as `v` itself.
@@ -193,6 +193,15 @@ fn every_json_route_answers_exactly_its_type() {
         );
     }
     let publisher = published.publisher.to_string();
+    let why: WhyResponse = call(
+        &a,
+        c,
+        "GET",
+        "/v1/why/{publisher}",
+        &format!("/v1/why/{publisher}"),
+        None,
+    );
+    assert_eq!(why.tier, Tier::Trusted, "A's own key");
     for route in ["/v1/block", "/v1/unblock"] {
         let _: RuleChangeResponse = call(
             &b,

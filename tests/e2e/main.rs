@@ -14,6 +14,7 @@ mod cli;
 mod conventions;
 mod crashloop;
 mod discovery;
+mod flood;
 mod hostile;
 mod hubs;
 mod network;

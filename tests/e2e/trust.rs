@@ -143,3 +143,103 @@ fn a_held_bundle_with_no_announcement_is_retracted_only_by_its_publisher() {
     );
     scenario.held();
 }
+
+/// The search results on `d` for bundle `id`: (publisher, first title,
+/// contested).
+fn claims(d: &Daemon, id: &str) -> Vec<(String, String, bool)> {
+    d.weft_json_as::<weft_protocol::api::SearchResponse>(&["search", id])
+        .results
+        .into_iter()
+        .filter(|r| r.id.to_string() == id)
+        .map(|r| {
+            (
+                r.publisher.to_string(),
+                r.titles
+                    .first()
+                    .map(|t| t.title.clone())
+                    .unwrap_or_default(),
+                r.contested,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_forged_claim_heard_first_never_hides_the_real_bundle_and_never_comes_back() {
+    let scenario = Scenario::begin("forged_claim_on_a_real_bundle");
+    let a = Daemon::start("claim-real");
+    let real = init(&a);
+    let id = publish(&a, "water-guide", 30_000, 23, &["--title", "Water guide"]);
+    let real_ann = a.weft_json_as::<BundleDetails>(&["show", &id]);
+    assert_eq!(real_ann.titles[0].title, "Water guide");
+
+    // The forger's claim on the same id, with its own key and a fake
+    // title, reaches B and C before anything else about that bundle.
+    let forger = PublisherKey::from_seed([0x67; 32]);
+    let mut lie = weft_e2e::announcement(&forger, "water-guide");
+    lie.id = id.parse().unwrap();
+    lie.titles[0].title = "Fake water guide".into();
+    let forged = weft_protocol::SignedAnnouncement::sign_announcement(lie, &forger).unwrap();
+    let b = Daemon::start("claim-b");
+    let c = Daemon::start("claim-c");
+    let _evil_b = gossip_to(&b, forged.bytes());
+    let _evil_c = gossip_to(&c, forged.bytes());
+    for d in [&b, &c] {
+        wait_until(
+            &format!("{} to list the forged claim", d.name),
+            Duration::from_secs(20),
+            || !claims(d, &id).is_empty(),
+        );
+        assert_eq!(claims(d, &id)[0].1, "Fake water guide");
+    }
+
+    // B hears the real publisher: its search shows the real title, under
+    // the real publisher, beside the forgery (both marked contested).
+    b.connect(&a);
+    wait_until("B to list the real claim", Duration::from_secs(60), || {
+        claims(&b, &id).iter().any(|(p, _, _)| *p == real)
+    });
+    let listed = claims(&b, &id);
+    assert!(
+        listed.contains(&(real.clone(), "Water guide".into(), true)),
+        "{listed:?}"
+    );
+    assert!(listed.iter().all(|(_, _, contested)| *contested));
+
+    // `weft get` fetches the real bundle; its manifest settles the
+    // contest and the forgery is gone.
+    let out = b.path().join("got");
+    let o = b.weft(&["get", &id, "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        std::fs::read(out.join("data.bin")).unwrap(),
+        weft_e2e::pseudo_random(30_000, 23)
+    );
+    assert_eq!(
+        claims(&b, &id),
+        vec![(real.clone(), "Water guide".into(), false)]
+    );
+
+    // C still holds the forgery; catching up with C does not bring it back.
+    let sessions = b.counters().sync_sessions;
+    b.connect(&c);
+    wait_until("B to reconcile with C", Duration::from_secs(60), || {
+        b.counters().sync_sessions > sessions
+    });
+    // C, reconciling in its turn, finds B lacks the forgery and hints; B
+    // does not ask for it.
+    let c_sessions = c.counters().sync_sessions;
+    let o = c.weft(&["connect", &b.multiaddr()]);
+    assert!(o.status.success(), "{o:?}");
+    wait_until("C to reconcile with B", Duration::from_secs(60), || {
+        c.counters().sync_sessions > c_sessions
+    });
+    assert!(!claims(&c, &id).is_empty(), "C still holds the forgery");
+    assert_eq!(
+        claims(&b, &id),
+        vec![(real.clone(), "Water guide".into(), false)]
+    );
+    let why = b.weft_json_as::<weft_protocol::api::WhyResponse>(&["why", &forger.id().to_string()]);
+    assert_eq!(why.entries, 0, "nothing of the forger is kept");
+    scenario.held();
+}

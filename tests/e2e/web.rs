@@ -172,6 +172,13 @@ fn web_ui_in_chromium() {
     browser.click("#search-go");
     browser.wait_text("#results", "Poster pack");
     assert_eq!(browser.find_all("#results .result").len(), 1);
+    // Only publishers B trusts: none yet (it follows nobody, pinned
+    // nothing), so nothing is listed.
+    browser.clear("#search-tag");
+    browser.click("#search-trusted_only");
+    browser.click("#search-go");
+    browser.wait_text("#results", "Nothing matches");
+    assert!(browser.find_all("#results .result").is_empty());
 
     // Open the bundle and fetch it, watching the progress bar move.
     browser.goto(&format!("{}#/b/{}", ui_base(url), w.guide));

@@ -1,6 +1,6 @@
 //! `weft search` and `weft show`: reading the catalog.
 
-use weft_protocol::api::{BundleDetails, SearchResponse};
+use weft_protocol::api::{BundleDetails, SearchResponse, WhyResponse};
 use weft_protocol::units::human;
 use weft_protocol::PublisherId;
 
@@ -8,28 +8,32 @@ use crate::context::{other, Answer, Ctx, Res};
 use crate::input::parse_ref;
 use crate::output::{plural, simple, title_of};
 
-pub(crate) fn search(
-    ctx: &Ctx,
-    text: Option<String>,
-    lang: Option<String>,
-    tag: Option<String>,
-    publisher: Option<String>,
-    limit: usize,
-    all_versions: bool,
-) -> Res {
-    if let Some(p) = &publisher {
+/// What `weft search` filters by.
+pub(crate) struct Filters {
+    pub(crate) text: Option<String>,
+    pub(crate) lang: Option<String>,
+    pub(crate) tag: Option<String>,
+    pub(crate) publisher: Option<String>,
+    pub(crate) limit: usize,
+    pub(crate) all_versions: bool,
+    pub(crate) trusted_only: bool,
+}
+
+pub(crate) fn search(ctx: &Ctx, f: Filters) -> Res {
+    if let Some(p) = &f.publisher {
         p.parse::<PublisherId>()
             .map_err(|e| other(format!("{p:?} is not a publisher id: {e}")))?;
     }
-    let lang_filter = lang.clone();
+    let lang_filter = f.lang.clone();
     let mut q = Vec::new();
     for (k, v) in [
-        ("q", text),
-        ("lang", lang),
-        ("tag", tag),
-        ("publisher", publisher),
-        ("limit", Some(limit.to_string())),
-        ("all_versions", all_versions.then(|| "true".to_string())),
+        ("q", f.text),
+        ("lang", f.lang),
+        ("tag", f.tag),
+        ("publisher", f.publisher),
+        ("limit", Some(f.limit.to_string())),
+        ("all_versions", f.all_versions.then(|| "true".to_string())),
+        ("trusted_only", f.trusted_only.then(|| "true".to_string())),
     ] {
         if let Some(v) = v {
             q.push(format!("{k}={}", urlencode(&v)));
@@ -44,24 +48,28 @@ pub(crate) fn search(
             return;
         }
         for e in results {
-            let flags = match (e.pinned, e.local) {
-                (true, _) => "pinned",
-                (_, true) => "stored",
+            let flags = match (e.pinned, e.local, e.contested) {
+                (true, _, _) => "pinned",
+                (_, true, _) => "stored",
+                (_, _, true) => {
+                    "CONTESTED: another publisher claims this id; `weft get` settles it"
+                }
                 _ => "",
             };
             println!(
-                "{}  {} (seq {})  {}  {}  {}",
+                "{}  {} (seq {})  {}  {}  [{}]  {}",
                 e.id,
                 e.name,
                 e.seq,
                 human(e.size),
                 title_of(&e.titles, lang_filter.as_deref()),
+                e.tier.as_str(),
                 flags
             );
         }
         if v.matched > results.len() as u64 {
             println!(
-                "({} of {} matches shown, newest first; --limit shows more)",
+                "({} of {} matches shown, trusted publishers first, then newest; --limit shows more)",
                 results.len(),
                 v.matched
             );
@@ -90,7 +98,10 @@ pub(crate) fn show(ctx: &Ctx, id: &str) -> Res {
 fn print_details(v: &BundleDetails) {
     println!("id:        {}", v.id);
     println!("name:      {} (seq {})", v.name, v.seq);
-    println!("publisher: {}", v.publisher);
+    println!("publisher: {} ({})", v.publisher, v.tier.as_str());
+    if v.contested {
+        println!("WARNING:   another publisher claims this bundle id; `weft get` fetches the manifest, which settles which claim is true");
+    }
     println!(
         "size:      {} in {}",
         human(v.size),
@@ -116,4 +127,24 @@ fn print_details(v: &BundleDetails) {
     for f in v.file_list.iter().flatten() {
         println!("  {:>10}  {}", human(f.size), f.path);
     }
+}
+
+pub(crate) fn why(ctx: &Ctx, publisher: &str) -> Res {
+    let p = publisher
+        .parse::<PublisherId>()
+        .map_err(|e| other(format!("{publisher:?} is not a publisher id: {e}")))?;
+    let v: Answer<WhyResponse> = ctx.get(&format!("/v1/why/{p}"))?;
+    simple(ctx, v, |v| {
+        println!("{}: {}", v.publisher, v.tier.as_str());
+        if v.reasons.is_empty() {
+            println!("  nothing makes it trusted: its entries are kept within the quotas for unknown publishers");
+        }
+        for r in &v.reasons {
+            println!("  because {r}");
+        }
+        match v.entries {
+            1 => println!("  1 entry in this node's catalog"),
+            n => println!("  {n} entries in this node's catalog"),
+        }
+    })
 }

@@ -26,7 +26,10 @@ pub(crate) fn status(ctx: &Ctx) -> Res {
         if v.catalog_loading {
             println!("catalog:    about {} bundles (still loading)", v.catalog);
         } else {
-            println!("catalog:    {} bundles", v.catalog);
+            println!(
+                "catalog:    {} entries, {} of them from publishers you do not trust (at most {})",
+                v.catalog, v.catalog_unknown, v.catalog_unknown_max
+            );
         }
         println!("stored:     {} bundles, {} pinned", v.bundles, v.pins);
         let st = &v.storage;
@@ -73,5 +76,24 @@ pub(crate) fn status(ctx: &Ctx) -> Res {
             "refused:    {} announcements, {} blocks, {} manifests; {} peers banned",
             c.gossip_rejected, c.chunks_rejected, c.manifests_rejected, c.peers_punished
         );
+        let d = &c.entries_dropped;
+        if d.total() > 0 || c.entries_evicted > 0 {
+            let reasons: Vec<String> = d
+                .by_reason()
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(why, n)| format!("{n} {why}"))
+                .collect();
+            println!(
+                "not kept:   {} catalog entries ({}); {} evicted to make room",
+                d.total(),
+                if reasons.is_empty() {
+                    "none".into()
+                } else {
+                    reasons.join(", ")
+                },
+                c.entries_evicted
+            );
+        }
     })
 }

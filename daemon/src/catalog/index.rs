@@ -1,10 +1,24 @@
-//! The in-memory index behind [`super::Catalog`]: entries by id, the text
-//! searched, versions by (publisher, name), retractions.
+//! The in-memory index behind [`super::Catalog`]: announcements by entry
+//! key and by the bundle they claim, the text searched, versions by
+//! (publisher, name), retractions, tombstones of claims proven false.
 
+use super::quota::Quota;
 use super::*;
+use crate::trust::{tier_in, Table, Tier};
+
+/// A retraction in the index.
+pub(super) struct RetractionRec {
+    pub(super) target: BundleId,
+    pub(super) by: PublisherId,
+    pub(super) size: u32,
+}
 
 pub(super) struct Entry {
     pub(super) ann: Announcement,
+    /// Its entry key ([`Announcement::claim_key`]).
+    pub(super) key: BundleId,
+    /// Bytes of its signed envelope, for the publisher's quota.
+    pub(super) size: u32,
     /// Where its text starts in the arena; it runs to the next entry's.
     pub(super) start: usize,
     pub(super) alive: bool,
@@ -16,7 +30,13 @@ pub(super) struct Index {
     /// Lowercase searchable text of every entry, one after another, each
     /// ending in a newline (which no query word contains).
     pub(super) arena: String,
-    pub(super) by_id: HashMap<BundleId, usize>,
+    /// Announcements by entry key.
+    pub(super) by_key: HashMap<BundleId, usize>,
+    /// Announcements by the bundle they claim: one per publisher that
+    /// claims it (more than one means all but one are false).
+    pub(super) claims: HashMap<BundleId, Vec<usize>>,
+    /// Entry keys of claims a manifest proved false.
+    pub(super) tombstones: HashSet<BundleId>,
     /// Every id in order, for reconciliation; rebuilt on demand after a
     /// change.
     pub(super) sorted: Option<Arc<Vec<BundleId>>>,
@@ -26,12 +46,15 @@ pub(super) struct Index {
     pub(super) removed_while_loading: HashSet<BundleId>,
     /// Retractions by the bundle they retract: (entry key, signer).
     pub(super) retractions: HashMap<BundleId, Vec<(BundleId, PublisherId)>>,
-    /// Retraction entry keys, to the bundle each retracts.
-    pub(super) retraction_keys: HashMap<BundleId, BundleId>,
+    /// Retractions by entry key.
+    pub(super) retraction_keys: HashMap<BundleId, RetractionRec>,
     /// Entries by (publisher, name), for versions.
     pub(super) names: HashMap<(PublisherId, String), Vec<usize>>,
-    /// Publishers the user blocked: never listed.
-    pub(super) blocked: HashSet<PublisherId>,
+    /// The trust tiers as of `tiers_generation` ([`crate::trust`]).
+    pub(super) tiers: Arc<Table>,
+    pub(super) tiers_generation: Option<u64>,
+    /// What the unknown tier takes, and what to evict first.
+    pub(super) quota: Quota,
     /// Bundles the user pinned explicitly: listed even when retracted.
     pub(super) exempt: HashSet<BundleId>,
     /// Held bundles, to the publisher their manifest names.
@@ -80,37 +103,170 @@ impl Index {
         key: BundleId,
         target: BundleId,
         by: PublisherId,
+        size: u32,
     ) -> bool {
         if self.retraction_keys.contains_key(&key) {
             return false;
         }
+        self.removed_while_loading.remove(&key);
         self.sorted = None;
-        self.retraction_keys.insert(key, target);
+        self.retraction_keys
+            .insert(key, RetractionRec { target, by, size });
         self.retractions.entry(target).or_default().push((key, by));
+        let tier = self.tier(&by);
+        self.quota.added(key, by, size, tier);
         true
     }
 
     pub(super) fn insert_entry(&mut self, entry: &CatalogEntry) -> bool {
+        let size = entry.bytes().len() as u32;
         match entry {
-            CatalogEntry::Announcement(a) => self.insert(a.announcement().clone()),
+            CatalogEntry::Announcement(a) => self.insert(a.announcement().clone(), size),
             CatalogEntry::Retraction(r) => {
                 let x = r.retraction();
-                self.insert_retraction(r.entry_id(), x.retracts, x.publisher)
+                self.insert_retraction(r.entry_id(), x.retracts, x.publisher, size)
             }
         }
+    }
+
+    /// A publisher's tier as of the last refresh.
+    pub(super) fn tier(&self, p: &PublisherId) -> Tier {
+        tier_in(&self.tiers, p)
+    }
+
+    /// Takes the trust tiers in force, if they changed.
+    pub(super) fn refresh(&mut self, trust: &crate::trust::Trust) {
+        let generation = trust.generation();
+        if self.tiers_generation != Some(generation) {
+            self.tiers = trust.table();
+            self.tiers_generation = Some(generation);
+            self.recount();
+        }
+    }
+
+    /// Counts the seen tier again and rebuilds its eviction order: the
+    /// announcements in the order they arrived, then the retractions.
+    pub(super) fn recount(&mut self) {
+        let seen: Vec<BundleId> = self
+            .entries
+            .iter()
+            .filter(|e| e.alive && self.tier(&e.ann.publisher) == Tier::Seen)
+            .map(|e| e.key)
+            .chain(
+                self.retraction_keys
+                    .iter()
+                    .filter(|(_, r)| self.tier(&r.by) == Tier::Seen)
+                    .map(|(k, _)| *k),
+            )
+            .collect();
+        let tiers = self.tiers.clone();
+        self.quota.recount(&tiers, seen.into_iter());
+    }
+
+    /// The oldest entry of a seen publisher that may be evicted: not a
+    /// held bundle's announcement, not pinned.
+    pub(super) fn eviction_candidate(&mut self) -> Option<BundleId> {
+        if self.quota.stale() {
+            self.recount();
+        }
+        while let Some(key) = self.quota.next_candidate() {
+            let (p, bundle) = match (self.by_key.get(&key), self.retraction_keys.get(&key)) {
+                (Some(&i), _) => (self.entries[i].ann.publisher, self.entries[i].ann.id),
+                (None, Some(r)) => (r.by, r.target),
+                (None, None) => continue,
+            };
+            if self.tier(&p) == Tier::Seen
+                && !self.held.contains_key(&bundle)
+                && !self.exempt.contains(&bundle)
+            {
+                return Some(key);
+            }
+        }
+        None
+    }
+
+    /// The live claims on a bundle.
+    pub(super) fn claims_of(&self, id: &BundleId) -> &[usize] {
+        self.claims.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The claim to show for a bundle: its held manifest's publisher's,
+    /// else the most trusted claimant's (the first to arrive among equals).
+    pub(super) fn best_claim(&self, id: &BundleId) -> Option<usize> {
+        let claims = self.claims_of(id);
+        if let Some(owner) = self.held.get(id) {
+            return claims
+                .iter()
+                .copied()
+                .find(|&i| self.entries[i].ann.publisher == *owner);
+        }
+        claims
+            .iter()
+            .copied()
+            .min_by_key(|&i| (self.tier(&self.entries[i].ann.publisher), i))
+    }
+
+    /// Whether more than one publisher claims a bundle that no held
+    /// manifest settles.
+    pub(super) fn contested(&self, id: &BundleId) -> bool {
+        !self.held.contains_key(id) && self.claims_of(id).len() > 1
     }
 
     pub(super) fn retracted(&self, a: &Announcement) -> bool {
         self.retracted_by(&a.id, &a.publisher)
     }
 
-    /// The publisher whose retraction of `id` counts: the held manifest's,
-    /// else the indexed announcement's.
+    /// The publisher a bundle is taken to be by: the held manifest's, else
+    /// the best claimant's ([`Self::best_claim`]).
     pub(super) fn owner(&self, id: &BundleId) -> Option<PublisherId> {
         self.held
             .get(id)
             .copied()
-            .or_else(|| self.by_id.get(id).map(|&i| self.entries[i].ann.publisher))
+            .or_else(|| self.best_claim(id).map(|i| self.entries[i].ann.publisher))
+    }
+
+    /// Why an entry contradicts what this node knows, if it does: a claim
+    /// on a held bundle by another publisher than its manifest's, or one a
+    /// manifest already proved false; a retraction by a key that is neither
+    /// the held manifest's publisher nor any claimant.
+    pub(super) fn contradiction(&self, entry: &CatalogEntry) -> Option<String> {
+        match entry {
+            CatalogEntry::Announcement(a) => {
+                let a = a.announcement();
+                if self.tombstones.contains(&a.claim_key()) {
+                    return Some(format!(
+                        "{} claims bundle {}, a claim its manifest already proved false",
+                        a.publisher, a.id
+                    ));
+                }
+                match self.held.get(&a.id) {
+                    Some(owner) if *owner != a.publisher => Some(format!(
+                        "{} claims bundle {}, whose manifest here is signed by {owner}",
+                        a.publisher, a.id
+                    )),
+                    _ => None,
+                }
+            }
+            CatalogEntry::Retraction(r) => {
+                let r = r.retraction();
+                let known = match self.held.get(&r.retracts) {
+                    Some(owner) => vec![*owner],
+                    None => self
+                        .claims_of(&r.retracts)
+                        .iter()
+                        .map(|&i| self.entries[i].ann.publisher)
+                        .collect(),
+                };
+                (!known.is_empty() && !known.contains(&r.publisher)).then(|| {
+                    format!(
+                        "a retraction of bundle {} is signed by {}, but that bundle is published by {}",
+                        r.retracts,
+                        r.publisher,
+                        known.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" or ")
+                    )
+                })
+            }
+        }
     }
 
     /// Whether `publisher` retracted bundle `id`.
@@ -138,7 +294,7 @@ impl Index {
     /// for every version).
     pub(super) fn listed(&self, i: usize, all_versions: bool) -> bool {
         let a = &self.entries[i].ann;
-        if self.blocked.contains(&a.publisher) {
+        if self.tier(&a.publisher) == Tier::Blocked {
             return false;
         }
         if self.exempt.contains(&a.id) {
@@ -147,11 +303,20 @@ impl Index {
         !self.retracted(a) && (all_versions || self.latest_of(&a.publisher, &a.name) == Some(i))
     }
 
-    pub(super) fn insert(&mut self, ann: Announcement) -> bool {
-        if self.by_id.contains_key(&ann.id) {
+    pub(super) fn insert(&mut self, ann: Announcement, size: u32) -> bool {
+        let key = ann.claim_key();
+        if self.by_key.contains_key(&key) {
             return false;
         }
-        self.removed_while_loading.remove(&ann.id);
+        self.removed_while_loading.remove(&key);
+        let tier = self.tier(&ann.publisher);
+        self.quota.added(key, ann.publisher, size, tier);
+        self.place(ann, size, key);
+        true
+    }
+
+    /// Adds an announcement to the search structures (not to the quota).
+    fn place(&mut self, ann: Announcement, size: u32, key: BundleId) {
         self.sorted = None;
         let start = self.arena.len();
         searchable_text(&ann, &mut self.arena);
@@ -159,20 +324,45 @@ impl Index {
             .entry((ann.publisher, ann.name.clone()))
             .or_default()
             .push(self.entries.len());
-        self.by_id.insert(ann.id, self.entries.len());
+        self.by_key.insert(key, self.entries.len());
+        self.claims
+            .entry(ann.id)
+            .or_default()
+            .push(self.entries.len());
         self.entries.push(Entry {
             ann,
+            key,
+            size,
             start,
             alive: true,
         });
-        true
     }
 
+    /// Removes an entry (announcement or retraction) by its key.
     pub(super) fn remove(&mut self, id: &BundleId) {
         if !self.loaded {
             self.removed_while_loading.insert(*id);
         }
-        if let Some(i) = self.by_id.remove(id) {
+        if let Some(r) = self.retraction_keys.remove(id) {
+            self.sorted = None;
+            self.quota.removed(r.by, r.size, self.tier(&r.by));
+            if let Some(v) = self.retractions.get_mut(&r.target) {
+                v.retain(|(k, _)| k != id);
+                if v.is_empty() {
+                    self.retractions.remove(&r.target);
+                }
+            }
+        }
+        if let Some(i) = self.by_key.remove(id) {
+            let (p, size) = (self.entries[i].ann.publisher, self.entries[i].size);
+            self.quota.removed(p, size, self.tier(&p));
+            let bundle = self.entries[i].ann.id;
+            if let Some(v) = self.claims.get_mut(&bundle) {
+                v.retain(|&j| j != i);
+                if v.is_empty() {
+                    self.claims.remove(&bundle);
+                }
+            }
             self.sorted = None;
             self.entries[i].alive = false;
             self.dead += 1;
@@ -185,11 +375,12 @@ impl Index {
     pub(super) fn compact(&mut self) {
         let old = std::mem::take(&mut self.entries);
         self.arena.clear();
-        self.by_id.clear();
+        self.by_key.clear();
+        self.claims.clear();
         self.names.clear();
         self.dead = 0;
         for e in old.into_iter().filter(|e| e.alive) {
-            self.insert(e.ann);
+            self.place(e.ann, e.size, e.key);
         }
         self.arena.shrink_to_fit();
         self.entries.shrink_to_fit();
@@ -202,6 +393,7 @@ impl Index {
             && q.only.as_ref().is_none_or(|o| o.contains(&a.id))
             && self.listed(i, q.all_versions)
             && q.publisher.is_none_or(|p| p == a.publisher)
+            && (!q.trusted_only || self.tier(&a.publisher).is_known())
             && q.tag.as_ref().is_none_or(|t| a.tags.iter().any(|x| x == t))
             && q.lang
                 .as_ref()
@@ -242,9 +434,14 @@ impl Index {
             }
         }
         let matched = hits.len();
+        // Trusted publishers first, then vouched, then the rest; newest
+        // first within each.
         let newest_first = |a: &usize, b: &usize| {
             let (x, y) = (&self.entries[*a].ann, &self.entries[*b].ann);
-            y.created.cmp(&x.created).then(x.id.cmp(&y.id))
+            self.tier(&x.publisher)
+                .cmp(&self.tier(&y.publisher))
+                .then(y.created.cmp(&x.created))
+                .then(x.id.cmp(&y.id))
         };
         if hits.len() > limit && limit > 0 {
             hits.select_nth_unstable_by(limit - 1, newest_first);

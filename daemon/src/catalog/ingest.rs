@@ -1,26 +1,48 @@
 //! One way in for catalog entries from peers, whether they came by gossip
-//! or by catch-up: decode (which verifies the signature and the limits),
-//! check that the entry was asked for where that matters, and offer it to
-//! the catalog, which refuses a retraction not signed by the bundle's
-//! publisher.
+//! or by catch-up:
 //!
-//! The two paths differ only in what they do with the outcome: gossip
-//! turns it into a [`Verdict`] for gossipsub ([`verify_gossip`]), catch-up
-//! ends the session and punishes the peer on an invalid entry
-//! (`crate::sync`).
+//! 1. read the signer without checking the signature (cheap), and drop
+//!    at once what a blocked publisher signed, or, by gossip, what a
+//!    publisher this node does not trust sent by a peer over its rate
+//!    ([`Admission`]): a flood costs a decode per entry, not a signature
+//!    check. Catch-up needs no rate: this node asks, and each session is
+//!    capped in entries and bytes (`crate::sync`);
+//! 2. decode and verify (signature and limits) and check that the entry
+//!    was asked for where that matters;
+//! 3. drop an entry dated further ahead than [`MAX_CLOCK_SKEW_SECS`];
+//! 4. offer it to the catalog, which refuses a retraction not signed by
+//!    the bundle's owner and keeps unknown publishers within their quotas.
+//!
+//! Every drop is counted by reason (`weft status`). The two paths differ
+//! only in what they do with the outcome: gossip turns it into a
+//! [`Verdict`] for gossipsub ([`verify_gossip`]), catch-up ends the session
+//! and punishes the peer on an invalid entry (`crate::sync`).
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
+use libp2p::PeerId;
 use tokio::sync::mpsc;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 use weft_protocol::{BundleId, CatalogEntry};
 
-use super::{Added, Catalog};
+use super::{Added, Catalog, Dropped};
+use crate::clock::now_secs;
 use crate::metrics::Metrics;
 use crate::net::{Client, GossipMessage, Verdict};
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
+use crate::trust::Tier;
+
+/// How far ahead of this node's clock an entry may be dated.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 600;
+
+/// Gossip messages checked in one batch.
+const GOSSIP_BATCH: usize = 256;
+
+/// Peers whose rate is remembered before idle ones are forgotten.
+const MAX_TRACKED_PEERS: usize = 4096;
 
 /// What became of one entry offered by a peer.
 #[derive(Debug)]
@@ -28,7 +50,7 @@ pub enum Ingested {
     /// It does not decode or verify, or it was not asked for: the peer
     /// broke the protocol.
     Invalid(String),
-    /// Offered to the catalog.
+    /// Offered to the catalog, or dropped before (see [`Added::Dropped`]).
     Offered {
         /// The entry's id.
         id: BundleId,
@@ -41,14 +63,103 @@ pub enum Ingested {
     Failed(StoreError),
 }
 
-/// Verifies one entry and offers it to the catalog. `asked`, when given,
-/// is the set of ids the peer was asked for. Blocking.
+/// The rate at which each peer may bring entries of publishers in the seen
+/// tier: a token bucket per peer, holding ten seconds' worth.
+pub struct Admission {
+    rate: f64,
+    buckets: Mutex<HashMap<PeerId, (f64, Instant)>>,
+}
+
+impl Admission {
+    /// `rate` entries a second per peer.
+    pub fn new(rate: u32) -> Self {
+        Self {
+            rate: f64::from(rate.max(1)),
+            buckets: Mutex::default(),
+        }
+    }
+
+    /// Takes one place for `peer`; false when it is over its rate.
+    pub fn take(&self, peer: &PeerId, now: Instant) -> bool {
+        let burst = self.rate * 10.0;
+        let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if b.len() >= MAX_TRACKED_PEERS && !b.contains_key(peer) {
+            // Forget peers whose bucket has refilled: they lose nothing.
+            let full = |&(tokens, at): &(f64, Instant)| {
+                tokens + now.duration_since(at).as_secs_f64() * self.rate >= burst
+            };
+            b.retain(|_, v| !full(v));
+            if b.len() >= MAX_TRACKED_PEERS {
+                return false;
+            }
+        }
+        let (tokens, at) = b.entry(*peer).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The tier of an entry's signer, read without checking the signature;
+/// `None` if it does not even decode.
+pub fn peek_tier(catalog: &Catalog, bytes: &[u8]) -> Option<Tier> {
+    CatalogEntry::decode_stored(bytes)
+        .ok()
+        .map(|e| catalog.trust().tier(&e.signer()))
+}
+
+/// Verifies one entry from `from` and offers it to the catalog. `asked`,
+/// when given, is the set of ids the peer was asked for. Blocking.
 pub fn ingest(
     catalog: &Catalog,
     store: &dyn Store,
     bytes: &[u8],
     asked: Option<&HashSet<BundleId>>,
+    from: &PeerId,
 ) -> Ingested {
+    let out = admit(catalog, store, bytes, asked, from);
+    if let Ingested::Offered {
+        added: Added::Dropped(d),
+        ..
+    } = &out
+    {
+        catalog.metrics.dropped(*d);
+    }
+    out
+}
+
+fn admit(
+    catalog: &Catalog,
+    store: &dyn Store,
+    bytes: &[u8],
+    asked: Option<&HashSet<BundleId>>,
+    from: &PeerId,
+) -> Ingested {
+    let what = |e: &CatalogEntry| match e {
+        CatalogEntry::Announcement(_) => "new bundle",
+        CatalogEntry::Retraction(_) => "retraction",
+    };
+    if let Ok(peek) = CatalogEntry::decode_stored(bytes) {
+        let dropped = match catalog.trust().tier(&peek.signer()) {
+            Tier::Blocked => Some(Dropped::Blocked),
+            Tier::Seen if asked.is_none() && !catalog.admission.take(from, Instant::now()) => {
+                Some(Dropped::PeerRate)
+            }
+            _ => None,
+        };
+        if let Some(d) = dropped {
+            return Ingested::Offered {
+                id: peek.entry_id(),
+                what: what(&peek),
+                added: Added::Dropped(d),
+            };
+        }
+    }
     let entry = match CatalogEntry::decode(bytes) {
         Ok(e) => e,
         Err(e) => return Ingested::Invalid(format!("sent an invalid catalog entry: {e}")),
@@ -57,19 +168,81 @@ pub fn ingest(
     if asked.is_some_and(|a| !a.contains(&id)) {
         return Ingested::Invalid("sent a catalog entry that was not asked for".into());
     }
-    let what = match &entry {
-        CatalogEntry::Announcement(_) => "new bundle",
-        CatalogEntry::Retraction(_) => "retraction",
-    };
+    let what = what(&entry);
+    if entry.created() > now_secs().saturating_add(MAX_CLOCK_SKEW_SECS) {
+        return Ingested::Offered {
+            id,
+            what,
+            added: Added::Dropped(Dropped::Future),
+        };
+    }
     match catalog.add_entry(store, &entry) {
         Ok(added) => Ingested::Offered { id, what, added },
         Err(e) => Ingested::Failed(e),
     }
 }
 
-/// Verifies gossip messages off the swarm task, stores the good ones, and
-/// reports each verdict back so gossipsub forwards or penalises. Runs until
-/// the channel closes or shutdown is requested.
+/// What gossipsub is told of one message.
+fn verdict_of(outcome: &Ingested, source: &PeerId, metrics: &Metrics) -> Verdict {
+    match outcome {
+        Ingested::Invalid(why) => {
+            Metrics::add(&metrics.gossip_rejected, 1);
+            warn!(peer = %source, error = %why, "rejected an announcement");
+            Verdict::Reject
+        }
+        Ingested::Offered {
+            added: Added::Refused(why),
+            ..
+        } => {
+            // Validly signed, but not by the bundle's owner. The forwarder
+            // may not know the bundle: no penalty, but it goes no further.
+            Metrics::add(&metrics.gossip_rejected, 1);
+            warn!(peer = %source, "refused: {why}");
+            Verdict::Ignore
+        }
+        Ingested::Offered {
+            id: entry,
+            added: Added::Contested,
+            ..
+        } => {
+            // Kept, so that search can show both claims until a manifest
+            // settles them, but not spread further.
+            Metrics::add(&metrics.gossip_accepted, 1);
+            info!(entry = %entry.fmt_short(), from = %source, "catalog: a contested claim (another publisher claims the same bundle)");
+            Verdict::Ignore
+        }
+        Ingested::Offered {
+            added: Added::Dropped(d),
+            ..
+        } => {
+            // Valid, but not kept: not forwarded either, and no penalty
+            // (the sender may trust what this node does not).
+            debug!(peer = %source, "not kept: {}", d.as_str());
+            Verdict::Ignore
+        }
+        Ingested::Offered {
+            id: entry,
+            what,
+            added,
+        } => {
+            Metrics::add(&metrics.gossip_accepted, 1);
+            if *added == Added::New {
+                info!(entry = %entry.fmt_short(), from = %source, "catalog: {what}");
+            }
+            Verdict::Accept
+        }
+        Ingested::Failed(e) => {
+            warn!(error = %e, "could not store an announcement; not forwarding it");
+            Verdict::Ignore
+        }
+    }
+}
+
+/// Verifies gossip messages off the swarm task, in batches, stores the
+/// good ones, and reports each verdict back so gossipsub forwards or
+/// penalises. In each batch the messages of trusted and vouched
+/// publishers go first. Runs until the channel closes or shutdown is
+/// requested.
 pub async fn verify_gossip(
     mut rx: mpsc::Receiver<GossipMessage>,
     net: Client,
@@ -79,51 +252,60 @@ pub async fn verify_gossip(
     shutdown: Shutdown,
 ) {
     loop {
-        let m = tokio::select! {
+        let first = tokio::select! {
             m = rx.recv() => match m {
                 Some(m) => m,
                 None => break,
             },
             _ = shutdown.requested() => break,
         };
-        let GossipMessage { id, source, data } = m;
+        let mut batch = vec![first];
+        while batch.len() < GOSSIP_BATCH {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
         let (store, catalog) = (store.clone(), catalog.clone());
-        let outcome =
-            tokio::task::spawn_blocking(move || ingest(&catalog, store.as_ref(), &data, None))
-                .await;
-        let verdict = match outcome {
-            Ok(Ingested::Invalid(why)) => {
-                Metrics::add(&metrics.gossip_rejected, 1);
-                warn!(peer = %source, error = %why, "rejected an announcement");
-                Verdict::Reject
-            }
-            Ok(Ingested::Offered {
-                added: Added::Refused(why),
-                ..
-            }) => {
-                // Validly signed, but not by the bundle's publisher. The
-                // forwarder may not know the bundle: no penalty, but it goes
-                // no further.
-                Metrics::add(&metrics.gossip_rejected, 1);
-                warn!(peer = %source, "refused: {why}");
-                Verdict::Ignore
-            }
-            Ok(Ingested::Offered {
-                id: entry,
-                what,
-                added,
-            }) => {
-                Metrics::add(&metrics.gossip_accepted, 1);
-                if added == Added::New {
-                    info!(entry = %entry.fmt_short(), from = %source, "catalog: {what}");
-                }
-                Verdict::Accept
-            }
-            other => {
-                warn!(?other, "could not store an announcement; not forwarding it");
-                Verdict::Ignore
-            }
+        let checked = tokio::task::spawn_blocking(move || {
+            batch.sort_by_cached_key(|m| peek_tier(&catalog, &m.data).unwrap_or(Tier::Seen));
+            batch
+                .into_iter()
+                .map(|m| {
+                    let outcome = ingest(&catalog, store.as_ref(), &m.data, None, &m.source);
+                    (m.id, m.source, outcome)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        let Ok(checked) = checked else {
+            warn!("checking a batch of gossip failed; it is not forwarded");
+            continue;
         };
-        net.verdict(id, source, verdict).await;
+        for (id, source, outcome) in checked {
+            let verdict = verdict_of(&outcome, &source, &metrics);
+            net.verdict(id, source, verdict).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn each_peer_gets_a_burst_of_ten_seconds_then_its_rate() {
+        let a = Admission::new(5);
+        let (p, q) = (PeerId::random(), PeerId::random());
+        let t0 = Instant::now();
+        let taken = (0..100).filter(|_| a.take(&p, t0)).count();
+        assert_eq!(taken, 50, "a burst of ten seconds' worth");
+        assert!(a.take(&q, t0), "another peer has its own bucket");
+        assert!(!a.take(&p, t0 + Duration::from_millis(100)));
+        let later = t0 + Duration::from_secs(2);
+        let taken = (0..100).filter(|_| a.take(&p, later)).count();
+        assert_eq!(taken, 10, "two seconds at five a second");
     }
 }

@@ -13,16 +13,23 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-use weft_protocol::{Announcement, BundleId, CatalogEntry, PublisherId, SignedAnnouncement};
+use weft_protocol::{
+    Announcement, BundleId, CatalogEntry, PublisherId, SignedAnnouncement, SignedManifest,
+};
 
 mod index;
 pub mod ingest;
+mod quota;
 #[cfg(test)]
 mod tests;
 
 use index::Index;
+pub use quota::Limits;
 
-use crate::store::{Store, StoreError};
+pub use crate::metrics::Dropped;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError, CF_TOMBSTONES};
+use crate::trust::{Tier, Trust};
 
 /// Entries decoded per batch while loading, between taking the lock.
 const LOAD_BATCH: usize = 4096;
@@ -43,6 +50,8 @@ pub struct Query {
     pub all_versions: bool,
     /// Only these bundles (the gateway lists what the node holds).
     pub only: Option<Arc<HashSet<BundleId>>>,
+    /// Only trusted and vouched publishers.
+    pub trusted_only: bool,
 }
 
 impl Query {
@@ -62,6 +71,7 @@ impl Query {
             publisher,
             all_versions: false,
             only: None,
+            trusted_only: false,
         }
     }
 }
@@ -85,6 +95,11 @@ pub enum Added {
     /// Valid on its own but contradicts what is known: a retraction signed
     /// by another key than the bundle's publisher.
     Refused(String),
+    /// Valid, but not kept: see the reason.
+    Dropped(Dropped),
+    /// Stored, but another publisher at least as trusted claims the same
+    /// bundle: kept until a manifest settles it, not spread by gossip.
+    Contested,
 }
 
 /// A held bundle's standing in the catalog.
@@ -108,25 +123,58 @@ pub struct Catalog {
     loaded: tokio::sync::watch::Sender<bool>,
     /// Signalled when an entry is added; the keeper (`ops::keeper`) waits on it.
     pub changes: tokio::sync::Notify,
+    trust: Arc<Trust>,
+    metrics: Arc<Metrics>,
+    /// Each peer's rate for entries of unknown publishers.
+    admission: ingest::Admission,
+    /// Held while an entry is checked against the quotas and stored, so
+    /// that two writers cannot both take the last place.
+    admit: std::sync::Mutex<()>,
 }
 
 impl Default for Catalog {
     fn default() -> Self {
-        Self {
-            index: RwLock::default(),
-            loaded: tokio::sync::watch::channel(false).0,
-            changes: tokio::sync::Notify::new(),
-        }
+        Self::new(Arc::default(), Limits::default(), Arc::default())
     }
 }
 
 impl Catalog {
+    /// An empty catalog that judges publishers by `trust` and keeps the
+    /// unknown tier within `limits`.
+    pub fn new(trust: Arc<Trust>, limits: Limits, metrics: Arc<Metrics>) -> Self {
+        let mut index = Index::default();
+        index.quota.limits = limits;
+        Self {
+            index: RwLock::new(index),
+            loaded: tokio::sync::watch::channel(false).0,
+            changes: tokio::sync::Notify::new(),
+            trust,
+            metrics,
+            admission: ingest::Admission::new(limits.unknown_rate),
+            admit: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// The trust tiers this catalog judges by.
+    pub fn trust(&self) -> &Arc<Trust> {
+        &self.trust
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        let ix = self.index.read().unwrap_or_else(|p| p.into_inner());
+        if ix.tiers_generation == Some(self.trust.generation()) {
+            return ix;
+        }
+        drop(ix);
+        drop(self.write());
         self.index.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The index for writing, with the trust tiers in force.
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
-        self.index.write().unwrap_or_else(|p| p.into_inner())
+        let mut ix = self.index.write().unwrap_or_else(|p| p.into_inner());
+        ix.refresh(&self.trust);
+        ix
     }
 
     /// Reads every stored entry into the index. Blocking; run it on the
@@ -134,6 +182,12 @@ impl Catalog {
     /// warning (the store checksums its blocks, so this means a bug or a
     /// format change, not a flipped bit).
     pub fn load(&self, store: &dyn Store) -> Result<usize, StoreError> {
+        let tombstones: HashSet<BundleId> = store
+            .list_kv(CF_TOMBSTONES)?
+            .into_iter()
+            .filter_map(|(k, _)| BundleId::from_slice(&k).ok())
+            .collect();
+        self.write().tombstones.extend(tombstones);
         let mut batch = Vec::with_capacity(LOAD_BATCH);
         let flush = |batch: &mut Vec<CatalogEntry>| {
             let mut ix = self.write();
@@ -157,7 +211,7 @@ impl Catalog {
             let mut ix = self.write();
             ix.loaded = true;
             ix.removed_while_loading = HashSet::new();
-            ix.by_id.len() + ix.retraction_keys.len()
+            ix.by_key.len() + ix.retraction_keys.len()
         };
         self.loaded.send_replace(true);
         self.changes.notify_one();
@@ -190,45 +244,176 @@ impl Catalog {
     /// Stores a verified entry (announcement or retraction) and indexes it.
     /// A retraction of a known bundle must be signed by that bundle's owner
     /// ([`Self::owner`]). A retraction of a bundle not known at all is kept:
-    /// it counts only if the bundle turns out to be its signer's. Blocking.
+    /// it counts only if the bundle turns out to be its signer's.
+    ///
+    /// Entries of blocked publishers are dropped. Entries of publishers in
+    /// the seen tier are kept only within their publisher's quota and the
+    /// tier's share of the catalog; when the share is full the oldest such
+    /// entry is evicted to make room. Blocking.
     pub fn add_entry(&self, store: &dyn Store, entry: &CatalogEntry) -> Result<Added, StoreError> {
-        if let CatalogEntry::Retraction(r) = entry {
-            let r = r.retraction();
-            // One read guard: taking a second while holding the first can
-            // deadlock behind a waiting writer.
-            let owner = self.owner(&r.retracts);
-            if let Some(owner) = owner {
-                if owner != r.publisher {
-                    return Ok(Added::Refused(format!(
-                        "a retraction of bundle {} is signed by {}, but that bundle is published by {owner}",
-                        r.retracts, r.publisher
-                    )));
-                }
+        let contradiction = self.read().contradiction(entry);
+        if let Some(why) = contradiction {
+            if let CatalogEntry::Announcement(a) = entry {
+                // A false claim on a held bundle: never fetched again.
+                self.tombstone(store, a.announcement().claim_key())?;
             }
+            return Ok(Added::Refused(why));
         }
         let key = entry.entry_id();
+        let signer = entry.signer();
+        let size = entry.bytes().len() as u32;
+        let _admit = self.admit.lock().unwrap_or_else(|p| p.into_inner());
+        let tier = {
+            let ix = self.read();
+            if ix.by_key.contains_key(&key) || ix.retraction_keys.contains_key(&key) {
+                return Ok(Added::Known);
+            }
+            let tier = ix.tier(&signer);
+            match tier {
+                Tier::Blocked => return Ok(Added::Dropped(Dropped::Blocked)),
+                Tier::Seen => {
+                    if let Err(d) = ix.quota.admits(&key, &signer, size) {
+                        drop(ix);
+                        if d == Dropped::PublisherQuota {
+                            self.write().quota.decline(key);
+                        }
+                        return Ok(Added::Dropped(d));
+                    }
+                }
+                Tier::Trusted | Tier::Vouched => {}
+            }
+            tier
+        };
+        if tier == Tier::Seen {
+            self.make_room(store)?;
+            if self.read().quota.full() {
+                self.write().quota.decline(key);
+                return Ok(Added::Dropped(Dropped::CatalogFull));
+            }
+        }
         let new = store.put_announcement(&key, entry.bytes())?;
         // Index it even if the store had it: the loader may not have
         // reached it yet.
-        let indexed = self.write().insert_entry(entry);
+        let (indexed, contested) = {
+            let mut ix = self.write();
+            let indexed = ix.insert_entry(entry);
+            // Another publisher, at least as trusted, claims the same
+            // bundle: keep both until a manifest settles it, but do not
+            // spread this one by gossip.
+            let contested = match entry {
+                CatalogEntry::Announcement(a) => {
+                    let a = a.announcement();
+                    ix.claims_of(&a.id).iter().any(|&i| {
+                        let other = &ix.entries[i].ann.publisher;
+                        *other != a.publisher && ix.tier(other) <= tier
+                    })
+                }
+                CatalogEntry::Retraction(_) => false,
+            };
+            (indexed, contested)
+        };
         if new || indexed {
             self.changes.notify_one();
-            Ok(Added::New)
+            Ok(if contested {
+                Added::Contested
+            } else {
+                Added::New
+            })
         } else {
             Ok(Added::Known)
         }
     }
 
-    /// Indexes an announcement that a bundle commit just stored.
-    pub fn note_committed(&self, ann: &Announcement) {
-        if self.write().insert(ann.clone()) {
-            self.changes.notify_one();
+    /// Removes every claim on a bundle that its manifest proves false (by
+    /// another publisher, or describing it otherwise), and leaves a
+    /// tombstone for each so that catch-up never brings it back. Returns
+    /// how many went. Blocking.
+    pub fn settle(
+        &self,
+        store: &dyn Store,
+        manifest: &SignedManifest,
+    ) -> Result<usize, StoreError> {
+        let truth = Announcement::for_manifest(manifest);
+        let false_claims: Vec<BundleId> = {
+            let ix = self.read();
+            ix.claims_of(&truth.id)
+                .iter()
+                .filter(|&&i| ix.entries[i].ann != truth)
+                .map(|&i| ix.entries[i].key)
+                .collect()
+        };
+        for key in &false_claims {
+            store.delete_announcement(key)?;
+            self.write().remove(key);
+            self.tombstone(store, *key)?;
+        }
+        Ok(false_claims.len())
+    }
+
+    /// Records, durably, that the claim with entry key `key` is false.
+    fn tombstone(&self, store: &dyn Store, key: BundleId) -> Result<(), StoreError> {
+        if self.read().tombstones.len() >= MAX_TOMBSTONES {
+            return Ok(());
+        }
+        if self.write().tombstones.insert(key) {
+            store.put_kv(CF_TOMBSTONES, key.as_bytes(), b"")?;
+        }
+        Ok(())
+    }
+
+    /// Whether another publisher claims the same bundle and no manifest
+    /// held here settles which claim is true.
+    pub fn contested(&self, id: &BundleId) -> bool {
+        self.read().contested(id)
+    }
+
+    /// Evicts the oldest entries of seen publishers until the unknown
+    /// share has a free place, or nothing more can go. Call with `admit`
+    /// held. Blocking.
+    fn make_room(&self, store: &dyn Store) -> Result<(), StoreError> {
+        loop {
+            let victim = {
+                let mut ix = self.write();
+                if !ix.quota.full() {
+                    return Ok(());
+                }
+                match ix.eviction_candidate() {
+                    Some(v) => v,
+                    None => return Ok(()),
+                }
+            };
+            store.delete_announcement(&victim)?;
+            let mut ix = self.write();
+            ix.remove(&victim);
+            ix.quota.decline(victim);
+            Metrics::add(&self.metrics.entries_evicted, 1);
         }
     }
 
-    /// Sets the publishers whose entries are never listed.
-    pub fn set_blocked(&self, blocked: HashSet<PublisherId>) {
-        self.write().blocked = blocked;
+    /// Whether an entry was evicted to make room, or refused for a quota,
+    /// and is not to be fetched again (until the trust tiers change).
+    pub fn declined(&self, key: &BundleId) -> bool {
+        let ix = self.read();
+        ix.quota.declined(key) || ix.tombstones.contains(key)
+    }
+
+    /// How many entries of seen publishers the catalog keeps, and its limit.
+    pub fn unknown_share(&self) -> (usize, usize) {
+        let ix = self.read();
+        (ix.quota.unknown(), ix.quota.limits.unknown_entries)
+    }
+
+    /// Entries of one publisher the catalog keeps.
+    pub fn entries_of(&self, p: &PublisherId) -> u64 {
+        u64::from(self.read().quota.usage(p).entries)
+    }
+
+    /// Indexes an announcement that a bundle commit just stored.
+    pub fn note_committed(&self, ann: &SignedAnnouncement) {
+        let size = ann.bytes().len() as u32;
+        if self.write().insert(ann.announcement().clone(), size) {
+            self.changes.notify_one();
+        }
     }
 
     /// Marks a bundle as pinned by the user (listed even when retracted).
@@ -241,10 +426,11 @@ impl Catalog {
         }
     }
 
-    /// An indexed announcement.
+    /// The announcement to go by for a bundle: its held manifest's
+    /// publisher's, else the most trusted claim (see `Index::best_claim`).
     pub fn get(&self, id: &BundleId) -> Option<Announcement> {
         let ix = self.read();
-        ix.by_id.get(id).map(|&i| ix.entries[i].ann.clone())
+        ix.best_claim(id).map(|i| ix.entries[i].ann.clone())
     }
 
     /// Whether a bundle is retracted, and what supersedes it. Judged
@@ -252,22 +438,16 @@ impl Catalog {
     /// any other key counts for nothing.
     pub fn standing(&self, id: &BundleId) -> Standing {
         let ix = self.read();
-        let Some(owner) = ix.owner(id) else {
-            return Standing::default();
-        };
-        let announced = ix
-            .by_id
-            .get(id)
-            .map(|&i| (i, &ix.entries[i].ann))
-            .filter(|(_, a)| a.publisher == owner);
-        Standing {
-            retracted: ix.retracted_by(id, &owner),
-            superseded_by: announced.and_then(|(i, a)| {
-                ix.latest_of(&a.publisher, &a.name)
-                    .filter(|&l| l != i && ix.entries[l].ann.seq > a.seq)
-                    .map(|l| ix.entries[l].ann.id)
-            }),
+        match ix.owner(id) {
+            Some(owner) => standing_for(&ix, id, &owner),
+            None => Standing::default(),
         }
+    }
+
+    /// The standing of one claim: retracted by its own publisher, or
+    /// superseded by that publisher's newer version.
+    pub fn standing_of(&self, a: &Announcement) -> Standing {
+        standing_for(&self.read(), &a.id, &a.publisher)
     }
 
     /// Who may retract bundle `id`: the publisher of its manifest when this
@@ -301,7 +481,7 @@ impl Catalog {
         let ix = self.read();
         let mut out = Vec::new();
         for key in ix.names.keys() {
-            if ix.blocked.contains(&key.0) {
+            if ix.tier(&key.0) == Tier::Blocked {
                 continue;
             }
             let Some(i) = ix.latest_of(&key.0, &key.1) else {
@@ -332,7 +512,7 @@ impl Catalog {
             return s.clone();
         }
         let mut ids: Vec<BundleId> = ix
-            .by_id
+            .by_key
             .keys()
             .chain(ix.retraction_keys.keys())
             .copied()
@@ -346,12 +526,12 @@ impl Catalog {
     /// Whether an entry (announcement or retraction) is indexed.
     pub fn contains(&self, id: &BundleId) -> bool {
         let ix = self.read();
-        ix.by_id.contains_key(id) || ix.retraction_keys.contains_key(id)
+        ix.by_key.contains_key(id) || ix.retraction_keys.contains_key(id)
     }
 
     /// Entries indexed.
     pub fn len(&self) -> usize {
-        self.read().by_id.len()
+        self.read().by_key.len()
     }
 
     /// Whether the index is empty.
@@ -373,6 +553,28 @@ impl Catalog {
             .map(|e| e.ann.seq)
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// Tombstones kept at most; past it a false claim is still removed, but
+/// catch-up may offer it again (and a held bundle refuses it again).
+pub const MAX_TOMBSTONES: usize = 65_536;
+
+/// The standing of `publisher`'s claim on bundle `id`.
+fn standing_for(ix: &Index, id: &BundleId, publisher: &PublisherId) -> Standing {
+    let claim = ix
+        .claims_of(id)
+        .iter()
+        .copied()
+        .find(|&i| ix.entries[i].ann.publisher == *publisher);
+    Standing {
+        retracted: ix.retracted_by(id, publisher),
+        superseded_by: claim.and_then(|i| {
+            let a = &ix.entries[i].ann;
+            ix.latest_of(&a.publisher, &a.name)
+                .filter(|&l| l != i && ix.entries[l].ann.seq > a.seq)
+                .map(|l| ix.entries[l].ann.id)
+        }),
     }
 }
 

@@ -35,6 +35,11 @@ fn ann(
     .unwrap()
 }
 
+/// The entry key of `key`'s announcement of bundle `[n; 32]`.
+fn key_of(key: &PublisherKey, n: u8) -> BundleId {
+    weft_protocol::claim_key(&BundleId::from_bytes([n; 32]), &key.id())
+}
+
 fn ids(f: &Found) -> Vec<u8> {
     f.results.iter().map(|a| a.id.as_bytes()[0]).collect()
 }
@@ -112,14 +117,11 @@ fn filters_by_language_prefix_tag_and_id_prefix() {
 #[test]
 fn removal_hides_an_entry_and_compaction_keeps_the_rest() {
     let (store, cat, k1, _) = world();
-    cat.remove(&store, &BundleId::from_bytes([1; 32])).unwrap();
+    cat.remove(&store, &key_of(&k1, 1)).unwrap();
     let s = |text: &str| ids(&cat.search(&Query::new(Some(text), None, None, None), 50));
     assert_eq!(s("guide"), vec![4]);
     assert_eq!(cat.len(), 3);
-    assert!(store
-        .get_announcement(&BundleId::from_bytes([1; 32]))
-        .unwrap()
-        .is_none());
+    assert!(store.get_announcement(&key_of(&k1, 1)).unwrap().is_none());
     // Enough churn to compact: the survivors are still found.
     for n in 10..=250u8 {
         cat.add(
@@ -129,7 +131,7 @@ fn removal_hides_an_entry_and_compaction_keeps_the_rest() {
         .unwrap();
     }
     for n in 10..=250u8 {
-        cat.remove(&store, &BundleId::from_bytes([n; 32])).unwrap();
+        cat.remove(&store, &key_of(&k1, n)).unwrap();
     }
     cat.write().compact();
     assert_eq!(s("guide"), vec![4]);
@@ -143,10 +145,10 @@ fn loading_reads_the_store_and_skips_what_was_removed_meanwhile() {
     let cat = Catalog::default();
     assert!(!cat.is_loaded());
     // Removed before the loader reaches it.
-    cat.remove(&store, &BundleId::from_bytes([2; 32])).unwrap();
+    cat.remove(&store, &key_of(&k1, 2)).unwrap();
     store
         .put_announcement(
-            &BundleId::from_bytes([2; 32]),
+            &key_of(&k1, 2),
             ann(&k1, 2, "flyers", &[("en", "x")], &[]).bytes(),
         )
         .unwrap();
@@ -215,7 +217,9 @@ fn the_latest_version_is_listed_and_a_retraction_hides_it_unless_pinned() {
     cat.set_exempt(BundleId::from_bytes([21; 32]), true);
     assert_eq!(all(false), vec![21, 20]);
     // Blocking hides every entry of a publisher.
-    cat.set_blocked([k1.id()].into_iter().collect());
+    cat.trust().update(|t| {
+        t.blocked.insert(k1.id());
+    });
     assert_eq!(all(true), Vec::<u8>::new());
     // The retraction survives a reload.
     let again = Catalog::default();
@@ -250,8 +254,8 @@ fn a_held_bundle_is_retracted_only_by_its_manifests_publisher() {
     cat.set_held(early, Some(k1.id()));
     assert!(!cat.standing(&early).retracted);
 
-    // A forged announcement does not make its signer the owner of a held
-    // bundle: the manifest outranks it.
+    // A claim on a held bundle by another publisher is refused outright,
+    // and never fetched again: the manifest outranks it.
     let claim = SignedAnnouncement::sign_announcement(
         Announcement {
             id: held,
@@ -262,7 +266,12 @@ fn a_held_bundle_is_retracted_only_by_its_manifests_publisher() {
         &k2,
     )
     .unwrap();
-    cat.add(&store, &claim).unwrap();
+    assert!(matches!(
+        cat.add_entry(&store, &CatalogEntry::Announcement(claim.clone()))
+            .unwrap(),
+        Added::Refused(_)
+    ));
+    assert!(cat.declined(&claim.announcement().claim_key()));
     assert!(matches!(
         cat.add_entry(&store, &forged).unwrap(),
         Added::Refused(_)
@@ -276,7 +285,197 @@ fn a_held_bundle_is_retracted_only_by_its_manifests_publisher() {
         Added::New
     );
     assert!(cat.standing(&held).retracted);
-    // Once no longer held, the announcement's signer is the one known.
+    // Once no longer held, nobody known owns it.
     cat.set_held(held, None);
-    assert_eq!(cat.owner(&held), Some(k2.id()));
+    assert_eq!(cat.owner(&held), None);
+}
+
+/// A catalog keeping at most `unknown` entries of unknown publishers, two
+/// each.
+fn capped(unknown: usize) -> (MemStore, Catalog) {
+    let limits = Limits {
+        unknown_entries: unknown,
+        unknown_per_publisher: 2,
+        ..Limits::default()
+    };
+    let cat = Catalog::new(Arc::default(), limits, Arc::default());
+    cat.mark_loaded();
+    (MemStore::default(), cat)
+}
+
+fn entry(key: &PublisherKey, n: u8) -> CatalogEntry {
+    CatalogEntry::Announcement(ann(key, n, "kit", &[("en", "Kit")], &[]))
+}
+
+#[test]
+fn unknown_publishers_share_a_capped_part_and_the_oldest_go_first() {
+    let (store, cat) = capped(3);
+    let keys: Vec<PublisherKey> = (10..16).map(|s| PublisherKey::from_seed([s; 32])).collect();
+    let trusted = PublisherKey::from_seed([99; 32]);
+    cat.trust().update(|t| {
+        t.followed.insert(trusted.id());
+    });
+    // Trusted entries are never limited.
+    for n in 200..210 {
+        assert_eq!(
+            cat.add_entry(&store, &entry(&trusted, n)).unwrap(),
+            Added::New
+        );
+    }
+    // Five unknown publishers, one entry each, into a share of three.
+    for (i, k) in keys.iter().take(5).enumerate() {
+        assert_eq!(
+            cat.add_entry(&store, &entry(k, i as u8 + 1)).unwrap(),
+            Added::New
+        );
+    }
+    assert_eq!(cat.unknown_share(), (3, 3));
+    assert_eq!(cat.len(), 13, "ten trusted and three unknown");
+    // The two oldest unknown ones went, from the index and the store.
+    for n in [1u8, 2] {
+        let id = key_of(&keys[n as usize - 1], n);
+        assert!(!cat.contains(&id) && store.get_announcement(&id).unwrap().is_none());
+        assert!(cat.declined(&id));
+        // Offered again (catch-up from a peer that still has it): not taken.
+        assert_eq!(
+            cat.add_entry(&store, &entry(&keys[n as usize - 1], n))
+                .unwrap(),
+            Added::Dropped(Dropped::Evicted)
+        );
+    }
+    for n in 200..210 {
+        assert!(
+            cat.contains(&key_of(&trusted, n)),
+            "nothing trusted evicted"
+        );
+    }
+    // One publisher's own quota: two entries.
+    let k = &keys[5];
+    assert_eq!(cat.add_entry(&store, &entry(k, 30)).unwrap(), Added::New);
+    assert_eq!(cat.add_entry(&store, &entry(k, 31)).unwrap(), Added::New);
+    assert_eq!(
+        cat.add_entry(&store, &entry(k, 32)).unwrap(),
+        Added::Dropped(Dropped::PublisherQuota)
+    );
+    assert_eq!(cat.unknown_share().0, 3);
+    // Following a publisher takes its entries out of the share.
+    cat.trust().update(|t| {
+        t.followed.insert(k.id());
+    });
+    assert_eq!(cat.unknown_share().0, 1);
+    assert_eq!(cat.add_entry(&store, &entry(k, 32)).unwrap(), Added::New);
+    // A blocked publisher's entries are not kept at all.
+    cat.trust().update(|t| {
+        t.blocked.insert(keys[4].id());
+    });
+    assert_eq!(
+        cat.add_entry(&store, &entry(&keys[4], 40)).unwrap(),
+        Added::Dropped(Dropped::Blocked)
+    );
+}
+
+#[test]
+fn a_share_of_zero_keeps_only_trusted_publishers_and_held_bundles_stay() {
+    let (store, cat) = capped(0);
+    let k = PublisherKey::from_seed([7; 32]);
+    assert_eq!(
+        cat.add_entry(&store, &entry(&k, 1)).unwrap(),
+        Added::Dropped(Dropped::CatalogFull)
+    );
+    // A held bundle's announcement is never evicted, even when its
+    // publisher is unknown.
+    let (store, cat) = capped(1);
+    let held = BundleId::from_bytes([1; 32]);
+    cat.set_held(held, Some(k.id()));
+    assert_eq!(cat.add_entry(&store, &entry(&k, 1)).unwrap(), Added::New);
+    let other = PublisherKey::from_seed([8; 32]);
+    assert_eq!(
+        cat.add_entry(&store, &entry(&other, 2)).unwrap(),
+        Added::Dropped(Dropped::CatalogFull)
+    );
+    assert!(cat.contains(&key_of(&k, 1)));
+}
+
+#[test]
+fn trusted_publishers_are_listed_first_and_can_be_listed_alone() {
+    let (store, cat) = capped(10);
+    let (seen, trusted) = (
+        PublisherKey::from_seed([1; 32]),
+        PublisherKey::from_seed([2; 32]),
+    );
+    // The unknown one is newer (created is the id byte).
+    cat.add_entry(&store, &entry(&trusted, 1)).unwrap();
+    cat.add_entry(&store, &entry(&seen, 9)).unwrap();
+    let q = Query::new(Some("kit"), None, None, None);
+    // kit is one name per publisher: both are the latest of their own.
+    assert_eq!(ids(&cat.search(&q, 10)), vec![9, 1]);
+    cat.trust().update(|t| {
+        t.pinned.insert(trusted.id());
+    });
+    assert_eq!(ids(&cat.search(&q, 10)), vec![1, 9]);
+    let mut only = q.clone();
+    only.trusted_only = true;
+    assert_eq!(ids(&cat.search(&only, 10)), vec![1]);
+}
+
+#[test]
+fn two_claims_on_one_bundle_are_both_kept_until_its_manifest_settles_them() {
+    let (store, cat) = capped(100);
+    let (manifest, _) = weft_protocol::vectors::signed_manifest();
+    let real = weft_protocol::vectors::key();
+    let bundle = manifest.id();
+    let genuine = SignedAnnouncement::sign(&manifest, &real).unwrap();
+    // A forger claims the same id with its own key and a fake title, and
+    // its claim arrives first.
+    let forger = PublisherKey::from_seed([2; 32]);
+    let mut lie = genuine.announcement().clone();
+    lie.publisher = forger.id();
+    lie.titles = vec![LangTitle {
+        lang: "en".into(),
+        title: "Fake title".into(),
+    }];
+    let fake = SignedAnnouncement::sign_announcement(lie, &forger).unwrap();
+    assert!(cat.add(&store, &fake).unwrap());
+    assert_eq!(
+        cat.add_entry(&store, &CatalogEntry::Announcement(genuine.clone()))
+            .unwrap(),
+        Added::Contested,
+        "kept, but not spread by gossip"
+    );
+    assert!(cat.contested(&bundle));
+    let q = Query::new(Some("vector"), None, None, None);
+    let found = cat.search(&q, 10);
+    assert_eq!(
+        found.matched, 2,
+        "both claims listed, each under its publisher"
+    );
+    assert!(found
+        .results
+        .iter()
+        .any(|a| a.publisher == real.id() && a.titles[0].title == "Test vector"));
+    // Once the real publisher is trusted, its claim is the one to go by,
+    // and listed first.
+    cat.trust().update(|t| {
+        t.followed.insert(real.id());
+    });
+    assert_eq!(cat.get(&bundle).unwrap().publisher, real.id());
+    assert_eq!(cat.search(&q, 1).results[0].publisher, real.id());
+
+    // The manifest settles it: the false claim goes, leaves a tombstone,
+    // and is refused when offered again.
+    assert_eq!(cat.settle(&store, &manifest).unwrap(), 1);
+    assert!(!cat.contains(&fake.announcement().claim_key()));
+    assert!(cat.declined(&fake.announcement().claim_key()));
+    cat.set_held(bundle, Some(real.id()));
+    assert!(!cat.contested(&bundle));
+    assert!(matches!(
+        cat.add_entry(&store, &CatalogEntry::Announcement(fake.clone()))
+            .unwrap(),
+        Added::Refused(_)
+    ));
+    // The tombstone survives a restart.
+    let again = Catalog::default();
+    again.load(&store).unwrap();
+    assert!(again.declined(&fake.announcement().claim_key()));
+    assert_eq!(again.len(), 1);
 }

@@ -27,6 +27,22 @@ pub struct FileConfig {
     pub relay: Option<RelaySetting>,
     /// `[gateway]`: the public read-only web gateway.
     pub gateway: Option<GatewaySection>,
+    /// `[trust]`: what the catalog keeps of publishers it does not trust.
+    pub trust: Option<TrustSection>,
+}
+
+/// The `[trust]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustSection {
+    /// Catalog entries kept of publishers in the seen tier, in all (0
+    /// keeps none: a hub that stores and forwards only trusted and vouched
+    /// publishers).
+    pub unknown_entries: Option<usize>,
+    /// Entries one seen publisher may have.
+    pub unknown_per_publisher: Option<u32>,
+    /// Entries of seen publishers taken from one peer per second.
+    pub unknown_rate: Option<u32>,
 }
 
 /// The `[gateway]` table.

@@ -87,8 +87,52 @@ pub struct Config {
     pub tls: crate::net::transport::TlsOptions,
     /// The public gateway, if it is on.
     pub gateway: Option<GatewayConfig>,
+    /// What the catalog keeps of publishers it does not trust.
+    pub trust: TrustConfig,
     /// The config file read, if any.
     pub file: Option<PathBuf>,
+}
+
+/// The `[trust]` settings, resolved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrustConfig {
+    /// The unknown tier's share of the catalog, and each peer's rate.
+    pub limits: crate::catalog::Limits,
+}
+
+/// Most entries the unknown tier may be given (about 4 KiB each at most).
+pub const MAX_UNKNOWN_ENTRIES: usize = 1_000_000;
+
+impl TrustConfig {
+    fn resolve(t: Option<file::TrustSection>) -> Result<Self, String> {
+        let t = t.unwrap_or_default();
+        let d = Self::default();
+        let entries = t.unknown_entries.unwrap_or(d.limits.unknown_entries);
+        if entries > MAX_UNKNOWN_ENTRIES {
+            return Err(format!(
+                "trust.unknown_entries is {entries}; at most {MAX_UNKNOWN_ENTRIES}"
+            ));
+        }
+        let per = t
+            .unknown_per_publisher
+            .unwrap_or(d.limits.unknown_per_publisher);
+        if per == 0 || per > 100_000 {
+            return Err("trust.unknown_per_publisher must be 1 to 100000".into());
+        }
+        let rate = t.unknown_rate.unwrap_or(d.limits.unknown_rate);
+        if rate == 0 || rate > 100_000 {
+            return Err("trust.unknown_rate must be 1 to 100000 entries a second".into());
+        }
+        Ok(Self {
+            limits: crate::catalog::Limits {
+                unknown_entries: entries,
+                unknown_per_publisher: per,
+                // Each entry is at most 4 KiB; half that on average.
+                unknown_bytes_per_publisher: u64::from(per) * 2048,
+                unknown_rate: rate,
+            },
+        })
+    }
 }
 
 /// What the command line says, besides the data dir.
@@ -288,6 +332,7 @@ impl Config {
             // Behind a proxy the node stays quiet on the LAN unless asked.
             mdns: file.mdns.unwrap_or(socks5.is_none()),
             gateway,
+            trust: TrustConfig::resolve(file.trust)?,
             file: None,
             relay,
             socks5,

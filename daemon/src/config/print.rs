@@ -84,6 +84,16 @@ impl Config {
             gw.insert("title".into(), V::String(g.title.clone()));
         }
         t.insert("gateway".into(), V::Table(gw));
+        let mut trust = toml::Table::new();
+        let int = |n: u64| V::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+        let l = &self.trust.limits;
+        trust.insert("unknown_entries".into(), int(l.unknown_entries as u64));
+        trust.insert(
+            "unknown_per_publisher".into(),
+            int(l.unknown_per_publisher.into()),
+        );
+        trust.insert("unknown_rate".into(), int(l.unknown_rate.into()));
+        t.insert("trust".into(), V::Table(trust));
         let from = match &self.file {
             Some(p) => format!("# read from {}", p.display()),
             None => "# no config file; defaults, environment and flags only".into(),

@@ -25,7 +25,7 @@ mod gc;
 mod tests;
 
 use tokio::sync::mpsc;
-use weft_protocol::Announcement;
+use weft_protocol::SignedAnnouncement;
 
 pub use weft_protocol::api::{CheckReport, GcReport};
 
@@ -216,6 +216,8 @@ impl Holdings {
             catalog.set_held(id, Some(m.manifest().publisher));
             held.insert(id, Self::entry(&m, pin, used));
         }
+        let pinned = pinned_publishers(&held);
+        catalog.trust().update(|t| t.pinned = pinned);
         Ok(Self {
             catalog,
             provide,
@@ -242,6 +244,12 @@ impl Holdings {
         }
     }
 
+    /// Tells the trust tiers whose bundles the user pins now.
+    fn tell_trust(&self) {
+        let pinned = pinned_publishers(&self.held());
+        self.catalog.trust().update(|t| t.pinned = pinned);
+    }
+
     fn held(&self) -> std::sync::MutexGuard<'_, HashMap<BundleId, Held>> {
         self.held.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -262,7 +270,7 @@ impl Holdings {
         store: &dyn Store,
         commit: BundleCommit,
         manifest: &SignedManifest,
-        announcement: Option<&Announcement>,
+        announcement: Option<&SignedAnnouncement>,
         now: u64,
     ) -> Result<(), StoreError> {
         let (id, pin) = (commit.id, commit.pin);
@@ -272,11 +280,13 @@ impl Holdings {
         self.held().insert(id, h);
         self.catalog
             .set_held(id, Some(manifest.manifest().publisher));
+        self.catalog.settle(store, manifest)?;
         self.catalog
             .set_exempt(id, pin.is_some_and(|p| p.kind == PinKind::Explicit));
         if let Some(a) = announcement {
             self.catalog.note_committed(a);
         }
+        self.tell_trust();
         if self.provide.try_send(id).is_err() {
             // The next reprovide round tells the DHT instead.
             tracing::debug!(bundle = %id, "provide queue full");
@@ -444,6 +454,7 @@ impl Holdings {
         self.held().remove(id);
         self.catalog.set_held(*id, None);
         self.catalog.set_exempt(*id, false);
+        self.tell_trust();
         Ok(())
     }
 
@@ -484,6 +495,7 @@ impl Holdings {
         }
         self.catalog
             .set_exempt(*id, pin.is_some_and(|p| p.kind == PinKind::Explicit));
+        self.tell_trust();
         Ok(())
     }
 
@@ -491,6 +503,15 @@ impl Holdings {
     pub fn pin_kind(&self, id: &BundleId) -> Option<PinKind> {
         self.held().get(id).and_then(|h| h.pin).map(|p| p.kind)
     }
+}
+
+/// Publishers of the bundles the user pinned explicitly: trusted
+/// ([`crate::trust`]).
+fn pinned_publishers(held: &HashMap<BundleId, Held>) -> std::collections::BTreeSet<PublisherId> {
+    held.values()
+        .filter(|h| h.pin.is_some_and(|p| p.kind == PinKind::Explicit))
+        .map(|h| h.publisher)
+        .collect()
 }
 
 pub use weft_protocol::units::{human, parse_size};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use libp2p::core::ConnectedPoint;
-use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
+use libp2p::gossipsub::{self, IdentTopic};
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, InboundRequestId, OutboundRequestId};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
@@ -30,6 +30,8 @@ pub(super) struct PeerState {
     pub(super) outbound: bool,
     pub(super) connections: usize,
     pub(super) agent: Option<String>,
+    /// Its gossip messages handed over for checking, not yet judged.
+    pub(super) validating: usize,
 }
 
 /// The swarm task's state. Build it with [`spawn`].
@@ -380,17 +382,7 @@ impl EventLoop {
                 id,
                 source,
                 verdict,
-            } => {
-                let acceptance = match verdict {
-                    Verdict::Accept => MessageAcceptance::Accept,
-                    Verdict::Ignore => MessageAcceptance::Ignore,
-                    Verdict::Reject => MessageAcceptance::Reject,
-                };
-                self.swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(&id, &source, acceptance);
-            }
+            } => self.on_verdict(id, source, verdict),
         }
     }
 
@@ -437,46 +429,7 @@ impl EventLoop {
                 propagation_source,
                 message_id,
                 message,
-            })) => {
-                if message.data.starts_with(WRONG_TOPIC_MARKER) {
-                    Metrics::add(&self.metrics.gossip_rejected, 1);
-                    self.swarm
-                        .behaviour_mut()
-                        .gossipsub
-                        .report_message_validation_result(
-                            &message_id,
-                            &propagation_source,
-                            MessageAcceptance::Reject,
-                        );
-                    self.punish(
-                        propagation_source,
-                        "sent gossip on a topic weft does not use".into(),
-                    );
-                    return;
-                }
-                // Verified off the loop (see `crate::catalog::ingest`), which
-                // reports the verdict back. When that queue is full the
-                // message is ignored: not forwarded, not penalised.
-                let message = GossipMessage {
-                    id: message_id,
-                    source: propagation_source,
-                    data: message.data,
-                };
-                if let Err(e) = self.outlets.gossip.try_send(message) {
-                    let m = match e {
-                        mpsc::error::TrySendError::Full(m)
-                        | mpsc::error::TrySendError::Closed(m) => m,
-                    };
-                    self.swarm
-                        .behaviour_mut()
-                        .gossipsub
-                        .report_message_validation_result(
-                            &m.id,
-                            &m.source,
-                            MessageAcceptance::Ignore,
-                        );
-                }
-            }
+            })) => self.on_gossip(propagation_source, message_id, message.data),
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed {
                 peer_id,
                 ..
@@ -698,6 +651,7 @@ impl EventLoop {
                         outbound,
                         connections: 0,
                         agent: None,
+                        validating: 0,
                     })
                     .connections += 1;
                 if let Some((_, reply)) = self.pending_dials.remove(&connection_id) {
@@ -776,5 +730,6 @@ impl EventLoop {
     }
 }
 
+mod gossip;
 #[cfg(test)]
 mod tests;

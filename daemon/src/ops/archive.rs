@@ -16,7 +16,7 @@ use std::sync::Arc;
 use weft_protocol::api::{ArchiveFile, ExportResult, ExportedBundle, ImportResult, ImportedBundle};
 use weft_protocol::archive::{self, blob_order, Item, Reader, Writer};
 use weft_protocol::chunk::verify_blob;
-use weft_protocol::{BundleId, SignedAnnouncement, SignedManifest};
+use weft_protocol::{claim_key, BundleId, SignedAnnouncement, SignedManifest};
 
 use crate::clock::now_secs;
 use crate::error::NodeError;
@@ -78,7 +78,7 @@ fn write_archive(
         let mut w = Writer::new(BufWriter::with_capacity(1 << 20, file)).map_err(io)?;
         for m in bundles {
             let ann = store
-                .get_announcement(&m.id())?
+                .get_announcement(&claim_key(&m.id(), &m.manifest().publisher))?
                 .and_then(|b| SignedAnnouncement::decode(&b).ok())
                 .filter(|a| a.announcement().matches(m));
             w.manifest(m, ann.as_ref()).map_err(io)?;
@@ -343,12 +343,14 @@ pub fn import_blocking(
                         BundleCommit {
                             id,
                             manifest: manifest.bytes().to_vec(),
-                            announcement: announcement.as_ref().map(|a| a.bytes().to_vec()),
+                            announcement: announcement
+                                .as_ref()
+                                .map(|a| (a.announcement().claim_key(), a.bytes().to_vec())),
                             pin,
                             blobs: std::mem::take(&mut batch),
                         },
                         &manifest,
-                        announcement.as_ref().map(|a| a.announcement()),
+                        announcement.as_ref(),
                         now,
                     )?;
                     batch_bytes = 0;
@@ -394,9 +396,12 @@ pub async fn import(
     let result = tokio::task::spawn_blocking(move || import_blocking(&n2, &path, &progress))
         .await
         .map_err(|e| NodeError::Internal(e.to_string()))??;
-    for b in &result.imported {
-        let id = b.id;
-        if let Some(ann) = node.blocking(move |s| s.get_announcement(&id)).await? {
+    for b in result.imported.iter().filter(|b| b.announced) {
+        let Some(m) = node.local_manifest(b.id).await? else {
+            continue;
+        };
+        let key = claim_key(&b.id, &m.manifest().publisher);
+        if let Some(ann) = node.blocking(move |s| s.get_announcement(&key)).await? {
             // Offline is fine: gossip waits for peers.
             let _ = node.net.announce(ann).await;
         }

@@ -274,7 +274,6 @@ impl Keeper {
     /// One pass (see the module docs).
     async fn pass(&mut self) -> Result<(), NodeError> {
         let node = self.node.clone();
-        node.catalog.set_blocked(node.rules.blocked());
         let now = Instant::now();
         let mut removed = 0;
         for action in plan_holdings(&self.view(now)) {

@@ -379,12 +379,12 @@ pub async fn publish(
     let commit = BundleCommit {
         id,
         manifest: signed.bytes().to_vec(),
-        announcement: Some(ann.bytes().to_vec()),
+        announcement: Some((ann.announcement().claim_key(), ann.bytes().to_vec())),
         pin,
         blobs: Vec::new(),
     };
     let (holdings, committed, a) = (node.holdings.clone(), signed.clone(), ann.clone());
-    node.blocking(move |s| holdings.commit(s, commit, &committed, Some(a.announcement()), now))
+    node.blocking(move |s| holdings.commit(s, commit, &committed, Some(&a), now))
         .await?;
     drop(protected);
     node.net.announce(ann.bytes().to_vec()).await?;

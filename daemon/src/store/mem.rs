@@ -68,8 +68,8 @@ impl Store for MemStore {
         if let Some(f) = g.kv.get_mut(CF_FETCHES) {
             f.remove(c.id.as_bytes().as_slice());
         }
-        if let Some(a) = c.announcement {
-            g.catalog.insert(c.id, a);
+        if let Some((key, a)) = c.announcement {
+            g.catalog.insert(key, a);
         }
         if let Some(t) = c.pin {
             g.pins.insert(c.id, t);

@@ -38,7 +38,8 @@ pub use rocks::{
 pub const CF_MANIFESTS: &str = "manifests";
 /// Column family: ContentHash -> chunk or chunk-index bytes.
 pub const CF_CHUNKS: &str = "chunks";
-/// Column family: BundleId -> signed announcement bytes.
+/// Column family: entry key -> signed catalog entry bytes (announcements
+/// under their claim key, retractions under the hash of their bytes).
 pub const CF_CATALOG: &str = "catalog";
 /// Column family: BundleId -> pin time (u64 seconds, big endian).
 pub const CF_PINS: &str = "pins";
@@ -51,10 +52,13 @@ pub const CF_ACCESS: &str = "access";
 /// Column family: BundleId -> interrupted fetch (pin kind byte + signed
 /// manifest), so it resumes after a restart and GC keeps its chunks.
 pub const CF_FETCHES: &str = "fetches";
+/// Column family: entry key of a claim proven false by a manifest ->
+/// empty, so catch-up never brings it back.
+pub const CF_TOMBSTONES: &str = "tombstones";
 
 /// The small key-value families reached through [`Store::put_kv`] and
 /// friends.
-pub const KV_FAMILIES: [&str; 4] = [CF_PEERS, CF_RULES, CF_ACCESS, CF_FETCHES];
+pub const KV_FAMILIES: [&str; 5] = [CF_PEERS, CF_RULES, CF_ACCESS, CF_FETCHES, CF_TOMBSTONES];
 
 /// Why a file's chunk list could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -114,8 +118,9 @@ pub struct BundleCommit {
     pub id: BundleId,
     /// Its signed manifest bytes.
     pub manifest: Vec<u8>,
-    /// Its signed announcement, when this node has one.
-    pub announcement: Option<Vec<u8>>,
+    /// Its signed announcement, when this node has one: its entry key
+    /// (the claim key) and bytes.
+    pub announcement: Option<(BundleId, Vec<u8>)>,
     /// The pin, if the bundle is to be pinned.
     pub pin: Option<Pin>,
     /// Blobs still to be written with it (the last few chunks).

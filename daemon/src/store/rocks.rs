@@ -100,6 +100,7 @@ impl RocksStore {
             rocksdb::ColumnFamilyDescriptor::new(CF_RULES, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_ACCESS, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_FETCHES, small()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_TOMBSTONES, small()),
         ];
         let db = rocksdb::DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| {
             let reason = e.into_string();
@@ -281,8 +282,8 @@ impl Store for RocksStore {
         }
         batch.put_cf(self.cf(CF_MANIFESTS)?, c.id.as_bytes(), &c.manifest);
         batch.delete_cf(self.cf(CF_FETCHES)?, c.id.as_bytes());
-        if let Some(a) = &c.announcement {
-            batch.put_cf(self.cf(CF_CATALOG)?, c.id.as_bytes(), a);
+        if let Some((key, a)) = &c.announcement {
+            batch.put_cf(self.cf(CF_CATALOG)?, key.as_bytes(), a);
         }
         if let Some(p) = c.pin {
             batch.put_cf(self.cf(CF_PINS)?, c.id.as_bytes(), p.encode());

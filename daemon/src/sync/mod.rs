@@ -32,12 +32,13 @@ pub mod plan;
 
 pub use plan::{Action, Ended, Event, Planner, HINT_DELAY, MAX_SESSIONS, SYNC_INTERVAL};
 
-use crate::catalog::ingest::{ingest, Ingested};
+use crate::catalog::ingest::{ingest, peek_tier, Ingested};
 use crate::catalog::{Added, Catalog};
 use crate::metrics::Metrics;
 use crate::net::{Client, NetError, PeerEvent};
 use crate::shutdown::Shutdown;
 use crate::store::Store;
+use crate::trust::Tier;
 
 /// Round trips in one session.
 pub const MAX_ROUNDS: usize = 64;
@@ -125,7 +126,7 @@ impl Ctx {
         let mut need: Vec<BundleId> = diff
             .need
             .into_iter()
-            .filter(|id| !self.catalog.contains(id))
+            .filter(|id| !self.catalog.contains(id) && !self.catalog.declined(id))
             .collect();
         if need.len() > MAX_ENTRIES_PER_SESSION {
             need.truncate(MAX_ENTRIES_PER_SESSION);
@@ -177,17 +178,22 @@ impl Ctx {
         );
         let outcome = tokio::task::spawn_blocking(move || {
             let mut added = 0;
+            let mut entries = entries;
+            // Trusted and vouched publishers' entries first, so that a
+            // peer's unknown ones never use up its rate before them.
+            entries.sort_by_cached_key(|e| peek_tier(&catalog, e).unwrap_or(Tier::Seen));
             for bytes in entries {
-                match ingest(&catalog, store.as_ref(), &bytes, Some(&asked)) {
+                match ingest(&catalog, store.as_ref(), &bytes, Some(&asked), &peer) {
                     Ingested::Invalid(why) => return Err(why),
                     Ingested::Offered {
-                        added: Added::New, ..
+                        added: Added::New | Added::Contested,
+                        ..
                     } => {
                         added += 1;
                         Metrics::add(&metrics.sync_entries_added, 1);
                     }
                     Ingested::Offered {
-                        added: Added::Known,
+                        added: Added::Known | Added::Dropped(_),
                         ..
                     } => {}
                     // The peer may not know the bundle it retracts; it

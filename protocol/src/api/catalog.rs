@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::PinKind;
+use super::{PinKind, Tier};
 use crate::{BundleId, FileEntry, LangText, LangTitle, PublisherId};
 
 /// `GET /v1/search`: catalog entries, newest first. `weft search` prints
@@ -23,6 +23,9 @@ pub struct SearchResponse {
 /// this node holds of it, and its standing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchResult {
+    /// Another publisher claims the same bundle id and no manifest held
+    /// here settles which claim is true (fetching the bundle does).
+    pub contested: bool,
     /// Creation time (Unix seconds).
     pub created: u64,
     /// Number of files.
@@ -48,6 +51,8 @@ pub struct SearchResult {
     pub superseded_by: Option<BundleId>,
     /// Lowercase tags.
     pub tags: Vec<String>,
+    /// How far this node trusts the publisher.
+    pub tier: Tier,
     /// One title per language.
     #[serde(deserialize_with = "lenient::titles")]
     pub titles: Vec<LangTitle>,
@@ -58,6 +63,8 @@ pub struct SearchResult {
 /// stored here, its licence, texts and file list (keys left out before).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleDetails {
+    /// Another publisher claims the same bundle id (see [`SearchResult`]).
+    pub contested: bool,
     /// Creation time (Unix seconds).
     pub created: u64,
     /// Only when stored: the files, sorted by path; absent otherwise.
@@ -105,6 +112,8 @@ pub struct BundleDetails {
         deserialize_with = "lenient::texts"
     )]
     pub texts: Option<Vec<LangText>>,
+    /// How far this node trusts the publisher.
+    pub tier: Tier,
     /// One title per language.
     #[serde(deserialize_with = "lenient::titles")]
     pub titles: Vec<LangTitle>,
@@ -265,11 +274,14 @@ mod tests {
             "created": 1_718_000_000,
             "local": local,
             "pinned": pinned,
+            "tier": "seen",
+            "contested": false,
         })
     }
 
     fn result() -> SearchResult {
         SearchResult {
+            contested: false,
             created: 1_718_000_000,
             files: 14,
             id: bid(1),
@@ -282,6 +294,7 @@ mod tests {
             size: 52_428_800,
             superseded_by: Some(bid(5)),
             tags: vec!["health".into(), "water".into()],
+            tier: Tier::Seen,
             titles: titles(),
         }
     }
@@ -306,6 +319,7 @@ mod tests {
 
     fn details(stored: bool) -> BundleDetails {
         BundleDetails {
+            contested: false,
             created: 1_718_000_000,
             file_list: stored.then(|| {
                 vec![FileEntry {
@@ -334,6 +348,7 @@ mod tests {
                     description: "Making water safe to drink.".into(),
                 }]
             }),
+            tier: Tier::Seen,
             titles: titles(),
         }
     }

@@ -47,6 +47,7 @@ mod rules;
 mod storage;
 #[cfg(test)]
 mod test_util;
+mod trust;
 mod ui;
 
 pub use archive::{ArchiveFile, ExportResult, ExportedBundle, ImportResult, ImportedBundle};
@@ -59,7 +60,7 @@ pub use net::{
     InviteResponse, JoinResponse, JoinedAddr, NatStatus, PeerInfo, PeersResponse,
     ProvidersResponse, Reachability, RelayServerInfo, ReservationInfo,
 };
-pub use node::{Counters, FetchingBundle, StatusResponse, StorageStatus};
+pub use node::{Counters, EntriesDropped, FetchingBundle, StatusResponse, StorageStatus};
 pub use publish::{PublishResult, UploadStarted, UploadedFile};
 pub use requests::{
     ConnectBody, ExportBody, FetchBody, IdBody, ImportBody, JobQuery, JoinBody, PublishRequest,
@@ -67,6 +68,7 @@ pub use requests::{
 };
 pub use rules::{BlockRules, ConfigRules, FollowRules, Rule, RuleChangeResponse, RulesResponse};
 pub use storage::{CheckReport, GcReport, PinInfo, PinKind, PinsResponse, UnpinResponse};
+pub use trust::{Tier, WhyResponse};
 pub use ui::{LoginLinkResponse, UiTexts};
 
 #[cfg(test)]
@@ -91,6 +93,7 @@ mod tests {
             ("### `GET /v1/providers/{id}`", 1),
             ("### `GET /v1/search`", 1),
             ("### `GET /v1/bundles/{id}`", 1),
+            ("### `GET /v1/why/{publisher}`", 1),
             ("### `POST /v1/fetch`", 2),
             ("### `POST /v1/retract`", 2),
             ("### `POST /v1/publish`", 2),

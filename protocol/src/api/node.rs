@@ -18,6 +18,11 @@ pub struct StatusResponse {
     pub catalog: u64,
     /// The catalog index is still loading after a start.
     pub catalog_loading: bool,
+    /// Catalog entries of publishers in the seen tier (neither trusted,
+    /// vouched nor blocked).
+    pub catalog_unknown: u64,
+    /// The most such entries the catalog keeps (`trust.unknown_entries`).
+    pub catalog_unknown_max: u64,
     /// Peers connected now.
     pub connected_peers: u64,
     /// Counters since the daemon started.
@@ -87,6 +92,48 @@ pub struct FetchingBundle {
     pub size: Option<u64>,
 }
 
+/// `entries_dropped` of [`Counters`]: valid catalog entries (announcements
+/// and retractions, by gossip or catch-up) that were not kept, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntriesDropped {
+    /// Signed by a blocked publisher.
+    pub blocked: u64,
+    /// The unknown publishers' share of the catalog was full of entries
+    /// that could not be evicted.
+    pub catalog_full: u64,
+    /// Evicted earlier to make room, or refused earlier for a quota, and
+    /// not taken back.
+    pub evicted_before: u64,
+    /// Dated further ahead than the allowed clock skew.
+    pub future: u64,
+    /// The sending peer was over its rate for unknown publishers.
+    pub peer_rate: u64,
+    /// The publisher, unknown to this node, was over its own quota.
+    pub publisher_quota: u64,
+    /// Gossip arrived faster than it could be checked.
+    pub queue_full: u64,
+}
+
+impl EntriesDropped {
+    /// Every count, with its name.
+    pub fn by_reason(&self) -> [(&'static str, u64); 7] {
+        [
+            ("blocked", self.blocked),
+            ("catalog full", self.catalog_full),
+            ("evicted before", self.evicted_before),
+            ("dated in the future", self.future),
+            ("peer over its rate", self.peer_rate),
+            ("publisher over its quota", self.publisher_quota),
+            ("validation queue full", self.queue_full),
+        ]
+    }
+
+    /// All of them.
+    pub fn total(&self) -> u64 {
+        self.by_reason().iter().map(|(_, n)| n).sum()
+    }
+}
+
 /// `counters` of `GET /v1/status`: counts since the daemon started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
@@ -102,6 +149,10 @@ pub struct Counters {
     pub bytes_served: u64,
     /// Chunks or indexes from peers that did not match their hash.
     pub chunks_rejected: u64,
+    /// Valid catalog entries not kept, by reason.
+    pub entries_dropped: EntriesDropped,
+    /// Entries of unknown publishers evicted to make room for newer ones.
+    pub entries_evicted: u64,
     /// Gossip announcements accepted.
     pub gossip_accepted: u64,
     /// Gossip messages refused.
@@ -139,6 +190,16 @@ mod tests {
             bytes_fetched: 4,
             bytes_served: 5,
             chunks_rejected: 6,
+            entries_dropped: EntriesDropped {
+                blocked: 1,
+                catalog_full: 2,
+                evicted_before: 3,
+                future: 4,
+                peer_rate: 5,
+                publisher_quota: 6,
+                queue_full: 7,
+            },
+            entries_evicted: 17,
             gossip_accepted: 7,
             gossip_rejected: 8,
             manifests_rejected: 9,
@@ -155,6 +216,16 @@ mod tests {
     /// metrics.rs `snapshot`, for the same counts.
     fn daemon_counters() -> serde_json::Value {
         json!({
+            "entries_dropped": {
+                "blocked": 1,
+                "catalog_full": 2,
+                "evicted_before": 3,
+                "future": 4,
+                "peer_rate": 5,
+                "publisher_quota": 6,
+                "queue_full": 7,
+            },
+            "entries_evicted": 17,
             "gossip_accepted": 7,
             "gossip_rejected": 8,
             "chunks_rejected": 6,
@@ -180,6 +251,8 @@ mod tests {
             bundles: 12,
             catalog: 4210,
             catalog_loading: false,
+            catalog_unknown: 310,
+            catalog_unknown_max: 10_000,
             connected_peers: 3,
             counters: counters(),
             data_dir: "/home/ana/.local/share/weft".into(),
@@ -251,6 +324,8 @@ mod tests {
             "bundles": 12,
             "catalog": 4210,
             "catalog_loading": false,
+            "catalog_unknown": 310,
+            "catalog_unknown_max": 10_000,
             "pins": 9,
             "peer_book": 27,
             "network": Some("00112233445566778899aabbccddeeff"),

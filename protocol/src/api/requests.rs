@@ -42,6 +42,8 @@ pub struct SearchQuery {
     pub limit: Option<usize>,
     /// List superseded versions too.
     pub all_versions: Option<bool>,
+    /// Only trusted and vouched publishers.
+    pub trusted_only: Option<bool>,
 }
 
 /// `POST /v1/fetch`.

@@ -107,6 +107,11 @@ impl Announcement {
         check_sorted(&self.titles, |t| t.lang.as_bytes().to_vec(), "titles")
     }
 
+    /// Its entry key in catalogs: [`claim_key`] of its bundle and publisher.
+    pub fn claim_key(&self) -> BundleId {
+        claim_key(&self.id, &self.publisher)
+    }
+
     /// Whether a fetched manifest is the one this announcement describes.
     pub fn matches(&self, signed: &SignedManifest) -> bool {
         *self == Announcement::for_manifest(signed)
@@ -120,6 +125,23 @@ impl Announcement {
             .unwrap_or("")
     }
 }
+
+/// The entry key of `publisher`'s announcement of bundle `id`: the
+/// BLAKE3 hash of `weft/v1/claim\0`, the 32 id bytes and the 32 publisher
+/// bytes. Catalogs store and reconcile announcements under it, so that
+/// the claims of two publishers on one bundle id are two entries (one of
+/// them false, until a fetched manifest settles which), and one publisher
+/// has at most one announcement per bundle.
+pub fn claim_key(id: &BundleId, publisher: &PublisherId) -> BundleId {
+    let mut h = blake3::Hasher::new();
+    h.update(CLAIM_DOMAIN);
+    h.update(id.as_bytes());
+    h.update(publisher.as_bytes());
+    BundleId::from_bytes(*h.finalize().as_bytes())
+}
+
+/// Domain of [`claim_key`].
+pub const CLAIM_DOMAIN: &[u8] = b"weft/v1/claim\0";
 
 impl Signable for Announcement {
     const DOMAIN: &'static [u8] = ANNOUNCEMENT_DOMAIN;

@@ -20,7 +20,7 @@ mod signed;
 mod tests;
 mod text;
 
-pub use announcement::{Announcement, LangTitle, SignedAnnouncement};
+pub use announcement::{claim_key, Announcement, LangTitle, SignedAnnouncement, CLAIM_DOMAIN};
 pub use bundle::{FileEntry, Manifest};
 pub use error::{DecodeError, ValidationError};
 pub use retraction::{retraction_entry_id, CatalogEntry, Retraction, SignedRetraction};

@@ -137,11 +137,12 @@ impl CatalogEntry {
         }
     }
 
-    /// The key it is stored and reconciled under: the bundle id for an
-    /// announcement, the hash of the bytes for a retraction.
+    /// The key it is stored and reconciled under: the claim key (bundle
+    /// and publisher, [`super::claim_key`]) for an announcement, the hash of
+    /// the bytes for a retraction.
     pub fn entry_id(&self) -> BundleId {
         match self {
-            Self::Announcement(a) => a.announcement().id,
+            Self::Announcement(a) => a.announcement().claim_key(),
             Self::Retraction(r) => r.entry_id(),
         }
     }
@@ -151,6 +152,22 @@ impl CatalogEntry {
         match self {
             Self::Announcement(a) => a.bytes(),
             Self::Retraction(r) => r.bytes(),
+        }
+    }
+
+    /// The publisher whose key signed it.
+    pub fn signer(&self) -> PublisherId {
+        match self {
+            Self::Announcement(a) => a.announcement().publisher,
+            Self::Retraction(r) => r.retraction().publisher,
+        }
+    }
+
+    /// When its signer says it was made (Unix seconds).
+    pub fn created(&self) -> u64 {
+        match self {
+            Self::Announcement(a) => a.announcement().created,
+            Self::Retraction(r) => r.retraction().created,
         }
     }
 }

@@ -205,7 +205,8 @@ fn a_retraction_round_trips_and_is_told_apart_from_an_announcement() {
         other => panic!("{other:?}"),
     }
     let a = CatalogEntry::decode(ann.bytes()).unwrap();
-    assert_eq!(a.entry_id(), signed.id());
+    assert_eq!(a.entry_id(), crate::claim_key(&signed.id(), &key.id()));
+    assert_ne!(a.entry_id(), signed.id(), "a claim key, not the bundle id");
     assert_eq!(
         CatalogEntry::decode_stored(r.bytes()).unwrap().entry_id(),
         r.entry_id()

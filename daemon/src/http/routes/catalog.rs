@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use weft_protocol::api::{
-    BundleDetails, RetractResponse, SearchQuery, SearchResponse, SearchResult,
+    BundleDetails, RetractResponse, SearchQuery, SearchResponse, SearchResult, Tier, WhyResponse,
 };
 use weft_protocol::{Announcement, BundleId, PublisherId};
 
@@ -28,8 +28,11 @@ pub(crate) fn search_result(
     local: bool,
     pinned: bool,
     standing: catalog::Standing,
+    tier: Tier,
+    contested: bool,
 ) -> SearchResult {
     SearchResult {
+        contested,
         created: a.created,
         files: a.files,
         id: a.id,
@@ -42,6 +45,7 @@ pub(crate) fn search_result(
         size: a.size,
         superseded_by: standing.superseded_by,
         tags: a.tags.clone(),
+        tier,
         titles: a.titles.clone(),
     }
 }
@@ -61,6 +65,7 @@ pub(crate) async fn search(
         publisher,
     );
     query.all_versions = q.all_versions.unwrap_or(false);
+    query.trusted_only = q.trusted_only.unwrap_or(false);
     let node = &st.node;
     node.catalog.ready().await;
     let limit = q
@@ -80,7 +85,18 @@ pub(crate) async fn search(
         .results
         .iter()
         .zip(flags)
-        .map(|(a, (local, pinned))| search_result(a, local, pinned, node.catalog.standing(&a.id)))
+        .map(|(a, (local, pinned))| {
+            let tier = node.catalog.trust().tier(&a.publisher);
+            let contested = node.catalog.contested(&a.id);
+            search_result(
+                a,
+                local,
+                pinned,
+                node.catalog.standing_of(a),
+                tier,
+                contested,
+            )
+        })
         .collect();
     Ok(Json(SearchResponse {
         matched: found.matched as u64,
@@ -96,12 +112,11 @@ pub(crate) async fn show(
     st.node.catalog.ready().await;
     let id = resolve_ref(&st.node, &id)?;
     let node = &st.node;
-    let ann = node.blocking(move |s| s.get_announcement(&id)).await?;
-    let ann = ann.and_then(|b| weft_protocol::SignedAnnouncement::decode(&b).ok());
+    let ann = node.catalog.get(&id);
     let manifest = node.local_manifest(id).await?;
     let pinned = node.blocking(move |s| s.is_pinned(&id)).await?;
     let (a, local) = match (&ann, &manifest) {
-        (Some(a), _) => (a.announcement().clone(), manifest.is_some()),
+        (Some(a), _) => (a.clone(), manifest.is_some()),
         (None, Some(m)) => (Announcement::for_manifest(m), true),
         (None, None) => {
             return Err(ApiError(
@@ -110,9 +125,19 @@ pub(crate) async fn show(
             ))
         }
     };
-    let r = search_result(&a, local, pinned, node.catalog.standing(&id));
+    let tier = node.catalog.trust().tier(&a.publisher);
+    let contested = node.catalog.contested(&id);
+    let r = search_result(
+        &a,
+        local,
+        pinned,
+        node.catalog.standing(&id),
+        tier,
+        contested,
+    );
     let m = manifest.as_ref().map(|m| m.manifest());
     Ok(Json(BundleDetails {
+        contested: r.contested,
         created: r.created,
         file_list: m.map(|m| m.files.clone()),
         files: r.files,
@@ -129,6 +154,7 @@ pub(crate) async fn show(
         superseded_by: r.superseded_by,
         tags: r.tags,
         texts: m.map(|m| m.texts.clone()),
+        tier: r.tier,
         titles: r.titles,
     }))
 }
@@ -143,4 +169,20 @@ pub(crate) async fn retract(
     let id = resolve_ref(&st.node, &b.id)?;
     let retraction = crate::ops::retract::retract(&st.node, id, b.passphrase).await?;
     Ok(Json(RetractResponse { id, retraction }))
+}
+
+/// `GET /v1/why/{publisher}`: a publisher's trust tier and why.
+pub(crate) async fn why(
+    State(st): State<ApiState>,
+    Path(publisher): Path<String>,
+) -> ApiResult<WhyResponse> {
+    let publisher = PublisherId::from_str(&publisher).map_err(|e| bad(e.to_string()))?;
+    st.node.catalog.ready().await;
+    let (tier, reasons) = st.node.catalog.trust().why(&publisher);
+    Ok(Json(WhyResponse {
+        entries: st.node.catalog.entries_of(&publisher),
+        publisher,
+        reasons: reasons.iter().map(|r| r.sentence()).collect(),
+        tier,
+    }))
 }

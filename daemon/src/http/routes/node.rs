@@ -25,6 +25,7 @@ pub(crate) async fn status(State(st): State<ApiState>) -> ApiResult<StatusRespon
     } else {
         (counts.catalog_estimate, true)
     };
+    let (unknown, unknown_max) = node.catalog.unknown_share();
     let publisher = node.publisher_id().ok();
     let publisher_locked = node.publisher_locked();
     let usage = node.holdings.usage();
@@ -80,6 +81,8 @@ pub(crate) async fn status(State(st): State<ApiState>) -> ApiResult<StatusRespon
         bundles: counts.bundles,
         catalog,
         catalog_loading,
+        catalog_unknown: unknown as u64,
+        catalog_unknown_max: unknown_max as u64,
         pins: counts.pins,
         peer_book: node.book.len() as u64,
         network: node.network.clone(),

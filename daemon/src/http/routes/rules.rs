@@ -46,7 +46,6 @@ pub(crate) async fn change_rule(
     })
     .await
     .map_err(|e| NodeError::Internal(e.to_string()))??;
-    st.node.catalog.set_blocked(st.node.rules.blocked());
     Ok(Json(RuleChangeResponse {
         changed,
         rule,

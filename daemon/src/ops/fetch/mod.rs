@@ -40,9 +40,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use libp2p::PeerId;
 use tokio::time::Instant;
 use weft_protocol::chunk::{chunk_count, chunk_len, has_index, verify_blob};
-use weft_protocol::{
-    BundleId, ChunkError, ContentHash, Request, Response, SignedAnnouncement, SignedManifest,
-};
+use weft_protocol::{BundleId, ChunkError, ContentHash, Request, Response, SignedManifest};
 
 use crate::clock::now_secs;
 use crate::error::NodeError;
@@ -570,15 +568,13 @@ pub async fn fetch(
         node.blocking(move |s| s.put_kv(CF_FETCHES, id.as_bytes(), &record))
             .await?;
     }
-    if let Some(ann) = node.blocking(move |s| s.get_announcement(&id)).await? {
-        let consistent =
-            SignedAnnouncement::decode(&ann).is_ok_and(|a| a.announcement().matches(&signed));
-        if !consistent {
-            // Someone announced this id with a different publisher, name or
-            // title. The manifest is the truth; drop the false entry.
-            tracing::warn!(bundle = %id, "dropping a catalog entry that contradicts the bundle's manifest");
-            let catalog = node.catalog.clone();
-            node.blocking(move |s| catalog.remove(s, &id)).await?;
+    {
+        // The manifest is the truth: claims on this id by another publisher,
+        // or that describe it otherwise, are false from now on.
+        let (catalog, m) = (node.catalog.clone(), signed.clone());
+        let settled = node.blocking(move |s| catalog.settle(s, &m)).await?;
+        if settled > 0 {
+            tracing::warn!(bundle = %id, claims = settled, "dropped catalog entries that contradict the bundle's manifest");
         }
     }
 

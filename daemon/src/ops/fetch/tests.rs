@@ -74,8 +74,13 @@ mod tests_support {
             .unwrap(),
         );
         let policy = Arc::new(
-            crate::rules::Rules::load(store.as_ref(), Default::default(), Default::default())
-                .unwrap(),
+            crate::rules::Rules::load(
+                store.as_ref(),
+                Default::default(),
+                Default::default(),
+                catalog.trust().clone(),
+            )
+            .unwrap(),
         );
         World {
             node: Node {
