@@ -12,6 +12,7 @@
 
 mod catalog;
 mod catchup;
+mod flood;
 mod gossip;
 mod plot;
 mod report;
@@ -48,6 +49,8 @@ enum Case {
     Startup,
     /// `weft status` round trip.
     Cli,
+    /// Honest gossip latency during a flood of entries from fresh keys.
+    Flood,
 }
 
 /// Measure weft against the machine's limits and write docs/benchmarks.md.
@@ -113,6 +116,8 @@ pub struct Sizes {
     pub cli_runs: usize,
     /// Daemon starts timed.
     pub starts: usize,
+    /// Announcements in the flood case (from a quarter as many keys).
+    pub flood_entries: usize,
 }
 
 impl Sizes {
@@ -130,6 +135,7 @@ impl Sizes {
                 search_queries: 40,
                 cli_runs: 5,
                 starts: 2,
+                flood_entries: 2_000,
             }
         } else {
             Sizes {
@@ -144,6 +150,7 @@ impl Sizes {
                 search_queries: 1000,
                 cli_runs: 50,
                 starts: 5,
+                flood_entries: 20_000,
             }
         };
         if let Some(v) = a.size_mib {
@@ -198,6 +205,7 @@ fn main() -> anyhow::Result<()> {
             Case::Memory,
             Case::Startup,
             Case::Cli,
+            Case::Flood,
         ];
     }
     let mut report = Report::new(args.quick, &sizes);
@@ -216,6 +224,7 @@ fn main() -> anyhow::Result<()> {
             Case::Memory => catalog.memory(&mut report)?,
             Case::Startup => catalog.startup(&mut report)?,
             Case::Cli => catalog.cli(&mut report)?,
+            Case::Flood => flood::run(&sizes, &mut report),
         }
     }
     drop(transfer);

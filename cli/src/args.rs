@@ -125,6 +125,9 @@ pub(crate) enum Command {
         /// Follow a language instead (es also matches es-MX)
         #[arg(long, conflicts_with_all = ["publisher", "tag"])]
         lang: Option<String>,
+        /// Follow every publisher this publisher vouches for instead
+        #[arg(long, value_name = "PUBLISHER", conflicts_with_all = ["publisher", "tag", "lang"])]
+        vouched_by: Option<String>,
     },
     /// Remove a follow rule (mirrored bundles move to the cache)
     Unfollow {
@@ -136,6 +139,9 @@ pub(crate) enum Command {
         /// A language rule
         #[arg(long, conflicts_with_all = ["publisher", "tag"])]
         lang: Option<String>,
+        /// A rule following the publishers this one vouches for
+        #[arg(long, value_name = "PUBLISHER", conflicts_with_all = ["publisher", "tag", "lang"])]
+        vouched_by: Option<String>,
     },
     /// Block a publisher: hide its bundles, never mirror or serve them, and
     /// remove those stored here
@@ -150,6 +156,21 @@ pub(crate) enum Command {
     },
     /// List follow and block rules
     Rules,
+    /// Vouch for a publisher: nodes that trust you then trust it too, and
+    /// keep and pass on what it publishes (lapses after 180 days unless you
+    /// vouch again)
+    Vouch {
+        /// Publisher id
+        publisher: String,
+        /// Why, for people (at most 256 bytes)
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Withdraw a vouch
+    Unvouch {
+        /// Publisher id
+        publisher: String,
+    },
     /// Say how far this node trusts a publisher (trusted, vouched, seen or
     /// blocked) and why
     Why {

@@ -96,6 +96,8 @@ pub async fn run(
     )?;
     let metrics = Arc::new(Metrics::default());
     let trust = Arc::new(trust::Trust::default());
+    let depth = config.trust.vouch_depth;
+    trust.update(|t| t.vouch_depth = depth);
     let catalog = Arc::new(catalog::Catalog::new(
         trust.clone(),
         config.trust.limits,

@@ -40,6 +40,9 @@ pub struct Follow {
     /// Languages followed (BCP 47; `es` matches `es-MX` too).
     #[serde(default)]
     pub langs: BTreeSet<String>,
+    /// Publishers whose vouchees are followed (`weft follow --vouched-by`).
+    #[serde(default)]
+    pub vouched_by: BTreeSet<PublisherId>,
 }
 
 impl From<Follow> for FollowRules {
@@ -48,6 +51,7 @@ impl From<Follow> for FollowRules {
             langs: f.langs,
             publishers: f.publishers,
             tags: f.tags,
+            vouched_by: f.vouched_by,
         }
     }
 }
@@ -70,7 +74,13 @@ pub struct Block {
 }
 
 impl Follow {
-    /// Whether any rule matches.
+    /// Whether any rule matches; `trust` answers for `vouched_by` rules.
+    pub fn wants(&self, a: &Announcement, trust: &Trust) -> bool {
+        self.matches(a)
+            || (!self.vouched_by.is_empty() && trust.vouched_by_any(&a.publisher, &self.vouched_by))
+    }
+
+    /// Whether a publisher, tag or language rule matches.
     pub fn matches(&self, a: &Announcement) -> bool {
         self.publishers.contains(&a.publisher)
             || a.tags.iter().any(|t| self.tags.contains(t))
@@ -80,7 +90,10 @@ impl Follow {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.publishers.is_empty() && self.tags.is_empty() && self.langs.is_empty()
+        self.publishers.is_empty()
+            && self.tags.is_empty()
+            && self.langs.is_empty()
+            && self.vouched_by.is_empty()
     }
 
     fn union(&self, other: &Follow) -> Follow {
@@ -88,6 +101,7 @@ impl Follow {
             publishers: self.publishers.union(&other.publishers).copied().collect(),
             tags: self.tags.union(&other.tags).cloned().collect(),
             langs: self.langs.union(&other.langs).cloned().collect(),
+            vouched_by: self.vouched_by.union(&other.vouched_by).copied().collect(),
         }
     }
 
@@ -110,6 +124,7 @@ impl Follow {
             publishers: self.publishers,
             tags,
             langs,
+            vouched_by: self.vouched_by,
         })
     }
 }
@@ -138,6 +153,7 @@ impl RuleExt for Rule {
             Rule::Tag(t) => format!("follow:tag:{t}"),
             Rule::Lang(l) => format!("follow:lang:{l}"),
             Rule::Block(p) => format!("block:{p}"),
+            Rule::VouchedBy(p) => format!("follow:vouched_by:{p}"),
         }
     }
 
@@ -148,6 +164,7 @@ impl RuleExt for Rule {
             "follow:tag" => Rule::Tag(value.to_string()),
             "follow:lang" => Rule::Lang(value.to_string()),
             "block" => Rule::Block(value.parse().ok()?),
+            "follow:vouched_by" => Rule::VouchedBy(value.parse().ok()?),
             _ => return None,
         })
     }
@@ -181,6 +198,7 @@ impl RuleExt for Rule {
             Rule::Tag(t) => set(&mut follow.tags, t, add),
             Rule::Lang(l) => set(&mut follow.langs, l, add),
             Rule::Block(p) => set(&mut block.publishers, p, add),
+            Rule::VouchedBy(p) => set(&mut follow.vouched_by, p, add),
         }
     }
 }
@@ -236,10 +254,11 @@ impl Rules {
 
     /// Tells the trust tiers which publishers are followed and blocked.
     fn tell_trust(&self) {
-        let followed = self.follow().publishers;
+        let follow = self.follow();
         let blocked = self.blocked().into_iter().collect();
         self.trust.update(|t| {
-            t.followed = followed;
+            t.followed = follow.publishers;
+            t.vouch_roots = follow.vouched_by;
             t.blocked = blocked;
         });
     }
@@ -289,6 +308,7 @@ impl Rules {
             Rule::Tag(t) => cf.tags.contains(t),
             Rule::Lang(l) => cf.langs.contains(l),
             Rule::Block(p) => cb.publishers.contains(p),
+            Rule::VouchedBy(p) => cf.vouched_by.contains(p),
         };
         if !add && in_config {
             return Err(NodeError::Conflict(
@@ -296,7 +316,11 @@ impl Rules {
             ));
         }
         let mut u = self.user.write().unwrap_or_else(|e| e.into_inner());
-        let count = u.0.publishers.len() + u.0.tags.len() + u.0.langs.len() + u.1.publishers.len();
+        let count = u.0.publishers.len()
+            + u.0.tags.len()
+            + u.0.langs.len()
+            + u.0.vouched_by.len()
+            + u.1.publishers.len();
         if add && count >= MAX_RULES * 4 {
             return Err(NodeError::Conflict(format!(
                 "this node already has {count} rules; remove some first"

@@ -5,13 +5,17 @@
 //! directly.
 //!
 //! The inputs are set by their owners: the rules (followed and blocked
-//! publishers), the holdings (publishers the user pinned a bundle of) and
-//! the node's own publisher key. Each change recomputes the table at once
+//! publishers, and those whose vouches are followed), the holdings
+//! (publishers the user pinned a bundle of), the node's own publisher key,
+//! and the catalog (the vouches in force). Each change recomputes the table at once
 //! with the pure [`compute`], and bumps a generation so that caches (the
 //! catalog's count of unknown entries) know to refresh.
 //!
 //! Tiers, most trusted first ([`Tier`]): trusted, vouched, seen, blocked.
-//! A block outranks every reason to trust.
+//! A block outranks every reason to trust. Vouching carries trust from the
+//! trusted publishers outwards, [`Inputs::vouch_depth`] steps at most
+//! (breadth first, so a loop of vouches changes nothing); a blocked
+//! publisher's vouches carry nothing.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +35,11 @@ pub enum Reason {
     Followed,
     /// The user pinned one of its bundles.
     Pinned,
+    /// A follow rule names it for the publishers it vouches for.
+    VouchRoot,
+    /// A publisher this node trusts (or one vouched for, within the depth)
+    /// vouches for it; the number is the steps from a trusted publisher.
+    VouchedBy(PublisherId, u8),
 }
 
 impl Reason {
@@ -41,6 +50,11 @@ impl Reason {
             Reason::Own => "it is this node's own publisher key".into(),
             Reason::Followed => "you follow this publisher".into(),
             Reason::Pinned => "you pinned a bundle it published".into(),
+            Reason::VouchRoot => "you follow the publishers it vouches for".into(),
+            Reason::VouchedBy(by, 1) => format!("{by}, which you trust, vouches for it"),
+            Reason::VouchedBy(by, n) => {
+                format!("{by} vouches for it ({n} steps from a publisher you trust)")
+            }
         }
     }
 }
@@ -56,6 +70,13 @@ pub struct Inputs {
     pub pinned: BTreeSet<PublisherId>,
     /// Publishers blocked.
     pub blocked: BTreeSet<PublisherId>,
+    /// Publishers whose vouchees follow rules name (`weft follow
+    /// --vouched-by`): trusted themselves.
+    pub vouch_roots: BTreeSet<PublisherId>,
+    /// Vouches in force: (voucher, vouchee).
+    pub vouches: Vec<(PublisherId, PublisherId)>,
+    /// How many steps of vouching carry trust (0: none).
+    pub vouch_depth: u8,
 }
 
 /// Every publisher not in the seen tier, with its tier and reasons
@@ -84,10 +105,46 @@ pub fn compute(inputs: &Inputs) -> Table {
     for p in &inputs.pinned {
         add(*p, Reason::Pinned);
     }
+    for p in &inputs.vouch_roots {
+        add(*p, Reason::VouchRoot);
+    }
     for (tier, reasons) in table.values_mut() {
         reasons.sort();
         if reasons.first() == Some(&Reason::Blocked) {
             *tier = Tier::Blocked;
+        }
+    }
+    // Vouching, breadth first from the trusted publishers.
+    let mut frontier: Vec<PublisherId> = table
+        .iter()
+        .filter(|(_, (t, _))| *t == Tier::Trusted)
+        .map(|(p, _)| *p)
+        .collect();
+    for step in 1..=inputs.vouch_depth {
+        let from: BTreeSet<PublisherId> = frontier.drain(..).collect();
+        for (by, vouchee) in &inputs.vouches {
+            if !from.contains(by) {
+                continue;
+            }
+            match table.get_mut(vouchee) {
+                // Already trusted or blocked, or reached in fewer steps.
+                Some((Tier::Trusted | Tier::Blocked, _)) => {}
+                Some((Tier::Vouched, reasons)) => {
+                    if reasons
+                        .iter()
+                        .all(|r| !matches!(r, Reason::VouchedBy(_, s) if *s < step))
+                    {
+                        reasons.push(Reason::VouchedBy(*by, step));
+                    }
+                }
+                Some((Tier::Seen, _)) | None => {
+                    table.insert(
+                        *vouchee,
+                        (Tier::Vouched, vec![Reason::VouchedBy(*by, step)]),
+                    );
+                    frontier.push(*vouchee);
+                }
+            }
         }
     }
     table
@@ -134,6 +191,16 @@ impl Trust {
             *s = (inputs, table);
             self.generation.fetch_add(1, Ordering::Release);
         }
+    }
+
+    /// Whether one of `roots` vouches directly for `p`.
+    pub fn vouched_by_any(&self, p: &PublisherId, roots: &BTreeSet<PublisherId>) -> bool {
+        self.table().get(p).is_some_and(|(t, reasons)| {
+            *t == Tier::Vouched
+                && reasons
+                    .iter()
+                    .any(|r| matches!(r, Reason::VouchedBy(by, _) if roots.contains(by)))
+        })
     }
 
     /// Bumped on every change of the tiers.
@@ -186,5 +253,48 @@ mod tests {
             i.pinned.clear();
         });
         assert_eq!(trust.tier(&p(2)), Tier::Seen);
+    }
+
+    #[test]
+    fn vouching_carries_trust_as_far_as_the_depth_and_loops_and_blocks_change_nothing() {
+        let inputs = |depth| Inputs {
+            followed: [p(1)].into(),
+            blocked: [p(9)].into(),
+            // 1 -> 2 -> 3 -> 4, a loop 3 -> 2, 1 -> 9 (blocked), 9 -> 5
+            // (a blocked voucher), 2 -> 1 (already trusted).
+            vouches: vec![
+                (p(1), p(2)),
+                (p(2), p(3)),
+                (p(3), p(4)),
+                (p(3), p(2)),
+                (p(1), p(9)),
+                (p(9), p(5)),
+                (p(2), p(1)),
+            ],
+            vouch_depth: depth,
+            ..Inputs::default()
+        };
+        let t = compute(&inputs(1));
+        let tier = |t: &Table, b| tier_in(t, &p(b));
+        assert_eq!(tier(&t, 2), Tier::Vouched);
+        assert_eq!(t[&p(2)].1, vec![Reason::VouchedBy(p(1), 1)]);
+        assert_eq!(tier(&t, 3), Tier::Seen, "two steps away, depth 1");
+        assert_eq!(tier(&t, 9), Tier::Blocked, "a block outranks a vouch");
+        assert_eq!(tier(&t, 5), Tier::Seen, "a blocked voucher carries nothing");
+        assert_eq!(tier(&t, 1), Tier::Trusted);
+        let t = compute(&inputs(2));
+        assert_eq!(tier(&t, 3), Tier::Vouched);
+        assert_eq!(t[&p(3)].1, vec![Reason::VouchedBy(p(2), 2)]);
+        assert_eq!(tier(&t, 4), Tier::Seen);
+        let t = compute(&inputs(0));
+        assert_eq!(tier(&t, 2), Tier::Seen, "depth 0: vouches carry nothing");
+        // A root of a --vouched-by rule is trusted, and carries its vouches.
+        let mut i = inputs(1);
+        i.followed.clear();
+        i.vouch_roots.insert(p(3));
+        let t = compute(&i);
+        assert_eq!(t[&p(3)].1, vec![Reason::VouchRoot]);
+        assert_eq!(tier(&t, 4), Tier::Vouched);
+        assert_eq!(tier(&t, 2), Tier::Vouched);
     }
 }

@@ -33,7 +33,7 @@ pub use keys::{PublisherKey, SignatureError};
 pub use manifest::{
     claim_key, retraction_entry_id, Announcement, CatalogEntry, DecodeError, FileEntry, LangText,
     LangTitle, Manifest, Retraction, SignedAnnouncement, SignedManifest, SignedRetraction,
-    ValidationError, VERSION,
+    SignedVouch, ValidationError, Vouch, VERSION,
 };
 pub use path::PathError;
 pub use wire::{Request, Response};

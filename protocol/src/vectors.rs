@@ -124,6 +124,26 @@ pub fn render() -> String {
         "\nIts entry key (claim key): `{}`\n",
         ann.announcement().claim_key()
     ));
+    let vouch = crate::SignedVouch::sign(
+        crate::Vouch {
+            v: crate::VERSION,
+            by: key.id(),
+            vouchee: PublisherKey::from_seed([0x20; 32]).id(),
+            note: "coalition member".into(),
+            active: 1,
+            created: 1_700_000_000,
+            expires: 1_700_000_000 + 180 * 24 * 3600,
+        },
+        &key,
+    )
+    .expect("the test vector vouch is valid");
+    s.push_str(&format!(
+        "\nA vouch by that key for the publisher whose secret seed is 32 bytes of 0x20 (`{}`), note `coalition member`, active, created 1,700,000,000, expiring 180 days later ({} bytes):\n\n",
+        vouch.vouch().vouchee,
+        vouch.bytes().len()
+    ));
+    s.push_str(&block(&to_hex(vouch.bytes())));
+    s.push_str(&format!("\nIts entry key: `{}`\n", vouch.entry_id()));
     let req = Request::Manifest(signed.id()).encode();
     s.push_str(&format!(
         "\nRequest for that manifest ({} bytes):\n\n",

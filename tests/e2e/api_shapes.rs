@@ -17,7 +17,7 @@ use weft_protocol::api::{
     FetchResult, GcReport, ImportResult, InviteResponse, JobStarted, JobStatus, JoinResponse,
     LoginLinkResponse, PeersResponse, PinsResponse, ProvidersResponse, PublishResult,
     RetractResponse, RuleChangeResponse, RulesResponse, SearchResponse, StatusResponse, Tier,
-    UnpinResponse, UploadStarted, UploadedFile, WhyResponse,
+    UnpinResponse, UploadStarted, UploadedFile, VouchResponse, WhyResponse,
 };
 
 /// Checks that `v` reads as `T` and writes back as `v` itself.
@@ -202,6 +202,20 @@ fn every_json_route_answers_exactly_its_type() {
         None,
     );
     assert_eq!(why.tier, Tier::Trusted, "A's own key");
+    let someone = weft_protocol::PublisherKey::from_seed([0x55; 32])
+        .id()
+        .to_string();
+    for (route, active) in [("/v1/vouch", true), ("/v1/unvouch", false)] {
+        let v: VouchResponse = call(
+            &a,
+            c,
+            "POST",
+            route,
+            route,
+            Some(json!({"publisher": someone})),
+        );
+        assert_eq!(v.active, active);
+    }
     for route in ["/v1/block", "/v1/unblock"] {
         let _: RuleChangeResponse = call(
             &b,

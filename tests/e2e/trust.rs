@@ -243,3 +243,117 @@ fn a_forged_claim_heard_first_never_hides_the_real_bundle_and_never_comes_back()
     assert_eq!(why.entries, 0, "nothing of the forger is kept");
     scenario.held();
 }
+
+/// A node with a publisher key that has published one bundle named
+/// `name`; returns it, its publisher id and the bundle id.
+fn publisher_with_bundle(name: &str, seed: u64) -> (Daemon, String, String) {
+    let d = Daemon::start(name);
+    let p = init(&d);
+    let id = publish(&d, name, 5_000, seed, &[]);
+    (d, p, id)
+}
+
+fn mirrored(hub: &Daemon, id: &str) -> bool {
+    hub.weft_json_as::<weft_protocol::api::PinsResponse>(&["pins"])
+        .pins
+        .iter()
+        .any(|p| p.id.to_string() == id)
+}
+
+#[test]
+fn a_hub_following_a_coordinators_vouches_mirrors_exactly_the_vouched_publishers() {
+    let scenario = Scenario::begin("vouching_end_to_end");
+    let hub = Daemon::start("vouch-hub");
+    let coordinator = Daemon::start("vouch-coordinator");
+    let coord = init(&coordinator);
+    let members: Vec<(Daemon, String, String)> = (0..3)
+        .map(|i| publisher_with_bundle(&format!("member-{i}"), 40 + i))
+        .collect();
+    let (outsider, outsider_id, outsider_bundle) = publisher_with_bundle("outsider", 50);
+    let o = hub.weft(&["follow", "--vouched-by", &coord]);
+    assert!(o.status.success(), "{o:?}");
+    for d in members
+        .iter()
+        .map(|m| &m.0)
+        .chain([&coordinator, &outsider])
+    {
+        hub.connect(d);
+    }
+    // The hub hears every bundle, and mirrors none yet.
+    for id in members.iter().map(|m| &m.2).chain([&outsider_bundle]) {
+        wait_until(
+            "the hub to list every bundle",
+            Duration::from_secs(60),
+            || hub.lists(id),
+        );
+        assert!(!mirrored(&hub, id));
+    }
+
+    // The coordinator vouches for its three members, once each.
+    for (_, p, _) in &members {
+        let o = coordinator.weft(&["vouch", p, "--note", "coalition member"]);
+        assert!(o.status.success(), "{o:?}");
+    }
+    for (_, p, id) in &members {
+        wait_until(
+            "the hub to mirror a vouched member's bundle",
+            Duration::from_secs(60),
+            || mirrored(&hub, id),
+        );
+        let why = hub.weft_json_as::<weft_protocol::api::WhyResponse>(&["why", p]);
+        assert_eq!(why.tier, weft_protocol::api::Tier::Vouched);
+        assert!(why.reasons[0].contains(&coord), "{:?}", why.reasons);
+    }
+    assert!(!mirrored(&hub, &outsider_bundle), "nobody else's");
+    let why = hub.weft_json_as::<weft_protocol::api::WhyResponse>(&["why", &outsider_id]);
+    assert_eq!(why.tier, weft_protocol::api::Tier::Seen);
+
+    // Unvouching the third member stops new mirroring of it: its next
+    // bundle is listed but not mirrored, while a vouched member's next
+    // bundle, published after it, is.
+    let o = coordinator.weft(&["unvouch", &members[2].1]);
+    assert!(o.status.success(), "{o:?}");
+    wait_until(
+        "the hub to take the withdrawal",
+        Duration::from_secs(60),
+        || {
+            hub.weft_json_as::<weft_protocol::api::WhyResponse>(&["why", &members[2].1])
+                .tier
+                == weft_protocol::api::Tier::Seen
+        },
+    );
+    let late = publish(&members[2].0, "member-2-v2", 5_000, 60, &[]);
+    wait_until(
+        "the hub to list the unvouched member's new bundle",
+        Duration::from_secs(60),
+        || hub.lists(&late),
+    );
+    let still = publish(&members[0].0, "member-0-v2", 5_000, 61, &[]);
+    wait_until(
+        "the hub to mirror the vouched member's new bundle",
+        Duration::from_secs(60),
+        || mirrored(&hub, &still),
+    );
+    assert!(!mirrored(&hub, &late), "no longer mirrored once unvouched");
+
+    // Bad input: vouching for oneself, and a note on a withdrawal.
+    let o = coordinator.weft(&["vouch", &coord]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cannot vouch for itself"),
+        "{o:?}"
+    );
+    let (addr, token) = coordinator.api_addr_and_token();
+    let r = weft_e2e::http::request(
+        &addr,
+        "POST",
+        "/v1/unvouch",
+        &[
+            ("Authorization", &format!("Bearer {token}")),
+            ("Content-Type", "application/json"),
+        ],
+        format!("{{\"publisher\": \"{}\", \"note\": \"x\"}}", members[0].1).as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    scenario.held();
+}

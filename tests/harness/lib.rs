@@ -16,6 +16,7 @@ use weft_protocol::api::{
 };
 
 pub mod evil;
+pub mod flood;
 pub mod http;
 pub mod netns;
 pub mod raw;

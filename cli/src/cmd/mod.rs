@@ -79,18 +79,39 @@ pub(crate) fn run(cli: Cli) -> Res {
             publisher: None,
             tag: None,
             lang: None,
+            vouched_by: None,
         }
         | Command::Rules => rules::list(&ctx),
         Command::Follow {
             publisher,
             tag,
             lang,
-        } => rules::follow(&ctx, publisher, tag, lang),
+            vouched_by,
+        } => rules::follow(
+            &ctx,
+            rules::Target {
+                publisher,
+                tag,
+                lang,
+                vouched_by,
+            },
+        ),
         Command::Unfollow {
             publisher,
             tag,
             lang,
-        } => rules::unfollow(&ctx, publisher, tag, lang),
+            vouched_by,
+        } => rules::unfollow(
+            &ctx,
+            rules::Target {
+                publisher,
+                tag,
+                lang,
+                vouched_by,
+            },
+        ),
+        Command::Vouch { publisher, note } => rules::vouch(&ctx, &publisher, note, true),
+        Command::Unvouch { publisher } => rules::vouch(&ctx, &publisher, None, false),
         Command::Block { publisher } => rules::block(&ctx, publisher),
         Command::Unblock { publisher } => rules::unblock(&ctx, publisher),
         Command::Retract { id } => publish::retract(&ctx, &id),

@@ -2,7 +2,7 @@
 //! mirrors and what it refuses.
 
 use serde_json::{json, Value};
-use weft_protocol::api::{RuleChangeResponse, RulesResponse};
+use weft_protocol::api::{RuleChangeResponse, RulesResponse, VouchResponse};
 use weft_protocol::PublisherId;
 
 use weft_cli::http::CallError;
@@ -10,23 +10,69 @@ use weft_cli::http::CallError;
 use crate::context::{other, Answer, Ctx, Res};
 use crate::output::simple;
 
-fn rule_body(
-    publisher: Option<String>,
-    tag: Option<String>,
-    lang: Option<String>,
-) -> Result<Value, CallError> {
-    match (publisher, tag, lang) {
-        (Some(p), None, None) => {
-            p.parse::<PublisherId>()
-                .map_err(|e| other(format!("{p:?} is not a publisher id: {e}")))?;
+/// What a follow rule names.
+pub(crate) struct Target {
+    pub(crate) publisher: Option<String>,
+    pub(crate) tag: Option<String>,
+    pub(crate) lang: Option<String>,
+    pub(crate) vouched_by: Option<String>,
+}
+
+fn publisher_id(p: &str) -> Result<PublisherId, CallError> {
+    p.parse::<PublisherId>()
+        .map_err(|e| other(format!("{p:?} is not a publisher id: {e}")))
+}
+
+fn rule_body(t: Target) -> Result<Value, CallError> {
+    match (t.publisher, t.tag, t.lang, t.vouched_by) {
+        (Some(p), None, None, None) => {
+            publisher_id(&p)?;
             Ok(json!({ "publisher": p }))
         }
-        (None, Some(t), None) => Ok(json!({ "tag": t })),
-        (None, None, Some(l)) => Ok(json!({ "lang": l })),
+        (None, Some(t), None, None) => Ok(json!({ "tag": t })),
+        (None, None, Some(l), None) => Ok(json!({ "lang": l })),
+        (None, None, None, Some(p)) => {
+            publisher_id(&p)?;
+            Ok(json!({ "vouched_by": p }))
+        }
         _ => Err(other(
-            "name a publisher, or give --tag or --lang (one rule at a time)",
+            "name a publisher, or give --tag, --lang or --vouched-by (one rule at a time)",
         )),
     }
+}
+
+fn publisher_only(p: String) -> Target {
+    Target {
+        publisher: Some(p),
+        tag: None,
+        lang: None,
+        vouched_by: None,
+    }
+}
+
+/// `weft vouch` (`active`) and `weft unvouch`.
+pub(crate) fn vouch(ctx: &Ctx, publisher: &str, note: Option<String>, active: bool) -> Res {
+    publisher_id(publisher)?;
+    let passphrase = ctx.passphrase_for_signing()?;
+    let (route, mut body) = if active {
+        ("/v1/vouch", json!({ "publisher": publisher, "note": note }))
+    } else {
+        ("/v1/unvouch", json!({ "publisher": publisher }))
+    };
+    if let Some(p) = passphrase {
+        body["passphrase"] = json!(p);
+    }
+    let v: Answer<VouchResponse> = ctx.post(route, Some(body))?;
+    simple(ctx, v, |v| {
+        if v.active {
+            println!(
+                "You vouch for {} until {} (Unix time); nodes that trust you now trust it too. Vouch again to renew.",
+                v.vouchee, v.expires
+            );
+        } else {
+            println!("You no longer vouch for {}.", v.vouchee);
+        }
+    })
 }
 
 fn print_rules(v: &RulesResponse) {
@@ -37,7 +83,12 @@ fn print_rules(v: &RulesResponse) {
             .iter()
             .map(|p| ("publisher", p.to_string()))
             .chain(base.tags.iter().map(|t| ("tag", t.clone())))
-            .chain(base.langs.iter().map(|l| ("lang", l.clone())));
+            .chain(base.langs.iter().map(|l| ("lang", l.clone())))
+            .chain(
+                base.vouched_by
+                    .iter()
+                    .map(|p| ("vouched-by", p.to_string())),
+            );
         for (kind, x) in rules {
             println!("follow {kind} {x}{src}");
             any = true;
@@ -69,38 +120,28 @@ fn change(ctx: &Ctx, route: &str, body: Value, unchanged: &str, changed: &str) -
     })
 }
 
-pub(crate) fn follow(
-    ctx: &Ctx,
-    publisher: Option<String>,
-    tag: Option<String>,
-    lang: Option<String>,
-) -> Res {
+pub(crate) fn follow(ctx: &Ctx, target: Target) -> Res {
     change(
         ctx,
         "/v1/follow",
-        rule_body(publisher, tag, lang)?,
+        rule_body(target)?,
         "That rule was already there.",
         "Following. Matching bundles are fetched and pinned in the background (see `weft status`).",
     )
 }
 
-pub(crate) fn unfollow(
-    ctx: &Ctx,
-    publisher: Option<String>,
-    tag: Option<String>,
-    lang: Option<String>,
-) -> Res {
+pub(crate) fn unfollow(ctx: &Ctx, target: Target) -> Res {
     change(
         ctx,
         "/v1/unfollow",
-        rule_body(publisher, tag, lang)?,
+        rule_body(target)?,
         "There was no such rule.",
         "Unfollowed. Bundles it mirrored stay in the cache until space is needed.",
     )
 }
 
 pub(crate) fn block(ctx: &Ctx, publisher: String) -> Res {
-    let body = rule_body(Some(publisher), None, None)?;
+    let body = rule_body(publisher_only(publisher))?;
     let v: Answer<RuleChangeResponse> = ctx.post("/v1/block", Some(body))?;
     simple(ctx, v, |_| {
         println!("Blocked. Its bundles are hidden, never mirrored or served, and removed from this node.")
@@ -108,7 +149,7 @@ pub(crate) fn block(ctx: &Ctx, publisher: String) -> Res {
 }
 
 pub(crate) fn unblock(ctx: &Ctx, publisher: String) -> Res {
-    let body = rule_body(Some(publisher), None, None)?;
+    let body = rule_body(publisher_only(publisher))?;
     let v: Answer<RuleChangeResponse> = ctx.post("/v1/unblock", Some(body))?;
     simple(ctx, v, |_| println!("Unblocked."))
 }

@@ -3,6 +3,7 @@
 //! (publisher, name), retractions, tombstones of claims proven false.
 
 use super::quota::Quota;
+use super::vouches::Vouches;
 use super::*;
 use crate::trust::{tier_in, Table, Tier};
 
@@ -37,6 +38,8 @@ pub(super) struct Index {
     pub(super) claims: HashMap<BundleId, Vec<usize>>,
     /// Entry keys of claims a manifest proved false.
     pub(super) tombstones: HashSet<BundleId>,
+    /// The latest vouch of each (voucher, vouchee) pair.
+    pub(super) vouches: Vouches,
     /// Every id in order, for reconciliation; rebuilt on demand after a
     /// change.
     pub(super) sorted: Option<Arc<Vec<BundleId>>>,
@@ -126,7 +129,25 @@ impl Index {
                 let x = r.retraction();
                 self.insert_retraction(r.entry_id(), x.retracts, x.publisher, size)
             }
+            CatalogEntry::Vouch(v) => self.insert_vouch(v.entry_id(), v.vouch(), size),
         }
+    }
+
+    /// Holds a vouch as the latest of its pair, forgetting the one it
+    /// replaces; false if it is already here or older than what is.
+    pub(super) fn insert_vouch(&mut self, key: BundleId, v: &Vouch, size: u32) -> bool {
+        if self.vouches.contains(&key) || self.vouches.superseded(v, &key) {
+            return false;
+        }
+        if let Some(old) = self.vouches.key_of(&v.by, &v.vouchee) {
+            self.remove(&old);
+        }
+        self.removed_while_loading.remove(&key);
+        self.sorted = None;
+        self.vouches.insert(key, v, size);
+        let tier = self.tier(&v.by);
+        self.quota.added(key, v.by, size, tier);
+        true
     }
 
     /// A publisher's tier as of the last refresh.
@@ -158,6 +179,11 @@ impl Index {
                     .filter(|(_, r)| self.tier(&r.by) == Tier::Seen)
                     .map(|(k, _)| *k),
             )
+            .chain(self.vouches.keys().copied().filter(|k| {
+                self.vouches
+                    .signer(k)
+                    .is_some_and(|(by, _)| self.tier(&by) == Tier::Seen)
+            }))
             .collect();
         let tiers = self.tiers.clone();
         self.quota.recount(&tiers, seen.into_iter());
@@ -171,13 +197,15 @@ impl Index {
         }
         while let Some(key) = self.quota.next_candidate() {
             let (p, bundle) = match (self.by_key.get(&key), self.retraction_keys.get(&key)) {
-                (Some(&i), _) => (self.entries[i].ann.publisher, self.entries[i].ann.id),
-                (None, Some(r)) => (r.by, r.target),
-                (None, None) => continue,
+                (Some(&i), _) => (self.entries[i].ann.publisher, Some(self.entries[i].ann.id)),
+                (None, Some(r)) => (r.by, Some(r.target)),
+                (None, None) => match self.vouches.signer(&key) {
+                    Some((by, _)) => (by, None),
+                    None => continue,
+                },
             };
             if self.tier(&p) == Tier::Seen
-                && !self.held.contains_key(&bundle)
-                && !self.exempt.contains(&bundle)
+                && !bundle.is_some_and(|b| self.held.contains_key(&b) || self.exempt.contains(&b))
             {
                 return Some(key);
             }
@@ -247,6 +275,7 @@ impl Index {
                     _ => None,
                 }
             }
+            CatalogEntry::Vouch(_) => None,
             CatalogEntry::Retraction(r) => {
                 let r = r.retraction();
                 let known = match self.held.get(&r.retracts) {
@@ -342,6 +371,10 @@ impl Index {
     pub(super) fn remove(&mut self, id: &BundleId) {
         if !self.loaded {
             self.removed_while_loading.insert(*id);
+        }
+        if let Some((by, size)) = self.vouches.remove(id) {
+            self.sorted = None;
+            self.quota.removed(by, size, self.tier(&by));
         }
         if let Some(r) = self.retraction_keys.remove(id) {
             self.sorted = None;

@@ -143,6 +143,7 @@ fn admit(
     let what = |e: &CatalogEntry| match e {
         CatalogEntry::Announcement(_) => "new bundle",
         CatalogEntry::Retraction(_) => "retraction",
+        CatalogEntry::Vouch(_) => "vouch",
     };
     if let Ok(peek) = CatalogEntry::decode_stored(bytes) {
         let dropped = match catalog.trust().tier(&peek.signer()) {

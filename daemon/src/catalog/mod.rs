@@ -13,8 +13,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
+pub use vouches::MAX_VOUCHES_PER_PUBLISHER;
 use weft_protocol::{
-    Announcement, BundleId, CatalogEntry, PublisherId, SignedAnnouncement, SignedManifest,
+    Announcement, BundleId, CatalogEntry, PublisherId, SignedAnnouncement, SignedManifest, Vouch,
 };
 
 mod index;
@@ -22,6 +23,7 @@ pub mod ingest;
 mod quota;
 #[cfg(test)]
 mod tests;
+mod vouches;
 
 use index::Index;
 pub use quota::Limits;
@@ -211,8 +213,9 @@ impl Catalog {
             let mut ix = self.write();
             ix.loaded = true;
             ix.removed_while_loading = HashSet::new();
-            ix.by_key.len() + ix.retraction_keys.len()
+            ix.by_key.len() + ix.retraction_keys.len() + ix.vouches.len()
         };
+        self.push_vouches();
         self.loaded.send_replace(true);
         self.changes.notify_one();
         Ok(n)
@@ -263,10 +266,25 @@ impl Catalog {
         let signer = entry.signer();
         let size = entry.bytes().len() as u32;
         let _admit = self.admit.lock().unwrap_or_else(|p| p.into_inner());
+        let mut replaced = None;
         let tier = {
             let ix = self.read();
-            if ix.by_key.contains_key(&key) || ix.retraction_keys.contains_key(&key) {
+            if ix.by_key.contains_key(&key)
+                || ix.retraction_keys.contains_key(&key)
+                || ix.vouches.contains(&key)
+            {
                 return Ok(Added::Known);
+            }
+            if let CatalogEntry::Vouch(v) = entry {
+                replaced = ix.vouches.key_of(&v.vouch().by, &v.vouch().vouchee);
+                if let Some(d) = vouch_refused(&ix, v.vouch(), &key) {
+                    drop(ix);
+                    self.write().quota.decline(key);
+                    return Ok(match d {
+                        Some(d) => Added::Dropped(d),
+                        None => Added::Known,
+                    });
+                }
             }
             let tier = ix.tier(&signer);
             match tier {
@@ -308,10 +326,19 @@ impl Catalog {
                         *other != a.publisher && ix.tier(other) <= tier
                     })
                 }
-                CatalogEntry::Retraction(_) => false,
+                CatalogEntry::Retraction(_) | CatalogEntry::Vouch(_) => false,
             };
             (indexed, contested)
         };
+        if let CatalogEntry::Vouch(_) = entry {
+            // The statement it replaces is gone from the index; delete it
+            // from the store too, and never fetch it again.
+            if let Some(old) = replaced.filter(|old| *old != key) {
+                store.delete_announcement(&old)?;
+                self.write().quota.decline(old);
+            }
+            self.push_vouches();
+        }
         if new || indexed {
             self.changes.notify_one();
             Ok(if contested {
@@ -359,6 +386,18 @@ impl Catalog {
             store.put_kv(CF_TOMBSTONES, key.as_bytes(), b"")?;
         }
         Ok(())
+    }
+
+    /// When `by` last made a statement about `vouchee`, if one is held.
+    pub fn vouch_made(&self, by: &PublisherId, vouchee: &PublisherId) -> Option<u64> {
+        self.read().vouches.made(by, vouchee)
+    }
+
+    /// Tells the trust tiers which vouches are in force now. The keeper
+    /// calls it on every pass, so that a lapsed vouch stops counting.
+    pub fn push_vouches(&self) {
+        let edges = self.read().vouches.edges(crate::clock::now_secs());
+        self.trust.update(|t| t.vouches = edges);
     }
 
     /// Whether another publisher claims the same bundle and no manifest
@@ -515,6 +554,7 @@ impl Catalog {
             .by_key
             .keys()
             .chain(ix.retraction_keys.keys())
+            .chain(ix.vouches.keys())
             .copied()
             .collect();
         ids.sort_unstable();
@@ -526,7 +566,7 @@ impl Catalog {
     /// Whether an entry (announcement or retraction) is indexed.
     pub fn contains(&self, id: &BundleId) -> bool {
         let ix = self.read();
-        ix.by_key.contains_key(id) || ix.retraction_keys.contains_key(id)
+        ix.by_key.contains_key(id) || ix.retraction_keys.contains_key(id) || ix.vouches.contains(id)
     }
 
     /// Entries indexed.
@@ -554,6 +594,24 @@ impl Catalog {
             .max()
             .unwrap_or(0)
     }
+}
+
+/// Why a vouch is not kept: `Some(None)` when an equal or newer statement
+/// of its pair is held (nothing to do), `Some(Some(reason))` when its
+/// voucher already has [`MAX_VOUCHES_PER_PUBLISHER`] vouches in force.
+fn vouch_refused(ix: &Index, v: &Vouch, key: &BundleId) -> Option<Option<Dropped>> {
+    if ix.vouches.superseded(v, key) {
+        return Some(None);
+    }
+    let now = crate::clock::now_secs();
+    let replaces_one_in_force = ix
+        .vouches
+        .key_of(&v.by, &v.vouchee)
+        .is_some_and(|_| ix.vouches.edges(now).contains(&(v.by, v.vouchee)));
+    (v.in_force(now)
+        && !replaces_one_in_force
+        && ix.vouches.in_force_by(&v.by, now) >= MAX_VOUCHES_PER_PUBLISHER)
+        .then_some(Some(Dropped::PublisherQuota))
 }
 
 /// Tombstones kept at most; past it a false claim is still removed, but

@@ -479,3 +479,136 @@ fn two_claims_on_one_bundle_are_both_kept_until_its_manifest_settles_them() {
     assert!(again.declined(&fake.announcement().claim_key()));
     assert_eq!(again.len(), 1);
 }
+
+fn vouch_entry(
+    by: &PublisherKey,
+    vouchee: PublisherId,
+    active: bool,
+    created: u64,
+) -> CatalogEntry {
+    let now = crate::clock::now_secs();
+    CatalogEntry::Vouch(
+        weft_protocol::SignedVouch::sign(
+            weft_protocol::Vouch {
+                v: VERSION,
+                by: by.id(),
+                vouchee,
+                note: String::new(),
+                active: u64::from(active),
+                created: now - 1000 + created,
+                expires: now + 1000,
+            },
+            by,
+        )
+        .unwrap(),
+    )
+}
+
+#[test]
+fn vouches_keep_only_the_latest_of_each_pair_are_bounded_and_feed_the_tiers() {
+    let (store, cat) = capped(10_000);
+    cat.trust().update(|t| t.vouch_depth = 1);
+    let (coordinator, member) = (
+        PublisherKey::from_seed([1; 32]),
+        PublisherKey::from_seed([2; 32]),
+    );
+    cat.trust().update(|t| {
+        t.followed.insert(coordinator.id());
+    });
+    let v1 = vouch_entry(&coordinator, member.id(), true, 1);
+    assert_eq!(cat.add_entry(&store, &v1).unwrap(), Added::New);
+    assert_eq!(cat.trust().tier(&member.id()), Tier::Vouched);
+    // The withdrawal replaces it, in the index and the store; the old
+    // statement is never taken back.
+    let v2 = vouch_entry(&coordinator, member.id(), false, 2);
+    assert_eq!(cat.add_entry(&store, &v2).unwrap(), Added::New);
+    assert_eq!(cat.trust().tier(&member.id()), Tier::Seen);
+    assert!(!cat.contains(&v1.entry_id()));
+    assert!(store.get_announcement(&v1.entry_id()).unwrap().is_none());
+    assert_eq!(cat.add_entry(&store, &v1).unwrap(), Added::Known);
+    assert!(
+        cat.declined(&v1.entry_id()),
+        "catch-up does not fetch it again"
+    );
+    assert!(!cat.contains(&v1.entry_id()));
+    // An older statement arriving late changes nothing.
+    let v0 = vouch_entry(&coordinator, member.id(), true, 0);
+    assert_eq!(cat.add_entry(&store, &v0).unwrap(), Added::Known);
+    assert_eq!(cat.trust().tier(&member.id()), Tier::Seen);
+    // At most 256 vouches in force per publisher.
+    let busy = PublisherKey::from_seed([3; 32]);
+    // (trusted, so that only the vouch limit applies)
+    cat.trust().update(|t| {
+        t.followed.insert(busy.id());
+    });
+    for i in 0..MAX_VOUCHES_PER_PUBLISHER {
+        let vouchee = PublisherKey::from_seed([
+            (i % 250) as u8 + 4,
+            (i / 250) as u8 + 1,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            9,
+        ]);
+        assert_eq!(
+            cat.add_entry(&store, &vouch_entry(&busy, vouchee.id(), true, 1))
+                .unwrap(),
+            Added::New
+        );
+    }
+    assert_eq!(
+        cat.add_entry(&store, &vouch_entry(&busy, member.id(), true, 1))
+            .unwrap(),
+        Added::Dropped(Dropped::PublisherQuota)
+    );
+    // A blocked publisher's vouches are not kept.
+    let blocked = PublisherKey::from_seed([200; 32]);
+    cat.trust().update(|t| {
+        t.blocked.insert(blocked.id());
+    });
+    assert_eq!(
+        cat.add_entry(&store, &vouch_entry(&blocked, member.id(), true, 5))
+            .unwrap(),
+        Added::Dropped(Dropped::Blocked)
+    );
+    // The vouches in force survive a reload.
+    assert_eq!(
+        cat.add_entry(&store, &vouch_entry(&coordinator, member.id(), true, 3))
+            .unwrap(),
+        Added::New
+    );
+    assert_eq!(cat.trust().tier(&member.id()), Tier::Vouched);
+    let again = Catalog::default();
+    again.trust().update(|t| {
+        t.vouch_depth = 1;
+        t.followed.insert(coordinator.id());
+    });
+    again.load(&store).unwrap();
+    assert_eq!(again.trust().tier(&member.id()), Tier::Vouched);
+}

@@ -43,6 +43,8 @@ pub struct TrustSection {
     pub unknown_per_publisher: Option<u32>,
     /// Entries of seen publishers taken from one peer per second.
     pub unknown_rate: Option<u32>,
+    /// Steps of vouching that carry trust (0 to 3; 0 turns vouching off).
+    pub vouch_depth: Option<u8>,
 }
 
 /// The `[gateway]` table.

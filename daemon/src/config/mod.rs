@@ -94,10 +94,21 @@ pub struct Config {
 }
 
 /// The `[trust]` settings, resolved.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrustConfig {
     /// The unknown tier's share of the catalog, and each peer's rate.
     pub limits: crate::catalog::Limits,
+    /// Steps of vouching that carry trust from a trusted publisher.
+    pub vouch_depth: u8,
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        Self {
+            limits: Default::default(),
+            vouch_depth: 1,
+        }
+    }
 }
 
 /// Most entries the unknown tier may be given (about 4 KiB each at most).
@@ -123,7 +134,12 @@ impl TrustConfig {
         if rate == 0 || rate > 100_000 {
             return Err("trust.unknown_rate must be 1 to 100000 entries a second".into());
         }
+        let vouch_depth = t.vouch_depth.unwrap_or(d.vouch_depth);
+        if vouch_depth > 3 {
+            return Err("trust.vouch_depth must be 0 to 3".into());
+        }
         Ok(Self {
+            vouch_depth,
             limits: crate::catalog::Limits {
                 unknown_entries: entries,
                 unknown_per_publisher: per,

@@ -93,6 +93,7 @@ impl Config {
             int(l.unknown_per_publisher.into()),
         );
         trust.insert("unknown_rate".into(), int(l.unknown_rate.into()));
+        trust.insert("vouch_depth".into(), int(self.trust.vouch_depth.into()));
         t.insert("trust".into(), V::Table(trust));
         let from = match &self.file {
             Some(p) => format!("# read from {}", p.display()),

@@ -62,6 +62,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/search", get(search))
         .route("/v1/bundles/{id}", get(show))
         .route("/v1/why/{publisher}", get(why))
+        .route("/v1/vouch", post(vouch))
+        .route("/v1/unvouch", post(unvouch))
         .route("/v1/publish", post(publish))
         .route("/v1/fetch", post(fetch))
         .route("/v1/jobs/{id}", get(job))

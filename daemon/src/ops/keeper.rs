@@ -225,6 +225,7 @@ impl Keeper {
     fn view(&self, now: Instant) -> View {
         let node = &self.node;
         let follow = node.rules.follow();
+        let trust = node.catalog.trust();
         let held = node
             .holdings
             .snapshot()
@@ -236,7 +237,10 @@ impl Keeper {
                     blocked: node.rules.is_blocked(&h.publisher),
                     retracted: standing.retracted,
                     superseded: standing.superseded_by.is_some(),
-                    followed: node.catalog.get(&id).is_some_and(|a| follow.matches(&a)),
+                    followed: node
+                        .catalog
+                        .get(&id)
+                        .is_some_and(|a| follow.wants(&a, trust)),
                     pin: h.pin.map(|p| p.kind),
                 }
             })
@@ -245,7 +249,7 @@ impl Keeper {
             Vec::new()
         } else {
             node.catalog
-                .latest_matching(&|a| follow.matches(a))
+                .latest_matching(&|a| follow.wants(a, trust))
                 .into_iter()
                 .map(|a| {
                     let held = node.holdings.holds(&a.id);
@@ -274,6 +278,8 @@ impl Keeper {
     /// One pass (see the module docs).
     async fn pass(&mut self) -> Result<(), NodeError> {
         let node = self.node.clone();
+        // A vouch that lapsed since the last pass stops counting now.
+        node.catalog.push_vouches();
         let now = Instant::now();
         let mut removed = 0;
         for action in plan_holdings(&self.view(now)) {

@@ -12,3 +12,4 @@ pub mod keeper;
 pub mod provide;
 pub mod publish;
 pub mod retract;
+pub mod vouch;

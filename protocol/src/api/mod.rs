@@ -64,11 +64,11 @@ pub use node::{Counters, EntriesDropped, FetchingBundle, StatusResponse, Storage
 pub use publish::{PublishResult, UploadStarted, UploadedFile};
 pub use requests::{
     ConnectBody, ExportBody, FetchBody, IdBody, ImportBody, JobQuery, JoinBody, PublishRequest,
-    RetractRequest, RuleBody, SearchQuery,
+    RetractRequest, RuleBody, SearchQuery, VouchBody,
 };
 pub use rules::{BlockRules, ConfigRules, FollowRules, Rule, RuleChangeResponse, RulesResponse};
 pub use storage::{CheckReport, GcReport, PinInfo, PinKind, PinsResponse, UnpinResponse};
-pub use trust::{Tier, WhyResponse};
+pub use trust::{Tier, VouchResponse, WhyResponse};
 pub use ui::{LoginLinkResponse, UiTexts};
 
 #[cfg(test)]
@@ -94,6 +94,7 @@ mod tests {
             ("### `GET /v1/search`", 1),
             ("### `GET /v1/bundles/{id}`", 1),
             ("### `GET /v1/why/{publisher}`", 1),
+            ("### `POST /v1/vouch`", 2),
             ("### `POST /v1/fetch`", 2),
             ("### `POST /v1/retract`", 2),
             ("### `POST /v1/publish`", 2),

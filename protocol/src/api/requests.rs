@@ -80,6 +80,20 @@ pub struct RetractRequest {
     pub passphrase: Option<String>,
 }
 
+/// `POST /v1/vouch` and `POST /v1/unvouch`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VouchBody {
+    /// The publisher vouched for (or no longer).
+    pub publisher: String,
+    /// Why, for people (vouch only; at most 256 bytes).
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The publisher key's passphrase, as for [`RetractRequest`].
+    #[serde(default)]
+    pub passphrase: Option<String>,
+}
+
 /// `POST /v1/unpin` (and the other requests naming one bundle).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,6 +112,9 @@ pub struct RuleBody {
     pub tag: Option<String>,
     /// A language (follow only).
     pub lang: Option<String>,
+    /// Every publisher this one vouches for (follow only).
+    #[serde(default)]
+    pub vouched_by: Option<String>,
 }
 
 /// `POST /v1/export`.

@@ -19,6 +19,10 @@ pub enum Rule {
     Lang(String),
     /// Block a publisher: `{"block": "<id>"}`.
     Block(PublisherId),
+    /// Follow every publisher this one vouches for: `{"vouched_by":
+    /// "<id>"}`.
+    #[serde(rename = "vouched_by")]
+    VouchedBy(PublisherId),
 }
 
 /// `GET /v1/rules`: every rule. `weft rules` prints it.
@@ -51,6 +55,9 @@ pub struct FollowRules {
     pub publishers: BTreeSet<PublisherId>,
     /// Tags followed (lowercase).
     pub tags: BTreeSet<String>,
+    /// Publishers whose vouchees are followed.
+    #[serde(default)]
+    pub vouched_by: BTreeSet<PublisherId>,
 }
 
 /// Block rules (the daemon's `policy::Block`).
@@ -92,12 +99,14 @@ mod tests {
                     langs: ["pt-BR".to_string()].into(),
                     publishers: BTreeSet::new(),
                     tags: BTreeSet::new(),
+                    vouched_by: BTreeSet::new(),
                 },
             },
             follow: FollowRules {
                 langs: ["es".to_string()].into(),
                 publishers: [pid(2), pid(1)].into(),
                 tags: ["water".to_string(), "health".to_string()].into(),
+                vouched_by: [pid(4)].into(),
             },
         }
     }
@@ -105,10 +114,10 @@ mod tests {
     /// policy.rs `describe`, for the same rules (`Follow` and `Block` in
     /// `json!` are written with their keys in byte order).
     fn daemon_rules() -> serde_json::Value {
-        let follow =
-            json!({"publishers": [hex(1), hex(2)], "tags": ["health", "water"], "langs": ["es"]});
+        let follow = json!({"publishers": [hex(1), hex(2)], "tags": ["health", "water"], "langs": ["es"], "vouched_by": [hex(4)]});
         let block = json!({"publishers": [hex(3)]});
-        let config_follow = json!({"publishers": [], "tags": [], "langs": ["pt-BR"]});
+        let config_follow =
+            json!({"publishers": [], "tags": [], "langs": ["pt-BR"], "vouched_by": []});
         let config_block = json!({"publishers": []});
         json!({
             "follow": follow, "block": block,
@@ -128,6 +137,7 @@ mod tests {
             (Rule::Tag("water".into()), json!({"tag": "water"})),
             (Rule::Lang("es".into()), json!({"lang": "es"})),
             (Rule::Block(pid(1)), json!({ "block": hex(1) })),
+            (Rule::VouchedBy(pid(1)), json!({ "vouched_by": hex(1) })),
         ] {
             check(&rule, expected);
         }

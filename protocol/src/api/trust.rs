@@ -53,6 +53,20 @@ pub struct WhyResponse {
     pub tier: Tier,
 }
 
+/// `POST /v1/vouch` and `POST /v1/unvouch`: the statement signed and
+/// spread. `weft vouch` and `weft unvouch` print it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VouchResponse {
+    /// True for a vouch, false for its withdrawal.
+    pub active: bool,
+    /// The statement's catalog entry key.
+    pub entry: crate::BundleId,
+    /// When it lapses (Unix seconds) unless renewed by vouching again.
+    pub expires: u64,
+    /// The publisher vouched for.
+    pub vouchee: PublisherId,
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -76,6 +90,15 @@ mod tests {
         let v = serde_json::to_value(&w).unwrap();
         assert_eq!(v["tier"], json!("trusted"));
         assert_eq!(serde_json::from_value::<WhyResponse>(v).unwrap(), w);
+    }
+
+    #[test]
+    fn the_documented_vouch_reads() {
+        let body: crate::api::VouchBody =
+            serde_json::from_str(&api_example("### `POST /v1/vouch`", 0)).unwrap();
+        assert!(body.note.is_some());
+        let r: VouchResponse = doc_example(&api_example("### `POST /v1/vouch`", 1), &[]);
+        assert!(r.active);
     }
 
     #[test]

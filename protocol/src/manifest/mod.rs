@@ -19,6 +19,7 @@ mod signed;
 #[cfg(test)]
 mod tests;
 mod text;
+mod vouch;
 
 pub use announcement::{claim_key, Announcement, LangTitle, SignedAnnouncement, CLAIM_DOMAIN};
 pub use bundle::{FileEntry, Manifest};
@@ -26,6 +27,7 @@ pub use error::{DecodeError, ValidationError};
 pub use retraction::{retraction_entry_id, CatalogEntry, Retraction, SignedRetraction};
 pub use signed::SignedManifest;
 pub use text::{normalize_lang, normalize_tag, validate_name, LangText};
+pub use vouch::{SignedVouch, Vouch, MAX_VOUCH_NOTE_BYTES, MAX_VOUCH_SECS};
 
 /// The protocol version this crate speaks.
 pub const VERSION: u64 = 1;

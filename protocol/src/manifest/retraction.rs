@@ -1,5 +1,5 @@
 //! Retractions ([`Retraction`], [`SignedRetraction`]) and [`CatalogEntry`],
-//! the announcement-or-retraction that gossip and catch-up carry.
+//! the announcement, retraction or vouch that gossip and catch-up carry.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +11,7 @@ use crate::limits::MAX_ANNOUNCEMENT_BYTES;
 use super::announcement::SignedAnnouncement;
 use super::envelope::{decode_body, open, open_envelope, seal, Envelope, Signable};
 use super::error::{field, DecodeError, ValidationError};
+use super::vouch::{SignedVouch, Vouch};
 use super::VERSION;
 
 /// A publisher's signed statement that one of its bundles should no longer
@@ -98,6 +99,8 @@ pub enum CatalogEntry {
     Announcement(SignedAnnouncement),
     /// A bundle is retracted by its publisher.
     Retraction(SignedRetraction),
+    /// A publisher vouches for another (or withdraws it).
+    Vouch(SignedVouch),
 }
 
 /// Whether an envelope's body is a retraction: its fields are disjoint
@@ -110,11 +113,24 @@ fn is_retraction_body(bytes: &[u8]) -> bool {
         })
 }
 
+/// Whether an envelope's body is a vouch (its `by` and `for` fields are in
+/// no other entry).
+fn is_vouch_body(bytes: &[u8]) -> bool {
+    cbor::decode::<Envelope>(bytes, MAX_ANNOUNCEMENT_BYTES, "entry")
+        .ok()
+        .is_some_and(|env| {
+            cbor::decode::<Vouch>(&env.body, MAX_ANNOUNCEMENT_BYTES, "vouch").is_ok()
+        })
+}
+
 impl CatalogEntry {
-    /// Decodes and verifies an announcement or a retraction from anywhere.
+    /// Decodes and verifies an announcement, a retraction or a vouch from
+    /// anywhere.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         if is_retraction_body(bytes) {
             SignedRetraction::decode(bytes).map(Self::Retraction)
+        } else if is_vouch_body(bytes) {
+            SignedVouch::decode(bytes).map(Self::Vouch)
         } else {
             SignedAnnouncement::decode(bytes).map(Self::Announcement)
         }
@@ -132,6 +148,14 @@ impl CatalogEntry {
                 retraction,
                 bytes: bytes.to_vec(),
             }))
+        } else if is_vouch_body(bytes) {
+            let env = open_envelope(bytes, MAX_ANNOUNCEMENT_BYTES, "vouch")?;
+            let vouch: Vouch = decode_body(&env.body, MAX_ANNOUNCEMENT_BYTES, "vouch")?;
+            vouch.validate()?;
+            Ok(Self::Vouch(SignedVouch {
+                vouch,
+                bytes: bytes.to_vec(),
+            }))
         } else {
             SignedAnnouncement::decode_stored(bytes).map(Self::Announcement)
         }
@@ -139,11 +163,12 @@ impl CatalogEntry {
 
     /// The key it is stored and reconciled under: the claim key (bundle
     /// and publisher, [`super::claim_key`]) for an announcement, the hash of
-    /// the bytes for a retraction.
+    /// the bytes for a retraction or a vouch.
     pub fn entry_id(&self) -> BundleId {
         match self {
             Self::Announcement(a) => a.announcement().claim_key(),
             Self::Retraction(r) => r.entry_id(),
+            Self::Vouch(v) => v.entry_id(),
         }
     }
 
@@ -152,6 +177,7 @@ impl CatalogEntry {
         match self {
             Self::Announcement(a) => a.bytes(),
             Self::Retraction(r) => r.bytes(),
+            Self::Vouch(v) => v.bytes(),
         }
     }
 
@@ -160,6 +186,7 @@ impl CatalogEntry {
         match self {
             Self::Announcement(a) => a.announcement().publisher,
             Self::Retraction(r) => r.retraction().publisher,
+            Self::Vouch(v) => v.vouch().by,
         }
     }
 
@@ -168,6 +195,7 @@ impl CatalogEntry {
         match self {
             Self::Announcement(a) => a.announcement().created,
             Self::Retraction(r) => r.retraction().created,
+            Self::Vouch(v) => v.vouch().created,
         }
     }
 }

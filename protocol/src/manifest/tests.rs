@@ -7,6 +7,7 @@ use crate::cbor::{self, CborError};
 use crate::id::{BundleId, ContentHash};
 use crate::keys::{PublisherKey, ANNOUNCEMENT_DOMAIN, MANIFEST_DOMAIN, RETRACTION_DOMAIN};
 use crate::limits::MAX_MANIFEST_BYTES;
+use crate::{SignedVouch, Vouch};
 
 pub(crate) fn sample(key: &PublisherKey) -> Manifest {
     Manifest {
@@ -227,4 +228,54 @@ fn a_retraction_round_trips_and_is_told_apart_from_an_announcement() {
     let sig = key.sign(ANNOUNCEMENT_DOMAIN, &body).to_vec();
     let cross = cbor::encode(&Envelope { sig, body });
     assert!(CatalogEntry::decode(&cross).is_err());
+}
+
+#[test]
+fn a_vouch_round_trips_and_is_told_apart_from_the_other_entries() {
+    let (a, b) = (
+        PublisherKey::from_seed([1; 32]),
+        PublisherKey::from_seed([2; 32]),
+    );
+    let vouch = |by: &PublisherKey, vouchee, note: &str, created, expires| Vouch {
+        v: VERSION,
+        by: by.id(),
+        vouchee,
+        note: note.into(),
+        active: 1,
+        created,
+        expires,
+    };
+    let v = SignedVouch::sign(vouch(&a, b.id(), "coalition member", 100, 200), &a).unwrap();
+    match CatalogEntry::decode(v.bytes()).unwrap() {
+        CatalogEntry::Vouch(d) => {
+            assert_eq!(d.vouch().vouchee, b.id());
+            assert_eq!(d.entry_id(), crate::retraction_entry_id(v.bytes()));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        CatalogEntry::decode_stored(v.bytes()).unwrap().signer(),
+        a.id()
+    );
+    assert!(v.vouch().in_force(199) && !v.vouch().in_force(200));
+    // Refused: for itself, a note over 256 bytes, expiry not after
+    // creation or more than a year on, signed by another key.
+    for (bad, why) in [
+        (vouch(&a, a.id(), "", 100, 200), "itself"),
+        (vouch(&a, b.id(), &"x".repeat(257), 100, 200), "note"),
+        (vouch(&a, b.id(), "", 100, 100), "expires"),
+        (
+            vouch(&a, b.id(), "", 100, 100 + MAX_VOUCH_SECS + 1),
+            "expires",
+        ),
+    ] {
+        let e = SignedVouch::sign(bad, &a).unwrap_err().to_string();
+        assert!(e.contains(why), "{e}");
+    }
+    assert!(SignedVouch::sign(vouch(&a, b.id(), "", 100, 200), &b).is_err());
+    // A forged signature fails.
+    let mut forged = v.bytes().to_vec();
+    let n = forged.len();
+    forged[n - 1] ^= 1;
+    assert!(CatalogEntry::decode(&forged).is_err());
 }

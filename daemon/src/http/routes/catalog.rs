@@ -7,7 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use weft_protocol::api::{
-    BundleDetails, RetractResponse, SearchQuery, SearchResponse, SearchResult, Tier, WhyResponse,
+    BundleDetails, RetractResponse, SearchQuery, SearchResponse, SearchResult, Tier, VouchBody,
+    VouchResponse, WhyResponse,
 };
 use weft_protocol::{Announcement, BundleId, PublisherId};
 
@@ -169,6 +170,40 @@ pub(crate) async fn retract(
     let id = resolve_ref(&st.node, &b.id)?;
     let retraction = crate::ops::retract::retract(&st.node, id, b.passphrase).await?;
     Ok(Json(RetractResponse { id, retraction }))
+}
+
+/// `POST /v1/vouch` (`active`) and `POST /v1/unvouch`.
+async fn change_vouch(
+    st: &ApiState,
+    headers: &HeaderMap,
+    body: &Bytes,
+    active: bool,
+) -> ApiResult<VouchResponse> {
+    let b: VouchBody = parse_body(headers, body)?;
+    let vouchee = PublisherId::from_str(&b.publisher)
+        .map_err(|e| bad(format!("{:?} is not a publisher id: {e}", b.publisher)))?;
+    if !active && b.note.is_some() {
+        return Err(bad("a note goes with a vouch, not with its withdrawal"));
+    }
+    let note = b.note.unwrap_or_default();
+    let r = crate::ops::vouch::vouch(&st.node, vouchee, note, active, b.passphrase).await?;
+    Ok(Json(r))
+}
+
+pub(crate) async fn vouch(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<VouchResponse> {
+    change_vouch(&st, &headers, &body, true).await
+}
+
+pub(crate) async fn unvouch(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<VouchResponse> {
+    change_vouch(&st, &headers, &body, false).await
 }
 
 /// `GET /v1/why/{publisher}`: a publisher's trust tier and why.

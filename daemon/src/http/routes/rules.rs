@@ -22,13 +22,18 @@ pub(crate) fn rule_of(b: RuleBody, block: bool) -> Result<Rule, ApiError> {
     let publisher = |p: &str| {
         PublisherId::from_str(p).map_err(|e| bad(format!("{p:?} is not a publisher id: {e}")))
     };
-    let rule = match (b.publisher, b.tag, b.lang) {
-        (Some(p), None, None) if block => Rule::Block(publisher(&p)?),
-        (_, _, _) if block => return Err(bad("give the publisher to block, and nothing else")),
-        (Some(p), None, None) => Rule::Publisher(publisher(&p)?),
-        (None, Some(t), None) => Rule::Tag(t),
-        (None, None, Some(l)) => Rule::Lang(l),
-        _ => return Err(bad("give exactly one of publisher, tag or lang")),
+    let rule = match (b.publisher, b.tag, b.lang, b.vouched_by) {
+        (Some(p), None, None, None) if block => Rule::Block(publisher(&p)?),
+        (_, _, _, _) if block => return Err(bad("give the publisher to block, and nothing else")),
+        (Some(p), None, None, None) => Rule::Publisher(publisher(&p)?),
+        (None, Some(t), None, None) => Rule::Tag(t),
+        (None, None, Some(l), None) => Rule::Lang(l),
+        (None, None, None, Some(p)) => Rule::VouchedBy(publisher(&p)?),
+        _ => {
+            return Err(bad(
+                "give exactly one of publisher, tag, lang or vouched_by",
+            ))
+        }
     };
     rule.normalized().map_err(bad)
 }
