@@ -33,6 +33,9 @@ pub struct Flood {
     pub before: usize,
     /// Honest bundles published during it, at least.
     pub during: usize,
+    /// Send at most this many entries a second (`None`: as fast as the
+    /// flooded node reads them).
+    pub pace: Option<u64>,
 }
 
 /// What the scenario measured.
@@ -42,8 +45,12 @@ pub struct Figures {
     /// Time until every honest node listed each honest bundle, before and
     /// during the flood.
     pub before: Vec<Duration>,
-    /// The same, during.
+    /// The same, for the bundles published while the flood was still
+    /// being sent.
     pub during: Vec<Duration>,
+    /// The same, for those published after it (while the node may still
+    /// be checking what it received).
+    pub after: Vec<Duration>,
     /// Ids of every honest bundle.
     pub published: Vec<String>,
     /// P's publisher id.
@@ -179,15 +186,20 @@ pub fn run(f: Flood) -> Figures {
     let peer = evil.connect(&v.multiaddr());
     let done = AtomicBool::new(false);
     let mut during = Vec::new();
+    let mut after = Vec::new();
     let flood_secs = std::thread::scope(|s| {
         let flooding = s.spawn(|| {
             let mut g = evil.gossip(peer);
             g.send(&rpc::subscribe(ANNOUNCE_TOPIC)).expect("subscribe");
             let started = Instant::now();
-            for batch in flood.chunks(16) {
+            for (n, batch) in flood.chunks(16).enumerate() {
                 let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
                 if g.send(&rpc::publish(ANNOUNCE_TOPIC, &refs)).is_err() {
                     break;
+                }
+                if let Some(pace) = f.pace {
+                    let due = Duration::from_secs_f64(((n + 1) * 16) as f64 / pace as f64);
+                    std::thread::sleep(due.saturating_sub(started.elapsed()));
                 }
             }
             done.store(true, Ordering::Relaxed);
@@ -197,9 +209,14 @@ pub fn run(f: Flood) -> Figures {
         let mut i = 0;
         while i < f.during || !done.load(Ordering::Relaxed) {
             let started = Instant::now();
+            let flooding = !done.load(Ordering::Relaxed);
             let (id, took) = publish_and_time(&p, &honest, &format!("during-{i}"));
             published.push(id);
-            during.push(took);
+            if flooding {
+                during.push(took);
+            } else {
+                after.push(took);
+            }
             i += 1;
             std::thread::sleep(Duration::from_secs(1).saturating_sub(started.elapsed()));
         }
@@ -221,6 +238,7 @@ pub fn run(f: Flood) -> Figures {
         flood_secs: flood_secs.as_secs_f64(),
         before,
         during,
+        after,
         published,
         publisher,
         status: v.status(),

@@ -267,6 +267,9 @@ pub async fn verify_gossip(
                 Err(_) => break,
             }
         }
+        // Every message gets a verdict, even if checking fails: the swarm
+        // counts each peer's messages waiting for one.
+        let waiting: Vec<_> = batch.iter().map(|m| (m.id.clone(), m.source)).collect();
         let (store, catalog) = (store.clone(), catalog.clone());
         let checked = tokio::task::spawn_blocking(move || {
             batch.sort_by_cached_key(|m| peek_tier(&catalog, &m.data).unwrap_or(Tier::Seen));
@@ -281,6 +284,9 @@ pub async fn verify_gossip(
         .await;
         let Ok(checked) = checked else {
             warn!("checking a batch of gossip failed; it is not forwarded");
+            for (id, source) in waiting {
+                net.verdict(id, source, Verdict::Ignore).await;
+            }
             continue;
         };
         for (id, source, outcome) in checked {

@@ -244,7 +244,7 @@ impl Catalog {
         Ok(self.add_entry(store, &CatalogEntry::Announcement(ann.clone()))? == Added::New)
     }
 
-    /// Stores a verified entry (announcement or retraction) and indexes it.
+    /// Stores a verified entry (announcement, retraction or vouch) and indexes it.
     /// A retraction of a known bundle must be signed by that bundle's owner
     /// ([`Self::owner`]). A retraction of a bundle not known at all is kept:
     /// it counts only if the bundle turns out to be its signer's.
