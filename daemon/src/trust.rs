@@ -73,7 +73,7 @@ pub struct Inputs {
     /// Publishers whose vouchees follow rules name (`weft follow
     /// --vouched-by`): trusted themselves.
     pub vouch_roots: BTreeSet<PublisherId>,
-    /// Vouches in force: (voucher, vouchee).
+    /// Vouches in force: (voucher, vouchee), sorted.
     pub vouches: Vec<(PublisherId, PublisherId)>,
     /// How many steps of vouching carry trust (0: none).
     pub vouch_depth: u8,
@@ -193,14 +193,14 @@ impl Trust {
         }
     }
 
-    /// Whether one of `roots` vouches directly for `p`.
+    /// Whether one of `roots` vouches directly for `p` (whatever else
+    /// makes `p` trusted), and `p` is not blocked.
     pub fn vouched_by_any(&self, p: &PublisherId, roots: &BTreeSet<PublisherId>) -> bool {
-        self.table().get(p).is_some_and(|(t, reasons)| {
-            *t == Tier::Vouched
-                && reasons
-                    .iter()
-                    .any(|r| matches!(r, Reason::VouchedBy(by, _) if roots.contains(by)))
-        })
+        let s = self.state.read().unwrap_or_else(|e| e.into_inner());
+        tier_in(&s.1, p) != Tier::Blocked
+            && roots
+                .iter()
+                .any(|r| s.0.vouches.binary_search(&(*r, *p)).is_ok())
     }
 
     /// Bumped on every change of the tiers.
@@ -296,5 +296,25 @@ mod tests {
         assert_eq!(t[&p(3)].1, vec![Reason::VouchRoot]);
         assert_eq!(tier(&t, 4), Tier::Vouched);
         assert_eq!(tier(&t, 2), Tier::Vouched);
+    }
+
+    #[test]
+    fn a_vouchee_trusted_for_another_reason_is_still_vouched_for_by_its_root() {
+        let trust = Trust::default();
+        trust.update(|i| {
+            i.vouch_depth = 1;
+            i.vouch_roots.insert(p(1));
+            i.vouches = vec![(p(1), p(2)), (p(1), p(3))];
+            i.pinned.insert(p(2));
+            i.blocked.insert(p(3));
+        });
+        let roots = [p(1)].into();
+        assert_eq!(trust.tier(&p(2)), Tier::Trusted);
+        assert!(
+            trust.vouched_by_any(&p(2), &roots),
+            "pinned, and vouched for"
+        );
+        assert!(!trust.vouched_by_any(&p(3), &roots), "blocked");
+        assert!(!trust.vouched_by_any(&p(4), &roots));
     }
 }
