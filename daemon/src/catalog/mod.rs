@@ -400,6 +400,18 @@ impl Catalog {
         self.trust.update(|t| t.vouches = edges);
     }
 
+    /// Up to `limit` bundles that more than one publisher claims and no
+    /// held manifest settles.
+    pub fn contested_ids(&self, limit: usize) -> Vec<BundleId> {
+        let ix = self.read();
+        ix.claims
+            .iter()
+            .filter(|(id, c)| c.len() > 1 && !ix.held.contains_key(*id))
+            .map(|(id, _)| *id)
+            .take(limit)
+            .collect()
+    }
+
     /// Whether another publisher claims the same bundle and no manifest
     /// held here settles which claim is true.
     pub fn contested(&self, id: &BundleId) -> bool {

@@ -45,6 +45,8 @@ pub const MIRROR_CONCURRENCY: usize = 2;
 /// A fetch that failed is not retried by the keeper before this, unless a
 /// new peer connects (it may be a provider).
 pub const RETRY_AFTER: Duration = Duration::from_secs(20);
+/// Contested bundle ids whose manifests one pass asks for, at most.
+pub const SETTLE_PER_PASS: usize = 4;
 /// One held bundle, as the keeper sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldView {
@@ -313,6 +315,7 @@ impl Keeper {
         for action in plan_resume(&interrupted, self.slots.available_permits()) {
             self.act(action).await?;
         }
+        self.settle_contests(now);
         let usage = node.holdings.usage();
         if needs_gc(removed, node.holdings.over_quota(), usage.cached) {
             let holdings = node.holdings.clone();
@@ -342,6 +345,31 @@ impl Keeper {
             Action::Warn(w) => node.rules.set_warning(w),
         }
         Ok(())
+    }
+
+    /// Settles contested claims by fetching their manifests, a few per pass
+    /// and each at most once per [`RETRY_AFTER`] (the failure memory keeps
+    /// the time of the last try), so that search shows only the true claim
+    /// without anyone fetching the bundle.
+    fn settle_contests(&mut self, now: Instant) {
+        let due: Vec<BundleId> = self
+            .node
+            .catalog
+            .contested_ids(SETTLE_PER_PASS * 4)
+            .into_iter()
+            .filter(|id| !self.recently_failed(id, now))
+            .take(SETTLE_PER_PASS)
+            .collect();
+        for id in due {
+            self.failed.insert(id, now);
+            let node = self.node.clone();
+            self.node.jobs.tracker().spawn(async move {
+                match crate::ops::fetch::settle_claims(&node, id).await {
+                    Ok(n) => tracing::info!(bundle = %id, false_claims = n, "settled a contested bundle id by its manifest"),
+                    Err(e) => tracing::debug!(bundle = %id, error = %e, "could not settle a contested bundle id yet"),
+                }
+            });
+        }
     }
 
     /// Starts a background fetch on a free slot (the plan counted them).

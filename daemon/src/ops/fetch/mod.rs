@@ -667,6 +667,16 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Settles a contest between claims on bundle `id` by fetching only its
+/// manifest from connected peers (verified like any manifest): the claims
+/// it proves false go, each leaving a tombstone. Returns how many went.
+pub async fn settle_claims(node: &Node, id: BundleId) -> Result<usize, NodeError> {
+    let peers = connected_peers(node).await?;
+    let manifest = fetch_manifest(node, id, &peers).await?;
+    let catalog = node.catalog.clone();
+    node.blocking(move |s| catalog.settle(s, &manifest)).await
+}
+
 /// The manifest from a connected peer, else from a DHT provider.
 async fn fetch_manifest_anywhere(
     node: &Node,
