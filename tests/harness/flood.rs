@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use weft_protocol::api::{Counters, SearchResponse, StatusResponse};
+use weft_protocol::api::{Counters, SearchResponse};
 use weft_protocol::wire::ANNOUNCE_TOPIC;
 use weft_protocol::{PublisherKey, SignedAnnouncement};
 
@@ -55,8 +55,6 @@ pub struct Figures {
     pub published: Vec<String>,
     /// P's publisher id.
     pub publisher: String,
-    /// V's status at the end.
-    pub status: StatusResponse,
     /// V's RSS before the flood and its peak, KiB.
     pub idle_rss: u64,
     /// Peak RSS, KiB.
@@ -241,7 +239,6 @@ pub fn run(f: Flood) -> Figures {
         after,
         published,
         publisher,
-        status: v.status(),
         idle_rss,
         peak_rss: v.memory_kib("VmHWM"),
         disk_before,

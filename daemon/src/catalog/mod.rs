@@ -616,12 +616,8 @@ fn vouch_refused(ix: &Index, v: &Vouch, key: &BundleId) -> Option<Option<Dropped
         return Some(None);
     }
     let now = crate::clock::now_secs();
-    let replaces_one_in_force = ix
-        .vouches
-        .key_of(&v.by, &v.vouchee)
-        .is_some_and(|_| ix.vouches.edges(now).contains(&(v.by, v.vouchee)));
     (v.in_force(now)
-        && !replaces_one_in_force
+        && !ix.vouches.in_force(&v.by, &v.vouchee, now)
         && ix.vouches.in_force_by(&v.by, now) >= MAX_VOUCHES_PER_PUBLISHER)
         .then_some(Some(Dropped::PublisherQuota))
 }

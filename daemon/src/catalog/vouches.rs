@@ -73,12 +73,19 @@ impl Vouches {
             .count()
     }
 
-    /// Holds `v` as the latest of its pair; returns the key of the
-    /// statement it replaces, if any.
-    pub(super) fn insert(&mut self, key: BundleId, v: &Vouch, size: u32) -> Option<BundleId> {
+    /// Whether the statement held for a pair vouches at `now`.
+    pub(super) fn in_force(&self, by: &PublisherId, vouchee: &PublisherId, now: u64) -> bool {
+        self.by_pair
+            .get(&(*by, *vouchee))
+            .is_some_and(|r| r.active && now < r.expires)
+    }
+
+    /// Holds `v` as the latest of its pair. The caller forgets the
+    /// statement it replaces first (`Index::insert_vouch`).
+    pub(super) fn insert(&mut self, key: BundleId, v: &Vouch, size: u32) {
         let pair = (v.by, v.vouchee);
         self.keys.insert(key, pair);
-        let old = self.by_pair.insert(
+        self.by_pair.insert(
             pair,
             VouchRec {
                 key,
@@ -88,7 +95,6 @@ impl Vouches {
                 size,
             },
         );
-        old.map(|r| r.key).filter(|k| *k != key)
     }
 
     /// Forgets a statement; returns its signer and size.

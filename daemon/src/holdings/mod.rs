@@ -277,7 +277,7 @@ impl Holdings {
         store.commit_bundle(commit)?;
         let mut h = Self::entry(manifest, pin, now);
         h.stored_used = 0;
-        self.held().insert(id, h);
+        let before = self.held().insert(id, h);
         self.catalog
             .set_held(id, Some(manifest.manifest().publisher));
         self.catalog.settle(store, manifest)?;
@@ -286,7 +286,11 @@ impl Holdings {
         if let Some(a) = announcement {
             self.catalog.note_committed(a);
         }
-        self.tell_trust();
+        // Only an explicit pin, new or gone, changes whom the user pinned
+        // from; reading every held bundle on each mirrored commit would not.
+        if explicit(pin) || before.is_some_and(|h| explicit(h.pin)) {
+            self.tell_trust();
+        }
         if self.provide.try_send(id).is_err() {
             // The next reprovide round tells the DHT instead.
             tracing::debug!(bundle = %id, "provide queue full");
@@ -451,10 +455,12 @@ impl Holdings {
     /// at the next sweep. Blocking.
     pub fn remove(&self, store: &dyn Store, id: &BundleId) -> Result<(), StoreError> {
         store.delete_bundle(id)?;
-        self.held().remove(id);
+        let gone = self.held().remove(id);
         self.catalog.set_held(*id, None);
         self.catalog.set_exempt(*id, false);
-        self.tell_trust();
+        if gone.is_some_and(|h| explicit(h.pin)) {
+            self.tell_trust();
+        }
         Ok(())
     }
 
@@ -503,6 +509,11 @@ impl Holdings {
     pub fn pin_kind(&self, id: &BundleId) -> Option<PinKind> {
         self.held().get(id).and_then(|h| h.pin).map(|p| p.kind)
     }
+}
+
+/// Whether a pin is the user's own.
+fn explicit(pin: Option<Pin>) -> bool {
+    pin.is_some_and(|p| p.kind == PinKind::Explicit)
 }
 
 /// Publishers of the bundles the user pinned explicitly: trusted
