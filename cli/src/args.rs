@@ -33,13 +33,33 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
-    /// Create this node's publisher key (once per organizer or group)
+    /// Create a publisher identity (once per organizer or group): its root
+    /// key, this device's key, and the paper backup (24 words, shown once)
     Init {
-        /// Protect the key with a passphrase (Argon2id): a copy of the
+        /// Protect the keys with a passphrase (Argon2id): a copy of the
         /// data dir is then useless without it. weft asks for it each
         /// time it signs (publish, retract).
         #[arg(long)]
         passphrase: bool,
+        /// Do not keep the root key on this device: it lives only on the
+        /// paper backup from the start
+        #[arg(long)]
+        no_root: bool,
+        /// A name for this device, for people [default: the host name]
+        #[arg(long, value_name = "NAME")]
+        device_name: Option<String>,
+    },
+    /// Show the identity this node signs for: its fingerprint, root and
+    /// devices; or rotate its root
+    Identity {
+        #[command(subcommand)]
+        action: Option<IdentityCmd>,
+    },
+    /// Add this machine as a device of an identity, approve a device, or
+    /// revoke one (a seized laptop)
+    Device {
+        #[command(subcommand)]
+        action: DeviceCmd,
     },
     /// Publish a folder (or a file) as a signed bundle
     Publish {
@@ -254,5 +274,80 @@ pub(crate) enum Command {
     Manpages {
         /// The folder
         dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum IdentityCmd {
+    /// Replace the root by the next one the paper backup holds (the words
+    /// are read from the standard input): the old root can sign nothing
+    /// more, so a stolen root is useless
+    Rotate {
+        /// Rotate on top of the key log's event with this seq, so that
+        /// later events (made with a stolen root) stop counting
+        #[arg(long, value_name = "SEQ")]
+        from_seq: Option<u64>,
+        /// Keep what the old root signed before this time: now, Unix
+        /// seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC) [default: keep
+        /// nothing it signed]
+        #[arg(long, value_name = "TIME")]
+        keep_before: Option<String>,
+    },
+    /// Delete the root key from this device (root.key): it then lives only
+    /// on the paper backup
+    RemoveRoot,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DeviceCmd {
+    /// Make a key for this machine as a new device of IDENTITY; with
+    /// --paper it is approved at once from the paper backup, else approve
+    /// it on a device that holds the root
+    Add {
+        /// The identity (publisher id) this machine will sign for
+        #[arg(long)]
+        identity: String,
+        /// A name for this device, for people [default: the host name]
+        #[arg(long)]
+        name: Option<String>,
+        /// Approve it now with the paper backup's words, read from the
+        /// standard input (weftd must be running and know the identity)
+        #[arg(long)]
+        paper: bool,
+        /// Protect this device's key with a passphrase
+        #[arg(long)]
+        passphrase: bool,
+    },
+    /// Certify a device key with the root (root.key, or --paper)
+    Approve {
+        /// The device's key, as `weft device add` printed it
+        device: String,
+        /// A name for it, for people
+        #[arg(long)]
+        name: String,
+        /// Sign with the paper backup's words, read from the standard input
+        #[arg(long)]
+        paper: bool,
+    },
+    /// Revoke a device for good (a lost or seized laptop): every node then
+    /// refuses what it signs, except what you keep
+    Revoke {
+        /// The device's key (`weft identity` lists them)
+        device: String,
+        /// Keep what it signed before this time: now, Unix seconds,
+        /// YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC), for example the hour
+        /// before the seizure
+        #[arg(long, value_name = "TIME")]
+        keep_before: Option<String>,
+        /// Keep this bundle too (repeat for several)
+        #[arg(long, value_name = "ID")]
+        keep: Vec<String>,
+        /// Do not keep its retractions, even before --keep-before: the
+        /// bundles it retracted come back
+        #[arg(long)]
+        undo_retractions: bool,
+        /// Sign with the paper backup's words, read from the standard input
+        #[arg(long)]
+        paper: bool,
     },
 }

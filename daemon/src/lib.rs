@@ -249,6 +249,7 @@ pub async fn run(
     if let Ok(own) = node.publisher_id() {
         node.catalog.trust().update(|t| t.own = Some(own));
     }
+    tokio::spawn(ops::identity::load_own_events(node.clone()));
     ops::keeper::spawn(node.clone(), work.handle());
     let holdings = node.holdings.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -25,11 +25,18 @@ pub enum Dropped {
     Evicted,
     /// Gossip arrived faster than it could be checked.
     QueueFull,
+    /// Signed by a revoked device or a former root of its identity, and
+    /// not kept by the revocation.
+    Revoked,
+    /// Signed by a key its identity has not certified, as far as this
+    /// node knows yet (catch-up brings it again once the certificate is
+    /// here).
+    UnknownSigner,
 }
 
 impl Dropped {
     /// Every reason, in the order of their counters.
-    pub const ALL: [Dropped; 7] = [
+    pub const ALL: [Dropped; 9] = [
         Dropped::Blocked,
         Dropped::Future,
         Dropped::PeerRate,
@@ -37,6 +44,8 @@ impl Dropped {
         Dropped::CatalogFull,
         Dropped::Evicted,
         Dropped::QueueFull,
+        Dropped::Revoked,
+        Dropped::UnknownSigner,
     ];
 
     /// The reason in a few words, for logs.
@@ -49,6 +58,8 @@ impl Dropped {
             Dropped::CatalogFull => "the unknown publishers' share of the catalog is full",
             Dropped::Evicted => "it was evicted or refused for a quota before",
             Dropped::QueueFull => "the validation queue is full",
+            Dropped::Revoked => "it is signed by a revoked key",
+            Dropped::UnknownSigner => "it is signed by a key its identity has not certified here",
         }
     }
 }
@@ -89,7 +100,7 @@ pub struct Metrics {
     /// Reconciliation bytes received.
     pub sync_bytes_received: AtomicU64,
     /// Valid catalog entries not kept, by [`Dropped`] reason.
-    pub entries_dropped: [AtomicU64; 7],
+    pub entries_dropped: [AtomicU64; 9],
     /// Entries of unknown publishers evicted to make room.
     pub entries_evicted: AtomicU64,
 }
@@ -118,6 +129,8 @@ impl Metrics {
                 peer_rate: d(Dropped::PeerRate),
                 publisher_quota: d(Dropped::PublisherQuota),
                 queue_full: d(Dropped::QueueFull),
+                revoked: d(Dropped::Revoked),
+                unknown_signer: d(Dropped::UnknownSigner),
             },
             entries_evicted: g(&self.entries_evicted),
             gossip_accepted: g(&self.gossip_accepted),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use weft_protocol::api::JobKind;
+use weft_protocol::identity::file::IdentityFile;
 use weft_protocol::keyfile::{KeyFile, KeyFileError};
 use weft_protocol::{BundleId, PublisherId, PublisherKey, SignedManifest};
 
@@ -18,6 +19,14 @@ use crate::metrics::Metrics;
 use crate::net::Client;
 use crate::peerbook::PeerBook;
 use crate::store::{Store, StoreError};
+
+/// A key this node signs with and the publisher (identity) it signs for.
+pub struct Signer {
+    /// The device key (or a single-key publisher's key).
+    pub key: PublisherKey,
+    /// The publisher named in what it signs.
+    pub identity: PublisherId,
+}
 
 /// Everything the API and the tasks share. Cheap to clone.
 #[derive(Clone)]
@@ -75,9 +84,29 @@ impl Node {
         load_key_file(&self.data_dir.join(files::PUBLISHER_KEY))
     }
 
-    /// The publisher this node signs for; needs no passphrase.
+    /// The identity file in the data dir, if this node's key is a device
+    /// of an identity.
+    pub fn identity_file(&self) -> Result<Option<IdentityFile>, NodeError> {
+        let path = self.data_dir.join(files::IDENTITY);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => IdentityFile::parse(&text)
+                .map(Some)
+                .map_err(|e| NodeError::Internal(format!("{} is damaged: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(NodeError::Internal(format!(
+                "cannot read {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// The publisher this node signs for (its identity, else its single
+    /// key); needs no passphrase.
     pub fn publisher_id(&self) -> Result<PublisherId, NodeError> {
-        Ok(self.key_file()?.publisher())
+        match self.identity_file()? {
+            Some(f) => Ok(f.id),
+            None => Ok(self.key_file()?.publisher()),
+        }
     }
 
     /// Whether signing needs a passphrase this node does not hold.
@@ -92,25 +121,31 @@ impl Node {
             .is_some_and(|k| k.id() == file.publisher())
     }
 
-    /// The signing key: unlocked at start, kept in clear, or opened with
-    /// `passphrase` (Argon2id, about half a second, off the async threads).
-    /// The passphrase is used for this one key and not kept.
-    pub async fn signing_key(&self, passphrase: Option<String>) -> Result<PublisherKey, NodeError> {
+    /// The signing key and the identity it signs for: unlocked at start,
+    /// kept in clear, or opened with `passphrase` (Argon2id, about half a
+    /// second, off the async threads). The passphrase is used for this one
+    /// key and not kept. A device key must be certified, and not revoked,
+    /// by its identity's key log as this node knows it.
+    pub async fn signing_key(&self, passphrase: Option<String>) -> Result<Signer, NodeError> {
         let file = self.key_file()?;
-        // The key this node signs with is trusted (`crate::trust`).
-        let own = file.publisher();
-        self.catalog.trust().update(|t| t.own = Some(own));
-        if self.unlocked_for(&file) {
+        let identity = self.publisher_id()?;
+        // The identity this node signs for is trusted (`crate::trust`).
+        self.catalog.trust().update(|t| t.own = Some(identity));
+        let key = if self.unlocked_for(&file) {
             let key = self.unlocked.as_ref().expect("checked");
-            return Ok(PublisherKey::from_seed(key.seed()));
-        }
-        tokio::task::spawn_blocking(move || file.open(passphrase.as_deref()))
-            .await
-            .map_err(|e| NodeError::Internal(e.to_string()))?
-            .map_err(|e| match e {
-                KeyFileError::Damaged(_) => NodeError::Internal(e.to_string()),
-                _ => NodeError::BadRequest(e.to_string()),
-            })
+            PublisherKey::from_seed(key.seed())
+        } else {
+            tokio::task::spawn_blocking(move || file.open(passphrase.as_deref()))
+                .await
+                .map_err(|e| NodeError::Internal(e.to_string()))?
+                .map_err(|e| match e {
+                    KeyFileError::Damaged(_) => NodeError::Internal(e.to_string()),
+                    _ => NodeError::BadRequest(e.to_string()),
+                })?
+        };
+        crate::ops::identity::add_own_events(self).await?;
+        crate::ops::identity::check_device(&self.catalog, &identity, &key.id())?;
+        Ok(Signer { key, identity })
     }
 
     /// A complete local bundle, decoded.

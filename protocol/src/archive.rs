@@ -7,8 +7,13 @@
 //! kind    1 signed manifest        (len <= MAX_MANIFEST_BYTES)
 //!         2 signed announcement    (len <= MAX_ANNOUNCEMENT_BYTES, optional)
 //!         3 blob: chunk index or chunk (len exactly what the manifest implies)
+//!         4 signed key event       (len <= MAX_ANNOUNCEMENT_BYTES; only between bundles)
 //! end     = kind 0xff, len 8, payload = number of bundles, u64 big endian
 //! ```
+//!
+//! Key events come before the bundles of their identity, so that a node
+//! that learns of the identity from the archive alone can check that the
+//! device that signed each manifest was certified (and not revoked).
 //!
 //! Each bundle is its manifest, then at most one announcement, then every
 //! blob its files need, in manifest order: for each file, its chunk index
@@ -26,7 +31,7 @@ use crate::chunk::{
 };
 use crate::id::ContentHash;
 use crate::limits::{MAX_ANNOUNCEMENT_BYTES, MAX_MANIFEST_BYTES};
-use crate::manifest::{SignedAnnouncement, SignedManifest};
+use crate::manifest::{SignedAnnouncement, SignedKeyEvent, SignedManifest};
 
 /// The first bytes of every archive.
 pub const MAGIC: &[u8; 16] = b"weft archive v1\n";
@@ -36,6 +41,8 @@ pub const KIND_MANIFEST: u8 = 1;
 pub const KIND_ANNOUNCEMENT: u8 = 2;
 /// Record kind: a chunk index or a chunk.
 pub const KIND_BLOB: u8 = 3;
+/// Record kind: a signed key event.
+pub const KIND_KEY_EVENT: u8 = 4;
 /// Record kind: the end.
 pub const KIND_END: u8 = 0xff;
 /// The file extension of archives.
@@ -56,6 +63,9 @@ pub struct ArchiveError {
 pub enum Item {
     /// A bundle starts: its manifest verified against its signature.
     Manifest(SignedManifest),
+    /// An identity's key event, verified on its own (whether it fits the
+    /// identity's log is the importer's check).
+    KeyEvent(SignedKeyEvent),
     /// A verified blob of the current bundle.
     Blob(ContentHash, Vec<u8>),
     /// The current bundle is complete; its announcement, if it had one,
@@ -108,6 +118,11 @@ impl<W: Write> Writer<W> {
             self.record(KIND_ANNOUNCEMENT, a.bytes())?;
         }
         Ok(())
+    }
+
+    /// Writes a key event; only between bundles.
+    pub fn key_event(&mut self, e: &SignedKeyEvent) -> io::Result<()> {
+        self.record(KIND_KEY_EVENT, e.bytes())
     }
 
     /// Writes one blob.
@@ -304,6 +319,21 @@ impl<R: Read> Reader<R> {
                     .or_else(|e| self.fail(at, format!("a manifest does not verify: {e}")))?;
                 self.plan = Some(Plan::new(signed.clone()));
                 self.out.push_back(Item::Manifest(signed));
+            }
+            KIND_KEY_EVENT => {
+                self.close_bundle(at, "a key event")?;
+                if len as usize > MAX_ANNOUNCEMENT_BYTES {
+                    return self.fail(
+                        at,
+                        format!(
+                            "a key event of {len} bytes is over the limit of {MAX_ANNOUNCEMENT_BYTES}"
+                        ),
+                    );
+                }
+                let bytes = self.payload(at, len, "a key event")?;
+                let e = SignedKeyEvent::decode(&bytes)
+                    .or_else(|e| self.fail(at, format!("a key event does not verify: {e}")))?;
+                self.out.push_back(Item::KeyEvent(e));
             }
             KIND_ANNOUNCEMENT => {
                 let Some(plan) = &self.plan else {
@@ -542,7 +572,7 @@ mod tests {
                     assert!(announcement.is_some());
                     done.push(manifest.id());
                 }
-                Item::Manifest(_) => {}
+                Item::Manifest(_) | Item::KeyEvent(_) => {}
             }
         }
         Ok((blobs, done))

@@ -52,6 +52,25 @@ pub fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The bytes of lowercase or uppercase hex; an error names the first
+/// character that is not a hex digit, or an odd length.
+pub fn from_hex(s: &str) -> Result<Vec<u8>, String> {
+    if s.len() % 2 != 0 {
+        return Err(format!("{} hex digits, an odd number", s.len()));
+    }
+    s.as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            let digit = |b: u8| {
+                (b as char)
+                    .to_digit(16)
+                    .ok_or_else(|| format!("'{}' is not a hex digit", b as char))
+            };
+            Ok((digit(pair[0])? << 4 | digit(pair[1])?) as u8)
+        })
+        .collect()
+}
+
 fn parse_hex32(kind: &'static str, s: &str) -> Result<[u8; 32], IdError> {
     let chars: Vec<char> = s.chars().take(65).collect();
     if let Some((i, c)) = chars

@@ -17,6 +17,8 @@ pub const MANIFEST_DOMAIN: &[u8] = b"weft/v1/manifest\0";
 pub const ANNOUNCEMENT_DOMAIN: &[u8] = b"weft/v1/announcement\0";
 /// Domain prefix of retraction signatures.
 pub const RETRACTION_DOMAIN: &[u8] = b"weft/v1/retraction\0";
+/// Domain prefix of key event signatures.
+pub const KEY_EVENT_DOMAIN: &[u8] = b"weft/v1/key\0";
 /// Domain prefix of vouch signatures.
 pub const VOUCH_DOMAIN: &[u8] = b"weft/v1/vouch\0";
 

@@ -9,8 +9,15 @@ use std::path::PathBuf;
 pub const STORE: &str = "store";
 /// The libp2p node key (protobuf encoding), mode 0600.
 pub const NODE_KEY: &str = "node.key";
-/// The publisher key (plain or sealed, see `keyfile`), mode 0600.
+/// The key this node signs with (plain or sealed, see `keyfile`), mode
+/// 0600: a device key of the identity in [`IDENTITY`], or, without that
+/// file, a single-key publisher's key.
 pub const PUBLISHER_KEY: &str = "publisher.key";
+/// The identity this node's key signs for (see `identity::file`).
+pub const IDENTITY: &str = "identity";
+/// The identity's root key in force (plain or sealed), mode 0600, while
+/// it is kept on this device; absent once it lives only on paper.
+pub const ROOT_KEY: &str = "root.key";
 /// The API token, mode 0600.
 pub const API_TOKEN: &str = "api.token";
 /// The API address of the running daemon.

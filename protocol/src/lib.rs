@@ -3,7 +3,7 @@
 //! This crate is pure. It has no I/O, no async runtime, no networking and no
 //! storage: it turns values into canonical bytes and back, hashes, signs and
 //! verifies. Time and randomness come from the caller. Its dependencies
-//! (blake3, ed25519-dalek, serde, serde_cbor, thiserror) prove it, and none
+//! (argon2, bip39, blake3, ed25519-dalek, serde, serde_cbor, thiserror) prove it, and none
 //! of their error types appear in its public API.
 //!
 //! `docs/protocol.md` specifies everything here, with test vectors that
@@ -14,6 +14,7 @@ pub mod archive;
 pub mod cbor;
 pub mod chunk;
 pub mod id;
+pub mod identity;
 pub mod invite;
 pub mod keyfile;
 pub mod keys;
@@ -25,15 +26,16 @@ pub mod sync;
 pub mod units;
 pub mod vectors;
 pub mod wire;
+pub mod words;
 
 pub use cbor::CborError;
 pub use chunk::{ChunkError, FileHasher};
 pub use id::{BundleId, ContentHash, IdError, PublisherId};
 pub use keys::{PublisherKey, SignatureError};
 pub use manifest::{
-    claim_key, retraction_entry_id, Announcement, CatalogEntry, DecodeError, FileEntry, LangText,
-    LangTitle, Manifest, Retraction, SignedAnnouncement, SignedManifest, SignedRetraction,
-    SignedVouch, ValidationError, Vouch, VERSION,
+    claim_key, retraction_entry_id, Announcement, CatalogEntry, DecodeError, FileEntry, KeyEvent,
+    KeyKind, LangText, LangTitle, Manifest, Retraction, SignedAnnouncement, SignedKeyEvent,
+    SignedManifest, SignedRetraction, SignedVouch, ValidationError, Vouch, VERSION,
 };
 pub use path::PathError;
 pub use wire::{Request, Response};

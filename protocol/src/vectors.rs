@@ -150,6 +150,120 @@ pub fn render() -> String {
         req.len()
     ));
     s.push_str(&block(&to_hex(&req)));
+    s.push_str(&render_identity(&signed));
+    s
+}
+
+/// Section 11's identity vectors: a paper backup, its roots, an identity
+/// with a device, something the device signs, a revocation and a
+/// rotation.
+fn render_identity(bundle: &SignedManifest) -> String {
+    use crate::manifest::{identity_id, next_commitment};
+    use crate::words::{fingerprint, PaperBackup};
+    use crate::{KeyEvent, KeyKind, Retraction, SignedKeyEvent, SignedRetraction};
+    let paper = PaperBackup::from_entropy([0x42; 32]);
+    let (root0, root1, root2) = (paper.root(0), paper.root(1), paper.root(2));
+    let next = next_commitment(&root1.id());
+    let id = identity_id(&root0.id(), &next);
+    let device = PublisherKey::from_seed([0x30; 32]);
+    let event = |seq, kind, prev: Option<&SignedKeyEvent>, root: &PublisherKey| KeyEvent {
+        v: crate::VERSION,
+        id,
+        seq,
+        keep: None,
+        kind,
+        name: None,
+        next: None,
+        prev: prev.map(SignedKeyEvent::hash),
+        root: root.id(),
+        device: None,
+        created: 1_700_000_000 + seq,
+    };
+    let sign = |e: KeyEvent, k: &PublisherKey| {
+        SignedKeyEvent::sign(e, k).expect("the test vector key event is valid")
+    };
+    let incept = sign(
+        KeyEvent {
+            next: Some(next),
+            ..event(0, KeyKind::Incept, None, &root0)
+        },
+        &root0,
+    );
+    let cert = sign(
+        KeyEvent {
+            device: Some(device.id()),
+            name: Some("laptop".into()),
+            ..event(1, KeyKind::Device, Some(&incept), &root0)
+        },
+        &root0,
+    );
+    let retraction = SignedRetraction::sign(
+        Retraction {
+            v: crate::VERSION,
+            created: 1_700_000_100,
+            retracts: bundle.id(),
+            publisher: id,
+        },
+        &device,
+    )
+    .expect("the test vector retraction is valid");
+    let revoke = sign(
+        KeyEvent {
+            device: Some(device.id()),
+            keep: Some(vec![bundle.id()]),
+            ..event(2, KeyKind::Revoke, Some(&cert), &root0)
+        },
+        &root0,
+    );
+    let rotate = sign(
+        KeyEvent {
+            next: Some(next_commitment(&root2.id())),
+            ..event(3, KeyKind::Rotate, Some(&revoke), &root1)
+        },
+        &root1,
+    );
+    let mut s = String::new();
+    s.push_str(&format!(
+        "\nA paper backup of 32 bytes of 0x42:\n\n```text\n{}\n```\n",
+        paper.words().join(" ")
+    ));
+    s.push_str(&format!(
+        "\nRoot 0: `{}`; root 1: `{}`; root 2: `{}`\n",
+        root0.id(),
+        root1.id(),
+        root2.id()
+    ));
+    s.push_str(&format!("\nCommitment to root 1: `{next}`\n"));
+    s.push_str(&format!(
+        "\nIdentity: `{id}`, fingerprint `{}`\n",
+        fingerprint(&id)
+    ));
+    let events = [
+        ("Its incept event", &incept),
+        (
+            "The certificate of the device whose secret seed is 32 bytes of 0x30, named `laptop`",
+            &cert,
+        ),
+    ];
+    for (what, e) in events {
+        s.push_str(&format!("\n{what} ({} bytes):\n\n", e.bytes().len()));
+        s.push_str(&block(&to_hex(e.bytes())));
+        s.push_str(&format!("\nIts hash (entry key): `{}`\n", e.hash()));
+    }
+    s.push_str(&format!(
+        "\nA retraction of the bundle above by the identity, signed by that device (note `by`; {} bytes):\n\n",
+        retraction.bytes().len()
+    ));
+    s.push_str(&block(&to_hex(retraction.bytes())));
+    let events = [
+        ("The device revoked, keeping that bundle", &revoke),
+        ("The root rotated to root 1, committing to root 2", &rotate),
+    ];
+    for (what, e) in events {
+        s.push_str(&format!("\n{what} ({} bytes):\n\n", e.bytes().len()));
+        s.push_str(&block(&to_hex(e.bytes())));
+        s.push_str(&format!("\nIts hash (entry key): `{}`\n", e.hash()));
+    }
     s
 }
 
@@ -170,5 +284,32 @@ mod tests {
         let (signed, _) = super::signed_manifest();
         let decoded = crate::SignedManifest::decode(signed.bytes()).unwrap();
         assert_eq!(decoded.id(), signed.id());
+    }
+
+    #[test]
+    fn the_identity_vectors_make_one_log() {
+        // The hex blocks of the rendered identity section, in order.
+        let text = super::render_identity(&super::signed_manifest().0);
+        let blocks: Vec<Vec<u8>> = text
+            .split("```text\n")
+            .skip(2)
+            .map(|b| crate::id::from_hex(&b[..b.find("```").unwrap()].replace('\n', "")).unwrap())
+            .collect();
+        let events: Vec<crate::SignedKeyEvent> = [0, 1, 3, 4]
+            .iter()
+            .map(|&i| crate::SignedKeyEvent::decode(&blocks[i]).unwrap())
+            .collect();
+        let id = events[0].event().id;
+        let (state, chain) = crate::identity::resolve(&id, &events).unwrap();
+        assert_eq!(chain.len(), 4);
+        assert_eq!(state.rotations, 1);
+        let device = events[1].event().device.unwrap();
+        let r = crate::CatalogEntry::decode(&blocks[2]).unwrap();
+        assert_eq!(r.signed_by(), device);
+        // The revocation keeps the retracted bundle, not the retraction.
+        assert_eq!(
+            crate::identity::authority(Some(&state), &id, &device, &r.entry_id()),
+            crate::identity::Authority::Revoked
+        );
     }
 }

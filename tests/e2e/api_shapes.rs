@@ -11,13 +11,13 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use weft_e2e::{http, init, make_folder, router_routes, wait_until, Daemon};
+use weft_e2e::{http, make_folder, router_routes, wait_until, Daemon};
 use weft_protocol::api::{
     BundleDetails, CheckReport, ConnectResponse, DoctorResponse, ErrorResponse, ExportResult,
-    FetchResult, GcReport, ImportResult, InviteResponse, JobStarted, JobStatus, JoinResponse,
-    LoginLinkResponse, PeersResponse, PinsResponse, ProvidersResponse, PublishResult,
-    RetractResponse, RuleChangeResponse, RulesResponse, SearchResponse, StatusResponse, Tier,
-    UnpinResponse, UploadStarted, UploadedFile, VouchResponse, WhyResponse,
+    FetchResult, GcReport, IdentityInfo, ImportResult, InviteResponse, JobStarted, JobStatus,
+    JoinResponse, KeyEventsMade, LoginLinkResponse, PeersResponse, PinsResponse, ProvidersResponse,
+    PublishResult, RetractResponse, RuleChangeResponse, RulesResponse, SearchResponse,
+    StatusResponse, Tier, UnpinResponse, UploadStarted, UploadedFile, VouchResponse, WhyResponse,
 };
 
 /// Checks that `v` reads as `T` and writes back as `v` itself.
@@ -79,7 +79,7 @@ fn every_json_route_answers_exactly_its_type() {
     let b = Daemon::start("shapes-b");
     let mut covered = BTreeSet::new();
     let c = &mut covered;
-    init(&a);
+    let created: weft_protocol::api::InitOutput = a.weft_json_as(&["init"]);
     let work = tempfile::tempdir().unwrap();
     let folder = make_folder(work.path(), 300_000);
 
@@ -215,6 +215,28 @@ fn every_json_route_answers_exactly_its_type() {
             Some(json!({"publisher": someone})),
         );
         assert_eq!(v.active, active);
+    }
+    // The identity: a spare device certified with root.key, revoked, then
+    // the root rotated with the paper backup.
+    let me: IdentityInfo = call(&a, c, "GET", "/v1/identity", "/v1/identity", None);
+    assert_eq!(me.identity, created.publisher);
+    let spare = weft_protocol::PublisherKey::from_seed([0x56; 32]).id();
+    for (route, body) in [
+        (
+            "/v1/identity/device",
+            json!({"device": spare, "name": "spare"}),
+        ),
+        (
+            "/v1/identity/revoke",
+            json!({"device": spare, "keep_before": 0}),
+        ),
+        (
+            "/v1/identity/rotate",
+            json!({"paper": created.paper_backup.join(" ")}),
+        ),
+    ] {
+        let made: KeyEventsMade = call(&a, c, "POST", route, route, Some(body));
+        assert_eq!(made.events.len(), 1, "{route}");
     }
     for route in ["/v1/block", "/v1/unblock"] {
         let _: RuleChangeResponse = call(

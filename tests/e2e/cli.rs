@@ -246,12 +246,16 @@ fn a_sealed_publisher_key_signs_only_with_its_passphrase() {
     assert!(out.status.success(), "{out:?}");
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let publisher = created["publisher"].as_str().unwrap().to_string();
+    let device = created["device"].as_str().unwrap().to_string();
     let key_file = std::fs::read_to_string(d.path().join("publisher.key")).unwrap();
     assert!(key_file.starts_with(weft_protocol::keyfile::SEALED_HEADER));
     assert!(
-        key_file.contains(&publisher),
-        "the publisher id is in clear"
+        key_file.contains(&device),
+        "the device key's id is in clear"
     );
+    // The root is sealed with the same passphrase.
+    let root_file = std::fs::read_to_string(d.path().join("root.key")).unwrap();
+    assert!(root_file.starts_with(weft_protocol::keyfile::SEALED_HEADER));
     let s = d.status();
     assert_eq!(
         s.publisher.map(|p| p.to_string()).as_deref(),

@@ -17,6 +17,7 @@ mod discovery;
 mod flood;
 mod hostile;
 mod hubs;
+mod identity;
 mod network;
 mod trust;
 mod web;

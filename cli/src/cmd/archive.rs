@@ -53,5 +53,10 @@ pub(crate) fn import(ctx: &Ctx, path: PathBuf) -> Res {
                 plural(blocked, "bundle")
             );
         }
+        for id in &v.refused {
+            println!(
+                "Refused {id}: it is signed by a device its publisher revoked, or by a key the publisher has not certified."
+            );
+        }
     })
 }

@@ -4,7 +4,7 @@
 mod archive;
 mod docs;
 mod fetch;
-mod keys;
+mod identity;
 mod network;
 mod publish;
 mod rules;
@@ -13,7 +13,7 @@ mod status;
 mod store;
 mod ui;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, DeviceCmd, IdentityCmd};
 use crate::context::{default_data_dir, Ctx, Res};
 
 /// Runs one command line.
@@ -30,7 +30,39 @@ pub(crate) fn run(cli: Cli) -> Res {
         passphrase_fd: cli.passphrase_fd,
     };
     match cli.command {
-        Command::Init { passphrase } => keys::init(&ctx, passphrase),
+        Command::Init {
+            passphrase,
+            no_root,
+            device_name,
+        } => identity::init(&ctx, passphrase, no_root, device_name),
+        Command::Identity { action } => match action {
+            None => identity::show(&ctx),
+            Some(IdentityCmd::Rotate {
+                from_seq,
+                keep_before,
+            }) => identity::rotate(&ctx, from_seq, keep_before),
+            Some(IdentityCmd::RemoveRoot) => identity::remove_root(&ctx),
+        },
+        Command::Device { action } => match action {
+            DeviceCmd::Add {
+                identity,
+                name,
+                paper,
+                passphrase,
+            } => identity::device_add(&ctx, &identity, name, paper, passphrase),
+            DeviceCmd::Approve {
+                device,
+                name,
+                paper,
+            } => identity::device_approve(&ctx, &device, &name, paper),
+            DeviceCmd::Revoke {
+                device,
+                keep_before,
+                keep,
+                undo_retractions,
+                paper,
+            } => identity::device_revoke(&ctx, &device, keep_before, keep, undo_retractions, paper),
+        },
         Command::Publish {
             path,
             name,

@@ -2,6 +2,7 @@
 //! key and by the bundle they claim, the text searched, versions by
 //! (publisher, name), retractions, tombstones of claims proven false.
 
+use super::identities::KeyLogs;
 use super::quota::Quota;
 use super::vouches::Vouches;
 use super::*;
@@ -60,8 +61,11 @@ pub(super) struct Index {
     pub(super) quota: Quota,
     /// Bundles the user pinned explicitly: listed even when retracted.
     pub(super) exempt: HashSet<BundleId>,
-    /// Held bundles, to the publisher their manifest names.
-    pub(super) held: HashMap<BundleId, PublisherId>,
+    /// Held bundles, to the publisher their manifest names and the key
+    /// that signed it.
+    pub(super) held: HashMap<BundleId, (PublisherId, PublisherId)>,
+    /// Identities' key logs.
+    pub(super) keylogs: KeyLogs,
 }
 
 pub(super) fn searchable_text(a: &Announcement, out: &mut String) {
@@ -121,6 +125,14 @@ impl Index {
         true
     }
 
+    /// Whether an entry of any kind is indexed under `key`.
+    pub(super) fn contains(&self, key: &BundleId) -> bool {
+        self.by_key.contains_key(key)
+            || self.retraction_keys.contains_key(key)
+            || self.vouches.contains(key)
+            || self.keylogs.contains(key)
+    }
+
     pub(super) fn insert_entry(&mut self, entry: &CatalogEntry) -> bool {
         let size = entry.bytes().len() as u32;
         match entry {
@@ -130,7 +142,24 @@ impl Index {
                 self.insert_retraction(r.entry_id(), x.retracts, x.publisher, size)
             }
             CatalogEntry::Vouch(v) => self.insert_vouch(v.entry_id(), v.vouch(), size),
+            CatalogEntry::Key(k) => self.insert_key(k).0,
         }
+    }
+
+    /// Holds a key event; returns whether it is new and whether its
+    /// identity's state changed.
+    pub(super) fn insert_key(&mut self, e: &SignedKeyEvent) -> (bool, bool) {
+        let key = e.entry_id();
+        if self.keylogs.contains(&key) {
+            return (false, false);
+        }
+        self.removed_while_loading.remove(&key);
+        self.sorted = None;
+        let id = e.event().id;
+        let changed = self.keylogs.insert(e);
+        let tier = self.tier(&id);
+        self.quota.added(key, id, e.bytes().len() as u32, tier);
+        (true, changed)
     }
 
     /// Holds a vouch as the latest of its pair, forgetting the one it
@@ -184,6 +213,11 @@ impl Index {
                     .signer(k)
                     .is_some_and(|(by, _)| self.tier(&by) == Tier::Seen)
             }))
+            .chain(self.keylogs.keys().copied().filter(|k| {
+                self.keylogs
+                    .get(k)
+                    .is_some_and(|(id, _)| self.tier(&id) == Tier::Seen)
+            }))
             .collect();
         let tiers = self.tiers.clone();
         self.quota.recount(&tiers, seen.into_iter());
@@ -201,7 +235,10 @@ impl Index {
                 (None, Some(r)) => (r.by, Some(r.target)),
                 (None, None) => match self.vouches.signer(&key) {
                     Some((by, _)) => (by, None),
-                    None => continue,
+                    None => match self.keylogs.get(&key) {
+                        Some((id, _)) => (id, None),
+                        None => continue,
+                    },
                 },
             };
             if self.tier(&p) == Tier::Seen
@@ -222,7 +259,7 @@ impl Index {
     /// else the most trusted claimant's (the first to arrive among equals).
     pub(super) fn best_claim(&self, id: &BundleId) -> Option<usize> {
         let claims = self.claims_of(id);
-        if let Some(owner) = self.held.get(id) {
+        if let Some((owner, _)) = self.held.get(id) {
             return claims
                 .iter()
                 .copied()
@@ -249,7 +286,7 @@ impl Index {
     pub(super) fn owner(&self, id: &BundleId) -> Option<PublisherId> {
         self.held
             .get(id)
-            .copied()
+            .map(|(p, _)| *p)
             .or_else(|| self.best_claim(id).map(|i| self.entries[i].ann.publisher))
     }
 
@@ -268,18 +305,18 @@ impl Index {
                     ));
                 }
                 match self.held.get(&a.id) {
-                    Some(owner) if *owner != a.publisher => Some(format!(
+                    Some((owner, _)) if *owner != a.publisher => Some(format!(
                         "{} claims bundle {}, whose manifest here is signed by {owner}",
                         a.publisher, a.id
                     )),
                     _ => None,
                 }
             }
-            CatalogEntry::Vouch(_) => None,
+            CatalogEntry::Vouch(_) | CatalogEntry::Key(_) => None,
             CatalogEntry::Retraction(r) => {
                 let r = r.retraction();
                 let known = match self.held.get(&r.retracts) {
-                    Some(owner) => vec![*owner],
+                    Some((owner, _)) => vec![*owner],
                     None => self
                         .claims_of(&r.retracts)
                         .iter()
@@ -371,6 +408,10 @@ impl Index {
     pub(super) fn remove(&mut self, id: &BundleId) {
         if !self.loaded {
             self.removed_while_loading.insert(*id);
+        }
+        if let Some((by, size)) = self.keylogs.remove(id) {
+            self.sorted = None;
+            self.quota.removed(by, size, self.tier(&by));
         }
         if let Some((by, size)) = self.vouches.remove(id) {
             self.sorted = None;

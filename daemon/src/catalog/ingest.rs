@@ -113,6 +113,18 @@ pub fn peek_tier(catalog: &Catalog, bytes: &[u8]) -> Option<Tier> {
         .map(|e| catalog.trust().tier(&e.signer()))
 }
 
+/// The order a batch of entries is checked in: key events first (they
+/// say which devices may sign the rest), then by the signer's tier.
+pub fn order_key(catalog: &Catalog, bytes: &[u8]) -> (bool, Tier) {
+    match CatalogEntry::decode_stored(bytes) {
+        Ok(e) => (
+            !matches!(e, CatalogEntry::Key(_)),
+            catalog.trust().tier(&e.signer()),
+        ),
+        Err(_) => (true, Tier::Seen),
+    }
+}
+
 /// Verifies one entry from `from` and offers it to the catalog. `asked`,
 /// when given, is the set of ids the peer was asked for. Blocking.
 pub fn ingest(
@@ -144,6 +156,7 @@ fn admit(
         CatalogEntry::Announcement(_) => "new bundle",
         CatalogEntry::Retraction(_) => "retraction",
         CatalogEntry::Vouch(_) => "vouch",
+        CatalogEntry::Key(_) => "key event",
     };
     if let Ok(peek) = CatalogEntry::decode_stored(bytes) {
         let dropped = match catalog.trust().tier(&peek.signer()) {
@@ -272,7 +285,7 @@ pub async fn verify_gossip(
         let waiting: Vec<_> = batch.iter().map(|m| (m.id.clone(), m.source)).collect();
         let (store, catalog) = (store.clone(), catalog.clone());
         let checked = tokio::task::spawn_blocking(move || {
-            batch.sort_by_cached_key(|m| peek_tier(&catalog, &m.data).unwrap_or(Tier::Seen));
+            batch.sort_by_cached_key(|m| order_key(&catalog, &m.data));
             batch
                 .into_iter()
                 .map(|m| {
@@ -289,9 +302,22 @@ pub async fn verify_gossip(
             }
             continue;
         };
+        let mut catch_up = HashSet::new();
         for (id, source, outcome) in checked {
+            if let Ingested::Offered {
+                added: Added::Dropped(Dropped::UnknownSigner),
+                ..
+            } = outcome
+            {
+                // The sender knows the signer's key log; a catch-up brings
+                // it, and the entry with it.
+                catch_up.insert(source);
+            }
             let verdict = verdict_of(&outcome, &source, &metrics);
             net.verdict(id, source, verdict).await;
+        }
+        for peer in catch_up {
+            net.catch_up_with(peer).await;
         }
     }
 }

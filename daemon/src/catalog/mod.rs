@@ -15,9 +15,11 @@ use std::sync::{Arc, RwLock};
 
 pub use vouches::MAX_VOUCHES_PER_PUBLISHER;
 use weft_protocol::{
-    Announcement, BundleId, CatalogEntry, PublisherId, SignedAnnouncement, SignedManifest, Vouch,
+    Announcement, BundleId, CatalogEntry, PublisherId, SignedAnnouncement, SignedKeyEvent,
+    SignedManifest, Vouch,
 };
 
+mod identities;
 mod index;
 pub mod ingest;
 mod quota;
@@ -109,6 +111,9 @@ pub enum Added {
 pub struct Standing {
     /// Its publisher retracted it.
     pub retracted: bool,
+    /// Its manifest is signed by a key its identity revoked (or replaced),
+    /// and the revocation does not keep it.
+    pub revoked: bool,
     /// A newer version of the same (publisher, name), if one is known.
     pub superseded_by: Option<BundleId>,
 }
@@ -213,7 +218,7 @@ impl Catalog {
             let mut ix = self.write();
             ix.loaded = true;
             ix.removed_while_loading = HashSet::new();
-            ix.by_key.len() + ix.retraction_keys.len() + ix.vouches.len()
+            ix.by_key.len() + ix.retraction_keys.len() + ix.vouches.len() + ix.keylogs.len()
         };
         self.push_vouches();
         self.loaded.send_replace(true);
@@ -269,11 +274,11 @@ impl Catalog {
         let mut replaced = None;
         let tier = {
             let ix = self.read();
-            if ix.by_key.contains_key(&key)
-                || ix.retraction_keys.contains_key(&key)
-                || ix.vouches.contains(&key)
-            {
+            if ix.contains(&key) {
                 return Ok(Added::Known);
+            }
+            if let Some(d) = identities::signer_refused(&ix.keylogs, entry) {
+                return Ok(Added::Dropped(d));
             }
             if let CatalogEntry::Vouch(v) = entry {
                 replaced = ix.vouches.key_of(&v.vouch().by, &v.vouch().vouchee);
@@ -309,6 +314,9 @@ impl Catalog {
                 return Ok(Added::Dropped(Dropped::CatalogFull));
             }
         }
+        if let CatalogEntry::Key(e) = entry {
+            return self.add_key_event(store, e);
+        }
         let new = store.put_announcement(&key, entry.bytes())?;
         // Index it even if the store had it: the loader may not have
         // reached it yet.
@@ -326,7 +334,9 @@ impl Catalog {
                         *other != a.publisher && ix.tier(other) <= tier
                     })
                 }
-                CatalogEntry::Retraction(_) | CatalogEntry::Vouch(_) => false,
+                CatalogEntry::Retraction(_) | CatalogEntry::Vouch(_) | CatalogEntry::Key(_) => {
+                    false
+                }
             };
             (indexed, contested)
         };
@@ -508,13 +518,13 @@ impl Catalog {
         self.read().owner(id)
     }
 
-    /// Records the publisher of a held bundle's manifest (`None` when the
-    /// bundle is no longer held). `holdings` calls this on load, commit and
-    /// removal.
-    pub fn set_held(&self, id: BundleId, publisher: Option<PublisherId>) {
+    /// Records the publisher of a held bundle's manifest and the key that
+    /// signed it ([`held_by`]; `None` when the bundle is no longer held). `holdings`
+    /// calls this on load, commit and removal.
+    pub fn set_held(&self, id: BundleId, held: Option<(PublisherId, PublisherId)>) {
         let mut ix = self.write();
-        match publisher {
-            Some(p) => ix.held.insert(id, p),
+        match held {
+            Some(h) => ix.held.insert(id, h),
             None => ix.held.remove(&id),
         };
     }
@@ -567,6 +577,7 @@ impl Catalog {
             .keys()
             .chain(ix.retraction_keys.keys())
             .chain(ix.vouches.keys())
+            .chain(ix.keylogs.keys())
             .copied()
             .collect();
         ids.sort_unstable();
@@ -575,10 +586,9 @@ impl Catalog {
         ids
     }
 
-    /// Whether an entry (announcement or retraction) is indexed.
+    /// Whether an entry (of any kind) is indexed.
     pub fn contains(&self, id: &BundleId) -> bool {
-        let ix = self.read();
-        ix.by_key.contains_key(id) || ix.retraction_keys.contains_key(id) || ix.vouches.contains(id)
+        self.read().contains(id)
     }
 
     /// Entries indexed.
@@ -622,6 +632,12 @@ fn vouch_refused(ix: &Index, v: &Vouch, key: &BundleId) -> Option<Option<Dropped
         .then_some(Some(Dropped::PublisherQuota))
 }
 
+/// What [`Catalog::set_held`] records of a manifest: its publisher and
+/// the key that signed it.
+pub fn held_by(m: &SignedManifest) -> (PublisherId, PublisherId) {
+    (m.manifest().publisher, m.signed_by())
+}
+
 /// Tombstones kept at most; past it a false claim is still removed, but
 /// catch-up may offer it again (and a held bundle refuses it again).
 pub const MAX_TOMBSTONES: usize = 65_536;
@@ -633,8 +649,13 @@ fn standing_for(ix: &Index, id: &BundleId, publisher: &PublisherId) -> Standing 
         .iter()
         .copied()
         .find(|&i| ix.entries[i].ann.publisher == *publisher);
+    let revoked = ix
+        .held
+        .get(id)
+        .is_some_and(|(p, by)| p == publisher && !ix.keylogs.authority(p, by, id).counts());
     Standing {
         retracted: ix.retracted_by(id, publisher),
+        revoked,
         superseded_by: claim.and_then(|i| {
             let a = &ix.entries[i].ann;
             ix.latest_of(&a.publisher, &a.name)

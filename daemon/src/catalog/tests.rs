@@ -233,7 +233,7 @@ fn a_held_bundle_is_retracted_only_by_its_manifests_publisher() {
     let held = BundleId::from_bytes([30; 32]);
     // Held with no announcement indexed (fetched by id, or its announcement
     // was dropped as false): the manifest names k1.
-    cat.set_held(held, Some(k1.id()));
+    cat.set_held(held, Some((k1.id(), k1.id())));
     let forged = retraction(&k2, 30, k2.id());
     assert!(matches!(
         cat.add_entry(&store, &forged).unwrap(),
@@ -251,7 +251,7 @@ fn a_held_bundle_is_retracted_only_by_its_manifests_publisher() {
         Added::New
     );
     assert!(!cat.standing(&early).retracted, "nobody known owns it yet");
-    cat.set_held(early, Some(k1.id()));
+    cat.set_held(early, Some((k1.id(), k1.id())));
     assert!(!cat.standing(&early).retracted);
 
     // A claim on a held bundle by another publisher is refused outright,
@@ -386,7 +386,7 @@ fn a_share_of_zero_keeps_only_trusted_publishers_and_held_bundles_stay() {
     // publisher is unknown.
     let (store, cat) = capped(1);
     let held = BundleId::from_bytes([1; 32]);
-    cat.set_held(held, Some(k.id()));
+    cat.set_held(held, Some((k.id(), k.id())));
     assert_eq!(cat.add_entry(&store, &entry(&k, 1)).unwrap(), Added::New);
     let other = PublisherKey::from_seed([8; 32]);
     assert_eq!(
@@ -466,7 +466,7 @@ fn two_claims_on_one_bundle_are_both_kept_until_its_manifest_settles_them() {
     assert_eq!(cat.settle(&store, &manifest).unwrap(), 1);
     assert!(!cat.contains(&fake.announcement().claim_key()));
     assert!(cat.declined(&fake.announcement().claim_key()));
-    cat.set_held(bundle, Some(real.id()));
+    cat.set_held(bundle, Some((real.id(), real.id())));
     assert!(!cat.contested(&bundle));
     assert!(matches!(
         cat.add_entry(&store, &CatalogEntry::Announcement(fake.clone()))

@@ -213,7 +213,7 @@ impl Holdings {
             if pin.is_some_and(|p| p.kind == PinKind::Explicit) {
                 catalog.set_exempt(id, true);
             }
-            catalog.set_held(id, Some(m.manifest().publisher));
+            catalog.set_held(id, Some(crate::catalog::held_by(&m)));
             held.insert(id, Self::entry(&m, pin, used));
         }
         let pinned = pinned_publishers(&held);
@@ -279,7 +279,7 @@ impl Holdings {
         h.stored_used = 0;
         let before = self.held().insert(id, h);
         self.catalog
-            .set_held(id, Some(manifest.manifest().publisher));
+            .set_held(id, Some(crate::catalog::held_by(manifest)));
         self.catalog.settle(store, manifest)?;
         self.catalog
             .set_exempt(id, pin.is_some_and(|p| p.kind == PinKind::Explicit));

@@ -32,7 +32,7 @@ use weft_protocol::{BundleId, PublisherId};
 
 use crate::node::Node;
 use error::{bad, ApiError};
-use routes::{catalog::*, jobs::*, node::*, rules::*, storage::*};
+use routes::{catalog::*, identity::*, jobs::*, node::*, rules::*, storage::*};
 
 /// Largest request body the API reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -62,6 +62,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/search", get(search))
         .route("/v1/bundles/{id}", get(show))
         .route("/v1/why/{publisher}", get(why))
+        .route("/v1/identity", get(show_identity))
+        .route("/v1/identity/device", post(certify_device))
+        .route("/v1/identity/revoke", post(revoke_device))
+        .route("/v1/identity/rotate", post(rotate_root))
         .route("/v1/vouch", post(vouch))
         .route("/v1/unvouch", post(unvouch))
         .route("/v1/publish", post(publish))

@@ -69,6 +69,9 @@ pub enum Command {
         /// Replies with the providers.
         reply: oneshot::Sender<Vec<PeerId>>,
     },
+    /// Start a catalog catch-up with a peer soon, as if it had hinted
+    /// that it has entries this node lacks.
+    CatchUp(PeerId),
     /// Disconnect a peer that sent bad data and refuse it for a while.
     Punish {
         /// Who.
@@ -188,6 +191,13 @@ impl Client {
     pub async fn find_providers(&self, id: BundleId) -> Result<Vec<PeerId>, NetError> {
         self.call(|reply| Command::FindProviders { id, reply })
             .await
+    }
+
+    /// Asks for a catalog catch-up with `peer` soon: it sent an entry
+    /// signed by a device whose certificate this node lacks, which the
+    /// catch-up brings.
+    pub async fn catch_up_with(&self, peer: PeerId) {
+        let _ = self.tx.send(Command::CatchUp(peer)).await;
     }
 
     /// Disconnects and bans a misbehaving peer.

@@ -371,6 +371,11 @@ impl EventLoop {
                 self.provider_lookups.insert(q, (HashSet::new(), reply));
             }
             Command::Punish { peer, reason } => self.punish(peer, reason),
+            Command::CatchUp(peer) => {
+                if self.outlets.peers.try_send(PeerEvent::Hint(peer)).is_err() {
+                    debug!(%peer, "sync queue full; the catch-up waits for the next round");
+                }
+            }
             Command::Respond {
                 peer,
                 id,

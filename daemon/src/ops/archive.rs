@@ -76,7 +76,16 @@ fn write_archive(
         let io =
             |e: std::io::Error| NodeError::Internal(format!("writing {}: {e}", path.display()));
         let mut w = Writer::new(BufWriter::with_capacity(1 << 20, file)).map_err(io)?;
+        let mut logged = std::collections::HashSet::new();
         for m in bundles {
+            // The publisher's key log first, so that a node that learns of
+            // it only from this archive can check the manifest's signer.
+            let publisher = m.manifest().publisher;
+            if logged.insert(publisher) {
+                for e in node.catalog.key_chain(&publisher) {
+                    w.key_event(&e).map_err(io)?;
+                }
+            }
             let ann = store
                 .get_announcement(&claim_key(&m.id(), &m.manifest().publisher))?
                 .and_then(|b| SignedAnnouncement::decode(&b).ok())
@@ -236,11 +245,13 @@ fn open_reader<'a>(
 /// What a verified archive holds.
 struct Verified {
     bundles: Vec<(SignedManifest, Option<SignedAnnouncement>)>,
+    key_events: Vec<weft_protocol::SignedKeyEvent>,
 }
 
 /// Pass 1: reads every archive, verifying everything, storing nothing.
 fn verify_all(files: &[PathBuf], progress: &Progress) -> Result<Verified, NodeError> {
     let mut bundles = Vec::new();
+    let mut key_events = Vec::new();
     for path in files {
         let mut r = open_reader(path, progress)?;
         loop {
@@ -249,6 +260,7 @@ fn verify_all(files: &[PathBuf], progress: &Progress) -> Result<Verified, NodeEr
                     manifest,
                     announcement,
                 })) => bundles.push((manifest, announcement)),
+                Ok(Some(Item::KeyEvent(e))) => key_events.push(e),
                 Ok(Some(_)) => {}
                 Ok(None) => break,
                 Err(e) => {
@@ -260,7 +272,10 @@ fn verify_all(files: &[PathBuf], progress: &Progress) -> Result<Verified, NodeEr
             }
         }
     }
-    Ok(Verified { bundles })
+    Ok(Verified {
+        bundles,
+        key_events,
+    })
 }
 
 /// Imports archives: verifies all, then stores all. Blocking.
@@ -277,14 +292,22 @@ pub fn import_blocking(
     progress.total.store(size * 2, Relaxed);
     let verified = verify_all(&files, progress)?;
     let store = node.store.as_ref();
+    // Key logs first: they say which device may sign for whom.
+    for e in &verified.key_events {
+        node.catalog
+            .add_entry(store, &weft_protocol::CatalogEntry::Key(e.clone()))?;
+    }
     // Which bundles are new, and do they fit?
     let mut new = std::collections::HashSet::new();
     let mut blocked = Vec::new();
+    let mut refused = Vec::new();
     let mut need = 0;
     for (m, _) in &verified.bundles {
         let id = m.id();
         if node.rules.is_blocked(&m.manifest().publisher) {
             blocked.push(id);
+        } else if crate::ops::fetch::check_signer(node, m).is_err() {
+            refused.push(id);
         } else if !store.has_manifest(&id)? && new.insert(id) {
             need += m.manifest().total_size();
         }
@@ -316,6 +339,7 @@ pub fn import_blocking(
             })?;
             match item {
                 Some(Item::Manifest(m)) => skip = !new.contains(&m.id()),
+                Some(Item::KeyEvent(_)) => {}
                 Some(Item::Blob(h, bytes)) => {
                     if skip {
                         continue;
@@ -366,7 +390,11 @@ pub fn import_blocking(
         .bundles
         .iter()
         .map(|(m, _)| m.id())
-        .filter(|id| !imported.iter().any(|(m, _)| m.id() == *id) && !blocked.contains(id))
+        .filter(|id| {
+            !imported.iter().any(|(m, _)| m.id() == *id)
+                && !blocked.contains(id)
+                && !refused.contains(id)
+        })
         .collect();
     Ok(ImportResult {
         already_here: skipped,
@@ -382,6 +410,7 @@ pub fn import_blocking(
                 size: m.manifest().total_size(),
             })
             .collect(),
+        refused,
     })
 }
 

@@ -56,6 +56,8 @@ pub struct HeldView {
     pub blocked: bool,
     /// Its publisher retracted it.
     pub retracted: bool,
+    /// Signed by a revoked key of its publisher, and not kept.
+    pub revoked: bool,
     /// A newer version is known.
     pub superseded: bool,
     /// A follow rule matches its announcement.
@@ -135,11 +137,13 @@ pub fn plan_holdings(view: &View) -> Vec<Action> {
     let mut out = Vec::new();
     for h in &view.held {
         let explicit = h.pin == Some(PinKind::Explicit);
-        if h.blocked || (h.retracted && !explicit) {
+        if h.blocked || ((h.retracted || h.revoked) && !explicit) {
             let why = if h.blocked {
                 "its publisher is blocked"
-            } else {
+            } else if h.retracted {
                 "its publisher retracted it"
+            } else {
+                "its publisher revoked the device that signed it"
             };
             out.push(Action::Remove { id: h.id, why });
             continue;
@@ -238,6 +242,7 @@ impl Keeper {
                     id,
                     blocked: node.rules.is_blocked(&h.publisher),
                     retracted: standing.retracted,
+                    revoked: standing.revoked,
                     superseded: standing.superseded_by.is_some(),
                     followed: node
                         .catalog
@@ -467,6 +472,7 @@ mod tests {
             id: id(n),
             blocked: false,
             retracted: false,
+            revoked: false,
             superseded: false,
             followed: true,
             pin: Some(PinKind::Mirror),
@@ -485,7 +491,7 @@ mod tests {
     }
 
     #[test]
-    fn blocked_and_retracted_bundles_go_but_an_explicit_pin_outlives_a_retraction() {
+    fn blocked_retracted_and_revoked_bundles_go_but_an_explicit_pin_outlives_the_publisher() {
         let view = View {
             held: vec![
                 HeldView {
@@ -502,6 +508,15 @@ mod tests {
                     pin: Some(PinKind::Explicit),
                     ..held(3)
                 },
+                HeldView {
+                    revoked: true,
+                    ..held(4)
+                },
+                HeldView {
+                    revoked: true,
+                    pin: Some(PinKind::Explicit),
+                    ..held(5)
+                },
             ],
             ..View::default()
         };
@@ -515,6 +530,10 @@ mod tests {
                 Action::Remove {
                     id: id(2),
                     why: "its publisher retracted it"
+                },
+                Action::Remove {
+                    id: id(4),
+                    why: "its publisher revoked the device that signed it"
                 },
                 Action::Warn(None),
             ]

@@ -346,7 +346,7 @@ pub async fn publish(
     let seq = match req.seq {
         Some(0) => return Err(bad("seq starts at 1")),
         Some(s) => s,
-        None => node.latest_seq(key.id(), &name).await + 1,
+        None => node.latest_seq(key.identity, &name).await + 1,
     };
     progress.total.store(
         found.iter().map(|f| f.size).sum(),
@@ -369,10 +369,10 @@ pub async fn publish(
         texts,
         created: now_secs(),
         licence: req.licence.trim().to_string(),
-        publisher: key.id(),
+        publisher: key.identity,
     };
     manifest.canonicalize();
-    let (signed, ann) = sign(manifest, &key)?;
+    let (signed, ann) = sign(manifest, &key.key)?;
     let id = signed.id();
     let now = now_secs();
     let pin = Some(Pin::explicit(now));
@@ -393,7 +393,7 @@ pub async fn publish(
         files: signed.manifest().files.len() as u64,
         id,
         name: signed.manifest().name.clone(),
-        publisher: key.id(),
+        publisher: key.identity,
         seq,
         size: signed.manifest().total_size(),
     })

@@ -27,10 +27,10 @@ pub async fn retract(
             )))
         }
     };
-    if publisher != key.id() {
+    if publisher != key.identity {
         return Err(NodeError::Forbidden(format!(
-            "bundle {id} was published by {publisher}; only that publisher's key can retract it, and this node's key is {}",
-            key.id()
+            "bundle {id} was published by {publisher}; only that publisher can retract it, and this node signs for {}",
+            key.identity
         )));
     }
     let r = SignedRetraction::sign(
@@ -40,7 +40,7 @@ pub async fn retract(
             retracts: id,
             publisher,
         },
-        &key,
+        &key.key,
     )
     .map_err(|e| NodeError::Internal(e.to_string()))?;
     let entry = CatalogEntry::Retraction(r.clone());

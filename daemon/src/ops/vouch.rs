@@ -22,20 +22,20 @@ pub async fn vouch(
     passphrase: Option<String>,
 ) -> Result<VouchResponse, NodeError> {
     let key = node.signing_key(passphrase).await?;
-    if key.id() == vouchee {
+    if key.identity == vouchee {
         return Err(NodeError::BadRequest(
             "a publisher cannot vouch for itself".into(),
         ));
     }
     node.catalog.ready().await;
     // A newer statement must be dated after the one it replaces.
-    let created = match node.catalog.vouch_made(&key.id(), &vouchee) {
+    let created = match node.catalog.vouch_made(&key.identity, &vouchee) {
         Some(last) => now_secs().max(last + 1),
         None => now_secs(),
     };
     let statement = Vouch {
         v: VERSION,
-        by: key.id(),
+        by: key.identity,
         vouchee,
         note,
         active: u64::from(active),
@@ -43,7 +43,7 @@ pub async fn vouch(
         expires: created + VOUCH_DAYS * 24 * 3600,
     };
     let signed =
-        SignedVouch::sign(statement, &key).map_err(|e| NodeError::BadRequest(e.to_string()))?;
+        SignedVouch::sign(statement, &key.key).map_err(|e| NodeError::BadRequest(e.to_string()))?;
     let entry = CatalogEntry::Vouch(signed.clone());
     let catalog = node.catalog.clone();
     match node.blocking(move |s| catalog.add_entry(s, &entry)).await? {

@@ -32,13 +32,12 @@ pub mod plan;
 
 pub use plan::{Action, Ended, Event, Planner, HINT_DELAY, MAX_SESSIONS, SYNC_INTERVAL};
 
-use crate::catalog::ingest::{ingest, peek_tier, Ingested};
+use crate::catalog::ingest::{ingest, order_key, Ingested};
 use crate::catalog::{Added, Catalog};
 use crate::metrics::Metrics;
 use crate::net::{Client, NetError, PeerEvent};
 use crate::shutdown::Shutdown;
 use crate::store::Store;
-use crate::trust::Tier;
 
 /// Round trips in one session.
 pub const MAX_ROUNDS: usize = 64;
@@ -132,6 +131,12 @@ impl Ctx {
             need.truncate(MAX_ENTRIES_PER_SESSION);
             report.truncated = true;
         }
+        // Everything fetched is checked together at the end, key events
+        // first, so that an entry never waits for a later batch to bring
+        // the certificate of the device that signed it. At most
+        // MAX_BYTES_PER_SESSION are held.
+        let mut fetched = Vec::new();
+        let mut asked = Vec::new();
         for batch in need.chunks(MAX_GET_IDS) {
             if received >= MAX_BYTES_PER_SESSION {
                 report.truncated = true;
@@ -153,7 +158,11 @@ impl Ctx {
                     )))
                 }
             };
-            report.added += self.accept(peer, batch, entries).await?;
+            asked.extend_from_slice(batch);
+            fetched.extend(entries);
+        }
+        if !fetched.is_empty() {
+            report.added += self.accept(peer, &asked, fetched).await?;
         }
         if !diff.have.is_empty() {
             // The peer lacks some of ours: let it pull them.
@@ -179,9 +188,10 @@ impl Ctx {
         let outcome = tokio::task::spawn_blocking(move || {
             let mut added = 0;
             let mut entries = entries;
-            // Trusted and vouched publishers' entries first, so that a
-            // peer's unknown ones never use up its rate before them.
-            entries.sort_by_cached_key(|e| peek_tier(&catalog, e).unwrap_or(Tier::Seen));
+            // Key events first, then trusted and vouched publishers'
+            // entries, so that a peer's unknown ones never use up its rate
+            // before them.
+            entries.sort_by_cached_key(|e| order_key(&catalog, e));
             for bytes in entries {
                 match ingest(&catalog, store.as_ref(), &bytes, Some(&asked), &peer) {
                     Ingested::Invalid(why) => return Err(why),

@@ -52,6 +52,12 @@ pub struct ImportResult {
     pub files: u64,
     /// Bundles stored.
     pub imported: Vec<ImportedBundle>,
+    /// Bundles skipped because the key that signed them may not sign for
+    /// their publisher: a revoked device (not kept by the revocation), or
+    /// a key the publisher's key log, in the archive or known here, does
+    /// not certify.
+    #[serde(default)]
+    pub refused: Vec<BundleId>,
 }
 
 /// One bundle stored, in [`ImportResult`].
@@ -152,6 +158,7 @@ mod tests {
                 seq: 3,
                 size: 52_428_800,
             }],
+            refused: vec![bid(5)],
         };
         // archive.rs `import_blocking`.
         let imported = vec![json!({
@@ -163,6 +170,7 @@ mod tests {
             "already_here": [hex(3)],
             "blocked": [hex(4)],
             "files": 2,
+            "refused": [hex(5)],
         });
         check(&i, expected);
     }
@@ -191,6 +199,7 @@ mod tests {
             blocked: vec![],
             files: 0,
             imported: vec![],
+            refused: vec![],
         };
         assert_eq!(cli_row_keys("weft import"), keys_of(&i));
     }

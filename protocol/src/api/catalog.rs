@@ -93,6 +93,11 @@ pub struct BundleDetails {
     pub publisher: PublisherId,
     /// Its publisher retracted it.
     pub retracted: bool,
+    /// Held here, but its manifest is signed by a device its publisher
+    /// revoked (or a replaced root) and the revocation does not keep it:
+    /// kept only because it is pinned by hand.
+    #[serde(default)]
+    pub revoked: bool,
     /// Version of this (publisher, name).
     pub seq: u64,
     /// Total bytes of all files.
@@ -337,6 +342,7 @@ mod tests {
             pinned: stored,
             publisher: pid(2),
             retracted: true,
+            revoked: false,
             seq: 3,
             size: 52_428_800,
             superseded_by: None,
@@ -358,6 +364,7 @@ mod tests {
         // api.rs `show`, with no manifest.
         let mut v = daemon_entry(false, false);
         v["retracted"] = json!(true);
+        v["revoked"] = json!(false);
         v["superseded_by"] = json!(None::<BundleId>);
         v["pin"] = json!(null);
         check(&details(false), v);
@@ -368,6 +375,7 @@ mod tests {
         // api.rs `show`, with the manifest.
         let mut v = daemon_entry(true, true);
         v["retracted"] = json!(true);
+        v["revoked"] = json!(false);
         v["superseded_by"] = json!(None::<BundleId>);
         v["pin"] = json!("explicit");
         v["licence"] = json!("CC-BY-4.0");

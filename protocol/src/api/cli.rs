@@ -9,15 +9,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::PublisherId;
 
-/// `weft --json init`: the publisher key created.
+/// `weft --json init`: the identity created, with this device's key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitOutput {
-    /// The path of the key file written (`publisher.key` in the data dir).
+    /// This device's key, which signs for the identity.
+    pub device: PublisherId,
+    /// The identity's fingerprint: five words to compare on a call.
+    pub fingerprint: String,
+    /// The path of the device key file written (`publisher.key` in the
+    /// data dir).
     pub key_file: PathBuf,
-    /// Whether the key is sealed with a passphrase.
+    /// The paper backup: 24 words, shown once. They hold every root of
+    /// the identity, present and future.
+    pub paper_backup: Vec<String>,
+    /// Whether the keys are sealed with a passphrase.
     pub passphrase: bool,
-    /// The new publisher id.
+    /// The new identity: the publisher id others follow.
     pub publisher: PublisherId,
+    /// Where the root key was written (`root.key`); null with
+    /// `--no-root`, when the root lives only on paper.
+    pub root_key_file: Option<PathBuf>,
 }
 
 /// `weft --json …` on failure: one line on stderr.
@@ -42,13 +53,19 @@ mod tests {
     #[test]
     fn init_matches_the_cli() {
         let o = InitOutput {
+            device: pid(3),
+            fingerprint: "abandon-ability-able-about-above".into(),
             key_file: "/home/ana/.local/share/weft/publisher.key".into(),
+            paper_backup: vec!["abandon".into(); 24],
             passphrase: true,
             publisher: pid(2),
+            root_key_file: None,
         };
-        // cli main.rs `init`.
-        let expected = json!({"publisher": hex(2),
-            "key_file": "/home/ana/.local/share/weft/publisher.key", "passphrase": true});
+        // cli identity.rs `init`.
+        let expected = json!({"publisher": hex(2), "device": hex(3),
+            "fingerprint": "abandon-ability-able-about-above",
+            "key_file": "/home/ana/.local/share/weft/publisher.key", "passphrase": true,
+            "paper_backup": vec!["abandon"; 24], "root_key_file": null});
         check(&o, expected);
         assert_eq!(cli_row_keys("weft init"), keys_of(&o));
     }

@@ -245,6 +245,7 @@ mod tests {
                     seq: 1,
                     size: 9,
                 }],
+                refused: vec![],
             }),
         ];
         let kinds = [

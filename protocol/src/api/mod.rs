@@ -38,6 +38,7 @@ mod archive;
 mod catalog;
 mod cli;
 mod errors;
+mod identity;
 mod jobs;
 mod net;
 mod node;
@@ -54,6 +55,9 @@ pub use archive::{ArchiveFile, ExportResult, ExportedBundle, ImportResult, Impor
 pub use catalog::{BundleDetails, FetchResult, RetractResponse, SearchResponse, SearchResult};
 pub use cli::{CliError, InitOutput};
 pub use errors::ErrorResponse;
+pub use identity::{
+    DeviceBody, DeviceInfo, DeviceStatus, IdentityInfo, KeyEventsMade, RevokeBody, RotateBody,
+};
 pub use jobs::{JobKind, JobResult, JobStarted, JobState, JobStatus};
 pub use net::{
     BootstrapInfo, ConnectResponse, DoctorResponse, FailedAddr, Finding, FindingLevel, HolePunch,
@@ -94,6 +98,8 @@ mod tests {
             ("### `GET /v1/search`", 1),
             ("### `GET /v1/bundles/{id}`", 1),
             ("### `GET /v1/why/{publisher}`", 1),
+            ("### `GET /v1/identity`", 1),
+            ("### `POST /v1/identity/device`", 2),
             ("### `POST /v1/vouch`", 2),
             ("### `POST /v1/fetch`", 2),
             ("### `POST /v1/retract`", 2),

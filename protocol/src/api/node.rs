@@ -112,11 +112,16 @@ pub struct EntriesDropped {
     pub publisher_quota: u64,
     /// Gossip arrived faster than it could be checked.
     pub queue_full: u64,
+    /// Signed by a revoked device or former root, and not kept.
+    pub revoked: u64,
+    /// Signed by a key the identity has not certified (as far as this
+    /// node knows yet).
+    pub unknown_signer: u64,
 }
 
 impl EntriesDropped {
     /// Every count, with its name.
-    pub fn by_reason(&self) -> [(&'static str, u64); 7] {
+    pub fn by_reason(&self) -> [(&'static str, u64); 9] {
         [
             ("blocked", self.blocked),
             ("catalog full", self.catalog_full),
@@ -125,6 +130,8 @@ impl EntriesDropped {
             ("peer over its rate", self.peer_rate),
             ("publisher over its quota", self.publisher_quota),
             ("validation queue full", self.queue_full),
+            ("signed by a revoked key", self.revoked),
+            ("signer not certified", self.unknown_signer),
         ]
     }
 
@@ -198,6 +205,8 @@ mod tests {
                 peer_rate: 5,
                 publisher_quota: 6,
                 queue_full: 7,
+                revoked: 18,
+                unknown_signer: 19,
             },
             entries_evicted: 17,
             gossip_accepted: 7,
@@ -224,6 +233,8 @@ mod tests {
                 "peer_rate": 5,
                 "publisher_quota": 6,
                 "queue_full": 7,
+                "revoked": 18,
+                "unknown_signer": 19,
             },
             "entries_evicted": 17,
             "gossip_accepted": 7,

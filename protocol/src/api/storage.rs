@@ -36,6 +36,10 @@ pub struct PinInfo {
     pub name: Option<String>,
     /// When it was pinned (Unix seconds).
     pub pinned_at: u64,
+    /// Its manifest is signed by a device its publisher revoked (or a
+    /// replaced root), and the revocation does not keep it.
+    #[serde(default)]
+    pub revoked: bool,
     /// Its total bytes; null likewise.
     pub size: Option<u64>,
 }
@@ -104,6 +108,7 @@ mod tests {
                     local: true,
                     name: Some("water-guide".into()),
                     pinned_at: 1_718_000_500,
+                    revoked: false,
                     size: Some(52_428_800),
                 },
                 PinInfo {
@@ -112,6 +117,7 @@ mod tests {
                     local: false,
                     name: None,
                     pinned_at: 1_718_000_600,
+                    revoked: true,
                     size: None,
                 },
             ],
@@ -119,9 +125,11 @@ mod tests {
         // api.rs `pins`, for the same pins.
         let out = vec![
             json!({"id": hex(1), "pinned_at": 1_718_000_500, "kind": "explicit",
-                "name": Some("water-guide"), "size": Some(52_428_800u64), "local": true}),
+                "name": Some("water-guide"), "size": Some(52_428_800u64), "local": true,
+                "revoked": false}),
             json!({"id": hex(2), "pinned_at": 1_718_000_600, "kind": "mirror",
-                "name": None::<String>, "size": None::<u64>, "local": false}),
+                "name": None::<String>, "size": None::<u64>, "local": false,
+                "revoked": true}),
         ];
         check(&p, json!({ "pins": out }));
         assert_eq!(json!(PinKind::Mirror), json!("mirror"));

@@ -8,7 +8,7 @@ use crate::id::{BundleId, PublisherId};
 use crate::keys::{PublisherKey, ANNOUNCEMENT_DOMAIN};
 use crate::limits::{MAX_ANNOUNCEMENT_BYTES, MAX_FILES, MAX_LANGS, MAX_TITLE_BYTES};
 
-use super::envelope::{decode_body, open, open_envelope, seal, Envelope, Signable};
+use super::envelope::{Envelope, Sealed, Signable};
 use super::error::{field, DecodeError, ValidationError};
 use super::signed::SignedManifest;
 use super::text::{check_sorted, check_text, normalize_lang, validate_name, validate_tags};
@@ -158,8 +158,7 @@ impl Signable for Announcement {
 /// An announcement with its signature and exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedAnnouncement {
-    bytes: Vec<u8>,
-    announcement: Announcement,
+    sealed: Sealed<Announcement>,
 }
 
 impl SignedAnnouncement {
@@ -174,16 +173,14 @@ impl SignedAnnouncement {
         key: &PublisherKey,
     ) -> Result<Self, ValidationError> {
         Ok(Self {
-            bytes: seal(&ann, key)?,
-            announcement: ann,
+            sealed: Sealed::sign(ann, key)?,
         })
     }
 
     /// Decodes and verifies an announcement from anywhere.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         Ok(Self {
-            announcement: open(bytes, "announcement")?,
-            bytes: bytes.to_vec(),
+            sealed: Sealed::decode(bytes, "announcement")?,
         })
     }
 
@@ -192,13 +189,8 @@ impl SignedAnnouncement {
     /// except the signature, which costs more than the rest together. Never
     /// use it on bytes from a peer.
     pub fn decode_stored(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let env = open_envelope(bytes, MAX_ANNOUNCEMENT_BYTES, "announcement")?;
-        let announcement: Announcement =
-            decode_body(&env.body, MAX_ANNOUNCEMENT_BYTES, "announcement")?;
-        announcement.validate()?;
         Ok(Self {
-            announcement,
-            bytes: bytes.to_vec(),
+            sealed: Sealed::decode_stored(bytes, "announcement")?,
         })
     }
 
@@ -206,6 +198,7 @@ impl SignedAnnouncement {
     /// checking anything. Exists so tests can build forgeries.
     pub fn forge(ann: &Announcement, sig: [u8; 64]) -> Vec<u8> {
         cbor::encode(&Envelope {
+            by: None,
             sig: sig.to_vec(),
             body: cbor::encode(ann),
         })
@@ -213,11 +206,16 @@ impl SignedAnnouncement {
 
     /// The exact signed bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        &self.sealed.bytes
     }
 
     /// The announcement inside.
     pub fn announcement(&self) -> &Announcement {
-        &self.announcement
+        &self.sealed.value
+    }
+
+    /// The key that signed: the publisher, or a device signing for it.
+    pub fn signed_by(&self) -> PublisherId {
+        self.sealed.by
     }
 }

@@ -1,6 +1,12 @@
-//! The signed envelope `{"sig", "body"}` that manifests, announcements and
-//! retractions share: [`seal`] validates, encodes and signs; [`open`]
-//! decodes, checks the version, verifies and validates.
+//! The signed envelope `{"by"?, "sig", "body"}` that every signed message
+//! shares: [`seal`] validates, encodes and signs; [`open`] decodes, checks
+//! the version, verifies and validates.
+//!
+//! `by` is absent when the key that signed is the publisher named in the
+//! body (a single-key publisher, or an identity's root). When a device key
+//! signs for an identity, `by` is that device key; whether the identity
+//! authorises it is the key log's business (`crate::identity`), which the
+//! caller checks against what it knows of the identity.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +20,8 @@ use super::VERSION;
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Envelope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) by: Option<PublisherId>,
     #[serde(with = "serde_bytes")]
     pub(super) sig: Vec<u8>,
     #[serde(with = "serde_bytes")]
@@ -64,19 +72,20 @@ pub(super) trait Signable: Serialize + serde::de::DeserializeOwned {
     fn check(&self) -> Result<(), ValidationError>;
 }
 
-/// Validates `value`, signs it with `key` (which must be its signer) and
-/// returns the envelope bytes.
+/// The key that signed an envelope: `by`, else the publisher in the body.
+pub(super) fn signed_by<T: Signable>(env: &Envelope, value: &T) -> PublisherId {
+    env.by.unwrap_or_else(|| value.signer())
+}
+
+/// Validates `value`, signs it with `key` and returns the envelope bytes.
+/// When `key` is not the publisher named in `value`, it signs as a device
+/// of that identity and the envelope names it in `by`.
 pub(super) fn seal<T: Signable>(value: &T, key: &PublisherKey) -> Result<Vec<u8>, ValidationError> {
-    if key.id() != value.signer() {
-        return Err(ValidationError::WrongKey {
-            key: key.id(),
-            publisher: value.signer(),
-        });
-    }
     value.check()?;
     let body = cbor::encode(value);
     let sig = key.sign(T::DOMAIN, &body).to_vec();
-    let bytes = cbor::encode(&Envelope { sig, body });
+    let by = (key.id() != value.signer()).then(|| key.id());
+    let bytes = cbor::encode(&Envelope { by, sig, body });
     if bytes.len() > T::LIMIT {
         return Err(ValidationError::TooLarge {
             what: T::WHAT,
@@ -87,11 +96,74 @@ pub(super) fn seal<T: Signable>(value: &T, key: &PublisherKey) -> Result<Vec<u8>
     Ok(bytes)
 }
 
-/// Decodes an envelope, its body, verifies the signature and the rules.
-pub(super) fn open<T: Signable>(bytes: &[u8], what: &'static str) -> Result<T, DecodeError> {
+/// Decodes an envelope, its body, verifies the signature and the rules;
+/// returns the value and the key that signed it.
+pub(super) fn open<T: Signable>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<(T, PublisherId), DecodeError> {
+    let (env, value) = open_unverified::<T>(bytes, what)?;
+    let by = signed_by(&env, &value);
+    keys::verify(&by, T::DOMAIN, &env.body, &env.sig)?;
+    Ok((value, by))
+}
+
+/// Decodes an envelope and its body and checks every rule but the
+/// signature: for bytes this node verified before it stored them.
+pub(super) fn open_unverified<T: Signable>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<(Envelope, T), DecodeError> {
     let env = open_envelope(bytes, T::LIMIT, what)?;
     let value: T = decode_body(&env.body, T::LIMIT, what)?;
-    keys::verify(&value.signer(), T::DOMAIN, &env.body, &env.sig)?;
+    if env.by == Some(value.signer()) {
+        return Err(CborError::Shape(format!(
+            "{what}: `by` names the publisher itself; it must then be absent"
+        ))
+        .into());
+    }
     value.check()?;
-    Ok(value)
+    Ok((env, value))
+}
+
+/// A signed value with its exact bytes and the key that signed it: the
+/// common core of the `Signed*` types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Sealed<T> {
+    pub(super) bytes: Vec<u8>,
+    pub(super) value: T,
+    pub(super) by: PublisherId,
+}
+
+impl<T: Signable> Sealed<T> {
+    /// Validates and signs `value` with `key` (its publisher, or a device
+    /// signing for it).
+    pub(super) fn sign(value: T, key: &PublisherKey) -> Result<Self, ValidationError> {
+        Ok(Self {
+            bytes: seal(&value, key)?,
+            by: key.id(),
+            value,
+        })
+    }
+
+    /// Decodes and verifies bytes from anywhere.
+    pub(super) fn decode(bytes: &[u8], what: &'static str) -> Result<Self, DecodeError> {
+        let (value, by) = open(bytes, what)?;
+        Ok(Self {
+            bytes: bytes.to_vec(),
+            value,
+            by,
+        })
+    }
+
+    /// Decodes bytes this node verified before it stored them: every rule
+    /// but the signature. Never use it on bytes from a peer or a file.
+    pub(super) fn decode_stored(bytes: &[u8], what: &'static str) -> Result<Self, DecodeError> {
+        let (env, value) = open_unverified::<T>(bytes, what)?;
+        Ok(Self {
+            by: signed_by(&env, &value),
+            bytes: bytes.to_vec(),
+            value,
+        })
+    }
 }

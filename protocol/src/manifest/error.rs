@@ -3,7 +3,6 @@
 
 use crate::cbor::CborError;
 use crate::chunk::ChunkError;
-use crate::id::PublisherId;
 use crate::keys::SignatureError;
 use crate::path::PathError;
 
@@ -26,14 +25,6 @@ pub enum ValidationError {
     /// A file size is over the limit.
     #[error(transparent)]
     File(#[from] ChunkError),
-    /// The key signing is not the publisher the manifest names.
-    #[error("the signing key {key} is not the manifest's publisher {publisher}")]
-    WrongKey {
-        /// The signing key's id.
-        key: PublisherId,
-        /// The publisher in the manifest.
-        publisher: PublisherId,
-    },
     /// The encoded message is over its size limit.
     #[error("the encoded {what} is {found} bytes, over the limit of {limit}")]
     TooLarge {

@@ -14,6 +14,7 @@ mod announcement;
 mod bundle;
 mod envelope;
 mod error;
+mod keylog;
 mod retraction;
 mod signed;
 #[cfg(test)]
@@ -24,6 +25,10 @@ mod vouch;
 pub use announcement::{claim_key, Announcement, LangTitle, SignedAnnouncement, CLAIM_DOMAIN};
 pub use bundle::{FileEntry, Manifest};
 pub use error::{DecodeError, ValidationError};
+pub use keylog::{
+    check_device_name, identity_id, next_commitment, KeyEvent, KeyKind, SignedKeyEvent,
+    IDENTITY_DOMAIN, MAX_DEVICE_NAME_BYTES, MAX_KEEP_PER_EVENT, NEXT_DOMAIN,
+};
 pub use retraction::{retraction_entry_id, CatalogEntry, Retraction, SignedRetraction};
 pub use signed::SignedManifest;
 pub use text::{normalize_lang, normalize_tag, validate_name, LangText};

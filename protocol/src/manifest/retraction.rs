@@ -9,8 +9,9 @@ use crate::keys::{PublisherKey, RETRACTION_DOMAIN};
 use crate::limits::MAX_ANNOUNCEMENT_BYTES;
 
 use super::announcement::SignedAnnouncement;
-use super::envelope::{decode_body, open, open_envelope, seal, Envelope, Signable};
+use super::envelope::{Envelope, Sealed, Signable};
 use super::error::{field, DecodeError, ValidationError};
+use super::keylog::{KeyEvent, SignedKeyEvent};
 use super::vouch::{SignedVouch, Vouch};
 use super::VERSION;
 
@@ -50,40 +51,42 @@ impl Signable for Retraction {
 /// A retraction with its signature and exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedRetraction {
-    bytes: Vec<u8>,
-    retraction: Retraction,
+    sealed: Sealed<Retraction>,
 }
 
 impl SignedRetraction {
     /// Signs a retraction; `key` must be its publisher.
     pub fn sign(retraction: Retraction, key: &PublisherKey) -> Result<Self, ValidationError> {
         Ok(Self {
-            bytes: seal(&retraction, key)?,
-            retraction,
+            sealed: Sealed::sign(retraction, key)?,
         })
     }
 
     /// Decodes and verifies a retraction from anywhere.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         Ok(Self {
-            retraction: open(bytes, "retraction")?,
-            bytes: bytes.to_vec(),
+            sealed: Sealed::decode(bytes, "retraction")?,
         })
     }
 
     /// The exact signed bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        &self.sealed.bytes
     }
 
     /// The retraction inside.
     pub fn retraction(&self) -> &Retraction {
-        &self.retraction
+        &self.sealed.value
+    }
+
+    /// The key that signed: the publisher, or a device signing for it.
+    pub fn signed_by(&self) -> PublisherId {
+        self.sealed.by
     }
 
     /// Its catalog entry key: the blake3 hash of its bytes.
     pub fn entry_id(&self) -> BundleId {
-        retraction_entry_id(&self.bytes)
+        retraction_entry_id(&self.sealed.bytes)
     }
 }
 
@@ -101,74 +104,63 @@ pub enum CatalogEntry {
     Retraction(SignedRetraction),
     /// A publisher vouches for another (or withdraws it).
     Vouch(SignedVouch),
+    /// An event of an identity's key log (`crate::identity`).
+    Key(SignedKeyEvent),
 }
 
-/// Whether an envelope's body is a retraction: its fields are disjoint
-/// from an announcement's, so exactly one of the two can decode it.
-fn is_retraction_body(bytes: &[u8]) -> bool {
-    cbor::decode::<Envelope>(bytes, MAX_ANNOUNCEMENT_BYTES, "entry")
-        .ok()
-        .is_some_and(|env| {
-            cbor::decode::<Retraction>(&env.body, MAX_ANNOUNCEMENT_BYTES, "retraction").is_ok()
-        })
-}
-
-/// Whether an envelope's body is a vouch (its `by` and `for` fields are in
-/// no other entry).
-fn is_vouch_body(bytes: &[u8]) -> bool {
-    cbor::decode::<Envelope>(bytes, MAX_ANNOUNCEMENT_BYTES, "entry")
-        .ok()
-        .is_some_and(|env| {
-            cbor::decode::<Vouch>(&env.body, MAX_ANNOUNCEMENT_BYTES, "vouch").is_ok()
-        })
+/// Which kind of entry an envelope holds. The bodies' field sets differ
+/// and every body refuses unknown fields, so at most one kind decodes a
+/// body; an announcement is what is left.
+fn kind_of(bytes: &[u8]) -> &'static str {
+    fn is<T: Serialize + serde::de::DeserializeOwned>(body: &[u8]) -> bool {
+        cbor::decode::<T>(body, MAX_ANNOUNCEMENT_BYTES, "entry").is_ok()
+    }
+    match cbor::decode::<Envelope>(bytes, MAX_ANNOUNCEMENT_BYTES, "entry") {
+        Ok(env) if is::<Retraction>(&env.body) => "retraction",
+        Ok(env) if is::<Vouch>(&env.body) => "vouch",
+        Ok(env) if is::<KeyEvent>(&env.body) => "key event",
+        _ => "announcement",
+    }
 }
 
 impl CatalogEntry {
-    /// Decodes and verifies an announcement, a retraction or a vouch from
-    /// anywhere.
+    /// Decodes and verifies an announcement, a retraction, a vouch or a
+    /// key event from anywhere.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if is_retraction_body(bytes) {
-            SignedRetraction::decode(bytes).map(Self::Retraction)
-        } else if is_vouch_body(bytes) {
-            SignedVouch::decode(bytes).map(Self::Vouch)
-        } else {
-            SignedAnnouncement::decode(bytes).map(Self::Announcement)
-        }
+        Ok(match kind_of(bytes) {
+            "retraction" => Self::Retraction(SignedRetraction {
+                sealed: Sealed::decode(bytes, "retraction")?,
+            }),
+            "vouch" => Self::Vouch(SignedVouch::decode(bytes)?),
+            "key event" => Self::Key(SignedKeyEvent::decode(bytes)?),
+            _ => Self::Announcement(SignedAnnouncement::decode(bytes)?),
+        })
     }
 
     /// Decodes an entry this node verified before storing it (see
     /// [`SignedAnnouncement::decode_stored`]).
     pub fn decode_stored(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if is_retraction_body(bytes) {
-            let env = open_envelope(bytes, MAX_ANNOUNCEMENT_BYTES, "retraction")?;
-            let retraction: Retraction =
-                decode_body(&env.body, MAX_ANNOUNCEMENT_BYTES, "retraction")?;
-            retraction.check()?;
-            Ok(Self::Retraction(SignedRetraction {
-                retraction,
-                bytes: bytes.to_vec(),
-            }))
-        } else if is_vouch_body(bytes) {
-            let env = open_envelope(bytes, MAX_ANNOUNCEMENT_BYTES, "vouch")?;
-            let vouch: Vouch = decode_body(&env.body, MAX_ANNOUNCEMENT_BYTES, "vouch")?;
-            vouch.validate()?;
-            Ok(Self::Vouch(SignedVouch {
-                vouch,
-                bytes: bytes.to_vec(),
-            }))
-        } else {
-            SignedAnnouncement::decode_stored(bytes).map(Self::Announcement)
-        }
+        Ok(match kind_of(bytes) {
+            "retraction" => Self::Retraction(SignedRetraction {
+                sealed: Sealed::decode_stored(bytes, "retraction")?,
+            }),
+            "vouch" => Self::Vouch(SignedVouch {
+                sealed: Sealed::decode_stored(bytes, "vouch")?,
+            }),
+            "key event" => Self::Key(SignedKeyEvent::decode_stored(bytes)?),
+            _ => Self::Announcement(SignedAnnouncement::decode_stored(bytes)?),
+        })
     }
 
     /// The key it is stored and reconciled under: the claim key (bundle
     /// and publisher, [`super::claim_key`]) for an announcement, the hash of
-    /// the bytes for a retraction or a vouch.
+    /// the bytes for the others.
     pub fn entry_id(&self) -> BundleId {
         match self {
             Self::Announcement(a) => a.announcement().claim_key(),
             Self::Retraction(r) => r.entry_id(),
             Self::Vouch(v) => v.entry_id(),
+            Self::Key(k) => k.entry_id(),
         }
     }
 
@@ -178,15 +170,38 @@ impl CatalogEntry {
             Self::Announcement(a) => a.bytes(),
             Self::Retraction(r) => r.bytes(),
             Self::Vouch(v) => v.bytes(),
+            Self::Key(k) => k.bytes(),
         }
     }
 
-    /// The publisher whose key signed it.
+    /// The publisher (identity) it speaks for: trust tiers and quotas
+    /// judge this one.
     pub fn signer(&self) -> PublisherId {
         match self {
             Self::Announcement(a) => a.announcement().publisher,
             Self::Retraction(r) => r.retraction().publisher,
             Self::Vouch(v) => v.vouch().by,
+            Self::Key(k) => k.event().id,
+        }
+    }
+
+    /// The key that actually signed: the publisher itself, one of its
+    /// devices, or (for a key event) the root in force.
+    pub fn signed_by(&self) -> PublisherId {
+        match self {
+            Self::Announcement(a) => a.signed_by(),
+            Self::Retraction(r) => r.signed_by(),
+            Self::Vouch(v) => v.signed_by(),
+            Self::Key(k) => k.event().root,
+        }
+    }
+
+    /// The id a revocation's keep list names it by: the bundle for an
+    /// announcement, the entry key for the others.
+    pub fn keep_id(&self) -> BundleId {
+        match self {
+            Self::Announcement(a) => a.announcement().id,
+            _ => self.entry_id(),
         }
     }
 
@@ -196,6 +211,7 @@ impl CatalogEntry {
             Self::Announcement(a) => a.announcement().created,
             Self::Retraction(r) => r.retraction().created,
             Self::Vouch(v) => v.vouch().created,
+            Self::Key(k) => k.event().created,
         }
     }
 }

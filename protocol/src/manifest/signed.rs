@@ -6,7 +6,7 @@ use crate::keys::{PublisherKey, MANIFEST_DOMAIN};
 use crate::limits::MAX_MANIFEST_BYTES;
 
 use super::bundle::Manifest;
-use super::envelope::{decode_body, open, open_envelope, seal, Signable};
+use super::envelope::{Sealed, Signable};
 use super::error::{DecodeError, ValidationError};
 
 impl Signable for Manifest {
@@ -24,36 +24,39 @@ impl Signable for Manifest {
 /// A manifest with its signature and its exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedManifest {
-    bytes: Vec<u8>,
+    sealed: Sealed<Manifest>,
     id: BundleId,
-    manifest: Manifest,
 }
 
 impl SignedManifest {
-    /// Validates and signs a manifest. The key must be the manifest's
-    /// publisher.
+    /// Validates and signs a manifest with the publisher's key or one of
+    /// its device keys.
     pub fn sign(manifest: Manifest, key: &PublisherKey) -> Result<Self, ValidationError> {
-        let bytes = seal(&manifest, key)?;
-        Ok(Self {
-            id: BundleId::of_signed_manifest(&bytes),
-            bytes,
-            manifest,
-        })
+        Ok(Self::wrap(Sealed::sign(manifest, key)?))
+    }
+
+    fn wrap(sealed: Sealed<Manifest>) -> Self {
+        Self {
+            id: BundleId::of_signed_manifest(&sealed.bytes),
+            sealed,
+        }
     }
 
     /// Decodes, verifies and validates a signed manifest received from
-    /// anywhere.
+    /// anywhere. Whether its signer may sign for its publisher is the key
+    /// log's question ([`crate::identity`]).
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Ok(Self {
-            manifest: open(bytes, "manifest")?,
-            id: BundleId::of_signed_manifest(bytes),
-            bytes: bytes.to_vec(),
-        })
+        Ok(Self::wrap(Sealed::decode(bytes, "manifest")?))
     }
 
     /// The exact signed bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        &self.sealed.bytes
+    }
+
+    /// The key that signed: the publisher, or a device signing for it.
+    pub fn signed_by(&self) -> PublisherId {
+        self.sealed.by
     }
 
     /// The bundle id: blake3 of [`Self::bytes`].
@@ -63,7 +66,7 @@ impl SignedManifest {
 
     /// The manifest inside.
     pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+        &self.sealed.value
     }
 }
 
@@ -72,13 +75,6 @@ impl SignedManifest {
     /// checking the signature again (the rest is checked). Never use it on
     /// bytes from a peer or a file.
     pub fn decode_stored(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let env = open_envelope(bytes, MAX_MANIFEST_BYTES, "manifest")?;
-        let manifest: Manifest = decode_body(&env.body, MAX_MANIFEST_BYTES, "manifest")?;
-        manifest.validate()?;
-        Ok(Self {
-            manifest,
-            id: BundleId::of_signed_manifest(bytes),
-            bytes: bytes.to_vec(),
-        })
+        Ok(Self::wrap(Sealed::decode_stored(bytes, "manifest")?))
     }
 }

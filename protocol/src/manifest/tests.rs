@@ -94,7 +94,11 @@ fn an_unknown_version_is_named() {
     m.v = 2;
     let body = cbor::encode(&m);
     let sig = key.sign(MANIFEST_DOMAIN, &body).to_vec();
-    let bytes = cbor::encode(&Envelope { sig, body });
+    let bytes = cbor::encode(&Envelope {
+        by: None,
+        sig,
+        body,
+    });
     assert_eq!(
         SignedManifest::decode(&bytes),
         Err(DecodeError::UnknownVersion {
@@ -115,7 +119,11 @@ fn bad_paths_are_refused_at_signing_and_at_decoding() {
         // A peer that skips the checks and signs anyway is caught on decode.
         let body = cbor::encode(&m);
         let sig = key.sign(MANIFEST_DOMAIN, &body).to_vec();
-        let bytes = cbor::encode(&Envelope { sig, body });
+        let bytes = cbor::encode(&Envelope {
+            by: None,
+            sig,
+            body,
+        });
         assert!(
             matches!(SignedManifest::decode(&bytes), Err(DecodeError::Invalid(_))),
             "{bad:?}"
@@ -162,13 +170,25 @@ fn a_signed_announcement_round_trips_and_matches_its_manifest() {
 }
 
 #[test]
-fn only_the_publisher_can_sign() {
+fn another_key_signs_as_a_device_and_the_envelope_names_it() {
     let key = PublisherKey::from_seed([3; 32]);
-    let other = PublisherKey::from_seed([4; 32]);
-    assert!(matches!(
-        SignedManifest::sign(sample(&key), &other),
-        Err(ValidationError::WrongKey { .. })
-    ));
+    let device = PublisherKey::from_seed([4; 32]);
+    let own = SignedManifest::sign(sample(&key), &key).unwrap();
+    assert_eq!(own.signed_by(), key.id());
+    let by_device = SignedManifest::sign(sample(&key), &device).unwrap();
+    let back = SignedManifest::decode(by_device.bytes()).unwrap();
+    assert_eq!(back.signed_by(), device.id());
+    assert_eq!(back.manifest().publisher, key.id());
+    assert_ne!(back.id(), own.id(), "the signer is part of the bundle id");
+    // `by` naming the publisher itself is not canonical: it must be absent.
+    let body = cbor::encode(own.manifest());
+    let sig = key.sign(MANIFEST_DOMAIN, &body).to_vec();
+    let bytes = cbor::encode(&Envelope {
+        by: Some(key.id()),
+        sig,
+        body,
+    });
+    assert!(SignedManifest::decode(&bytes).is_err());
 }
 
 #[test]
@@ -212,13 +232,21 @@ fn a_retraction_round_trips_and_is_told_apart_from_an_announcement() {
         CatalogEntry::decode_stored(r.bytes()).unwrap().entry_id(),
         r.entry_id()
     );
-    // Another key cannot sign for this publisher, and a forged
-    // signature fails.
+    // Another key signs only as a device (the key log says whether it
+    // may), and a forged signature fails.
     let other = PublisherKey::from_seed([4; 32]);
-    assert!(SignedRetraction::sign(r.retraction().clone(), &other).is_err());
+    let as_device = SignedRetraction::sign(r.retraction().clone(), &other).unwrap();
+    assert_eq!(
+        CatalogEntry::decode(as_device.bytes()).unwrap().signed_by(),
+        other.id()
+    );
     let body = cbor::encode(r.retraction());
     let sig = other.sign(RETRACTION_DOMAIN, &body).to_vec();
-    let forged = cbor::encode(&Envelope { sig, body });
+    let forged = cbor::encode(&Envelope {
+        by: None,
+        sig,
+        body,
+    });
     assert!(matches!(
         CatalogEntry::decode(&forged),
         Err(DecodeError::Signature(_))
@@ -226,7 +254,11 @@ fn a_retraction_round_trips_and_is_told_apart_from_an_announcement() {
     // An announcement's signature does not make a retraction.
     let body = cbor::encode(r.retraction());
     let sig = key.sign(ANNOUNCEMENT_DOMAIN, &body).to_vec();
-    let cross = cbor::encode(&Envelope { sig, body });
+    let cross = cbor::encode(&Envelope {
+        by: None,
+        sig,
+        body,
+    });
     assert!(CatalogEntry::decode(&cross).is_err());
 }
 
@@ -272,7 +304,8 @@ fn a_vouch_round_trips_and_is_told_apart_from_the_other_entries() {
         let e = SignedVouch::sign(bad, &a).unwrap_err().to_string();
         assert!(e.contains(why), "{e}");
     }
-    assert!(SignedVouch::sign(vouch(&a, b.id(), "", 100, 200), &b).is_err());
+    let as_device = SignedVouch::sign(vouch(&a, b.id(), "", 100, 200), &b).unwrap();
+    assert_eq!(as_device.signed_by(), b.id());
     // A forged signature fails.
     let mut forged = v.bytes().to_vec();
     let n = forged.len();

@@ -14,7 +14,7 @@ use crate::id::{BundleId, ContentHash, PublisherId};
 use crate::keys::{PublisherKey, VOUCH_DOMAIN};
 use crate::limits::MAX_ANNOUNCEMENT_BYTES;
 
-use super::envelope::{open, seal, Signable};
+use super::envelope::{Sealed, Signable};
 use super::error::{field, DecodeError, ValidationError};
 use super::text::check_text;
 use super::VERSION;
@@ -90,39 +90,41 @@ impl Signable for Vouch {
 /// A vouch with its signature and exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedVouch {
-    pub(super) bytes: Vec<u8>,
-    pub(super) vouch: Vouch,
+    pub(super) sealed: Sealed<Vouch>,
 }
 
 impl SignedVouch {
     /// Signs a vouch; `key` must be its voucher.
     pub fn sign(vouch: Vouch, key: &PublisherKey) -> Result<Self, ValidationError> {
         Ok(Self {
-            bytes: seal(&vouch, key)?,
-            vouch,
+            sealed: Sealed::sign(vouch, key)?,
         })
     }
 
     /// Decodes and verifies a vouch from anywhere.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         Ok(Self {
-            vouch: open(bytes, "vouch")?,
-            bytes: bytes.to_vec(),
+            sealed: Sealed::decode(bytes, "vouch")?,
         })
     }
 
     /// The exact signed bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        &self.sealed.bytes
     }
 
     /// The vouch inside.
     pub fn vouch(&self) -> &Vouch {
-        &self.vouch
+        &self.sealed.value
+    }
+
+    /// The key that signed: the voucher, or a device signing for it.
+    pub fn signed_by(&self) -> PublisherId {
+        self.sealed.by
     }
 
     /// Its catalog entry key: the BLAKE3 hash of its bytes.
     pub fn entry_id(&self) -> BundleId {
-        BundleId::from_bytes(*ContentHash::of(&self.bytes).as_bytes())
+        BundleId::from_bytes(*ContentHash::of(&self.sealed.bytes).as_bytes())
     }
 }

@@ -128,14 +128,9 @@ pub(crate) async fn show(
     };
     let tier = node.catalog.trust().tier(&a.publisher);
     let contested = node.catalog.contested(&id);
-    let r = search_result(
-        &a,
-        local,
-        pinned,
-        node.catalog.standing(&id),
-        tier,
-        contested,
-    );
+    let standing = node.catalog.standing(&id);
+    let revoked = standing.revoked;
+    let r = search_result(&a, local, pinned, standing, tier, contested);
     let m = manifest.as_ref().map(|m| m.manifest());
     Ok(Json(BundleDetails {
         contested: r.contested,
@@ -150,6 +145,7 @@ pub(crate) async fn show(
         pinned: r.pinned,
         publisher: r.publisher,
         retracted: r.retracted,
+        revoked,
         seq: r.seq,
         size: r.size,
         superseded_by: r.superseded_by,

@@ -47,6 +47,7 @@ pub(crate) async fn pins(State(st): State<ApiState>) -> ApiResult<PinsResponse> 
             local: m.is_some(),
             name: m.as_ref().map(|m| m.manifest().name.clone()),
             pinned_at: pin.at,
+            revoked: st.node.catalog.standing(&id).revoked,
             size: m.as_ref().map(|m| m.manifest().total_size()),
         });
     }

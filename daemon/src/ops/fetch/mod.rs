@@ -40,6 +40,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use libp2p::PeerId;
 use tokio::time::Instant;
 use weft_protocol::chunk::{chunk_count, chunk_len, has_index, verify_blob};
+use weft_protocol::identity::Authority;
 use weft_protocol::{BundleId, ChunkError, ContentHash, Request, Response, SignedManifest};
 
 use crate::clock::now_secs;
@@ -544,6 +545,7 @@ pub async fn fetch(
             m.publisher
         )));
     }
+    check_signer(node, &signed)?;
     progress.total.store(m.total_size(), Relaxed);
     // Room: evict the cache if needed; refuse if pins leave no room.
     let size = m.total_size();
@@ -656,6 +658,24 @@ pub async fn fetch(
 /// Why a fetch ended when weftd began to stop.
 fn stopping() -> NodeError {
     NodeError::Unavailable("weftd is stopping; the fetch resumes when it starts again".into())
+}
+
+/// Refuses a manifest whose signer may not sign it for its publisher:
+/// a revoked device (or replaced root) whose revocation does not keep it,
+/// or a key the publisher's key log, as known here, does not certify.
+pub fn check_signer(node: &Node, signed: &SignedManifest) -> Result<(), NodeError> {
+    let (id, m, by) = (signed.id(), signed.manifest(), signed.signed_by());
+    match node.catalog.authority(&m.publisher, &by, &id) {
+        Authority::Valid | Authority::Kept => Ok(()),
+        Authority::Revoked => Err(NodeError::Conflict(format!(
+            "bundle {id} is signed by {by}, a key publisher {} revoked, and the revocation does not keep it",
+            m.publisher
+        ))),
+        Authority::Unknown => Err(NodeError::Conflict(format!(
+            "bundle {id} is signed by {by}, which publisher {} has not certified as far as this node knows (if the publisher added that device recently, try again once catch-up has brought its key log)",
+            m.publisher
+        ))),
+    }
 }
 
 /// Aborts a background task when dropped.

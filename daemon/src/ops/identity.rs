@@ -1,0 +1,415 @@
+//! The identity this node signs for, and the key events only its root may
+//! make: certifying a device, revoking one, rotating the root
+//! (`docs/protocol.md`, section 6.4).
+//!
+//! The root signs here, in the daemon, with the paper backup's words or
+//! `root.key` given by the local API's caller; neither is kept in memory
+//! after the request, and neither leaves this machine. The events go into
+//! the catalog (checked like any key event from a peer) and out by gossip;
+//! catch-up brings them to nodes that were offline.
+
+use std::collections::BTreeSet;
+
+use weft_protocol::api::{
+    DeviceBody, DeviceInfo, DeviceStatus, IdentityInfo, KeyEventsMade, RevokeBody, RotateBody,
+};
+use weft_protocol::identity::{Authority, KeyState};
+use weft_protocol::keyfile::KeyFile;
+use weft_protocol::manifest::{next_commitment, MAX_KEEP_PER_EVENT};
+use weft_protocol::words::{fingerprint, PaperBackup};
+use weft_protocol::{
+    BundleId, CatalogEntry, KeyEvent, KeyKind, PublisherId, PublisherKey, SignedKeyEvent, VERSION,
+};
+
+use crate::catalog::{Added, Catalog};
+use crate::clock::now_secs;
+use crate::config::files;
+use crate::error::NodeError;
+use crate::node::Node;
+
+/// Refuses to sign with `key` for `identity` unless the identity's key
+/// log, as this node knows it, lets it.
+pub fn check_device(
+    catalog: &Catalog,
+    identity: &PublisherId,
+    key: &PublisherId,
+) -> Result<(), NodeError> {
+    match catalog.authority(identity, key, &BundleId::from_bytes([0; 32])) {
+        Authority::Valid => Ok(()),
+        Authority::Kept | Authority::Revoked => Err(NodeError::Forbidden(format!(
+            "this device's key {key} was revoked by identity {identity} (or replaced, if it was a root); it can no longer sign. Set this machine up again with `weft device add`"
+        ))),
+        Authority::Unknown if catalog.key_state(identity).is_none() => {
+            Err(NodeError::Forbidden(format!(
+                "the key log of identity {identity} has not reached this node yet, so this device ({key}) cannot sign for it; connect to a peer that knows it and try again"
+            )))
+        }
+        Authority::Unknown => Err(NodeError::Forbidden(format!(
+            "this device's key {key} is not certified by identity {identity}: approve it with `weft device approve {key}` on a device that holds the root, or with `weft device add --paper` here"
+        ))),
+    }
+}
+
+/// Adds the events of this node's identity file to the catalog (once it
+/// has loaded): they let the node sign before any peer passed its log on.
+/// Those already there cost a lookup each.
+pub async fn add_own_events(node: &Node) -> Result<(), NodeError> {
+    node.catalog.ready().await;
+    let Some(file) = node.identity_file()? else {
+        return Ok(());
+    };
+    let catalog = node.catalog.clone();
+    let added = node
+        .blocking(move |s| {
+            let mut added = Vec::new();
+            for e in file.events {
+                if !catalog.contains(&e.entry_id())
+                    && catalog.add_entry(s, &CatalogEntry::Key(e.clone()))? == Added::New
+                {
+                    added.push(e);
+                }
+            }
+            Ok(added)
+        })
+        .await?;
+    // Peers met before the events were here have not had them.
+    for e in added {
+        if let Err(err) = node.net.announce(e.bytes().to_vec()).await {
+            tracing::debug!(error = %err, "key event not gossiped now; catch-up will carry it");
+        }
+    }
+    Ok(())
+}
+
+/// [`add_own_events`] at start, with a warning if it fails.
+pub async fn load_own_events(node: Node) {
+    if let Err(e) = add_own_events(&node).await {
+        tracing::warn!(error = %e, "cannot add this node's key events to the catalog");
+    }
+}
+
+/// `GET /v1/identity`.
+pub async fn info(node: &Node) -> Result<IdentityInfo, NodeError> {
+    add_own_events(node).await?;
+    let device = node.key_file()?.publisher();
+    let has_file = node.identity_file()?.is_some();
+    let identity = node.publisher_id()?;
+    let state = node.catalog.key_state(&identity);
+    let status = if !has_file {
+        DeviceStatus::SingleKey
+    } else {
+        match node
+            .catalog
+            .authority(&identity, &device, &BundleId::from_bytes([0; 32]))
+        {
+            Authority::Valid => DeviceStatus::Certified,
+            Authority::Kept | Authority::Revoked => DeviceStatus::Revoked,
+            Authority::Unknown => DeviceStatus::Uncertified,
+        }
+    };
+    let devices = state
+        .as_ref()
+        .map(|s| {
+            s.devices
+                .iter()
+                .map(|(key, d)| DeviceInfo {
+                    added: d.added,
+                    key: *key,
+                    kept: d.revoked.as_ref().map_or(0, |k| k.len() as u64),
+                    name: d.name.clone(),
+                    revoked: d.revoked.is_some(),
+                    this: *key == device,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(IdentityInfo {
+        device,
+        devices,
+        fingerprint: fingerprint(&identity),
+        identity,
+        root: state.as_ref().map(|s| s.root),
+        root_here: node.data_dir.join(files::ROOT_KEY).exists(),
+        rotations: state.as_ref().map_or(0, |s| s.rotations),
+        seq: state.as_ref().map(|s| s.seq),
+        status,
+    })
+}
+
+/// The identity and its key state; an error if this node has none.
+fn identity_state(node: &Node) -> Result<(PublisherId, KeyState), NodeError> {
+    let id = node.publisher_id()?;
+    let state = node.catalog.key_state(&id).ok_or_else(|| {
+        NodeError::Conflict(format!(
+            "publisher {id} has no key log here: it is a single-key publisher (see `weft identity upgrade`), or its log has not reached this node yet"
+        ))
+    })?;
+    Ok((id, state))
+}
+
+/// The root in force, from the paper backup or `root.key`.
+async fn root_key(
+    node: &Node,
+    state: &KeyState,
+    paper: Option<String>,
+    passphrase: Option<String>,
+) -> Result<PublisherKey, NodeError> {
+    if let Some(words) = paper {
+        let backup =
+            PaperBackup::parse(&words).map_err(|e| NodeError::BadRequest(e.to_string()))?;
+        let root = backup.root(state.rotations);
+        if root.id() != state.root {
+            return Err(NodeError::Forbidden(format!(
+                "these words are not the paper backup of identity {}: they make root {}, and the identity's root is {}",
+                state.id,
+                root.id(),
+                state.root
+            )));
+        }
+        return Ok(root);
+    }
+    let path = node.data_dir.join(files::ROOT_KEY);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(_) => {
+            return Err(NodeError::Forbidden(
+                "the root key is not on this device; give the paper backup's words (--paper)"
+                    .into(),
+            ))
+        }
+    };
+    let file = KeyFile::parse(&text)
+        .map_err(|e| NodeError::Internal(format!("{} is damaged: {e}", path.display())))?;
+    if file.publisher() != state.root {
+        return Err(NodeError::Forbidden(format!(
+            "{} holds {}, which is no longer identity {}'s root (it was replaced); give the paper backup's words (--paper)",
+            path.display(),
+            file.publisher(),
+            state.id
+        )));
+    }
+    tokio::task::spawn_blocking(move || file.open(passphrase.as_deref()))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+        .map_err(|e| NodeError::BadRequest(e.to_string()))
+}
+
+/// One event to make, before it is chained and signed.
+struct Draft {
+    kind: KeyKind,
+    device: Option<PublisherId>,
+    name: Option<String>,
+    keep: Vec<BundleId>,
+}
+
+/// Chains `drafts` on top of `base` (the state after the event they
+/// follow), signs them with `root` (`next_root`, for a rotation: the key
+/// the rotation reveals and the one it commits to), stores them and
+/// gossips them.
+async fn append(
+    node: &Node,
+    base: KeyState,
+    drafts: Vec<Draft>,
+    root: &PublisherKey,
+    next: Option<PublisherId>,
+) -> Result<KeyEventsMade, NodeError> {
+    let mut state = base;
+    let mut made = Vec::new();
+    let mut kept = 0;
+    for d in drafts {
+        let mut keep = d.keep;
+        keep.sort();
+        keep.dedup();
+        kept += keep.len() as u64;
+        let event = KeyEvent {
+            v: VERSION,
+            id: state.id,
+            seq: state.seq + 1,
+            keep: (!keep.is_empty()).then_some(keep),
+            kind: d.kind,
+            name: d.name,
+            next: next
+                .filter(|_| d.kind == KeyKind::Rotate)
+                .map(|n| next_commitment(&n)),
+            prev: Some(state.tip),
+            root: root.id(),
+            device: d.device,
+            created: now_secs(),
+        };
+        let signed =
+            SignedKeyEvent::sign(event, root).map_err(|e| NodeError::BadRequest(e.to_string()))?;
+        state = state
+            .apply(&signed)
+            .map_err(|e| NodeError::Conflict(format!("the identity's log refuses it: {e}")))?;
+        made.push(signed);
+    }
+    let mut events = Vec::new();
+    for e in made {
+        let (catalog, entry) = (node.catalog.clone(), CatalogEntry::Key(e.clone()));
+        match node.blocking(move |s| catalog.add_entry(s, &entry)).await? {
+            Added::New | Added::Known => {}
+            other => {
+                return Err(NodeError::Internal(format!(
+                    "this node's catalog did not keep its own key event: {other:?}"
+                )))
+            }
+        }
+        if let Err(err) = node.net.announce(e.bytes().to_vec()).await {
+            tracing::info!(error = %err, "key event not gossiped now; catch-up will carry it");
+        }
+        events.push(e.entry_id());
+    }
+    Ok(KeyEventsMade {
+        events,
+        kept,
+        root: state.root,
+        seq: state.seq,
+    })
+}
+
+/// The ids of what `signer` signed for `id` dated before `before`, as
+/// this node knows it; retractions only if `retractions`.
+async fn keep_before(
+    node: &Node,
+    id: PublisherId,
+    signer: PublisherId,
+    before: u64,
+    retractions: bool,
+) -> Result<Vec<BundleId>, NodeError> {
+    let catalog = node.catalog.clone();
+    let items = node
+        .blocking(move |s| catalog.signed_by_key(s, &id, &signer))
+        .await?;
+    Ok(items
+        .into_iter()
+        .filter(|(_, created, retraction)| *created < before && (retractions || !retraction))
+        .map(|(k, _, _)| k)
+        .collect())
+}
+
+/// Splits a keep list into a first event's share and `keep` events.
+fn with_keeps(first: Draft, device: PublisherId, keep: Vec<BundleId>) -> Vec<Draft> {
+    let mut chunks = keep.chunks(MAX_KEEP_PER_EVENT);
+    let mut first = first;
+    first.keep = chunks.next().map(<[_]>::to_vec).unwrap_or_default();
+    std::iter::once(first)
+        .chain(chunks.map(|c| Draft {
+            kind: KeyKind::Keep,
+            device: Some(device),
+            name: None,
+            keep: c.to_vec(),
+        }))
+        .collect()
+}
+
+/// `POST /v1/identity/device`: the root certifies a device key.
+pub async fn certify(node: &Node, body: DeviceBody) -> Result<KeyEventsMade, NodeError> {
+    add_own_events(node).await?;
+    weft_protocol::manifest::check_device_name(&body.name)
+        .map_err(|why| NodeError::BadRequest(format!("device name: {why}")))?;
+    let (_, state) = identity_state(node)?;
+    if let Some(d) = state.devices.get(&body.device) {
+        return Err(NodeError::Conflict(match d.revoked {
+            Some(_) => format!("device {} was revoked; a revoked key never comes back. Make a new device key with `weft device add`", body.device),
+            None => format!("device {} is already certified (as \"{}\")", body.device, d.name),
+        }));
+    }
+    let root = root_key(node, &state, body.paper, body.passphrase).await?;
+    let draft = Draft {
+        kind: KeyKind::Device,
+        device: Some(body.device),
+        name: Some(body.name),
+        keep: Vec::new(),
+    };
+    append(node, state, vec![draft], &root, None).await
+}
+
+/// `POST /v1/identity/revoke`: the root revokes a device for good,
+/// keeping what the request names.
+pub async fn revoke(node: &Node, body: RevokeBody) -> Result<KeyEventsMade, NodeError> {
+    add_own_events(node).await?;
+    let (id, state) = identity_state(node)?;
+    match state.devices.get(&body.device) {
+        None => {
+            return Err(NodeError::NotFound(format!(
+                "{} is not a device of identity {id}; `weft identity` lists them",
+                body.device
+            )))
+        }
+        Some(d) if d.revoked.is_some() => {
+            return Err(NodeError::Conflict(format!(
+                "device {} is already revoked",
+                body.device
+            )))
+        }
+        Some(_) => {}
+    }
+    let mut keep: BTreeSet<BundleId> = body.keep.iter().copied().collect();
+    if let Some(before) = body.keep_before {
+        keep.extend(keep_before(node, id, body.device, before, !body.undo_retractions).await?);
+    }
+    let root = root_key(node, &state, body.paper, body.passphrase).await?;
+    let first = Draft {
+        kind: KeyKind::Revoke,
+        device: Some(body.device),
+        name: None,
+        keep: Vec::new(),
+    };
+    let drafts = with_keeps(first, body.device, keep.into_iter().collect());
+    append(node, state, drafts, &root, None).await
+}
+
+/// `POST /v1/identity/rotate`: reveals the next root from the paper
+/// backup, on top of the last event or of an earlier one.
+pub async fn rotate(node: &Node, body: RotateBody) -> Result<KeyEventsMade, NodeError> {
+    add_own_events(node).await?;
+    let (id, state) = identity_state(node)?;
+    let backup =
+        PaperBackup::parse(&body.paper).map_err(|e| NodeError::BadRequest(e.to_string()))?;
+    let base = match body.from_seq {
+        None => state,
+        Some(seq) if seq > state.seq => {
+            return Err(NodeError::BadRequest(format!(
+                "the log's last event is seq {}; there is no seq {seq}",
+                state.seq
+            )))
+        }
+        Some(seq) => {
+            let chain = node.catalog.key_chain(&id);
+            let mut s =
+                KeyState::incept(&chain[0]).map_err(|e| NodeError::Internal(e.to_string()))?;
+            for e in &chain[1..=seq as usize] {
+                s = s.apply(e).map_err(|e| NodeError::Internal(e.to_string()))?;
+            }
+            if s.rotations != state.rotations {
+                return Err(NodeError::Conflict(format!(
+                    "the root was rotated after seq {seq}; rotate from a later event"
+                )));
+            }
+            s
+        }
+    };
+    let new_root = backup.root(base.rotations + 1);
+    if next_commitment(&new_root.id()) != base.next {
+        return Err(NodeError::Forbidden(format!(
+            "these words are not the paper backup of identity {id}: the next root they make is not the one the identity committed to"
+        )));
+    }
+    let old = base.root;
+    let keep = match body.keep_before {
+        Some(before) => keep_before(node, id, old, before, true).await?,
+        None => Vec::new(),
+    };
+    let first = Draft {
+        kind: KeyKind::Rotate,
+        device: None,
+        name: None,
+        keep: Vec::new(),
+    };
+    let drafts = with_keeps(first, old, keep);
+    let next = backup.root(base.rotations + 2).id();
+    let made = append(node, base, drafts, &new_root, Some(next)).await?;
+    // The old root's file is useless now and would only mislead.
+    let _ = std::fs::remove_file(node.data_dir.join(files::ROOT_KEY));
+    Ok(made)
+}
