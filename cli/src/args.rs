@@ -55,6 +55,27 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: Option<IdentityCmd>,
     },
+    /// Give a publisher a name of your own, shown wherever it appears
+    /// (and usable in place of its id); a named publisher is trusted
+    Name {
+        /// Publisher id (or the name you gave it before)
+        publisher: String,
+        /// The name: up to 64 bytes, letters of one script
+        name: String,
+    },
+    /// Forget the name you gave a publisher
+    Unname {
+        /// Publisher id, or its name
+        publisher: String,
+    },
+    /// List the names you gave publishers, with their fingerprints
+    Names,
+    /// Set this publisher's profile (a display name and description per
+    /// language), or show a publisher's
+    Profile {
+        #[command(subcommand)]
+        action: ProfileCmd,
+    },
     /// Add this machine as a device of an identity, approve a device, or
     /// revoke one (a seized laptop)
     Device {
@@ -252,6 +273,10 @@ pub(crate) enum Command {
     Join {
         /// The invite string, WEFT1…
         invite: String,
+        /// Your name for the inviter's publisher [default: the name the
+        /// invite carries]
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Show the node's status on one screen: peers, catalog, pins,
     /// storage, what is fetching now, warnings
@@ -274,6 +299,34 @@ pub(crate) enum Command {
     Manpages {
         /// The folder
         dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ProfileCmd {
+    /// Sign and send this publisher's profile: the name and description
+    /// in one language (other languages stay as they were)
+    Set {
+        /// Display name: up to 64 bytes, letters of one script
+        #[arg(long)]
+        name: String,
+        /// A short description (up to 512 bytes)
+        #[arg(long, default_value = "")]
+        about: String,
+        /// Their language (BCP 47) [default: und]
+        #[arg(long)]
+        lang: Option<String>,
+        /// A link (repeat for up to 4); replaces the current links
+        #[arg(long)]
+        link: Vec<String>,
+        /// How to reach you, for people; replaces the current one
+        #[arg(long)]
+        contact: Option<String>,
+    },
+    /// Show a publisher's profile [default: this node's publisher]
+    Show {
+        /// Publisher id, or the name you gave it
+        publisher: Option<String>,
     },
 }
 

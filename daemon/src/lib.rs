@@ -21,6 +21,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod keys;
 pub mod metrics;
+pub mod names;
 pub mod net;
 pub mod node;
 pub mod ops;
@@ -105,7 +106,7 @@ pub async fn run(
     ));
     catalog::spawn_load(catalog.clone(), store.clone());
     let (provide_tx, provide_rx) = tokio::sync::mpsc::channel(ops::provide::PROVIDE_QUEUE);
-    let (holdings, rules) = {
+    let (holdings, rules, names) = {
         let (store, max, catalog) = (store.clone(), config.storage_max, catalog.clone());
         let (follow, block) = (config.follow.clone(), config.block.clone());
         let trust = trust.clone();
@@ -122,9 +123,13 @@ pub async fn run(
                     "the last run did not stop cleanly; swept blocks left by interrupted work"
                 );
             }
+            let names = names::Names::load(store.as_ref())?;
+            let named = names.all().into_iter().map(|(p, _)| p).collect();
+            trust.update(|t| t.named = named);
             Ok((
                 Arc::new(held),
                 Arc::new(rules::Rules::load(store.as_ref(), follow, block, trust)?),
+                Arc::new(names),
             ))
         })
         .await
@@ -244,6 +249,7 @@ pub async fn run(
         mdns: config.mdns,
         holdings,
         rules,
+        names,
         unlocked,
     };
     if let Ok(own) = node.publisher_id() {

@@ -53,6 +53,8 @@ pub struct Node {
     pub holdings: Arc<crate::holdings::Holdings>,
     /// Follow and block rules.
     pub rules: Arc<crate::rules::Rules>,
+    /// Petnames.
+    pub names: Arc<crate::names::Names>,
     /// The publisher key, when `weftd --passphrase-fd` unlocked it at start.
     pub unlocked: Option<Arc<PublisherKey>>,
 }
@@ -68,6 +70,18 @@ impl Node {
             .await
             .map_err(|e| NodeError::Internal(e.to_string()))?
             .map_err(NodeError::from)
+    }
+
+    /// Runs work that may refuse with a [`NodeError`] on the blocking
+    /// pool, with the store.
+    pub async fn blocking_node<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, NodeError> + Send + 'static,
+    ) -> Result<T, NodeError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| NodeError::Internal(e.to_string()))?
     }
 
     /// Starts a job and returns its id at once.
@@ -157,6 +171,28 @@ impl Node {
                 NodeError::Internal(format!("stored manifest of {id} does not verify: {e}"))
             }),
         }
+    }
+
+    /// A publisher the user typed: an id (64 hex characters), else one of
+    /// the user's petnames.
+    pub fn resolve_publisher(&self, text: &str) -> Result<PublisherId, NodeError> {
+        if let Ok(p) = text.parse::<PublisherId>() {
+            return Ok(p);
+        }
+        self.names.resolve(text).ok_or_else(|| {
+            NodeError::BadRequest(format!(
+                "{text:?} is neither a publisher id (64 hex characters) nor a name you gave a publisher (`weft names` lists them)"
+            ))
+        })
+    }
+
+    /// How to show a publisher to this node's user.
+    pub fn describe(
+        &self,
+        p: &PublisherId,
+        lang: Option<&str>,
+    ) -> weft_protocol::api::PublisherName {
+        crate::names::describe(&self.names, &self.catalog, p, lang)
     }
 
     /// The highest seq this node knows for (publisher, name).

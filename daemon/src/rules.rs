@@ -297,6 +297,7 @@ impl Rules {
                 follow: self.config_follow.clone().into(),
                 block: self.config_block.clone().into(),
             },
+            names: Default::default(),
         }
     }
 

@@ -35,6 +35,8 @@ pub enum Reason {
     Followed,
     /// The user pinned one of its bundles.
     Pinned,
+    /// The user gave it a name (a petname).
+    Named,
     /// A follow rule names it for the publishers it vouches for.
     VouchRoot,
     /// A publisher this node trusts (or one vouched for, within the depth)
@@ -50,6 +52,7 @@ impl Reason {
             Reason::Own => "it is this node's own publisher key".into(),
             Reason::Followed => "you follow this publisher".into(),
             Reason::Pinned => "you pinned a bundle it published".into(),
+            Reason::Named => "you gave this publisher a name".into(),
             Reason::VouchRoot => "you follow the publishers it vouches for".into(),
             Reason::VouchedBy(by, 1) => format!("{by}, which you trust, vouches for it"),
             Reason::VouchedBy(by, n) => {
@@ -70,6 +73,8 @@ pub struct Inputs {
     pub pinned: BTreeSet<PublisherId>,
     /// Publishers blocked.
     pub blocked: BTreeSet<PublisherId>,
+    /// Publishers the user named (petnames).
+    pub named: BTreeSet<PublisherId>,
     /// Publishers whose vouchees follow rules name (`weft follow
     /// --vouched-by`): trusted themselves.
     pub vouch_roots: BTreeSet<PublisherId>,
@@ -104,6 +109,9 @@ pub fn compute(inputs: &Inputs) -> Table {
     }
     for p in &inputs.pinned {
         add(*p, Reason::Pinned);
+    }
+    for p in &inputs.named {
+        add(*p, Reason::Named);
     }
     for p in &inputs.vouch_roots {
         add(*p, Reason::VouchRoot);

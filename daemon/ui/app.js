@@ -159,7 +159,21 @@ async function viewCatalog(params) {
       b.contested ? h("span", { class: "badge warn contested" }, T("catalog.contested")) : null,
       b.tier === "trusted" || b.tier === "vouched" ? h("span", { class: "badge tier" }, T("tier." + b.tier)) : null,
       h("div", { class: "meta" }, b.name, " · ", human(b.size), " · ",
-        T("bundle.file_count", { n: b.files }), b.tags.length ? " · " + b.tags.join(", ") : "")))));
+        T("bundle.file_count", { n: b.files }), b.tags.length ? " · " + b.tags.join(", ") : "",
+        " · ", who(b.publisher_name))))));
+}
+
+// How a publisher is shown: your name for it, else its own claim (marked),
+// its fingerprint, and a warning when another key claims the same name.
+function who(n) {
+  if (!n) return "";
+  const parts = [];
+  if (n.petname) parts.push(h("span", { class: "who" }, n.petname), " ");
+  else if (n.profile_name) parts.push(h("span", { class: "who" }, n.profile_name), " ",
+    h("small", {}, "(" + T("publisher.own_claim") + ")"), " ");
+  parts.push(h("span", { class: "fp", title: T("publisher.fingerprint") }, n.fingerprint));
+  if (n.same_name && !n.petname) parts.push(" ", h("span", { class: "same-name" }, T("publisher.same_name")));
+  return h("span", { class: "publisher" }, parts);
 }
 
 async function viewBundle(id) {
@@ -195,7 +209,8 @@ async function viewBundle(id) {
     ["bundle.name", b.name], ["bundle.version", b.seq], ["bundle.size", human(b.size)],
     ["bundle.tags", b.tags.join(", ")], ["bundle.licence", b.licence || ""],
     ["bundle.created", new Date(b.created * 1000).toLocaleDateString(lang)],
-    ["bundle.publisher", b.publisher + " (" + T("tier." + b.tier) + ")"], ["bundle.id", b.id],
+    ["bundle.publisher", h("span", {}, who(b.publisher_name), " · " + b.publisher + " (" + T("tier." + b.tier) + ")")],
+    ["bundle.id", b.id],
     ["bundle.other_langs", (b.texts || b.titles).map((t) => t.lang).join(", ")],
   ].filter(([, v]) => v !== "");
   const files = b.file_list ? [h("h2", {}, T("bundle.files")), h("table", { id: "files" },
@@ -209,7 +224,8 @@ async function viewBundle(id) {
     b.superseded_by ? h("p", {}, h("a", { href: "#/b/" + b.superseded_by }, T("bundle.superseded"))) : null,
     h("p", { id: "bundle-state", class: "muted" }, state),
     actions, box,
-    h("dl", {}, rows.map(([k, v]) => [h("dt", {}, T(k)), h("dd", {}, String(v))])),
+    b.revoked ? h("p", { class: "error", id: "bundle-revoked" }, T("bundle.revoked")) : null,
+    h("dl", {}, rows.map(([k, v]) => [h("dt", {}, T(k)), h("dd", {}, v instanceof Node ? v : String(v))])),
     files);
 }
 
@@ -305,7 +321,8 @@ async function viewRules() {
     const items = [];
     for (const [kind, key] of kinds) {
       for (const v of (rules && rules[key]) || []) {
-        items.push(h("tr", {}, h("td", {}, T("rules." + kind)), h("td", {}, h("code", {}, v)),
+        const named = kind === "publisher" && r.names && r.names[v] ? [who(r.names[v]), " "] : [];
+        items.push(h("tr", {}, h("td", {}, T("rules." + kind)), h("td", {}, named, h("code", {}, v)),
           h("td", {}, h("button", { class: "secondary", onclick: () => change(removePath, { [kind]: v }) }, T("rules.remove")))));
       }
     }

@@ -3,17 +3,20 @@
 //!
 //! An invite is `WEFT1` followed by the RFC 4648 base32 encoding (upper
 //! case, no padding) of the canonical CBOR map
-//! `{"a": [bstr...], "n": bstr}`: `a` holds 1 to [`MAX_INVITE_ADDRS`]
-//! binary multiaddrs (each ending in `/p2p/<peer id>`, at most
-//! [`MAX_INVITE_ADDR_BYTES`] bytes), and `n` is empty or the 16-byte
-//! fingerprint of the private network's key. The key itself is never in an
-//! invite. Upper-case base32 fits a QR code's alphanumeric mode, and decoding
+//! `{"a": [bstr...], ? "m": tstr, "n": bstr, ? "p": bstr}`: `a` holds 1 to
+//! [`MAX_INVITE_ADDRS`] binary multiaddrs (each ending in `/p2p/<peer
+//! id>`, at most [`MAX_INVITE_ADDR_BYTES`] bytes), `n` is empty or the
+//! 16-byte fingerprint of the private network's key, `p` the inviter's
+//! publisher id and `m` the name the inviter goes by (a display name, see
+//! [`crate::words::check_display_name`]), so that joining can name the
+//! inviter. The network key itself is never in an invite. Upper-case base32 fits a QR code's alphanumeric mode, and decoding
 //! accepts either case.
 
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
 use crate::cbor;
+use crate::id::PublisherId;
 
 /// What every invite starts with.
 pub const INVITE_PREFIX: &str = "WEFT1";
@@ -46,13 +49,21 @@ pub struct Invite {
     pub addrs: Vec<Vec<u8>>,
     /// The private network's key fingerprint, if the inviter is in one.
     pub network: Option<[u8; NETWORK_FINGERPRINT_BYTES]>,
+    /// The inviter's publisher, if it has one.
+    pub publisher: Option<PublisherId>,
+    /// The name the inviter goes by, if it has one.
+    pub name: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
     a: Vec<ByteBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<String>,
     n: ByteBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    p: Option<PublisherId>,
 }
 
 fn base32(bytes: &[u8]) -> String {
@@ -102,7 +113,9 @@ impl Invite {
     pub fn encode(&self) -> String {
         let raw = Raw {
             a: self.addrs.iter().cloned().map(ByteBuf::from).collect(),
+            m: self.name.clone(),
             n: ByteBuf::from(self.network.map(|n| n.to_vec()).unwrap_or_default()),
+            p: self.publisher,
         };
         format!("{INVITE_PREFIX}{}", base32(&cbor::encode(&raw)))
     }
@@ -150,9 +163,15 @@ impl Invite {
                 )))
             }
         };
+        if let Some(m) = &raw.m {
+            crate::words::check_display_name(m)
+                .map_err(|why| InviteError::Damaged(format!("the inviter's name: {why}")))?;
+        }
         Ok(Invite {
             addrs: raw.a.into_iter().map(ByteBuf::into_vec).collect(),
             network,
+            publisher: raw.p,
+            name: raw.m,
         })
     }
 }
@@ -166,6 +185,8 @@ mod tests {
         let inv = Invite {
             addrs: vec![vec![4, 127, 0, 0, 1, 6, 16, 45], vec![1; 40]],
             network: Some([7; 16]),
+            publisher: Some(PublisherId::from_bytes([3; 32])),
+            name: Some("Coalición Agua".into()),
         };
         let s = inv.encode();
         assert!(s.starts_with(INVITE_PREFIX));
@@ -179,9 +200,16 @@ mod tests {
         );
         let open = Invite {
             network: None,
+            publisher: None,
+            name: None,
             ..inv.clone()
         };
         assert_eq!(Invite::decode(&open.encode()).unwrap(), open);
+        let lookalike = Invite {
+            name: Some("C\u{043e}alition".into()),
+            ..inv.clone()
+        };
+        assert!(Invite::decode(&lookalike.encode()).is_err());
         assert!(Invite::decode(&s[..s.len() - 3]).is_err(), "truncated");
         assert!(Invite::decode("WEFT2AAAA").is_err());
         assert!(Invite::decode(&format!("{s}!")).is_err());
@@ -189,6 +217,8 @@ mod tests {
         let empty = Invite {
             addrs: vec![],
             network: None,
+            publisher: None,
+            name: None,
         };
         assert!(matches!(
             Invite::decode(&empty.encode()),

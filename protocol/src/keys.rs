@@ -19,6 +19,8 @@ pub const ANNOUNCEMENT_DOMAIN: &[u8] = b"weft/v1/announcement\0";
 pub const RETRACTION_DOMAIN: &[u8] = b"weft/v1/retraction\0";
 /// Domain prefix of key event signatures.
 pub const KEY_EVENT_DOMAIN: &[u8] = b"weft/v1/key\0";
+/// Domain prefix of profile signatures.
+pub const PROFILE_DOMAIN: &[u8] = b"weft/v1/profile\0";
 /// Domain prefix of vouch signatures.
 pub const VOUCH_DOMAIN: &[u8] = b"weft/v1/vouch\0";
 

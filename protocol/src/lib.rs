@@ -34,8 +34,9 @@ pub use id::{BundleId, ContentHash, IdError, PublisherId};
 pub use keys::{PublisherKey, SignatureError};
 pub use manifest::{
     claim_key, retraction_entry_id, Announcement, CatalogEntry, DecodeError, FileEntry, KeyEvent,
-    KeyKind, LangText, LangTitle, Manifest, Retraction, SignedAnnouncement, SignedKeyEvent,
-    SignedManifest, SignedRetraction, SignedVouch, ValidationError, Vouch, VERSION,
+    KeyKind, LangText, LangTitle, Manifest, Profile, ProfileText, Retraction, SignedAnnouncement,
+    SignedKeyEvent, SignedManifest, SignedProfile, SignedRetraction, SignedVouch, ValidationError,
+    Vouch, VERSION,
 };
 pub use path::PathError;
 pub use wire::{Request, Response};

@@ -222,6 +222,23 @@ fn render_identity(bundle: &SignedManifest) -> String {
         },
         &root1,
     );
+    let profile = crate::SignedProfile::sign(
+        crate::Profile {
+            v: crate::VERSION,
+            seq: 1,
+            links: vec!["https://agua.example.org".into()],
+            texts: vec![crate::ProfileText {
+                lang: "es".into(),
+                name: "Coalición Agua".into(),
+                about: String::new(),
+            }],
+            contact: String::new(),
+            created: 1_700_000_050,
+            publisher: id,
+        },
+        &device,
+    )
+    .expect("the test vector profile is valid");
     let mut s = String::new();
     s.push_str(&format!(
         "\nA paper backup of 32 bytes of 0x42:\n\n```text\n{}\n```\n",
@@ -255,6 +272,11 @@ fn render_identity(bundle: &SignedManifest) -> String {
         retraction.bytes().len()
     ));
     s.push_str(&block(&to_hex(retraction.bytes())));
+    s.push_str(&format!(
+        "\nThe identity's profile, signed by that device: `es` \"Coalición Agua\", one link, dated 1,700,000,050 ({} bytes):\n\n",
+        profile.bytes().len()
+    ));
+    s.push_str(&block(&to_hex(profile.bytes())));
     let events = [
         ("The device revoked, keeping that bundle", &revoke),
         ("The root rotated to root 1, committing to root 2", &rotate),
@@ -295,7 +317,7 @@ mod tests {
             .skip(2)
             .map(|b| crate::id::from_hex(&b[..b.find("```").unwrap()].replace('\n', "")).unwrap())
             .collect();
-        let events: Vec<crate::SignedKeyEvent> = [0, 1, 3, 4]
+        let events: Vec<crate::SignedKeyEvent> = [0, 1, 4, 5]
             .iter()
             .map(|&i| crate::SignedKeyEvent::decode(&blocks[i]).unwrap())
             .collect();
@@ -306,6 +328,9 @@ mod tests {
         let device = events[1].event().device.unwrap();
         let r = crate::CatalogEntry::decode(&blocks[2]).unwrap();
         assert_eq!(r.signed_by(), device);
+        let p = crate::CatalogEntry::decode(&blocks[3]).unwrap();
+        assert!(matches!(p, crate::CatalogEntry::Profile(_)));
+        assert_eq!(p.signer(), id);
         // The revocation keeps the retracted bundle, not the retraction.
         assert_eq!(
             crate::identity::authority(Some(&state), &id, &device, &r.entry_id()),

@@ -50,6 +50,50 @@ pub fn is_hidden_char(c: char) -> bool {
             | '\u{E0000}'..='\u{E0FFF}')
 }
 
+/// Longest display name or petname, in bytes.
+pub const MAX_DISPLAY_NAME_BYTES: usize = 64;
+
+/// Checks a name people read in place of a key (a profile's display name,
+/// a petname): 1 to 64 bytes; no control or invisible characters; no space
+/// at either end or two in a row; and its letters from one script, or
+/// Latin with one other script that does not look like it (Unicode
+/// TS #39 "moderately restrictive"), so that "Сoalition" with a Cyrillic
+/// "С" is refused rather than shown as "Coalition".
+pub fn check_display_name(name: &str) -> Result<(), String> {
+    use unicode_security::{RestrictionLevel, RestrictionLevelDetection};
+    if name.is_empty() || name.len() > MAX_DISPLAY_NAME_BYTES {
+        return Err(format!("1 to {MAX_DISPLAY_NAME_BYTES} bytes"));
+    }
+    if let Some(c) = name.chars().find(|c| is_hidden_char(*c)) {
+        return Err(format!(
+            "no control or invisible characters (found U+{:04X})",
+            c as u32
+        ));
+    }
+    if name.trim() != name || name.contains("  ") {
+        return Err("no spaces at either end or two in a row".into());
+    }
+    let letters: String = name.chars().filter(|c| c.is_alphanumeric()).collect();
+    if letters.detect_restriction_level() > RestrictionLevel::ModeratelyRestrictive {
+        return Err(
+            "its letters mix scripts that can look alike (for example Latin with Cyrillic or Greek); write it in one script"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// What two names that people would take for the same reduce to: the
+/// Unicode TS #39 confusable skeleton of the lowercase name, without
+/// spaces. Two display names with one skeleton are flagged.
+pub fn name_skeleton(name: &str) -> String {
+    let lower: String = name.to_lowercase();
+    unicode_security::skeleton(&lower)
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+}
+
 /// The secret of a paper backup: 32 random bytes, written as 24 words.
 /// Every root of the identity derives from it, so that the paper can
 /// replace the root on a seized laptop, approve a new device, and reveal
@@ -158,6 +202,32 @@ mod tests {
         assert_eq!(a.split('-').count(), 5);
         assert!(a.split('-').all(|w| word_list().contains(&w)));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn lookalike_names_are_refused_or_flagged() {
+        for good in [
+            "Climate 2025 Africa",
+            "Coalición Agua",
+            "تحالف المياه",
+            "Réseau Eau 2",
+        ] {
+            check_display_name(good).unwrap();
+        }
+        for bad in [
+            "",
+            " Coalition",
+            "Coal  ition",
+            "C\u{043e}alition", // a Cyrillic o among Latin letters
+            "Coali\u{200B}tion",
+            "Water\u{202E}guide",
+        ] {
+            assert!(check_display_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_display_name(&"a".repeat(65)).is_err());
+        assert_eq!(name_skeleton("Coalition"), name_skeleton("coal ition"));
+        assert_eq!(name_skeleton("paypal"), name_skeleton("paypa1"));
+        assert_ne!(name_skeleton("Coalition"), name_skeleton("Collation"));
     }
 
     #[test]

@@ -15,9 +15,10 @@ use weft_e2e::{http, make_folder, router_routes, wait_until, Daemon};
 use weft_protocol::api::{
     BundleDetails, CheckReport, ConnectResponse, DoctorResponse, ErrorResponse, ExportResult,
     FetchResult, GcReport, IdentityInfo, ImportResult, InviteResponse, JobStarted, JobStatus,
-    JoinResponse, KeyEventsMade, LoginLinkResponse, PeersResponse, PinsResponse, ProvidersResponse,
-    PublishResult, RetractResponse, RuleChangeResponse, RulesResponse, SearchResponse,
-    StatusResponse, Tier, UnpinResponse, UploadStarted, UploadedFile, VouchResponse, WhyResponse,
+    JoinResponse, KeyEventsMade, LoginLinkResponse, NamedPublisher, NamesResponse, PeersResponse,
+    PinsResponse, ProfileResponse, ProvidersResponse, PublishResult, RetractResponse,
+    RuleChangeResponse, RulesResponse, SearchResponse, StatusResponse, Tier, UnpinResponse,
+    UploadStarted, UploadedFile, VouchResponse, WhyResponse,
 };
 
 /// Checks that `v` reads as `T` and writes back as `v` itself.
@@ -238,6 +239,44 @@ fn every_json_route_answers_exactly_its_type() {
         let made: KeyEventsMade = call(&a, c, "POST", route, route, Some(body));
         assert_eq!(made.events.len(), 1, "{route}");
     }
+    // Names and profiles.
+    let _: ProfileResponse = call(
+        &a,
+        c,
+        "POST",
+        "/v1/profile",
+        "/v1/profile",
+        Some(json!({"name": "Shapes collective", "lang": "en"})),
+    );
+    let route = "/v1/profile/{publisher}";
+    let mine: ProfileResponse = call(
+        &b,
+        c,
+        "GET",
+        route,
+        &format!("/v1/profile/{publisher}"),
+        None,
+    );
+    assert_eq!(mine.publisher.to_string(), publisher);
+    let named: NamedPublisher = call(
+        &a,
+        c,
+        "POST",
+        "/v1/name",
+        "/v1/name",
+        Some(json!({"publisher": someone, "name": "Someone"})),
+    );
+    assert_eq!(named.name.petname.as_deref(), Some("Someone"));
+    let all: NamesResponse = call(&a, c, "GET", "/v1/names", "/v1/names", None);
+    assert_eq!(all.names.len(), 1);
+    let _: NamedPublisher = call(
+        &a,
+        c,
+        "POST",
+        "/v1/unname",
+        "/v1/unname",
+        Some(json!({"publisher": "Someone"})),
+    );
     for route in ["/v1/block", "/v1/unblock"] {
         let _: RuleChangeResponse = call(
             &b,

@@ -462,3 +462,147 @@ fn the_root_rotates_to_the_committed_key_and_a_thief_with_the_old_root_gets_nowh
         id
     );
 }
+
+/// `weft --json search` on `d`, as a value.
+fn search(d: &Daemon, args: &[&str]) -> Value {
+    let mut a = vec!["search"];
+    a.extend_from_slice(args);
+    d.weft_json(&a)
+}
+
+/// The `publisher_name` of bundle `id` in `d`'s search results.
+fn shown_as(d: &Daemon, id: &str) -> Value {
+    search(d, &[])["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .map(|r| r["publisher_name"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn readers_see_profile_names_petnames_and_lookalikes_flagged() {
+    let _scenario = Scenario::begin("names");
+    let p = Daemon::start("names-p");
+    let q = Daemon::start("names-q");
+    let reader = Daemon::start_with("names-reader", &["--gateway", "127.0.0.1:0"]);
+    let p_id = init_identity(&p, &[]).publisher.to_string();
+    let q_id = init_identity(&q, &[]).publisher.to_string();
+    ok(&p.weft(&[
+        "profile",
+        "set",
+        "--name",
+        "Coalicion Agua",
+        "--about",
+        "Water guides",
+        "--lang",
+        "es",
+    ]));
+    // Q claims a name that reads the same: a digit one for the letter l.
+    ok(&q.weft(&["profile", "set", "--name", "Coa1icion Agua"]));
+    let bp = publish(&p, "water-guide", 10_000, 1, &[]);
+    let bq = publish(&q, "water-guide", 10_000, 2, &[]);
+    p.connect(&reader);
+    q.connect(&reader);
+    wait_until("the reader shows both claims, flagged", WAIT, || {
+        shown_as(&reader, &bp)["same_name"] == true && shown_as(&reader, &bq)["same_name"] == true
+    });
+    let shown = shown_as(&reader, &bp);
+    assert_eq!(shown["profile_name"], "Coalicion Agua");
+    assert_eq!(shown["petname"], Value::Null);
+    let fp = weft_protocol::words::fingerprint(&p_id.parse().unwrap());
+    assert_eq!(shown["fingerprint"], fp.as_str());
+    // The CLI's text says whose claim it is and flags the lookalike.
+    let text = String::from_utf8(reader.weft(&["search"]).stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "~Coalicion Agua, its own claim ({fp}) [another key claims this name]"
+        )),
+        "{text}"
+    );
+    // So does the gateway, with no JavaScript (it lists what it holds).
+    ok(&reader.weft(&["pin", &bp]));
+    ok(&reader.weft(&["pin", &bq]));
+    let gw = std::fs::read_to_string(reader.path().join("gateway.addr")).unwrap();
+    let page = weft_e2e::http::get(gw.trim(), "/", &[]).text();
+    assert!(
+        page.contains("Coalicion Agua") && page.contains(&fp),
+        "{page}"
+    );
+    assert!(page.contains("same-name"), "{page}");
+
+    // The reader names P: the petname replaces the claim everywhere and
+    // stands in for the id.
+    ok(&reader.weft(&["name", &p_id, "Water coalition"]));
+    let shown = shown_as(&reader, &bp);
+    assert_eq!(shown["petname"], "Water coalition");
+    let text = String::from_utf8(reader.weft(&["show", &bp]).stdout).unwrap();
+    assert!(text.contains(&format!("Water coalition ({fp})")), "{text}");
+    let only: Value = search(&reader, &["--publisher", "Water coalition"]);
+    let ids: Vec<&str> = only["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![bp.as_str()]);
+    ok(&reader.weft(&["follow", "Water coalition"]));
+    let rules = String::from_utf8(reader.weft(&["rules"]).stdout).unwrap();
+    assert!(rules.contains("Water coalition"), "{rules}");
+    let why: Value = reader.weft_json(&["why", "Water coalition"]);
+    assert_eq!(why["tier"], "trusted");
+    let page = weft_e2e::http::get(gw.trim(), &format!("/bundle/{bp}"), &[]).text();
+    assert!(page.contains("Water coalition"), "{page}");
+    let names: Value = reader.weft_json(&["names"]);
+    assert_eq!(names["names"][0]["publisher"], p_id.as_str());
+
+    // Bad names are refused with a reason, and nothing changes.
+    for (bad, why) in [
+        ("Water\u{202E}coalition", "invisible"),
+        ("C\u{043e}alition", "scripts"),
+        (" Water", "spaces"),
+        ("water coa1ition", "already names"),
+    ] {
+        fails_with(&reader.weft(&["name", &q_id, bad]), why);
+    }
+    fails_with(
+        &reader.weft(&["name", "nobody-by-that-name", "X"]),
+        "neither a publisher id",
+    );
+    assert_eq!(
+        reader.weft_json(&["names"])["names"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let before = q.weft_json(&["profile", "show"]);
+    fails_with(
+        &q.weft(&[
+            "profile",
+            "set",
+            "--name",
+            "Water",
+            "--about",
+            &"x".repeat(600),
+        ]),
+        "about",
+    );
+    fails_with(
+        &q.weft(&["profile", "set", "--name", "W\u{200B}ater"]),
+        "invisible",
+    );
+    assert_eq!(q.weft_json(&["profile", "show"]), before, "nothing stored");
+
+    // An invite carries P's publisher and name: joining names it.
+    let invite: Value = p.weft_json(&["invite"]);
+    assert_eq!(invite["publisher"], p_id.as_str());
+    let newcomer = Daemon::start("names-newcomer");
+    let joined: Value = newcomer.weft_json(&["join", invite["invite"].as_str().unwrap()]);
+    assert_eq!(joined["named"]["name"]["petname"], "Coalicion Agua");
+    assert_eq!(
+        newcomer.weft_json(&["why", &p_id])["reasons"][0],
+        "you gave this publisher a name"
+    );
+}

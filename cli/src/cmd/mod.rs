@@ -5,15 +5,16 @@ mod archive;
 mod docs;
 mod fetch;
 mod identity;
+mod names;
 mod network;
 mod publish;
 mod rules;
-mod search;
+pub(crate) mod search;
 mod status;
 mod store;
 mod ui;
 
-use crate::args::{Cli, Command, DeviceCmd, IdentityCmd};
+use crate::args::{Cli, Command, DeviceCmd, IdentityCmd, ProfileCmd};
 use crate::context::{default_data_dir, Ctx, Res};
 
 /// Runs one command line.
@@ -42,6 +43,19 @@ pub(crate) fn run(cli: Cli) -> Res {
                 keep_before,
             }) => identity::rotate(&ctx, from_seq, keep_before),
             Some(IdentityCmd::RemoveRoot) => identity::remove_root(&ctx),
+        },
+        Command::Name { publisher, name } => names::name(&ctx, &publisher, &name),
+        Command::Unname { publisher } => names::unname(&ctx, &publisher),
+        Command::Names => names::names(&ctx),
+        Command::Profile { action } => match action {
+            ProfileCmd::Set {
+                name,
+                about,
+                lang,
+                link,
+                contact,
+            } => names::profile_set(&ctx, name, about, lang, link, contact),
+            ProfileCmd::Show { publisher } => names::profile_show(&ctx, publisher),
         },
         Command::Device { action } => match action {
             DeviceCmd::Add {
@@ -158,7 +172,7 @@ pub(crate) fn run(cli: Cli) -> Res {
         Command::Connect { multiaddr } => network::connect(&ctx, &multiaddr),
         Command::Providers { id } => network::providers(&ctx, &id),
         Command::Invite => network::invite(&ctx),
-        Command::Join { invite } => network::join(&ctx, &invite),
+        Command::Join { invite, name } => network::join(&ctx, &invite, name),
         Command::Completions { .. } | Command::Manpages { .. } => Ok(()),
         Command::Ui { open } => ui::ui(&ctx, open),
         Command::Status => status::status(&ctx),

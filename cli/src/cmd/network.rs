@@ -64,8 +64,9 @@ pub(crate) fn invite(ctx: &Ctx) -> Res {
     })
 }
 
-pub(crate) fn join(ctx: &Ctx, invite: &str) -> Res {
-    let v: Answer<JoinResponse> = ctx.post("/v1/join", Some(json!({ "invite": invite })))?;
+pub(crate) fn join(ctx: &Ctx, invite: &str, name: Option<String>) -> Res {
+    let v: Answer<JoinResponse> =
+        ctx.post("/v1/join", Some(json!({ "invite": invite, "name": name })))?;
     simple(ctx, v, |v| {
         for j in &v.joined {
             println!("Joined {} at {}", j.peer_id, j.addr);
@@ -78,6 +79,19 @@ pub(crate) fn join(ctx: &Ctx, invite: &str) -> Res {
             );
         }
         println!("Remembered as bootstrap peers; the catalog catches up in the background (see `weft status`).");
+        if let Some(n) = &v.named {
+            match &n.name.petname {
+                Some(_) => println!(
+                    "The inviter's publisher is {}: {}",
+                    n.name.display(),
+                    n.publisher
+                ),
+                None => println!(
+                    "The inviter's publisher is {} ({}); give it a name with `weft name`.",
+                    n.publisher, n.name.fingerprint
+                ),
+            }
+        }
     })
 }
 

@@ -18,23 +18,14 @@ pub(crate) struct Target {
     pub(crate) vouched_by: Option<String>,
 }
 
-fn publisher_id(p: &str) -> Result<PublisherId, CallError> {
-    p.parse::<PublisherId>()
-        .map_err(|e| other(format!("{p:?} is not a publisher id: {e}")))
-}
-
+/// A publisher is an id or one of the user's names; the daemon resolves
+/// it and says so if it is neither.
 fn rule_body(t: Target) -> Result<Value, CallError> {
     match (t.publisher, t.tag, t.lang, t.vouched_by) {
-        (Some(p), None, None, None) => {
-            publisher_id(&p)?;
-            Ok(json!({ "publisher": p }))
-        }
+        (Some(p), None, None, None) => Ok(json!({ "publisher": p })),
         (None, Some(t), None, None) => Ok(json!({ "tag": t })),
         (None, None, Some(l), None) => Ok(json!({ "lang": l })),
-        (None, None, None, Some(p)) => {
-            publisher_id(&p)?;
-            Ok(json!({ "vouched_by": p }))
-        }
+        (None, None, None, Some(p)) => Ok(json!({ "vouched_by": p })),
         _ => Err(other(
             "name a publisher, or give --tag, --lang or --vouched-by (one rule at a time)",
         )),
@@ -52,7 +43,6 @@ fn publisher_only(p: String) -> Target {
 
 /// `weft vouch` (`active`) and `weft unvouch`.
 pub(crate) fn vouch(ctx: &Ctx, publisher: &str, note: Option<String>, active: bool) -> Res {
-    publisher_id(publisher)?;
     let passphrase = ctx.passphrase_for_signing()?;
     let (route, mut body) = if active {
         ("/v1/vouch", json!({ "publisher": publisher, "note": note }))
@@ -76,19 +66,19 @@ pub(crate) fn vouch(ctx: &Ctx, publisher: &str, note: Option<String>, active: bo
 }
 
 fn print_rules(v: &RulesResponse) {
+    let shown = |p: &PublisherId| match v.names.get(p) {
+        Some(n) => format!("{}  {p}", n.display()),
+        None => p.to_string(),
+    };
     let mut any = false;
     for (src, base) in [("", &v.follow), (" (config)", &v.config.follow)] {
         let rules = base
             .publishers
             .iter()
-            .map(|p| ("publisher", p.to_string()))
+            .map(|p| ("publisher", shown(p)))
             .chain(base.tags.iter().map(|t| ("tag", t.clone())))
             .chain(base.langs.iter().map(|l| ("lang", l.clone())))
-            .chain(
-                base.vouched_by
-                    .iter()
-                    .map(|p| ("vouched-by", p.to_string())),
-            );
+            .chain(base.vouched_by.iter().map(|p| ("vouched-by", shown(p))));
         for (kind, x) in rules {
             println!("follow {kind} {x}{src}");
             any = true;
@@ -96,7 +86,7 @@ fn print_rules(v: &RulesResponse) {
     }
     for (src, base) in [("", &v.block), (" (config)", &v.config.block)] {
         for x in &base.publishers {
-            println!("block publisher {x}{src}");
+            println!("block publisher {}{src}", shown(x));
             any = true;
         }
     }

@@ -2,9 +2,8 @@
 
 use weft_protocol::api::{BundleDetails, SearchResponse, WhyResponse};
 use weft_protocol::units::human;
-use weft_protocol::PublisherId;
 
-use crate::context::{other, Answer, Ctx, Res};
+use crate::context::{Answer, Ctx, Res};
 use crate::input::parse_ref;
 use crate::output::{plural, simple, title_of};
 
@@ -20,10 +19,6 @@ pub(crate) struct Filters {
 }
 
 pub(crate) fn search(ctx: &Ctx, f: Filters) -> Res {
-    if let Some(p) = &f.publisher {
-        p.parse::<PublisherId>()
-            .map_err(|e| other(format!("{p:?} is not a publisher id: {e}")))?;
-    }
     let lang_filter = f.lang.clone();
     let mut q = Vec::new();
     for (k, v) in [
@@ -57,12 +52,13 @@ pub(crate) fn search(ctx: &Ctx, f: Filters) -> Res {
                 _ => "",
             };
             println!(
-                "{}  {} (seq {})  {}  {}  [{}]  {}",
+                "{}  {} (seq {})  {}  {}  by {} [{}]  {}",
                 e.id,
                 e.name,
                 e.seq,
                 human(e.size),
                 title_of(&e.titles, lang_filter.as_deref()),
+                e.publisher_name.display(),
                 e.tier.as_str(),
                 flags
             );
@@ -77,7 +73,7 @@ pub(crate) fn search(ctx: &Ctx, f: Filters) -> Res {
     })
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -98,7 +94,11 @@ pub(crate) fn show(ctx: &Ctx, id: &str) -> Res {
 fn print_details(v: &BundleDetails) {
     println!("id:        {}", v.id);
     println!("name:      {} (seq {})", v.name, v.seq);
-    println!("publisher: {} ({})", v.publisher, v.tier.as_str());
+    println!("publisher: {}", v.publisher_name.display());
+    println!("           {} ({})", v.publisher, v.tier.as_str());
+    if v.revoked {
+        println!("WARNING:   signed by a device its publisher revoked; kept here only because you pinned it");
+    }
     if v.contested {
         println!("WARNING:   another publisher claims this bundle id; `weft get` fetches the manifest, which settles which claim is true");
     }
@@ -130,12 +130,10 @@ fn print_details(v: &BundleDetails) {
 }
 
 pub(crate) fn why(ctx: &Ctx, publisher: &str) -> Res {
-    let p = publisher
-        .parse::<PublisherId>()
-        .map_err(|e| other(format!("{publisher:?} is not a publisher id: {e}")))?;
-    let v: Answer<WhyResponse> = ctx.get(&format!("/v1/why/{p}"))?;
+    let v: Answer<WhyResponse> = ctx.get(&format!("/v1/why/{}", urlencode(publisher)))?;
     simple(ctx, v, |v| {
-        println!("{}: {}", v.publisher, v.tier.as_str());
+        println!("{}: {}", v.name.display(), v.tier.as_str());
+        println!("  {}", v.publisher);
         if v.reasons.is_empty() {
             println!("  nothing makes it trusted: its entries are kept within the quotas for unknown publishers");
         }

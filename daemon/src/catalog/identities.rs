@@ -153,7 +153,8 @@ impl Catalog {
         self.read().keylogs.all(id)
     }
 
-    /// Entry keys of every announcement, retraction and vouch of `id`.
+    /// Entry keys of every announcement, retraction, vouch and profile of
+    /// `id`.
     fn entry_keys_of(&self, id: &PublisherId) -> Vec<BundleId> {
         let ix = self.read();
         let anns = ix

@@ -3,6 +3,7 @@
 //! (publisher, name), retractions, tombstones of claims proven false.
 
 use super::identities::KeyLogs;
+use super::profiles::Profiles;
 use super::quota::Quota;
 use super::vouches::Vouches;
 use super::*;
@@ -66,6 +67,8 @@ pub(super) struct Index {
     pub(super) held: HashMap<BundleId, (PublisherId, PublisherId)>,
     /// Identities' key logs.
     pub(super) keylogs: KeyLogs,
+    /// Publishers' latest profiles.
+    pub(super) profiles: Profiles,
 }
 
 pub(super) fn searchable_text(a: &Announcement, out: &mut String) {
@@ -131,6 +134,7 @@ impl Index {
             || self.retraction_keys.contains_key(key)
             || self.vouches.contains(key)
             || self.keylogs.contains(key)
+            || self.profiles.contains(key)
     }
 
     pub(super) fn insert_entry(&mut self, entry: &CatalogEntry) -> bool {
@@ -143,7 +147,30 @@ impl Index {
             }
             CatalogEntry::Vouch(v) => self.insert_vouch(v.entry_id(), v.vouch(), size),
             CatalogEntry::Key(k) => self.insert_key(k).0,
+            CatalogEntry::Profile(p) => self.insert_profile(p.entry_id(), p.profile(), size),
         }
+    }
+
+    /// Holds a profile as its publisher's latest, forgetting the one it
+    /// replaces; false if it is here already or older than what is.
+    pub(super) fn insert_profile(
+        &mut self,
+        key: BundleId,
+        p: &weft_protocol::Profile,
+        size: u32,
+    ) -> bool {
+        if self.profiles.contains(&key) || self.profiles.superseded(p, &key) {
+            return false;
+        }
+        if let Some(old) = self.profiles.key_of(&p.publisher) {
+            self.remove(&old);
+        }
+        self.removed_while_loading.remove(&key);
+        self.sorted = None;
+        self.profiles.insert(key, p, size);
+        let tier = self.tier(&p.publisher);
+        self.quota.added(key, p.publisher, size, tier);
+        true
     }
 
     /// Holds a key event; returns whether it is new and whether its
@@ -218,6 +245,11 @@ impl Index {
                     .get(k)
                     .is_some_and(|(id, _)| self.tier(&id) == Tier::Seen)
             }))
+            .chain(self.profiles.keys().copied().filter(|k| {
+                self.profiles
+                    .signer(k)
+                    .is_some_and(|(p, _)| self.tier(&p) == Tier::Seen)
+            }))
             .collect();
         let tiers = self.tiers.clone();
         self.quota.recount(&tiers, seen.into_iter());
@@ -235,7 +267,7 @@ impl Index {
                 (None, Some(r)) => (r.by, Some(r.target)),
                 (None, None) => match self.vouches.signer(&key) {
                     Some((by, _)) => (by, None),
-                    None => match self.keylogs.get(&key) {
+                    None => match self.keylogs.get(&key).or(self.profiles.signer(&key)) {
                         Some((id, _)) => (id, None),
                         None => continue,
                     },
@@ -312,7 +344,7 @@ impl Index {
                     _ => None,
                 }
             }
-            CatalogEntry::Vouch(_) | CatalogEntry::Key(_) => None,
+            CatalogEntry::Vouch(_) | CatalogEntry::Key(_) | CatalogEntry::Profile(_) => None,
             CatalogEntry::Retraction(r) => {
                 let r = r.retraction();
                 let known = match self.held.get(&r.retracts) {
@@ -409,7 +441,7 @@ impl Index {
         if !self.loaded {
             self.removed_while_loading.insert(*id);
         }
-        if let Some((by, size)) = self.keylogs.remove(id) {
+        if let Some((by, size)) = self.keylogs.remove(id).or_else(|| self.profiles.remove(id)) {
             self.sorted = None;
             self.quota.removed(by, size, self.tier(&by));
         }

@@ -157,6 +157,7 @@ fn admit(
         CatalogEntry::Retraction(_) => "retraction",
         CatalogEntry::Vouch(_) => "vouch",
         CatalogEntry::Key(_) => "key event",
+        CatalogEntry::Profile(_) => "profile",
     };
     if let Ok(peek) = CatalogEntry::decode_stored(bytes) {
         let dropped = match catalog.trust().tier(&peek.signer()) {

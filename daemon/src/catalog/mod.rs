@@ -22,6 +22,7 @@ use weft_protocol::{
 mod identities;
 mod index;
 pub mod ingest;
+mod profiles;
 mod quota;
 #[cfg(test)]
 mod tests;
@@ -218,7 +219,11 @@ impl Catalog {
             let mut ix = self.write();
             ix.loaded = true;
             ix.removed_while_loading = HashSet::new();
-            ix.by_key.len() + ix.retraction_keys.len() + ix.vouches.len() + ix.keylogs.len()
+            ix.by_key.len()
+                + ix.retraction_keys.len()
+                + ix.vouches.len()
+                + ix.keylogs.len()
+                + ix.profiles.len()
         };
         self.push_vouches();
         self.loaded.send_replace(true);
@@ -280,6 +285,14 @@ impl Catalog {
             if let Some(d) = identities::signer_refused(&ix.keylogs, entry) {
                 return Ok(Added::Dropped(d));
             }
+            if let CatalogEntry::Profile(p) = entry {
+                if ix.profiles.superseded(p.profile(), &key) {
+                    drop(ix);
+                    self.write().quota.decline(key);
+                    return Ok(Added::Known);
+                }
+                replaced = ix.profiles.key_of(&p.profile().publisher);
+            }
             if let CatalogEntry::Vouch(v) = entry {
                 replaced = ix.vouches.key_of(&v.vouch().by, &v.vouch().vouchee);
                 if let Some(d) = vouch_refused(&ix, v.vouch(), &key) {
@@ -334,19 +347,22 @@ impl Catalog {
                         *other != a.publisher && ix.tier(other) <= tier
                     })
                 }
-                CatalogEntry::Retraction(_) | CatalogEntry::Vouch(_) | CatalogEntry::Key(_) => {
-                    false
-                }
+                CatalogEntry::Retraction(_)
+                | CatalogEntry::Vouch(_)
+                | CatalogEntry::Key(_)
+                | CatalogEntry::Profile(_) => false,
             };
             (indexed, contested)
         };
-        if let CatalogEntry::Vouch(_) = entry {
+        if let CatalogEntry::Vouch(_) | CatalogEntry::Profile(_) = entry {
             // The statement it replaces is gone from the index; delete it
             // from the store too, and never fetch it again.
             if let Some(old) = replaced.filter(|old| *old != key) {
                 store.delete_announcement(&old)?;
                 self.write().quota.decline(old);
             }
+        }
+        if let CatalogEntry::Vouch(_) = entry {
             self.push_vouches();
         }
         if new || indexed {
@@ -396,6 +412,22 @@ impl Catalog {
             store.put_kv(CF_TOMBSTONES, key.as_bytes(), b"")?;
         }
         Ok(())
+    }
+
+    /// A publisher's latest profile, if one is held.
+    pub fn profile(&self, publisher: &PublisherId) -> Option<weft_protocol::Profile> {
+        self.read().profiles.get(publisher).cloned()
+    }
+
+    /// The entry key of a publisher's profile, if one is held.
+    pub fn profile_key(&self, publisher: &PublisherId) -> Option<BundleId> {
+        self.read().profiles.key_of(publisher)
+    }
+
+    /// Other publishers whose profile claims a display name that reads
+    /// like one of `publisher`'s (or like `name`).
+    pub fn same_name(&self, publisher: &PublisherId, name: Option<&str>) -> Vec<PublisherId> {
+        self.read().profiles.same_name(publisher, name)
     }
 
     /// When `by` last made a statement about `vouchee`, if one is held.
@@ -578,6 +610,7 @@ impl Catalog {
             .chain(ix.retraction_keys.keys())
             .chain(ix.vouches.keys())
             .chain(ix.keylogs.keys())
+            .chain(ix.profiles.keys())
             .copied()
             .collect();
         ids.sort_unstable();

@@ -90,13 +90,40 @@ pub(super) fn title_of(a: &Announcement, want: &[String]) -> String {
     a.titles.get(i).map(|t| t.title.clone()).unwrap_or_default()
 }
 
-/// A publisher id shortened for lists.
-pub(super) fn short(p: &PublisherId) -> String {
-    let s = p.to_string();
-    if s.len() > 12 {
-        format!("{}…", &s[..12])
-    } else {
-        s
+/// How a publisher is shown on the gateway: the hub's own name for it
+/// if it gave one, else the name its profile claims (marked as its claim),
+/// the fingerprint, and a warning when another key claims that name.
+pub(super) fn publisher_html(n: &weft_protocol::api::PublisherName, lang: &str) -> String {
+    let mut s = match (&n.petname, &n.profile_name) {
+        (Some(p), _) => format!("<span class=\"who\">{}</span> ", esc(p)),
+        (None, Some(c)) => format!(
+            "<span class=\"who\">{}</span> <small>({})</small> ",
+            esc(c),
+            esc(&crate::i18n::t(lang, "publisher.own_claim"))
+        ),
+        (None, None) => String::new(),
+    };
+    s.push_str(&format!(
+        "<span class=\"fp\" title=\"{}\">{}</span>",
+        esc(&crate::i18n::t(lang, "publisher.fingerprint")),
+        esc(&n.fingerprint)
+    ));
+    if n.same_name && n.petname.is_none() {
+        s.push_str(&format!(
+            " <strong class=\"warn same-name\">{}</strong>",
+            esc(&crate::i18n::t(lang, "publisher.same_name"))
+        ));
+    }
+    s
+}
+
+/// A publisher shown in a plain-text list (a select's option): its name
+/// and fingerprint.
+pub(super) fn publisher_label(n: &weft_protocol::api::PublisherName) -> String {
+    match (&n.petname, &n.profile_name) {
+        (Some(p), _) => format!("{p} · {}", n.fingerprint),
+        (None, Some(c)) => format!("~{c} · {}", n.fingerprint),
+        (None, None) => n.fingerprint.clone(),
     }
 }
 

@@ -222,6 +222,7 @@ pub(super) async fn held(st: &GatewayState) -> Result<Arc<Held>, crate::error::N
             .collect(),
     );
     let catalog = st.node.catalog.clone();
+    let node = st.node.clone();
     let only = ids.clone();
     let h = tokio::task::spawn_blocking(move || {
         let mut langs = BTreeMap::<String, usize>::new();
@@ -257,7 +258,9 @@ pub(super) async fn held(st: &GatewayState) -> Result<Arc<Held>, crate::error::N
             ids: only,
             langs: top(langs, |l| (l.clone(), l.clone())),
             tags: top(tags, |t| (t.clone(), t.clone())),
-            publishers: top(pubs, |p| (p.to_string(), short(p))),
+            publishers: top(pubs, |p| {
+                (p.to_string(), publisher_label(&node.describe(p, None)))
+            }),
         }
     })
     .await

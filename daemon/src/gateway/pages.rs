@@ -123,13 +123,14 @@ pub(super) async fn catalog_page(
         for a in &found.results[start..] {
             let _ = write!(
                 body,
-                "<li><a href=\"/bundle/{}{}\">{}</a> <span class=\"meta\">{} · {} · {}</span>{}</li>",
+                "<li><a href=\"/bundle/{}{}\">{}</a> <span class=\"meta\">{} · {} · {}</span> <span class=\"by\">{}</span>{}</li>",
                 a.id,
                 query_string(&[("hl", lang)]),
                 esc(&title_of(a, &want)),
                 esc(&a.name),
                 human(a.size),
                 esc(&tf(lang, "bundle.file_count", &[("n", &a.files.to_string())])),
+                publisher_html(&node.describe(&a.publisher, Some(lang)), lang),
                 tags_html(&a.tags, lang),
             );
         }
@@ -199,10 +200,11 @@ pub(super) async fn servable(st: &GatewayState, id: &str) -> Result<SignedManife
         .ok()
         .flatten()
         .ok_or("gateway.not_here")?;
-    // A retracted bundle is served only where the catalog still lists it:
-    // the operator pinned it explicitly.
+    // A retracted bundle, or one signed by a revoked device, is served only
+    // where the operator pinned it explicitly.
     let kept = node.holdings.pin_kind(&id) == Some(crate::store::PinKind::Explicit);
-    if (node.catalog.standing(&id).retracted && !kept)
+    let standing = node.catalog.standing(&id);
+    if ((standing.retracted || standing.revoked) && !kept)
         || node.rules.is_blocked(&m.manifest().publisher)
     {
         return Err("gateway.not_here");
@@ -279,7 +281,8 @@ pub(super) async fn bundle_page(
     row(
         "bundle.publisher",
         format!(
-            "<a href=\"/{}\"><code>{}</code></a>",
+            "{} <a href=\"/{}\"><code>{}</code></a>",
+            publisher_html(&st.node.describe(&m.publisher, Some(lang)), lang),
             query_string(&[("publisher", &m.publisher.to_string()), ("hl", lang)]),
             m.publisher
         ),

@@ -32,7 +32,7 @@ use weft_protocol::{BundleId, PublisherId};
 
 use crate::node::Node;
 use error::{bad, ApiError};
-use routes::{catalog::*, identity::*, jobs::*, node::*, rules::*, storage::*};
+use routes::{catalog::*, identity::*, jobs::*, names::*, node::*, rules::*, storage::*};
 
 /// Largest request body the API reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -66,6 +66,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/identity/device", post(certify_device))
         .route("/v1/identity/revoke", post(revoke_device))
         .route("/v1/identity/rotate", post(rotate_root))
+        .route("/v1/names", get(names))
+        .route("/v1/name", post(name))
+        .route("/v1/unname", post(unname))
+        .route("/v1/profile", post(set_profile))
+        .route("/v1/profile/{publisher}", get(show_profile))
         .route("/v1/vouch", post(vouch))
         .route("/v1/unvouch", post(unvouch))
         .route("/v1/publish", post(publish))

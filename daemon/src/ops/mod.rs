@@ -10,6 +10,7 @@ pub mod export;
 pub mod fetch;
 pub mod identity;
 pub mod keeper;
+pub mod profile;
 pub mod provide;
 pub mod publish;
 pub mod retract;

@@ -56,9 +56,19 @@ pub const CF_FETCHES: &str = "fetches";
 /// empty, so catch-up never brings it back.
 pub const CF_TOMBSTONES: &str = "tombstones";
 
+/// Column family: publisher id -> petname (UTF-8), see `crate::names`.
+pub const CF_NAMES: &str = "names";
+
 /// The small key-value families reached through [`Store::put_kv`] and
 /// friends.
-pub const KV_FAMILIES: [&str; 5] = [CF_PEERS, CF_RULES, CF_ACCESS, CF_FETCHES, CF_TOMBSTONES];
+pub const KV_FAMILIES: [&str; 6] = [
+    CF_PEERS,
+    CF_RULES,
+    CF_ACCESS,
+    CF_FETCHES,
+    CF_TOMBSTONES,
+    CF_NAMES,
+];
 
 /// Why a file's chunk list could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -101,6 +101,7 @@ impl RocksStore {
             rocksdb::ColumnFamilyDescriptor::new(CF_ACCESS, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_FETCHES, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_TOMBSTONES, small()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_NAMES, small()),
         ];
         let db = rocksdb::DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| {
             let reason = e.into_string();

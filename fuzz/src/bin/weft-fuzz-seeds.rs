@@ -194,6 +194,8 @@ fn main() {
     let invite = Invite {
         addrs: vec![addr],
         network: None,
+        publisher: Some(key.id()),
+        name: Some("Coalition".into()),
     };
     write("invite", "one-addr", invite.encode().as_bytes());
     write("invite", "garbage", b"weft1:not-an-invite");

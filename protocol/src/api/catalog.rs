@@ -40,6 +40,9 @@ pub struct SearchResult {
     pub pinned: bool,
     /// The publisher id.
     pub publisher: PublisherId,
+    /// How to show the publisher: petname, profile name, fingerprint.
+    #[serde(default)]
+    pub publisher_name: super::PublisherName,
     /// Its publisher retracted it.
     pub retracted: bool,
     /// Version of this (publisher, name).
@@ -91,6 +94,9 @@ pub struct BundleDetails {
     pub pinned: bool,
     /// The publisher id.
     pub publisher: PublisherId,
+    /// How to show the publisher: petname, profile name, fingerprint.
+    #[serde(default)]
+    pub publisher_name: super::PublisherName,
     /// Its publisher retracted it.
     pub retracted: bool,
     /// Held here, but its manifest is signed by a device its publisher
@@ -265,11 +271,22 @@ mod tests {
         ]
     }
 
+    fn name() -> crate::api::PublisherName {
+        crate::api::PublisherName {
+            fingerprint: "abandon-ability-able-about-above".into(),
+            petname: Some("Water coalition".into()),
+            profile_name: None,
+            same_name: false,
+        }
+    }
+
     /// api.rs `entry_json`, for the same announcement.
     fn daemon_entry(local: bool, pinned: bool) -> Value {
         json!({
             "id": hex(1),
             "publisher": hex(2),
+            "publisher_name": {"fingerprint": "abandon-ability-able-about-above",
+                "petname": "Water coalition", "profile_name": null, "same_name": false},
             "name": "water-guide",
             "seq": 3,
             "size": 52_428_800,
@@ -294,6 +311,7 @@ mod tests {
             name: "water-guide".into(),
             pinned: false,
             publisher: pid(2),
+            publisher_name: name(),
             retracted: false,
             seq: 3,
             size: 52_428_800,
@@ -341,6 +359,7 @@ mod tests {
             pin: stored.then_some(PinKind::Explicit),
             pinned: stored,
             publisher: pid(2),
+            publisher_name: name(),
             retracted: true,
             revoked: false,
             seq: 3,

@@ -40,6 +40,7 @@ mod cli;
 mod errors;
 mod identity;
 mod jobs;
+mod names;
 mod net;
 mod node;
 mod publish;
@@ -59,6 +60,10 @@ pub use identity::{
     DeviceBody, DeviceInfo, DeviceStatus, IdentityInfo, KeyEventsMade, RevokeBody, RotateBody,
 };
 pub use jobs::{JobKind, JobResult, JobStarted, JobState, JobStatus};
+pub use names::{
+    NameBody, NamedPublisher, NamesResponse, ProfileBody, ProfileResponse, ProfileView,
+    PublisherName,
+};
 pub use net::{
     BootstrapInfo, ConnectResponse, DoctorResponse, FailedAddr, Finding, FindingLevel, HolePunch,
     InviteResponse, JoinResponse, JoinedAddr, NatStatus, PeerInfo, PeersResponse,
@@ -100,6 +105,9 @@ mod tests {
             ("### `GET /v1/why/{publisher}`", 1),
             ("### `GET /v1/identity`", 1),
             ("### `POST /v1/identity/device`", 2),
+            ("### `GET /v1/names`", 1),
+            ("### `POST /v1/name`", 2),
+            ("### `POST /v1/profile`", 2),
             ("### `POST /v1/vouch`", 2),
             ("### `POST /v1/fetch`", 2),
             ("### `POST /v1/retract`", 2),

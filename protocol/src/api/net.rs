@@ -180,6 +180,10 @@ pub struct InviteResponse {
     /// The private network's key fingerprint when the node is in one;
     /// null on the open network.
     pub network: Option<String>,
+    /// This node's publisher, which the invite carries so that joining
+    /// names it; null when it has none.
+    #[serde(default)]
+    pub publisher: Option<crate::PublisherId>,
 }
 
 /// `POST /v1/join`: the invite's addresses that answered and those that
@@ -190,6 +194,10 @@ pub struct JoinResponse {
     pub failed: Vec<FailedAddr>,
     /// Addresses joined.
     pub joined: Vec<JoinedAddr>,
+    /// The inviter's publisher, named as the invite (or the request)
+    /// says; null when the invite carries no publisher.
+    #[serde(default)]
+    pub named: Option<super::NamedPublisher>,
 }
 
 /// One address of an invite that answered, in [`JoinResponse`].
@@ -224,7 +232,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::api::test_util::{api_example, bid, check, cli_row_keys, doc_example, hex, keys_of};
+    use crate::api::test_util::{
+        api_example, bid, check, cli_row_keys, doc_example, hex, keys_of, pid,
+    };
     use crate::api::{ConnectBody, JoinBody};
 
     #[test]
@@ -368,6 +378,7 @@ mod tests {
             addrs: vec!["/ip4/192.168.1.20/tcp/4141/p2p/12D3KooWGzh8".into()],
             invite: "WEFT1ABC".into(),
             network: None,
+            publisher: Some(pid(2)),
         };
         check(
             &invite,
@@ -375,6 +386,7 @@ mod tests {
                 "invite": "WEFT1ABC",
                 "addrs": ["/ip4/192.168.1.20/tcp/4141/p2p/12D3KooWGzh8"],
                 "network": None::<String>,
+                "publisher": hex(2),
             }),
         );
         let join = JoinResponse {
@@ -392,6 +404,7 @@ mod tests {
                 addr: "/ip4/198.51.100.7/tcp/4141/p2p/12D3KooWRelay".into(),
                 peer_id: "12D3KooWRelay".into(),
             }],
+            named: None,
         };
         // api.rs `join`, the three shapes it pushes.
         let joined = vec![json!({
@@ -402,7 +415,10 @@ mod tests {
             json!({"addr": null, "error": "not a multiaddr: bad"}),
             json!({"addr": "/ip4/192.0.2.1/tcp/1", "error": "no answer within 20 seconds"}),
         ];
-        check(&join, json!({ "joined": joined, "failed": failed }));
+        check(
+            &join,
+            json!({ "joined": joined, "failed": failed, "named": null }),
+        );
         let providers = ProvidersResponse {
             id: bid(1),
             providers: vec!["12D3KooWRelay".into()],
@@ -448,11 +464,13 @@ mod tests {
             addrs: vec![],
             invite: String::new(),
             network: None,
+            publisher: None,
         };
         assert_eq!(cli_row_keys("weft invite"), keys_of(&invite));
         let join = JoinResponse {
             failed: vec![],
             joined: vec![],
+            named: None,
         };
         assert_eq!(cli_row_keys("weft join"), keys_of(&join));
         let peers = PeersResponse { peers: vec![] };

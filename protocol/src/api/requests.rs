@@ -24,6 +24,10 @@ pub struct ConnectBody {
 pub struct JoinBody {
     /// An invite, as `weft invite` prints it.
     pub invite: String,
+    /// A name for the inviter's publisher, in place of the one the invite
+    /// suggests.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// `GET /v1/search` (query string).

@@ -34,6 +34,10 @@ pub struct RulesResponse {
     pub config: ConfigRules,
     /// Follow rules added through the API.
     pub follow: FollowRules,
+    /// How to show each publisher the rules name (petname, profile name,
+    /// fingerprint), by publisher id.
+    #[serde(default)]
+    pub names: std::collections::BTreeMap<PublisherId, super::PublisherName>,
 }
 
 /// `config` of [`RulesResponse`]: `[follow]` and `[block]` of
@@ -108,6 +112,16 @@ mod tests {
                 tags: ["water".to_string(), "health".to_string()].into(),
                 vouched_by: [pid(4)].into(),
             },
+            names: [(
+                pid(3),
+                crate::api::PublisherName {
+                    fingerprint: "a-b-c-d-e".into(),
+                    petname: None,
+                    profile_name: Some("Spam".into()),
+                    same_name: true,
+                },
+            )]
+            .into(),
         }
     }
 
@@ -122,6 +136,8 @@ mod tests {
         json!({
             "follow": follow, "block": block,
             "config": {"follow": config_follow, "block": config_block},
+            "names": {hex(3): {"fingerprint": "a-b-c-d-e", "petname": null,
+                "profile_name": "Spam", "same_name": true}},
         })
     }
 

@@ -45,6 +45,9 @@ impl Tier {
 pub struct WhyResponse {
     /// Catalog entries of this publisher that the node keeps.
     pub entries: u64,
+    /// How the publisher is shown.
+    #[serde(default)]
+    pub name: super::PublisherName,
     /// The publisher asked about.
     pub publisher: PublisherId,
     /// Each reason in a sentence, strongest first; empty for the seen tier.
@@ -83,6 +86,7 @@ mod tests {
         assert!(Tier::Trusted < Tier::Vouched && Tier::Vouched < Tier::Seen);
         let w = WhyResponse {
             entries: 2,
+            name: Default::default(),
             publisher: pid(1),
             reasons: vec!["you follow this publisher".into()],
             tier: Tier::Trusted,

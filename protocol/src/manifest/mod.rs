@@ -15,6 +15,7 @@ mod bundle;
 mod envelope;
 mod error;
 mod keylog;
+mod profile;
 mod retraction;
 mod signed;
 #[cfg(test)]
@@ -28,6 +29,10 @@ pub use error::{DecodeError, ValidationError};
 pub use keylog::{
     check_device_name, identity_id, next_commitment, KeyEvent, KeyKind, SignedKeyEvent,
     IDENTITY_DOMAIN, MAX_DEVICE_NAME_BYTES, MAX_KEEP_PER_EVENT, NEXT_DOMAIN,
+};
+pub use profile::{
+    Profile, ProfileText, SignedProfile, MAX_ABOUT_BYTES, MAX_LINKS, MAX_LINK_BYTES,
+    MAX_PROFILE_LANGS,
 };
 pub use retraction::{retraction_entry_id, CatalogEntry, Retraction, SignedRetraction};
 pub use signed::SignedManifest;

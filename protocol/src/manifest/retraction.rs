@@ -12,6 +12,7 @@ use super::announcement::SignedAnnouncement;
 use super::envelope::{Envelope, Sealed, Signable};
 use super::error::{field, DecodeError, ValidationError};
 use super::keylog::{KeyEvent, SignedKeyEvent};
+use super::profile::{Profile, SignedProfile};
 use super::vouch::{SignedVouch, Vouch};
 use super::VERSION;
 
@@ -106,6 +107,8 @@ pub enum CatalogEntry {
     Vouch(SignedVouch),
     /// An event of an identity's key log (`crate::identity`).
     Key(SignedKeyEvent),
+    /// A publisher's profile.
+    Profile(SignedProfile),
 }
 
 /// Which kind of entry an envelope holds. The bodies' field sets differ
@@ -119,13 +122,13 @@ fn kind_of(bytes: &[u8]) -> &'static str {
         Ok(env) if is::<Retraction>(&env.body) => "retraction",
         Ok(env) if is::<Vouch>(&env.body) => "vouch",
         Ok(env) if is::<KeyEvent>(&env.body) => "key event",
+        Ok(env) if is::<Profile>(&env.body) => "profile",
         _ => "announcement",
     }
 }
 
 impl CatalogEntry {
-    /// Decodes and verifies an announcement, a retraction, a vouch or a
-    /// key event from anywhere.
+    /// Decodes and verifies any catalog entry from anywhere.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         Ok(match kind_of(bytes) {
             "retraction" => Self::Retraction(SignedRetraction {
@@ -133,6 +136,7 @@ impl CatalogEntry {
             }),
             "vouch" => Self::Vouch(SignedVouch::decode(bytes)?),
             "key event" => Self::Key(SignedKeyEvent::decode(bytes)?),
+            "profile" => Self::Profile(SignedProfile::decode(bytes)?),
             _ => Self::Announcement(SignedAnnouncement::decode(bytes)?),
         })
     }
@@ -148,6 +152,7 @@ impl CatalogEntry {
                 sealed: Sealed::decode_stored(bytes, "vouch")?,
             }),
             "key event" => Self::Key(SignedKeyEvent::decode_stored(bytes)?),
+            "profile" => Self::Profile(SignedProfile::decode_stored(bytes)?),
             _ => Self::Announcement(SignedAnnouncement::decode_stored(bytes)?),
         })
     }
@@ -161,6 +166,7 @@ impl CatalogEntry {
             Self::Retraction(r) => r.entry_id(),
             Self::Vouch(v) => v.entry_id(),
             Self::Key(k) => k.entry_id(),
+            Self::Profile(p) => p.entry_id(),
         }
     }
 
@@ -171,6 +177,7 @@ impl CatalogEntry {
             Self::Retraction(r) => r.bytes(),
             Self::Vouch(v) => v.bytes(),
             Self::Key(k) => k.bytes(),
+            Self::Profile(p) => p.bytes(),
         }
     }
 
@@ -182,6 +189,7 @@ impl CatalogEntry {
             Self::Retraction(r) => r.retraction().publisher,
             Self::Vouch(v) => v.vouch().by,
             Self::Key(k) => k.event().id,
+            Self::Profile(p) => p.profile().publisher,
         }
     }
 
@@ -193,6 +201,7 @@ impl CatalogEntry {
             Self::Retraction(r) => r.signed_by(),
             Self::Vouch(v) => v.signed_by(),
             Self::Key(k) => k.event().root,
+            Self::Profile(p) => p.signed_by(),
         }
     }
 
@@ -212,6 +221,7 @@ impl CatalogEntry {
             Self::Retraction(r) => r.retraction().created,
             Self::Vouch(v) => v.vouch().created,
             Self::Key(k) => k.event().created,
+            Self::Profile(p) => p.profile().created,
         }
     }
 }

@@ -1,7 +1,5 @@
 //! Catalog routes: search, a bundle, retract.
 
-use std::str::FromStr;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,7 +8,7 @@ use weft_protocol::api::{
     BundleDetails, RetractResponse, SearchQuery, SearchResponse, SearchResult, Tier, VouchBody,
     VouchResponse, WhyResponse,
 };
-use weft_protocol::{Announcement, BundleId, PublisherId};
+use weft_protocol::{Announcement, BundleId};
 
 use crate::catalog;
 use crate::http::error::{bad, ApiError, ApiResult};
@@ -31,8 +29,10 @@ pub(crate) fn search_result(
     standing: catalog::Standing,
     tier: Tier,
     contested: bool,
+    publisher_name: weft_protocol::api::PublisherName,
 ) -> SearchResult {
     SearchResult {
+        publisher_name,
         contested,
         created: a.created,
         files: a.files,
@@ -56,7 +56,7 @@ pub(crate) async fn search(
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<SearchResponse> {
     let publisher = match &q.publisher {
-        Some(p) => Some(PublisherId::from_str(p).map_err(|e| bad(e.to_string()))?),
+        Some(p) => Some(st.node.resolve_publisher(p)?),
         None => None,
     };
     let mut query = catalog::Query::new(
@@ -96,6 +96,7 @@ pub(crate) async fn search(
                 node.catalog.standing_of(a),
                 tier,
                 contested,
+                node.describe(&a.publisher, q.lang.as_deref()),
             )
         })
         .collect();
@@ -130,7 +131,8 @@ pub(crate) async fn show(
     let contested = node.catalog.contested(&id);
     let standing = node.catalog.standing(&id);
     let revoked = standing.revoked;
-    let r = search_result(&a, local, pinned, standing, tier, contested);
+    let name = node.describe(&a.publisher, None);
+    let r = search_result(&a, local, pinned, standing, tier, contested, name);
     let m = manifest.as_ref().map(|m| m.manifest());
     Ok(Json(BundleDetails {
         contested: r.contested,
@@ -144,6 +146,7 @@ pub(crate) async fn show(
         pin: node.holdings.pin_kind(&id),
         pinned: r.pinned,
         publisher: r.publisher,
+        publisher_name: r.publisher_name,
         retracted: r.retracted,
         revoked,
         seq: r.seq,
@@ -176,8 +179,7 @@ async fn change_vouch(
     active: bool,
 ) -> ApiResult<VouchResponse> {
     let b: VouchBody = parse_body(headers, body)?;
-    let vouchee = PublisherId::from_str(&b.publisher)
-        .map_err(|e| bad(format!("{:?} is not a publisher id: {e}", b.publisher)))?;
+    let vouchee = st.node.resolve_publisher(&b.publisher)?;
     if !active && b.note.is_some() {
         return Err(bad("a note goes with a vouch, not with its withdrawal"));
     }
@@ -207,11 +209,12 @@ pub(crate) async fn why(
     State(st): State<ApiState>,
     Path(publisher): Path<String>,
 ) -> ApiResult<WhyResponse> {
-    let publisher = PublisherId::from_str(&publisher).map_err(|e| bad(e.to_string()))?;
+    let publisher = st.node.resolve_publisher(&publisher)?;
     st.node.catalog.ready().await;
     let (tier, reasons) = st.node.catalog.trust().why(&publisher);
     Ok(Json(WhyResponse {
         entries: st.node.catalog.entries_of(&publisher),
+        name: st.node.describe(&publisher, None),
         publisher,
         reasons: reasons.iter().map(|r| r.sentence()).collect(),
         tier,

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod identity;
 pub mod jobs;
+pub mod names;
 pub mod node;
 pub mod rules;
 pub mod storage;

@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use weft_protocol::api::{
     ConnectBody, ConnectResponse, DoctorResponse, FailedAddr, FetchingBundle, InviteResponse,
-    JoinBody, JoinResponse, JoinedAddr, PeersResponse, ProvidersResponse, StatusResponse,
-    StorageStatus,
+    JoinBody, JoinResponse, JoinedAddr, NamedPublisher, PeersResponse, ProvidersResponse,
+    StatusResponse, StorageStatus,
 };
 use weft_protocol::BundleId;
 
@@ -175,14 +175,23 @@ pub(crate) async fn invite(State(st): State<ApiState>) -> ApiResult<InviteRespon
         )
         .into());
     }
+    // The inviter's publisher and the name it goes by, so that joining
+    // names it.
+    let publisher = st.node.publisher_id().ok();
+    let name = publisher
+        .and_then(|p| st.node.catalog.profile(&p))
+        .map(|p| p.name_for(None).to_string());
     let inv = weft_protocol::invite::Invite {
         addrs: addrs.iter().map(|a| a.to_vec()).collect(),
         network: network_bytes(&st.node.network),
+        publisher,
+        name,
     };
     Ok(Json(InviteResponse {
         invite: inv.encode(),
         addrs: addrs.iter().map(|a| a.to_string()).collect(),
         network: st.node.network.clone(),
+        publisher,
     }))
 }
 
@@ -301,5 +310,32 @@ pub(crate) async fn join(
             ),
         ));
     }
-    Ok(Json(JoinResponse { failed, joined }))
+    // Name the inviter's publisher, unless the user already did.
+    let named = match inv.publisher {
+        Some(p) if st.node.names.get(&p).is_none() => match b.name.or(inv.name) {
+            Some(name) => {
+                let names = st.node.names.clone();
+                st.node
+                    .blocking_node(move |s| names.set(s, p, &name))
+                    .await?;
+                let named = st.node.names.all().into_iter().map(|(p, _)| p).collect();
+                st.node.catalog.trust().update(|t| t.named = named);
+                Some(NamedPublisher {
+                    name: st.node.describe(&p, None),
+                    publisher: p,
+                })
+            }
+            None => None,
+        },
+        Some(p) => Some(NamedPublisher {
+            name: st.node.describe(&p, None),
+            publisher: p,
+        }),
+        None => None,
+    };
+    Ok(Json(JoinResponse {
+        failed,
+        joined,
+        named,
+    }))
 }

@@ -1,7 +1,5 @@
 //! Follow and block rules.
 
-use std::str::FromStr;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -15,13 +13,28 @@ use crate::http::{parse_body, ApiState};
 use crate::rules::{Rule, RuleExt};
 
 pub(crate) async fn rules(State(st): State<ApiState>) -> ApiResult<RulesResponse> {
-    Ok(Json(st.node.rules.describe()))
+    Ok(Json(described(&st)))
 }
 
-pub(crate) fn rule_of(b: RuleBody, block: bool) -> Result<Rule, ApiError> {
-    let publisher = |p: &str| {
-        PublisherId::from_str(p).map_err(|e| bad(format!("{p:?} is not a publisher id: {e}")))
-    };
+/// The rules, with how to show every publisher they name.
+fn described(st: &ApiState) -> RulesResponse {
+    let mut r = st.node.rules.describe();
+    let named: Vec<PublisherId> = [&r.follow, &r.config.follow]
+        .iter()
+        .flat_map(|f| f.publishers.iter().chain(&f.vouched_by))
+        .chain(r.block.publishers.iter())
+        .chain(r.config.block.publishers.iter())
+        .copied()
+        .collect();
+    r.names = named
+        .into_iter()
+        .map(|p| (p, st.node.describe(&p, None)))
+        .collect();
+    r
+}
+
+pub(crate) fn rule_of(st: &ApiState, b: RuleBody, block: bool) -> Result<Rule, ApiError> {
+    let publisher = |p: &str| st.node.resolve_publisher(p).map_err(ApiError::from);
     let rule = match (b.publisher, b.tag, b.lang, b.vouched_by) {
         (Some(p), None, None, None) if block => Rule::Block(publisher(&p)?),
         (_, _, _, _) if block => return Err(bad("give the publisher to block, and nothing else")),
@@ -54,7 +67,7 @@ pub(crate) async fn change_rule(
     Ok(Json(RuleChangeResponse {
         changed,
         rule,
-        rules: st.node.rules.describe(),
+        rules: described(st),
     }))
 }
 
@@ -63,7 +76,7 @@ pub(crate) async fn follow(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<RuleChangeResponse> {
-    let rule = rule_of(parse_body(&headers, &body)?, false)?;
+    let rule = rule_of(&st, parse_body(&headers, &body)?, false)?;
     change_rule(&st, rule, true).await
 }
 
@@ -72,7 +85,7 @@ pub(crate) async fn unfollow(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<RuleChangeResponse> {
-    let rule = rule_of(parse_body(&headers, &body)?, false)?;
+    let rule = rule_of(&st, parse_body(&headers, &body)?, false)?;
     change_rule(&st, rule, false).await
 }
 
@@ -81,7 +94,7 @@ pub(crate) async fn block(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<RuleChangeResponse> {
-    let rule = rule_of(parse_body(&headers, &body)?, true)?;
+    let rule = rule_of(&st, parse_body(&headers, &body)?, true)?;
     change_rule(&st, rule, true).await
 }
 
@@ -90,6 +103,6 @@ pub(crate) async fn unblock(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<RuleChangeResponse> {
-    let rule = rule_of(parse_body(&headers, &body)?, true)?;
+    let rule = rule_of(&st, parse_body(&headers, &body)?, true)?;
     change_rule(&st, rule, false).await
 }

@@ -95,6 +95,7 @@ mod tests_support {
                 jobs: Arc::new(Jobs::new(crate::shutdown::Controller::default().handle())),
                 holdings,
                 rules: policy,
+                names: Arc::default(),
                 unlocked: None,
             },
             punished,
