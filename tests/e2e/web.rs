@@ -123,6 +123,36 @@ fn gateway_addr(d: &Daemon) -> String {
         .to_string()
 }
 
+/// A raw peer sends `node` a profile of a fresh key claiming `name`.
+fn lookalike_profile(node: &Daemon, name: &str) -> weft_e2e::raw::RawPeer {
+    use weft_e2e::raw::{rpc, RawPeer};
+    let key = weft_protocol::PublisherKey::from_seed([0x77; 32]);
+    let profile = weft_protocol::SignedProfile::sign(
+        weft_protocol::Profile {
+            v: weft_protocol::VERSION,
+            seq: 1,
+            links: vec![],
+            texts: vec![weft_protocol::ProfileText {
+                lang: "en".into(),
+                name: name.into(),
+                about: String::new(),
+            }],
+            contact: String::new(),
+            created: 1_700_000_000,
+            publisher: key.id(),
+        },
+        &key,
+    )
+    .unwrap();
+    let evil = RawPeer::start();
+    let peer = evil.connect(&node.multiaddr());
+    let mut g = evil.gossip(peer);
+    let topic = weft_protocol::wire::ANNOUNCE_TOPIC;
+    g.send(&rpc::subscribe(topic)).unwrap();
+    g.send(&rpc::publish(topic, &[profile.bytes()])).unwrap();
+    evil
+}
+
 fn shot(b: &Browser, name: &str) {
     b.screenshot(&screenshot_path(name));
 }
@@ -148,6 +178,26 @@ fn web_ui_in_chromium() {
     let w = world("[storage]\nmax = \"1 GiB\"\n[gateway]\nlisten = \"127.0.0.1:0\"\ntitle = \"Regional hub\"\n");
     let b = &w.b;
     init(b);
+    // A names itself; another key claims a name that reads the same (two
+    // digit ones for the letters l), sent to B by a raw peer.
+    let a_id = w.a.status().publisher.unwrap();
+    assert!(w
+        .a
+        .weft(&["profile", "set", "--name", "Field Guides Collective"])
+        .status
+        .success());
+    let raw = lookalike_profile(b, "Field Guides Co11ective");
+    wait_until("B flags the lookalike name", Duration::from_secs(30), || {
+        b.weft_json(&["search"])["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == w.guide && r["publisher_name"]["same_name"] == true)
+    });
+    drop(raw);
+    wait_until("the raw peer is gone", Duration::from_secs(30), || {
+        b.weft_json(&["peers"])["peers"].as_array().unwrap().len() == 1
+    });
     let browser = Browser::start("en-US,en");
 
     // The link `weft ui` prints logs the browser in.
@@ -158,6 +208,13 @@ fn web_ui_in_chromium() {
     ready(&browser);
     assert_eq!(browser.find_all("#results .result").len(), 2);
     assert!(browser.text("#summary").contains("Peers: 1"));
+    // Every result shows who published it: the name it claims, marked as
+    // its claim, its fingerprint, and the lookalike warning.
+    let fp = weft_protocol::words::fingerprint(&a_id);
+    let first = browser.text("#results .result");
+    assert!(first.contains("Field Guides Collective"), "{first}");
+    assert!(first.contains("its own claim") && first.contains(&fp), "{first}");
+    assert!(!browser.find_all("#results .result .same-name").is_empty());
     shot(&browser, "ui-catalog");
 
     // Search.
@@ -180,9 +237,17 @@ fn web_ui_in_chromium() {
     browser.wait_text("#results", "Nothing matches");
     assert!(browser.find_all("#results .result").is_empty());
 
+    // B names A: the name replaces the claim, and the warning goes.
+    assert!(b
+        .weft(&["name", &a_id.to_string(), "Our trainers"])
+        .status
+        .success());
     // Open the bundle and fetch it, watching the progress bar move.
     browser.goto(&format!("{}#/b/{}", ui_base(url), w.guide));
     browser.wait_text("#bundle-title", "Field guide");
+    let dl = browser.text("dl");
+    assert!(dl.contains("Our trainers") && dl.contains(&fp), "{dl}");
+    assert!(browser.find_all(".same-name").is_empty());
     assert!(browser
         .text("#bundle-state")
         .contains("Not on this node yet"));
