@@ -349,6 +349,14 @@ pub(crate) enum IdentityCmd {
     /// Delete the root key from this device (root.key): it then lives only
     /// on the paper backup
     RemoveRoot,
+    /// Make this node's single publisher key the root of an identity, with
+    /// the same publisher id: a paper backup, a new root and a device key
+    /// (everything the old key signed stays valid)
+    Upgrade {
+        /// A name for this device, for people [default: "first device"]
+        #[arg(long, value_name = "NAME")]
+        device_name: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

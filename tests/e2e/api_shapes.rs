@@ -18,7 +18,7 @@ use weft_protocol::api::{
     JoinResponse, KeyEventsMade, LoginLinkResponse, NamedPublisher, NamesResponse, PeersResponse,
     PinsResponse, ProfileResponse, ProvidersResponse, PublishResult, RetractResponse,
     RuleChangeResponse, RulesResponse, SearchResponse, StatusResponse, Tier, UnpinResponse,
-    UploadStarted, UploadedFile, VouchResponse, WhyResponse,
+    UpgradeResult, UploadStarted, UploadedFile, VouchResponse, WhyResponse,
 };
 
 /// Checks that `v` reads as `T` and writes back as `v` itself.
@@ -239,6 +239,22 @@ fn every_json_route_answers_exactly_its_type() {
         let made: KeyEventsMade = call(&a, c, "POST", route, route, Some(body));
         assert_eq!(made.events.len(), 1, "{route}");
     }
+    // A single-key publisher becomes an identity: B gets a plain key.
+    std::fs::write(
+        b.path().join("publisher.key"),
+        weft_protocol::keyfile::KeyFile::Plain([0x33; 32]).to_text(),
+    )
+    .unwrap();
+    let up: UpgradeResult = call(
+        &b,
+        c,
+        "POST",
+        "/v1/identity/upgrade",
+        "/v1/identity/upgrade",
+        Some(json!({"device_name": "spare"})),
+    );
+    assert_eq!(up.paper_backup.len(), 24);
+
     // Names and profiles.
     let _: ProfileResponse = call(
         &a,

@@ -606,3 +606,54 @@ fn readers_see_profile_names_petnames_and_lookalikes_flagged() {
         "you gave this publisher a name"
     );
 }
+
+#[test]
+fn a_single_key_publisher_upgrades_and_followers_see_no_change() {
+    let _scenario = Scenario::begin("single_key_upgrade");
+    let single = Daemon::start("up-single");
+    // A publisher from before identities: one plain key, no identity file.
+    let old = PublisherKey::from_seed([0x44; 32]);
+    std::fs::write(
+        single.path().join("publisher.key"),
+        KeyFile::Plain(old.seed()).to_text(),
+    )
+    .unwrap();
+    let status: IdentityInfo = single.weft_json_as(&["identity"]);
+    assert_eq!(status.status, DeviceStatus::SingleKey);
+    assert_eq!(status.identity, old.id());
+    let b1 = publish(&single, "handbook", 20_000, 1, &[]);
+    let follower = Daemon::start("up-follower");
+    ok(&follower.weft(&["follow", &old.id().to_string()]));
+    single.connect(&follower);
+    wait_until("the follower mirrors the handbook", WAIT, || {
+        holds(&follower, &b1)
+    });
+
+    let up: Value = single.weft_json(&["identity", "upgrade", "--device-name", "office"]);
+    assert_eq!(up["identity"], old.id().to_string().as_str());
+    assert_eq!(up["paper_backup"].as_array().unwrap().len(), 24);
+    assert!(up["kept"].as_u64().unwrap() >= 1, "{up}");
+    let info: IdentityInfo = single.weft_json_as(&["identity"]);
+    assert_eq!(info.status, DeviceStatus::Certified);
+    assert_eq!(info.rotations, 1);
+    assert!(info.devices.iter().any(|d| d.this && d.name == "office"));
+    // The old key is gone from the device.
+    let key =
+        KeyFile::parse(&std::fs::read_to_string(single.path().join("publisher.key")).unwrap())
+            .unwrap();
+    assert_ne!(key.publisher(), old.id());
+    fails_with(
+        &single.weft(&["identity", "upgrade"]),
+        "already signs for an identity",
+    );
+
+    // New bundles come from the device; the follower changes nothing and
+    // keeps the old one.
+    let b2 = publish(&single, "handbook", 20_000, 2, &["--seq", "2"]);
+    wait_until("the follower mirrors the new version", WAIT, || {
+        holds(&follower, &b2)
+    });
+    let shown: Value = follower.weft_json(&["show", &b1]);
+    assert_eq!(shown["revoked"], false);
+    assert_eq!(shown["publisher"], old.id().to_string().as_str());
+}

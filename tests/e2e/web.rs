@@ -187,13 +187,17 @@ fn web_ui_in_chromium() {
         .status
         .success());
     let raw = lookalike_profile(b, "Field Guides Co11ective");
-    wait_until("B flags the lookalike name", Duration::from_secs(30), || {
-        b.weft_json(&["search"])["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["id"] == w.guide && r["publisher_name"]["same_name"] == true)
-    });
+    wait_until(
+        "B flags the lookalike name",
+        Duration::from_secs(30),
+        || {
+            b.weft_json(&["search"])["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["id"] == w.guide && r["publisher_name"]["same_name"] == true)
+        },
+    );
     drop(raw);
     wait_until("the raw peer is gone", Duration::from_secs(30), || {
         b.weft_json(&["peers"])["peers"].as_array().unwrap().len() == 1
@@ -213,7 +217,10 @@ fn web_ui_in_chromium() {
     let fp = weft_protocol::words::fingerprint(&a_id);
     let first = browser.text("#results .result");
     assert!(first.contains("Field Guides Collective"), "{first}");
-    assert!(first.contains("its own claim") && first.contains(&fp), "{first}");
+    assert!(
+        first.contains("its own claim") && first.contains(&fp),
+        "{first}"
+    );
     assert!(!browser.find_all("#results .result .same-name").is_empty());
     shot(&browser, "ui-catalog");
 

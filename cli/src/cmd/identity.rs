@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rand::RngCore;
 use serde_json::json;
-use weft_protocol::api::{DeviceStatus, IdentityInfo, InitOutput, KeyEventsMade};
+use weft_protocol::api::{DeviceStatus, IdentityInfo, InitOutput, KeyEventsMade, UpgradeResult};
 use weft_protocol::identity::file::IdentityFile;
 use weft_protocol::keyfile::{check_new_passphrase, KeyFile, DEFAULT_KDF};
 use weft_protocol::layout::{IDENTITY, PUBLISHER_KEY, ROOT_KEY};
@@ -157,6 +157,19 @@ pub(crate) fn init(ctx: &Ctx, with_passphrase: bool, no_root: bool, name: Option
         fingerprint(&id)
     );
     println!("This device's key: {device}");
+    print_paper(&words);
+    match &root_path {
+        Some(p) => println!(
+            "The root key is also in {}; once the words are on paper, `weft identity remove-root` takes it off this device.",
+            p.display()
+        ),
+        None => println!("The root key was not written to this device: it lives only on the paper."),
+    }
+    Ok(())
+}
+
+/// Prints the paper backup's words for a person to write down.
+fn print_paper(words: &[String]) {
     println!();
     println!("PAPER BACKUP. Write these 24 words on paper, in order, and keep it safe:");
     for (row, chunk) in words.chunks(6).enumerate() {
@@ -169,13 +182,28 @@ pub(crate) fn init(ctx: &Ctx, with_passphrase: bool, no_root: bool, name: Option
     }
     println!();
     println!("They are shown only now. With them you can approve a new device, revoke a seized one and replace the root; without them a stolen root can never be replaced. Nobody can recover them for you.");
-    match &root_path {
-        Some(p) => println!(
-            "The root key is also in {}; once the words are on paper, `weft identity remove-root` takes it off this device.",
-            p.display()
-        ),
-        None => println!("The root key was not written to this device: it lives only on the paper."),
+}
+
+/// `weft identity upgrade`: the single key becomes an identity's root.
+pub(crate) fn upgrade(ctx: &Ctx, device_name: Option<String>) -> Res {
+    let passphrase = ctx.passphrase_for_signing()?;
+    let r: UpgradeResult = ctx.post(
+        "/v1/identity/upgrade",
+        Some(json!({"device_name": device_name, "passphrase": passphrase})),
+    )?;
+    if ctx.json {
+        return ctx.print_json(&r);
     }
+    println!(
+        "Publisher {} is now an identity (fingerprint {}).",
+        r.identity, r.fingerprint
+    );
+    println!(
+        "This device signs with its new key {}; the old key became the first root and was replaced at once. {} things it signed stay valid.",
+        r.device, r.kept
+    );
+    print_paper(&r.paper_backup);
+    println!("The new root is in root.key; once the words are on paper, `weft identity remove-root` takes it off this device.");
     Ok(())
 }
 

@@ -43,6 +43,7 @@ pub(crate) fn run(cli: Cli) -> Res {
                 keep_before,
             }) => identity::rotate(&ctx, from_seq, keep_before),
             Some(IdentityCmd::RemoveRoot) => identity::remove_root(&ctx),
+            Some(IdentityCmd::Upgrade { device_name }) => identity::upgrade(&ctx, device_name),
         },
         Command::Name { publisher, name } => names::name(&ctx, &publisher, &name),
         Command::Unname { publisher } => names::unname(&ctx, &publisher),

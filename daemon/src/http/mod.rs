@@ -66,6 +66,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/identity/device", post(certify_device))
         .route("/v1/identity/revoke", post(revoke_device))
         .route("/v1/identity/rotate", post(rotate_root))
+        .route("/v1/identity/upgrade", post(upgrade_identity))
         .route("/v1/names", get(names))
         .route("/v1/name", post(name))
         .route("/v1/unname", post(unname))

@@ -12,7 +12,9 @@ use std::collections::BTreeSet;
 
 use weft_protocol::api::{
     DeviceBody, DeviceInfo, DeviceStatus, IdentityInfo, KeyEventsMade, RevokeBody, RotateBody,
+    UpgradeBody, UpgradeResult,
 };
+use weft_protocol::identity::file::IdentityFile;
 use weft_protocol::identity::{Authority, KeyState};
 use weft_protocol::keyfile::KeyFile;
 use weft_protocol::manifest::{next_commitment, MAX_KEEP_PER_EVENT};
@@ -412,4 +414,158 @@ pub async fn rotate(node: &Node, body: RotateBody) -> Result<KeyEventsMade, Node
     // The old root's file is useless now and would only mislead.
     let _ = std::fs::remove_file(node.data_dir.join(files::ROOT_KEY));
     Ok(made)
+}
+
+/// Signs `draft` chained on `prev` with `root` (`next` for incept and
+/// rotate).
+fn chained(
+    id: PublisherId,
+    prev: Option<&SignedKeyEvent>,
+    draft: Draft,
+    root: &PublisherKey,
+    next: Option<PublisherId>,
+) -> Result<SignedKeyEvent, NodeError> {
+    let mut keep = draft.keep;
+    keep.sort();
+    keep.dedup();
+    let event = KeyEvent {
+        v: VERSION,
+        id,
+        seq: prev.map_or(0, |p| p.event().seq + 1),
+        keep: (!keep.is_empty()).then_some(keep),
+        kind: draft.kind,
+        name: draft.name,
+        next: next.map(|n| next_commitment(&n)),
+        prev: prev.map(SignedKeyEvent::hash),
+        root: root.id(),
+        device: draft.device,
+        created: now_secs(),
+    };
+    SignedKeyEvent::sign(event, root).map_err(|e| NodeError::Internal(e.to_string()))
+}
+
+/// `POST /v1/identity/upgrade`: this node's single key becomes root 0 of
+/// an identity whose id is that key (so followers, rules and names see no
+/// change), and is replaced at once by root 1 of a new paper backup,
+/// keeping everything the old key signed. The node then signs with a new
+/// device key; the old key is deleted from the device.
+pub async fn upgrade(node: &Node, body: UpgradeBody) -> Result<UpgradeResult, NodeError> {
+    use rand::RngCore;
+    node.catalog.ready().await;
+    if node.identity_file()?.is_some() {
+        return Err(NodeError::Conflict(
+            "this node already signs for an identity (`weft identity` shows it)".into(),
+        ));
+    }
+    let name = body.device_name.unwrap_or_else(|| "first device".into());
+    weft_protocol::manifest::check_device_name(&name)
+        .map_err(|why| NodeError::BadRequest(format!("device name: {why}")))?;
+    let file = node.key_file()?;
+    let sealed = file.is_sealed();
+    let pass = body.passphrase.clone();
+    let old = tokio::task::spawn_blocking(move || file.open(pass.as_deref()))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+        .map_err(|e| NodeError::BadRequest(e.to_string()))?;
+    let id = old.id();
+    let mut entropy = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut entropy);
+    let paper = PaperBackup::from_entropy(entropy);
+    let (root1, root2) = (paper.root(1), paper.root(2));
+    let mut device_seed = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut device_seed);
+    let device = PublisherKey::from_seed(device_seed);
+    // Everything the old key signed stays valid.
+    let catalog = node.catalog.clone();
+    let keep: Vec<BundleId> = node
+        .blocking(move |s| catalog.signed_by_key(s, &id, &id))
+        .await?
+        .into_iter()
+        .map(|(k, _, _)| k)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut events = vec![chained(
+        id,
+        None,
+        Draft {
+            kind: KeyKind::Incept,
+            device: None,
+            name: None,
+            keep: Vec::new(),
+        },
+        &old,
+        Some(root1.id()),
+    )?];
+    let first = Draft {
+        kind: KeyKind::Rotate,
+        device: None,
+        name: None,
+        keep: Vec::new(),
+    };
+    for (i, draft) in with_keeps(first, id, keep.clone()).into_iter().enumerate() {
+        let next = (i == 0).then(|| root2.id());
+        let e = chained(id, events.last(), draft, &root1, next)?;
+        events.push(e);
+    }
+    let cert = Draft {
+        kind: KeyKind::Device,
+        device: Some(device.id()),
+        name: Some(name),
+        keep: Vec::new(),
+    };
+    let e = chained(id, events.last(), cert, &root1, None)?;
+    events.push(e);
+    // Check the whole log before anything is written.
+    weft_protocol::identity::resolve(&id, &events)
+        .filter(|(_, chain)| chain.len() == events.len())
+        .ok_or_else(|| NodeError::Internal("the upgrade's key log does not resolve".into()))?;
+    // The files: the identity and the root first, the device key last
+    // (a rename), so an upgrade cut short leaves the old key in place.
+    let key_text = |seed: [u8; 32]| -> Result<String, NodeError> {
+        Ok(match (&body.passphrase, sealed) {
+            (Some(p), true) => {
+                let mut salt = [0u8; 16];
+                rand::rngs::OsRng.fill_bytes(&mut salt);
+                weft_protocol::keyfile::KeyFile::seal(
+                    seed,
+                    p,
+                    salt,
+                    weft_protocol::keyfile::DEFAULT_KDF,
+                )
+                .map_err(|e| NodeError::Internal(e.to_string()))?
+                .to_text()
+            }
+            _ => KeyFile::Plain(seed).to_text(),
+        })
+    };
+    let (root_text, device_text) = (key_text(root1.seed())?, key_text(device_seed)?);
+    let dir = node.data_dir.clone();
+    let identity = IdentityFile {
+        id,
+        events: events.clone(),
+    };
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use crate::config::write_private;
+        write_private(&dir.join(files::ROOT_KEY), root_text.as_bytes())?;
+        write_private(&dir.join(files::IDENTITY), identity.to_text().as_bytes())?;
+        write_private(&dir.join(files::PUBLISHER_KEY), device_text.as_bytes())
+    })
+    .await
+    .map_err(|e| NodeError::Internal(e.to_string()))?
+    .map_err(|e| NodeError::Internal(format!("writing the new key files: {e}")))?;
+    add_own_events(node).await?;
+    for e in &events {
+        if let Err(err) = node.net.announce(e.bytes().to_vec()).await {
+            tracing::debug!(error = %err, "key event not gossiped now; catch-up will carry it");
+        }
+    }
+    Ok(UpgradeResult {
+        device: device.id(),
+        events: events.iter().map(SignedKeyEvent::entry_id).collect(),
+        fingerprint: fingerprint(&id),
+        identity: id,
+        kept: keep.len() as u64,
+        paper_backup: paper.words().into_iter().map(String::from).collect(),
+    })
 }

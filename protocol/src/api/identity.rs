@@ -121,6 +121,36 @@ pub struct RotateBody {
     pub keep_before: Option<u64>,
 }
 
+/// `POST /v1/identity/upgrade`: make this node's single key the root of
+/// an identity (see `docs/protocol.md`, section 6.4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeBody {
+    /// A name for this device [default: "first device"].
+    #[serde(default)]
+    pub device_name: Option<String>,
+    /// The passphrase of the sealed key; the new keys are sealed with it.
+    #[serde(default)]
+    pub passphrase: Option<String>,
+}
+
+/// What `POST /v1/identity/upgrade` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeResult {
+    /// This device's new key.
+    pub device: PublisherId,
+    /// Entry keys of the key events made.
+    pub events: Vec<BundleId>,
+    /// The identity's fingerprint (unchanged: the id is the old key).
+    pub fingerprint: String,
+    /// The identity: the old key's id, so followers see no change.
+    pub identity: PublisherId,
+    /// How many things the old key signed stay valid.
+    pub kept: u64,
+    /// The paper backup: 24 words, shown once.
+    pub paper_backup: Vec<String>,
+}
+
 /// What `/v1/identity/device`, `/revoke` and `/rotate` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyEventsMade {

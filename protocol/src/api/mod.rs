@@ -58,6 +58,7 @@ pub use cli::{CliError, InitOutput};
 pub use errors::ErrorResponse;
 pub use identity::{
     DeviceBody, DeviceInfo, DeviceStatus, IdentityInfo, KeyEventsMade, RevokeBody, RotateBody,
+    UpgradeBody, UpgradeResult,
 };
 pub use jobs::{JobKind, JobResult, JobStarted, JobState, JobStatus};
 pub use names::{

@@ -5,7 +5,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use weft_protocol::api::{DeviceBody, IdentityInfo, KeyEventsMade, RevokeBody, RotateBody};
+use weft_protocol::api::{
+    DeviceBody, IdentityInfo, KeyEventsMade, RevokeBody, RotateBody, UpgradeBody, UpgradeResult,
+};
 
 use crate::http::error::ApiResult;
 use crate::http::{parse_body, ApiState};
@@ -44,4 +46,14 @@ pub(crate) async fn rotate_root(
 ) -> ApiResult<KeyEventsMade> {
     let b: RotateBody = parse_body(&headers, &body)?;
     Ok(Json(identity::rotate(&st.node, b).await?))
+}
+
+/// `POST /v1/identity/upgrade`: a single key becomes an identity's root.
+pub(crate) async fn upgrade_identity(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<UpgradeResult> {
+    let b: UpgradeBody = parse_body(&headers, &body)?;
+    Ok(Json(identity::upgrade(&st.node, b).await?))
 }
