@@ -103,7 +103,7 @@ pub fn run(sizes: &Sizes, report: &mut Report, out: &Path) -> anyhow::Result<()>
 
 /// Starts `n` daemons; each dials up to [`DIALS_PER_NODE`] random earlier
 /// ones, so the mesh is connected and sparse.
-fn start_mesh(n: usize, rng: &mut impl Rng) -> anyhow::Result<Vec<Daemon>> {
+pub fn start_mesh(n: usize, rng: &mut impl Rng) -> anyhow::Result<Vec<Daemon>> {
     let t = Instant::now();
     let mut nodes: Vec<Daemon> = Vec::with_capacity(n);
     let mut addrs = Vec::with_capacity(n);

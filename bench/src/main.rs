@@ -16,6 +16,7 @@ mod flood;
 mod gossip;
 mod plot;
 mod report;
+mod revocation;
 mod transfer;
 mod util;
 
@@ -51,6 +52,9 @@ enum Case {
     Cli,
     /// Honest gossip latency during a flood of entries from fresh keys.
     Flood,
+    /// A device revocation's spread to every node, and the cost of
+    /// checking signers against key logs on the gossip path.
+    Revocation,
 }
 
 /// Measure weft against the machine's limits and write docs/benchmarks.md.
@@ -206,6 +210,7 @@ fn main() -> anyhow::Result<()> {
             Case::Startup,
             Case::Cli,
             Case::Flood,
+            Case::Revocation,
         ];
     }
     let mut report = Report::new(args.quick, &sizes);
@@ -225,6 +230,7 @@ fn main() -> anyhow::Result<()> {
             Case::Startup => catalog.startup(&mut report)?,
             Case::Cli => catalog.cli(&mut report)?,
             Case::Flood => flood::run(&sizes, &mut report),
+            Case::Revocation => revocation::run(&sizes, &mut report)?,
         }
     }
     drop(transfer);

@@ -1,5 +1,6 @@
 //! Petnames: the names this node's user gives publishers (`weft name`),
-//! kept in the store, never sent to anyone. A petname is what weft shows
+//! kept in the store and never sent to peers (a public gateway, which
+//! speaks for its operator, shows them to its readers). A petname is what weft shows
 //! first wherever a publisher appears ([`describe`]); a publisher's own
 //! profile name comes second, marked as its claim; the fingerprint always.
 //! A named publisher is trusted (`crate::trust`).
@@ -70,22 +71,26 @@ impl Names {
     pub fn set(&self, store: &dyn Store, p: PublisherId, name: &str) -> Result<(), NodeError> {
         check_display_name(name)
             .map_err(|why| NodeError::BadRequest(format!("{name:?} cannot be a name: {why}")))?;
-        if let Some(other) = self.resolve(name).filter(|o| *o != p) {
+        // One write guard for the checks and the change, so that two
+        // requests cannot both take the same name.
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        let want = name_skeleton(name);
+        if let Some((other, _)) = map
+            .iter()
+            .find(|(o, n)| **o != p && name_skeleton(n) == want)
+        {
             return Err(NodeError::Conflict(format!(
                 "{name:?} already names {other} ({}); choose another name, or `weft unname` that one first",
-                fingerprint(&other)
+                fingerprint(other)
             )));
         }
-        if self.read().len() >= MAX_PETNAMES && !self.read().contains_key(&p) {
+        if map.len() >= MAX_PETNAMES && !map.contains_key(&p) {
             return Err(NodeError::Conflict(format!(
                 "this node already keeps {MAX_PETNAMES} names"
             )));
         }
         store.put_kv(CF_NAMES, p.as_bytes(), name.as_bytes())?;
-        self.map
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(p, name.to_string());
+        map.insert(p, name.to_string());
         Ok(())
     }
 
@@ -114,7 +119,7 @@ pub fn describe(
     let petname = names.get(p);
     let profile = catalog.profile(p);
     let profile_name = profile.as_ref().map(|pr| pr.name_for(lang).to_string());
-    let same_name = profile_name.is_some() && !catalog.same_name(p, None).is_empty();
+    let same_name = profile_name.is_some() && catalog.has_same_name(p);
     PublisherName {
         fingerprint: fingerprint(p),
         petname,

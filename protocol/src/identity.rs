@@ -4,9 +4,11 @@
 //! to its next ([`crate::manifest::identity_id`]). Its key log is a chain of
 //! [`KeyEvent`]s, each naming the BLAKE3 hash of the one before: `incept`
 //! starts it and commits to the next root; `device` certifies a device
-//! key; `revoke` revokes one for good; `keep` names more of what a revoked
-//! key signed that stays valid; `rotate` reveals the committed root (its
-//! hash must match) and commits to the one after.
+//! key; `keep` names what a device or the root signed that stays valid
+//! once it is revoked or replaced (before the `revoke` or `rotate`, so the
+//! chain brings the whole list first); `revoke` revokes a device for good;
+//! `rotate` reveals the committed root (its hash must match) and commits
+//! to the one after.
 //!
 //! Whoever holds the current root can fork the log (two events on one
 //! `prev`). Of all valid chains, the one with the most rotations counts,
@@ -18,6 +20,7 @@
 //! revoked keys signed that still counts.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use crate::id::{BundleId, ContentHash, PublisherId};
 use crate::manifest::{next_commitment, KeyKind, SignedKeyEvent};
@@ -26,6 +29,12 @@ use crate::manifest::{next_commitment, KeyKind, SignedKeyEvent};
 pub const MAX_KEY_EVENTS: usize = 256;
 /// Most devices an identity may have certified at once.
 pub const MAX_DEVICES: usize = 64;
+/// Most ids all the keep lists of one identity hold together.
+pub const MAX_KEPT_IDS: usize = 4096;
+
+/// Ids that stay valid though their signer is revoked; shared between
+/// states, so that following a log copies a set only where it grows.
+pub type Kept = Arc<BTreeSet<BundleId>>;
 
 /// A device of an identity, as the log says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +43,10 @@ pub struct DeviceState {
     pub name: String,
     /// When the certificate says it was made.
     pub added: u64,
-    /// Set once revoked: the ids of what it signed that stay valid.
-    pub revoked: Option<BTreeSet<BundleId>>,
+    /// Whether it is revoked.
+    pub revoked: bool,
+    /// What it signed that stays valid once it is revoked.
+    pub kept: Kept,
 }
 
 /// What an identity's key log says now.
@@ -55,8 +66,12 @@ pub struct KeyState {
     pub rotations: u64,
     /// Every device ever certified, revoked ones included.
     pub devices: BTreeMap<PublisherId, DeviceState>,
-    /// Former roots, with the ids of what they signed that stay valid.
-    pub former_roots: BTreeMap<PublisherId, BTreeSet<BundleId>>,
+    /// What the root in force signed that stays valid once it is replaced.
+    pub root_kept: Kept,
+    /// Former roots, with what they signed that stays valid.
+    pub former_roots: BTreeMap<PublisherId, Kept>,
+    /// Ids in all keep lists together (at most [`MAX_KEPT_IDS`]).
+    pub kept_ids: usize,
 }
 
 /// Whether a key may sign something for an identity.
@@ -99,7 +114,7 @@ pub fn authority(
     if *signer == s.root {
         return Authority::Valid;
     }
-    let kept = |keep: &BTreeSet<BundleId>| {
+    let kept = |keep: &Kept| {
         if keep.contains(item) {
             Authority::Kept
         } else {
@@ -107,9 +122,10 @@ pub fn authority(
         }
     };
     if let Some(d) = s.devices.get(signer) {
-        return match &d.revoked {
-            None => Authority::Valid,
-            Some(keep) => kept(keep),
+        return if d.revoked {
+            kept(&d.kept)
+        } else {
+            Authority::Valid
         };
     }
     match s.former_roots.get(signer) {
@@ -133,9 +149,25 @@ pub enum LogError {
     /// A rotation reveals a key the log did not commit to.
     #[error("it reveals root {0}, which the identity did not commit to")]
     NotCommitted(PublisherId),
-    /// It certifies a device already known, or one too many.
+    /// It certifies a device already known, or one too many, or keeps
+    /// too much.
     #[error("{0}")]
     Device(String),
+}
+
+/// Adds `keep` to `set`, within [`MAX_KEPT_IDS`] in all.
+fn add_kept(set: &mut Kept, keep: &[BundleId], kept_ids: &mut usize) -> Result<(), LogError> {
+    let grown = keep.iter().filter(|k| !set.contains(*k)).count();
+    if *kept_ids + grown > MAX_KEPT_IDS {
+        return Err(LogError::Device(format!(
+            "an identity keeps at most {MAX_KEPT_IDS} ids in all"
+        )));
+    }
+    if grown > 0 {
+        Arc::make_mut(set).extend(keep.iter().copied());
+        *kept_ids += grown;
+    }
+    Ok(())
 }
 
 impl KeyState {
@@ -153,7 +185,9 @@ impl KeyState {
             next: ev.next.expect("validated"),
             rotations: 0,
             devices: BTreeMap::new(),
+            root_kept: Kept::default(),
             former_roots: BTreeMap::new(),
+            kept_ids: 0,
         })
     }
 
@@ -169,17 +203,17 @@ impl KeyState {
         let mut s = self.clone();
         s.seq = ev.seq;
         s.tip = e.hash();
-        let keep: BTreeSet<BundleId> = ev.keep.iter().flatten().copied().collect();
+        let keep = ev.keep.as_deref().unwrap_or_default();
         if ev.kind == KeyKind::Rotate {
             if next_commitment(&ev.root) != self.next {
                 return Err(LogError::NotCommitted(ev.root));
             }
-            s.former_roots.insert(self.root, keep);
+            let mut old = std::mem::take(&mut s.root_kept);
+            add_kept(&mut old, keep, &mut s.kept_ids)?;
+            s.former_roots.insert(self.root, old);
             s.root = ev.root;
             s.next = ev.next.expect("validated");
             s.rotations += 1;
-            // A key that was a device cannot come back as a root's
-            // business: its standing stays what the log said.
             return Ok(s);
         }
         if ev.root != self.root {
@@ -193,7 +227,7 @@ impl KeyState {
                         "device {device} was certified before; a revoked key never comes back"
                     )));
                 }
-                let active = s.devices.values().filter(|d| d.revoked.is_none()).count();
+                let active = s.devices.values().filter(|d| !d.revoked).count();
                 if active >= MAX_DEVICES {
                     return Err(LogError::Device(format!(
                         "an identity has at most {MAX_DEVICES} devices; revoke one first"
@@ -204,12 +238,16 @@ impl KeyState {
                     DeviceState {
                         name: ev.name.clone().expect("validated"),
                         added: ev.created,
-                        revoked: None,
+                        revoked: false,
+                        kept: Kept::default(),
                     },
                 );
             }
             KeyKind::Revoke => match s.devices.get_mut(&device) {
-                Some(d) if d.revoked.is_none() => d.revoked = Some(keep),
+                Some(d) if !d.revoked => {
+                    add_kept(&mut d.kept, keep, &mut s.kept_ids)?;
+                    d.revoked = true;
+                }
                 Some(_) => {
                     return Err(LogError::Device(format!(
                         "device {device} is already revoked; add to what it keeps with a keep event"
@@ -222,15 +260,19 @@ impl KeyState {
                 }
             },
             KeyKind::Keep => {
-                let target = match s.devices.get_mut(&device) {
-                    Some(d) => d.revoked.as_mut(),
-                    None => s.former_roots.get_mut(&device),
+                let target = if device == s.root {
+                    Some(&mut s.root_kept)
+                } else {
+                    match s.devices.get_mut(&device) {
+                        Some(d) => Some(&mut d.kept),
+                        None => s.former_roots.get_mut(&device),
+                    }
                 };
                 match target {
-                    Some(set) => set.extend(keep),
+                    Some(set) => add_kept(set, keep, &mut s.kept_ids)?,
                     None => {
                         return Err(LogError::Device(format!(
-                            "{device} is neither a revoked device nor a former root"
+                            "{device} is not a device, the root or a former root of this identity"
                         )))
                     }
                 }
@@ -239,6 +281,35 @@ impl KeyState {
         }
         Ok(s)
     }
+
+    /// Whether some key that may sign (or some item kept) under `before`
+    /// no longer may under `self`: what the catalog must then purge.
+    pub fn narrows(&self, before: &KeyState) -> bool {
+        self.root != before.root
+            || before.devices.iter().any(|(k, d)| {
+                self.devices
+                    .get(k)
+                    .is_none_or(|n| (n.revoked && !d.revoked) || !n.kept.is_superset(&d.kept))
+            })
+            || before.former_roots.iter().any(|(k, kept)| {
+                self.former_roots
+                    .get(k)
+                    .is_none_or(|n| !n.is_superset(kept))
+            })
+    }
+}
+
+/// The log of an identity as it resolves: the state that counts, the
+/// indexes of its chain's events in order, and which of the events given
+/// fit some valid chain at all (the others are to be dropped).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The state after the chain that counts.
+    pub state: KeyState,
+    /// Indexes of its events, in order.
+    pub chain: Vec<usize>,
+    /// For each event given, whether it lies on some valid chain.
+    pub valid: Vec<bool>,
 }
 
 /// The chain that counts among `events` (all of one identity, in any
@@ -247,29 +318,46 @@ impl KeyState {
 /// the indexes of its events in order, or `None` when no valid `incept`
 /// of `id` is among them. Events that fit no valid chain are ignored.
 pub fn resolve(id: &PublisherId, events: &[SignedKeyEvent]) -> Option<(KeyState, Vec<usize>)> {
+    resolve_all(id, events).map(|r| (r.state, r.chain))
+}
+
+/// [`resolve`], also saying which events fit a valid chain.
+pub fn resolve_all(id: &PublisherId, events: &[SignedKeyEvent]) -> Option<Resolved> {
     let mut children: HashMap<Option<ContentHash>, Vec<usize>> = HashMap::new();
-    for (i, e) in events.iter().enumerate().take(MAX_KEY_EVENTS) {
+    // The caller bounds how many events it passes (a node holds at most
+    // MAX_KEY_EVENTS and tries one more); this bounds the work regardless.
+    for (i, e) in events.iter().enumerate().take(2 * MAX_KEY_EVENTS) {
         if e.event().id == *id {
             children.entry(e.event().prev).or_default().push(i);
         }
     }
+    let mut valid = vec![false; events.len()];
     // Each event has one prev, so the events form a tree; walking it from
     // each incept visits every event at most once.
-    fn best(
-        state: KeyState,
-        events: &[SignedKeyEvent],
-        children: &HashMap<Option<ContentHash>, Vec<usize>>,
-        depth: usize,
-    ) -> (u64, KeyState, Vec<usize>) {
-        let mut chosen: Option<(u64, ContentHash, KeyState, Vec<usize>)> = None;
-        if depth < MAX_KEY_EVENTS {
-            for &i in children.get(&Some(state.tip)).into_iter().flatten() {
-                let Ok(next) = state.apply(&events[i]) else {
+    struct Walk<'a> {
+        events: &'a [SignedKeyEvent],
+        children: HashMap<Option<ContentHash>, Vec<usize>>,
+        valid: Vec<bool>,
+    }
+    impl Walk<'_> {
+        fn best(&mut self, state: KeyState, depth: usize) -> (u64, KeyState, Vec<usize>) {
+            let mut chosen: Option<(u64, ContentHash, KeyState, Vec<usize>)> = None;
+            let kids = if depth < MAX_KEY_EVENTS {
+                self.children
+                    .get(&Some(state.tip))
+                    .cloned()
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            for i in kids {
+                let Ok(next) = state.apply(&self.events[i]) else {
                     continue;
                 };
-                let (rot, end, mut path) = best(next, events, children, depth + 1);
+                self.valid[i] = true;
+                let (rot, end, mut path) = self.best(next, depth + 1);
                 path.insert(0, i);
-                let hash = events[i].hash();
+                let hash = self.events[i].hash();
                 let better = match &chosen {
                     None => true,
                     Some((r, h, _, _)) => rot > *r || (rot == *r && hash.as_bytes() < h.as_bytes()),
@@ -278,18 +366,25 @@ pub fn resolve(id: &PublisherId, events: &[SignedKeyEvent]) -> Option<(KeyState,
                     chosen = Some((rot, hash, end, path));
                 }
             }
-        }
-        match chosen {
-            Some((rot, _, end, path)) => (rot, end, path),
-            None => (state.rotations, state, Vec::new()),
+            match chosen {
+                Some((rot, _, end, path)) => (rot, end, path),
+                None => (state.rotations, state, Vec::new()),
+            }
         }
     }
+    let incepts = children.get(&None).cloned().unwrap_or_default();
+    let mut walk = Walk {
+        events,
+        children,
+        valid: std::mem::take(&mut valid),
+    };
     let mut chosen: Option<(u64, ContentHash, KeyState, Vec<usize>)> = None;
-    for &i in children.get(&None).into_iter().flatten() {
+    for i in incepts {
         let Ok(start) = KeyState::incept(&events[i]) else {
             continue;
         };
-        let (rot, end, mut path) = best(start, events, &children, 1);
+        walk.valid[i] = true;
+        let (rot, end, mut path) = walk.best(start, 1);
         path.insert(0, i);
         let hash = events[i].hash();
         let better = match &chosen {
@@ -300,7 +395,11 @@ pub fn resolve(id: &PublisherId, events: &[SignedKeyEvent]) -> Option<(KeyState,
             chosen = Some((rot, hash, end, path));
         }
     }
-    chosen.map(|(_, _, end, path)| (end, path))
+    chosen.map(|(_, _, state, chain)| Resolved {
+        state,
+        chain,
+        valid: walk.valid,
+    })
 }
 
 pub mod file;

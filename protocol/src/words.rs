@@ -87,9 +87,12 @@ pub fn check_display_name(name: &str) -> Result<(), String> {
 /// Unicode TS #39 confusable skeleton of the lowercase name, without
 /// spaces. Two display names with one skeleton are flagged.
 pub fn name_skeleton(name: &str) -> String {
-    let lower: String = name.to_lowercase();
-    unicode_security::skeleton(&lower)
+    let lower: String = name
+        .to_lowercase()
+        .chars()
         .filter(|c| !c.is_whitespace())
+        .collect();
+    unicode_security::skeleton(&lower)
         .collect::<String>()
         .to_lowercase()
 }

@@ -201,9 +201,11 @@ fn a_seized_laptop_is_revoked_from_another_device_and_everyone_refuses_it() {
         &format!("{words}\n"),
     )))
     .unwrap();
+    // Each of the two bundles from before the seizure: its manifest (by
+    // the bundle id) and its announcement (by the hash of its bytes).
     assert_eq!(
         revoked.kept,
-        2,
+        4,
         "the two bundles from before the seizure; {}",
         device.weft_json(&["search", "--all-versions"])
     );
@@ -394,8 +396,40 @@ fn the_root_rotates_to_the_committed_key_and_a_thief_with_the_old_root_gets_nowh
         Some(&thief_dev2),
         None,
     );
+    // A certificate from another identity's root, for this identity.
+    let other_paper = PaperBackup::from_entropy([0x99; 32]);
+    let thief_dev3 = PublisherKey::from_seed([68; 32]);
+    let foreign_cert = event(
+        3,
+        KeyKind::Device,
+        rotation_hash,
+        &other_paper.root(0),
+        Some(&thief_dev3),
+        None,
+    );
+    // A revocation of the owner's device signed by a device, not the root.
+    let owner_device = own_log.events[1].event().device.unwrap();
+    let thief_dev_key = thief_dev.id();
+    let device_revocation = SignedKeyEvent::sign(
+        KeyEvent {
+            v: VERSION,
+            id,
+            seq: 3,
+            keep: None,
+            kind: KeyKind::Revoke,
+            name: None,
+            next: None,
+            prev: Some(rotation_hash),
+            root: thief_dev_key,
+            device: Some(owner_device),
+            created: now(),
+        },
+        &thief_dev,
+    )
+    .unwrap();
     let a1 = announcement_by(&thief_dev, id, "thief-one");
     let a2 = announcement_by(&thief_dev2, id, "thief-two");
+    let a3 = announcement_by(&thief_dev3, id, "thief-three");
     let before = reader.counters().entries_dropped.unknown_signer;
     let _raw = gossip_to(
         &reader,
@@ -404,14 +438,17 @@ fn the_root_rotates_to_the_committed_key_and_a_thief_with_the_old_root_gets_nowh
             after_fake.bytes(),
             late_cert.bytes(),
             fork_cert.bytes(),
+            foreign_cert.bytes(),
+            device_revocation.bytes(),
             a1.bytes(),
             a2.bytes(),
+            a3.bytes(),
         ],
     );
     wait_until("the reader refuses the thief's bundles", WAIT, || {
-        reader.counters().entries_dropped.unknown_signer >= before + 2
+        reader.counters().entries_dropped.unknown_signer >= before + 3
     });
-    for a in [&a1, &a2] {
+    for a in [&a1, &a2, &a3] {
         assert!(!reader.lists(&a.announcement().id.to_string()));
     }
     // The owner's device goes on signing; the reader takes it.

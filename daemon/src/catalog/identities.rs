@@ -13,18 +13,33 @@
 use std::collections::HashMap;
 
 use weft_protocol::identity::{self, authority, Authority, KeyState, MAX_KEY_EVENTS};
-use weft_protocol::{BundleId, CatalogEntry, PublisherId, SignedKeyEvent};
+use weft_protocol::{BundleId, CatalogEntry, KeyKind, PublisherId, SignedKeyEvent};
 
+use super::index::Index;
 use super::{Added, Catalog, Dropped};
 use crate::store::{Store, StoreError};
+use crate::trust::Tier;
+
+/// One identity's events, the chain that counts and its state (none
+/// while no valid incept is held, as while loading in store order).
+struct Log {
+    events: Vec<SignedKeyEvent>,
+    chain: Vec<usize>,
+    state: Option<KeyState>,
+}
+
+/// What holding an event would do.
+pub(super) struct Admit {
+    /// Events to drop to make room: off the chain that counts.
+    evict: Vec<BundleId>,
+}
 
 /// The key events held, by identity, and each identity's state.
 #[derive(Default)]
 pub(super) struct KeyLogs {
-    events: HashMap<PublisherId, Vec<SignedKeyEvent>>,
+    logs: HashMap<PublisherId, Log>,
     /// Entry key to (identity, size).
     keys: HashMap<BundleId, (PublisherId, u32)>,
-    states: HashMap<PublisherId, KeyState>,
 }
 
 impl KeyLogs {
@@ -45,12 +60,54 @@ impl KeyLogs {
         self.keys.len()
     }
 
-    /// Whether another event of `id` fits under [`MAX_KEY_EVENTS`].
-    pub(super) fn has_room(&self, id: &PublisherId) -> bool {
-        self.events.get(id).map_or(0, Vec::len) < MAX_KEY_EVENTS
+    /// Identities with a log.
+    pub(super) fn identities(&self) -> Vec<PublisherId> {
+        self.logs.keys().copied().collect()
     }
 
-    /// Holds an event; returns whether its identity's state changed.
+    /// Entry keys of every event held of `id`.
+    pub(super) fn keys_of(&self, id: &PublisherId) -> Vec<BundleId> {
+        self.logs
+            .get(id)
+            .map(|l| l.events.iter().map(SignedKeyEvent::entry_id).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether `e` may be held: it must lie on a valid chain of its
+    /// identity (an event whose predecessors are not here yet is refused
+    /// without being remembered: catch-up brings them, in seq order, and it
+    /// again). At [`MAX_KEY_EVENTS`], only an event that extends the chain
+    /// that counts or rotates the root gets in, in place of events off
+    /// that chain; so neither junk nor a thief's forks can keep the
+    /// owner's revocation or rotation out.
+    pub(super) fn admit(&self, e: &SignedKeyEvent) -> Result<Admit, Dropped> {
+        let id = e.event().id;
+        let held: &[SignedKeyEvent] = self.logs.get(&id).map_or(&[], |l| &l.events);
+        let mut trial: Vec<SignedKeyEvent> = held.to_vec();
+        trial.push(e.clone());
+        let r = identity::resolve_all(&id, &trial).ok_or(Dropped::UnknownSigner)?;
+        if !r.valid[held.len()] {
+            return Err(Dropped::UnknownSigner);
+        }
+        if held.len() < MAX_KEY_EVENTS {
+            return Ok(Admit { evict: Vec::new() });
+        }
+        let tip = self.state(&id).map(|s| s.tip);
+        let extends = tip.is_some() && e.event().prev == tip;
+        if !(extends || e.event().kind == KeyKind::Rotate) {
+            return Err(Dropped::PublisherQuota);
+        }
+        let victim = (0..held.len())
+            .rev()
+            .find(|i| !r.chain.contains(i))
+            .ok_or(Dropped::PublisherQuota)?;
+        Ok(Admit {
+            evict: vec![held[victim].entry_id()],
+        })
+    }
+
+    /// Holds an event `admit` allowed; returns whether its identity's
+    /// state now allows less than before (what the catalog must purge).
     pub(super) fn insert(&mut self, e: &SignedKeyEvent) -> bool {
         let key = e.entry_id();
         if self.keys.contains_key(&key) {
@@ -58,54 +115,73 @@ impl KeyLogs {
         }
         let id = e.event().id;
         self.keys.insert(key, (id, e.bytes().len() as u32));
-        self.events.entry(id).or_default().push(e.clone());
-        self.resolve(&id)
+        let before = self.logs.get(&id).and_then(|l| l.state.clone());
+        let mut events = self.logs.remove(&id).map(|l| l.events).unwrap_or_default();
+        events.push(e.clone());
+        self.resolve(id, events, before)
     }
 
     /// Forgets an event; returns its identity and size.
     pub(super) fn remove(&mut self, key: &BundleId) -> Option<(PublisherId, u32)> {
         let (id, size) = self.keys.remove(key)?;
-        if let Some(v) = self.events.get_mut(&id) {
-            v.retain(|e| e.entry_id() != *key);
-            if v.is_empty() {
-                self.events.remove(&id);
-            }
-        }
-        self.resolve(&id);
+        let before = self.logs.get(&id).and_then(|l| l.state.clone());
+        let mut events = self.logs.remove(&id).map(|l| l.events).unwrap_or_default();
+        events.retain(|e| e.entry_id() != *key);
+        self.resolve(id, events, before);
         Some((id, size))
     }
 
-    fn resolve(&mut self, id: &PublisherId) -> bool {
-        let new = self
-            .events
-            .get(id)
-            .and_then(|v| identity::resolve(id, v))
-            .map(|(s, _)| s);
-        let changed = self.states.get(id) != new.as_ref();
-        match new {
-            Some(s) => self.states.insert(*id, s),
-            None => self.states.remove(id),
+    /// Resolves `events` as `id`'s log; returns whether it narrows what
+    /// `before` allowed.
+    fn resolve(
+        &mut self,
+        id: PublisherId,
+        events: Vec<SignedKeyEvent>,
+        before: Option<KeyState>,
+    ) -> bool {
+        let r = identity::resolve_all(&id, &events);
+        let narrows = match (&before, &r) {
+            (Some(b), Some(r)) => r.state.narrows(b),
+            (Some(_), None) => true,
+            (None, _) => false,
         };
-        changed
+        if events.is_empty() {
+            self.logs.remove(&id);
+        } else {
+            let (chain, state) = match r {
+                Some(r) => (r.chain, Some(r.state)),
+                None => (Vec::new(), None),
+            };
+            self.logs.insert(
+                id,
+                Log {
+                    events,
+                    chain,
+                    state,
+                },
+            );
+        }
+        narrows
     }
 
     pub(super) fn state(&self, id: &PublisherId) -> Option<&KeyState> {
-        self.states.get(id)
+        self.logs.get(id).and_then(|l| l.state.as_ref())
     }
 
     /// The events of `id`'s chain that counts, in order.
     pub(super) fn chain(&self, id: &PublisherId) -> Vec<SignedKeyEvent> {
-        let Some(events) = self.events.get(id) else {
-            return Vec::new();
-        };
-        identity::resolve(id, events)
-            .map(|(_, path)| path.into_iter().map(|i| events[i].clone()).collect())
+        self.logs
+            .get(id)
+            .map(|l| l.chain.iter().map(|&i| l.events[i].clone()).collect())
             .unwrap_or_default()
     }
 
     /// Every event held of `id`, forks included.
     pub(super) fn all(&self, id: &PublisherId) -> Vec<SignedKeyEvent> {
-        self.events.get(id).cloned().unwrap_or_default()
+        self.logs
+            .get(id)
+            .map(|l| l.events.clone())
+            .unwrap_or_default()
     }
 
     pub(super) fn authority(
@@ -114,7 +190,7 @@ impl KeyLogs {
         signer: &PublisherId,
         item: &BundleId,
     ) -> Authority {
-        authority(self.states.get(id), id, signer, item)
+        authority(self.state(id), id, signer, item)
     }
 }
 
@@ -138,6 +214,12 @@ impl Catalog {
         self.read().keylogs.authority(id, signer, item)
     }
 
+    /// Whether the key that signed `entry` may sign it for its publisher,
+    /// as far as this node knows.
+    pub fn signer_counts(&self, entry: &CatalogEntry) -> bool {
+        signer_refused(&self.read().keylogs, entry).is_none()
+    }
+
     /// An identity's key state, if its log is known here.
     pub fn key_state(&self, id: &PublisherId) -> Option<KeyState> {
         self.read().keylogs.state(id).cloned()
@@ -156,7 +238,10 @@ impl Catalog {
     /// Entry keys of every announcement, retraction, vouch and profile of
     /// `id`.
     fn entry_keys_of(&self, id: &PublisherId) -> Vec<BundleId> {
-        let ix = self.read();
+        self.entry_keys_in(&self.read(), id)
+    }
+
+    fn entry_keys_in(&self, ix: &Index, id: &PublisherId) -> Vec<BundleId> {
         let anns = ix
             .names
             .iter()
@@ -174,7 +259,11 @@ impl Catalog {
             .keys()
             .filter(|k| ix.vouches.signer(k).is_some_and(|(by, _)| by == *id))
             .copied();
-        anns.chain(retractions).chain(vouches).collect()
+        let profile = ix.profiles.key_of(id);
+        anns.chain(retractions)
+            .chain(vouches)
+            .chain(profile)
+            .collect()
     }
 
     /// What key `signer` signed for identity `id`, as far as this node
@@ -196,6 +285,11 @@ impl Catalog {
                 if e.signed_by() == *signer {
                     let retraction = matches!(e, CatalogEntry::Retraction(_));
                     out.push((e.keep_id(), e.created(), retraction));
+                    // An announcement's keep id is its own bytes; its
+                    // bundle's manifest is kept by the bundle id.
+                    if let CatalogEntry::Announcement(a) = &e {
+                        out.push((a.announcement().id, e.created(), false));
+                    }
                 }
             }
         }
@@ -239,7 +333,10 @@ impl Catalog {
             let refused = signer_refused(&self.read().keylogs, &entry);
             if refused.is_some() {
                 store.delete_announcement(&key)?;
-                self.write().remove(&key);
+                let mut ix = self.write();
+                ix.remove(&key);
+                // Never fetched again (until the tiers change).
+                ix.quota.decline(key);
                 gone += 1;
             }
         }
@@ -250,24 +347,73 @@ impl Catalog {
         Ok(gone)
     }
 
-    /// Stores a key event (its tier and quota already checked) and, if its
-    /// identity's state changed, purges what no longer counts.
+    /// Stores a key event and, if its identity's state now allows less,
+    /// purges what no longer counts. A key event is not under its
+    /// publisher's quota (a thief's flood of entries must not keep a
+    /// revocation out); it lies on a valid chain or is dropped
+    /// ([`KeyLogs::admit`]); in the unknown tier it takes a place of the
+    /// share, and is evicted only with its whole identity. Refusals are not
+    /// remembered: catch-up offers the event again. Blocking.
     pub(super) fn add_key_event(
         &self,
         store: &dyn Store,
         e: &SignedKeyEvent,
     ) -> Result<Added, StoreError> {
         let id = e.event().id;
-        if !self.read().keylogs.has_room(&id) {
-            return Ok(Added::Dropped(Dropped::PublisherQuota));
+        let key = e.entry_id();
+        let _admit = self.admit.lock().unwrap_or_else(|p| p.into_inner());
+        let (tier, admitted) = {
+            let ix = self.read();
+            if ix.contains(&key) {
+                return Ok(Added::Known);
+            }
+            (ix.tier(&id), ix.keylogs.admit(e))
+        };
+        let admitted = match (tier, admitted) {
+            (Tier::Blocked, _) => return Ok(Added::Dropped(Dropped::Blocked)),
+            (_, Err(d)) => return Ok(Added::Dropped(d)),
+            (_, Ok(a)) => a,
+        };
+        if tier == Tier::Seen {
+            self.make_room(store)?;
+            if self.read().quota.full() {
+                return Ok(Added::Dropped(Dropped::CatalogFull));
+            }
         }
-        store.put_announcement(&e.entry_id(), e.bytes())?;
-        let (_, changed) = self.write().insert_key(e);
-        if changed {
+        for old in admitted.evict {
+            store.delete_announcement(&old)?;
+            self.write().remove(&old);
+        }
+        store.put_announcement(&key, e.bytes())?;
+        let (_, narrows) = self.write().insert_key(e);
+        if narrows {
             self.purge_signers(store, &id)?;
         }
         self.changes.notify_one();
         Ok(Added::New)
+    }
+
+    /// Evicts an identity whole: its key log and every entry it signed,
+    /// none fetched again until the tiers change. Call with `admit` held.
+    /// Blocking.
+    pub(super) fn evict_identity(
+        &self,
+        store: &dyn Store,
+        id: &PublisherId,
+    ) -> Result<usize, StoreError> {
+        let keys: Vec<BundleId> = {
+            let ix = self.read();
+            let mut keys = ix.keylogs.keys_of(id);
+            keys.extend(self.entry_keys_in(&ix, id));
+            keys
+        };
+        for k in &keys {
+            store.delete_announcement(k)?;
+            let mut ix = self.write();
+            ix.remove(k);
+            ix.quota.decline(*k);
+        }
+        Ok(keys.len())
     }
 }
 
@@ -369,7 +515,10 @@ mod tests {
             &root,
         )
         .unwrap();
-        cat.add_entry(&store, &CatalogEntry::Key(revoke)).unwrap();
+        assert_eq!(
+            cat.add_entry(&store, &CatalogEntry::Key(revoke)).unwrap(),
+            Added::New
+        );
         assert!(!cat.contains(&ann.entry_id()));
         assert!(store.get_announcement(&ann.entry_id()).unwrap().is_none());
         assert_eq!(
@@ -380,5 +529,98 @@ mod tests {
         let held = BundleId::from_bytes([7; 32]);
         cat.set_held(held, Some((id, device.id())));
         assert!(cat.standing(&held).revoked);
+    }
+}
+
+#[cfg(test)]
+mod admission {
+    use weft_protocol::manifest::{identity_id, next_commitment};
+    use weft_protocol::words::PaperBackup;
+    use weft_protocol::{KeyEvent, KeyKind, PublisherKey, VERSION};
+
+    use super::*;
+    use crate::store::MemStore;
+
+    fn signed(
+        id: PublisherId,
+        prev: Option<&SignedKeyEvent>,
+        kind: KeyKind,
+        root: &PublisherKey,
+        device: Option<PublisherId>,
+        next: Option<PublisherId>,
+    ) -> SignedKeyEvent {
+        SignedKeyEvent::sign(
+            KeyEvent {
+                v: VERSION,
+                id,
+                seq: prev.map_or(0, |p| p.event().seq + 1),
+                keep: None,
+                kind,
+                name: (kind == KeyKind::Device).then(|| "d".into()),
+                next: next.map(|n| next_commitment(&n)),
+                prev: prev.map(SignedKeyEvent::hash),
+                root: root.id(),
+                device,
+                created: 1,
+            },
+            root,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn junk_is_refused_and_a_full_log_still_takes_the_owners_rotation() {
+        let (store, cat) = (MemStore::default(), Catalog::default());
+        cat.mark_loaded();
+        let paper = PaperBackup::from_entropy([5; 32]);
+        let (r0, r1) = (paper.root(0), paper.root(1));
+        let id = identity_id(&r0.id(), &next_commitment(&r1.id()));
+        let incept = signed(id, None, KeyKind::Incept, &r0, None, Some(r1.id()));
+        let add = |e: &SignedKeyEvent| {
+            cat.add_entry(&store, &CatalogEntry::Key(e.clone()))
+                .unwrap()
+        };
+        assert_eq!(add(&incept), Added::New);
+        // Junk: a certificate for this identity signed by someone else's key.
+        let stranger = PublisherKey::from_seed([66; 32]);
+        let other = PublisherKey::from_seed([67; 32]).id();
+        let junk = signed(
+            id,
+            Some(&incept),
+            KeyKind::Device,
+            &stranger,
+            Some(other),
+            None,
+        );
+        assert_eq!(add(&junk), Added::Dropped(Dropped::UnknownSigner));
+        assert!(!cat.declined(&junk.entry_id()), "not remembered");
+        // A thief with root 0 fills the log with forks off the incept.
+        for n in 1..MAX_KEY_EVENTS {
+            let dev = PublisherKey::from_seed([(n % 250) as u8 + 1; 32]).id();
+            let mut e = signed(id, Some(&incept), KeyKind::Device, &r0, Some(dev), None);
+            if cat.contains(&e.entry_id()) {
+                // Same device twice: make the event differ by its name.
+                let mut ev = e.event().clone();
+                ev.name = Some(format!("d{n}"));
+                e = SignedKeyEvent::sign(ev, &r0).unwrap();
+            }
+            assert_eq!(add(&e), Added::New, "fork {n}");
+        }
+        assert_eq!(cat.key_events(&id).len(), MAX_KEY_EVENTS);
+        // Another fork is refused; the owner's rotation gets in.
+        let spare = PublisherKey::from_seed([254; 32]).id();
+        let extra = signed(id, Some(&incept), KeyKind::Device, &r0, Some(spare), None);
+        assert_eq!(add(&extra), Added::Dropped(Dropped::PublisherQuota));
+        let rotation = signed(
+            id,
+            Some(&incept),
+            KeyKind::Rotate,
+            &r1,
+            None,
+            Some(paper.root(2).id()),
+        );
+        assert_eq!(add(&rotation), Added::New);
+        assert_eq!(cat.key_state(&id).unwrap().root, r1.id());
+        assert_eq!(cat.key_events(&id).len(), MAX_KEY_EVENTS);
     }
 }

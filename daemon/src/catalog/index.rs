@@ -267,9 +267,15 @@ impl Index {
                 (None, Some(r)) => (r.by, Some(r.target)),
                 (None, None) => match self.vouches.signer(&key) {
                     Some((by, _)) => (by, None),
-                    None => match self.keylogs.get(&key).or(self.profiles.signer(&key)) {
+                    None => match self.keylogs.get(&key) {
+                        // A key event goes with its whole identity: never
+                        // while a bundle of that identity is held.
+                        Some((id, _)) if self.held.values().any(|(p, _)| *p == id) => continue,
                         Some((id, _)) => (id, None),
-                        None => continue,
+                        None => match self.profiles.signer(&key) {
+                            Some((p, _)) => (p, None),
+                            None => continue,
+                        },
                     },
                 },
             };

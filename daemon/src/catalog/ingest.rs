@@ -113,15 +113,14 @@ pub fn peek_tier(catalog: &Catalog, bytes: &[u8]) -> Option<Tier> {
         .map(|e| catalog.trust().tier(&e.signer()))
 }
 
-/// The order a batch of entries is checked in: key events first (they
-/// say which devices may sign the rest), then by the signer's tier.
-pub fn order_key(catalog: &Catalog, bytes: &[u8]) -> (bool, Tier) {
+/// The order a batch of entries is checked in: key events first, in seq
+/// order (they say which devices may sign the rest, and each needs the
+/// one before it), then by the signer's tier.
+pub fn order_key(catalog: &Catalog, bytes: &[u8]) -> (bool, u64, Tier) {
     match CatalogEntry::decode_stored(bytes) {
-        Ok(e) => (
-            !matches!(e, CatalogEntry::Key(_)),
-            catalog.trust().tier(&e.signer()),
-        ),
-        Err(_) => (true, Tier::Seen),
+        Ok(CatalogEntry::Key(k)) => (false, k.event().seq, Tier::Trusted),
+        Ok(e) => (true, 0, catalog.trust().tier(&e.signer())),
+        Err(_) => (true, 0, Tier::Seen),
     }
 }
 
@@ -274,6 +273,9 @@ pub async fn verify_gossip(
             },
             _ = shutdown.requested() => break,
         };
+        // Signers are judged against the key logs: wait until they are
+        // all loaded.
+        catalog.ready().await;
         let mut batch = vec![first];
         while batch.len() < GOSSIP_BATCH {
             match rx.try_recv() {

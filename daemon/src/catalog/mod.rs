@@ -215,6 +215,12 @@ impl Catalog {
             }
         })?;
         flush(&mut batch);
+        // What was stored before a revocation reached this node, or before
+        // a crash cut a purge short, goes now.
+        let identities = self.read().keylogs.identities();
+        for id in identities {
+            self.purge_signers(store, &id)?;
+        }
         let n = {
             let mut ix = self.write();
             ix.loaded = true;
@@ -264,6 +270,9 @@ impl Catalog {
     /// tier's share of the catalog; when the share is full the oldest such
     /// entry is evicted to make room. Blocking.
     pub fn add_entry(&self, store: &dyn Store, entry: &CatalogEntry) -> Result<Added, StoreError> {
+        if let CatalogEntry::Key(e) = entry {
+            return self.add_key_event(store, e);
+        }
         let contradiction = self.read().contradiction(entry);
         if let Some(why) = contradiction {
             if let CatalogEntry::Announcement(a) = entry {
@@ -283,6 +292,11 @@ impl Catalog {
                 return Ok(Added::Known);
             }
             if let Some(d) = identities::signer_refused(&ix.keylogs, entry) {
+                if d == Dropped::Revoked {
+                    // Revocations are never undone: not fetched again.
+                    drop(ix);
+                    self.write().quota.decline(key);
+                }
                 return Ok(Added::Dropped(d));
             }
             if let CatalogEntry::Profile(p) = entry {
@@ -326,9 +340,6 @@ impl Catalog {
                 self.write().quota.decline(key);
                 return Ok(Added::Dropped(Dropped::CatalogFull));
             }
-        }
-        if let CatalogEntry::Key(e) = entry {
-            return self.add_key_event(store, e);
         }
         let new = store.put_announcement(&key, entry.bytes())?;
         // Index it even if the store had it: the loader may not have
@@ -424,6 +435,12 @@ impl Catalog {
         self.read().profiles.key_of(publisher)
     }
 
+    /// Whether another publisher's profile claims a display name that
+    /// reads like one of `publisher`'s.
+    pub fn has_same_name(&self, publisher: &PublisherId) -> bool {
+        self.read().profiles.has_same_name(publisher)
+    }
+
     /// Other publishers whose profile claims a display name that reads
     /// like one of `publisher`'s (or like `name`).
     pub fn same_name(&self, publisher: &PublisherId, name: Option<&str>) -> Vec<PublisherId> {
@@ -475,6 +492,14 @@ impl Catalog {
                     None => return Ok(()),
                 }
             };
+            // A key event goes only with its whole identity, so that no
+            // revocation or rotation is ever undone by an eviction.
+            let identity = self.read().keylogs.get(&victim).map(|(id, _)| id);
+            if let Some(id) = identity {
+                let n = self.evict_identity(store, &id)?;
+                Metrics::add(&self.metrics.entries_evicted, n as u64);
+                continue;
+            }
             store.delete_announcement(&victim)?;
             let mut ix = self.write();
             ix.remove(&victim);

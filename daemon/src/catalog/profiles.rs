@@ -99,6 +99,19 @@ impl Profiles {
         Some((publisher, held.size))
     }
 
+    /// Whether another publisher's profile claims a name that reads like
+    /// one of `publisher`'s (a lookup per name, whatever the number of
+    /// lookalikes).
+    pub(super) fn has_same_name(&self, publisher: &PublisherId) -> bool {
+        self.get(publisher).is_some_and(|p| {
+            p.texts.iter().any(|t| {
+                self.skeletons
+                    .get(&name_skeleton(&t.name))
+                    .is_some_and(|set| set.iter().any(|o| o != publisher))
+            })
+        })
+    }
+
     /// Other publishers whose profile claims a name that reads like one of
     /// `publisher`'s, or like `name`.
     pub(super) fn same_name(

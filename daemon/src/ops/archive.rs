@@ -362,6 +362,12 @@ pub fn import_blocking(
                     let id = manifest.id();
                     let now = now_secs();
                     let pin = Some(Pin::explicit(now));
+                    // An announcement its publisher's key log does not let
+                    // its signer make is left out; the bundle is not.
+                    let announcement = announcement.filter(|a| {
+                        node.catalog
+                            .signer_counts(&weft_protocol::CatalogEntry::Announcement(a.clone()))
+                    });
                     node.holdings.commit(
                         store,
                         BundleCommit {

@@ -117,9 +117,9 @@ pub async fn info(node: &Node) -> Result<IdentityInfo, NodeError> {
                 .map(|(key, d)| DeviceInfo {
                     added: d.added,
                     key: *key,
-                    kept: d.revoked.as_ref().map_or(0, |k| k.len() as u64),
+                    kept: d.kept.len() as u64,
                     name: d.name.clone(),
-                    revoked: d.revoked.is_some(),
+                    revoked: d.revoked,
                     this: *key == device,
                 })
                 .collect()
@@ -214,7 +214,7 @@ async fn append(
     drafts: Vec<Draft>,
     root: &PublisherKey,
     next: Option<PublisherId>,
-) -> Result<KeyEventsMade, NodeError> {
+) -> Result<(KeyEventsMade, KeyState), NodeError> {
     let mut state = base;
     let mut made = Vec::new();
     let mut kept = 0;
@@ -261,12 +261,15 @@ async fn append(
         }
         events.push(e.entry_id());
     }
-    Ok(KeyEventsMade {
-        events,
-        kept,
-        root: state.root,
-        seq: state.seq,
-    })
+    Ok((
+        KeyEventsMade {
+            events,
+            kept,
+            root: state.root,
+            seq: state.seq,
+        },
+        state,
+    ))
 }
 
 /// The ids of what `signer` signed for `id` dated before `before`, as
@@ -289,19 +292,25 @@ async fn keep_before(
         .collect())
 }
 
-/// Splits a keep list into a first event's share and `keep` events.
-fn with_keeps(first: Draft, device: PublisherId, keep: Vec<BundleId>) -> Vec<Draft> {
-    let mut chunks = keep.chunks(MAX_KEEP_PER_EVENT);
-    let mut first = first;
-    first.keep = chunks.next().map(<[_]>::to_vec).unwrap_or_default();
-    std::iter::once(first)
-        .chain(chunks.map(|c| Draft {
+/// `keep` events naming `target` (a device, or the root in force) for all
+/// but the last share of `keep`, which goes in `last` (a `revoke` or
+/// `rotate`): the chain then brings every keep list before the event
+/// that needs it.
+fn with_keeps(last: Draft, target: PublisherId, keep: Vec<BundleId>) -> (Vec<Draft>, Draft) {
+    let mut chunks: Vec<Vec<BundleId>> =
+        keep.chunks(MAX_KEEP_PER_EVENT).map(<[_]>::to_vec).collect();
+    let mut last = last;
+    last.keep = chunks.pop().unwrap_or_default();
+    let keeps = chunks
+        .into_iter()
+        .map(|c| Draft {
             kind: KeyKind::Keep,
-            device: Some(device),
+            device: Some(target),
             name: None,
-            keep: c.to_vec(),
-        }))
-        .collect()
+            keep: c,
+        })
+        .collect();
+    (keeps, last)
 }
 
 /// `POST /v1/identity/device`: the root certifies a device key.
@@ -311,9 +320,13 @@ pub async fn certify(node: &Node, body: DeviceBody) -> Result<KeyEventsMade, Nod
         .map_err(|why| NodeError::BadRequest(format!("device name: {why}")))?;
     let (_, state) = identity_state(node)?;
     if let Some(d) = state.devices.get(&body.device) {
-        return Err(NodeError::Conflict(match d.revoked {
-            Some(_) => format!("device {} was revoked; a revoked key never comes back. Make a new device key with `weft device add`", body.device),
-            None => format!("device {} is already certified (as \"{}\")", body.device, d.name),
+        return Err(NodeError::Conflict(if d.revoked {
+            format!("device {} was revoked; a revoked key never comes back. Make a new device key with `weft device add`", body.device)
+        } else {
+            format!(
+                "device {} is already certified (as \"{}\")",
+                body.device, d.name
+            )
         }));
     }
     let root = root_key(node, &state, body.paper, body.passphrase).await?;
@@ -323,7 +336,7 @@ pub async fn certify(node: &Node, body: DeviceBody) -> Result<KeyEventsMade, Nod
         name: Some(body.name),
         keep: Vec::new(),
     };
-    append(node, state, vec![draft], &root, None).await
+    Ok(append(node, state, vec![draft], &root, None).await?.0)
 }
 
 /// `POST /v1/identity/revoke`: the root revokes a device for good,
@@ -338,7 +351,7 @@ pub async fn revoke(node: &Node, body: RevokeBody) -> Result<KeyEventsMade, Node
                 body.device
             )))
         }
-        Some(d) if d.revoked.is_some() => {
+        Some(d) if d.revoked => {
             return Err(NodeError::Conflict(format!(
                 "device {} is already revoked",
                 body.device
@@ -357,8 +370,9 @@ pub async fn revoke(node: &Node, body: RevokeBody) -> Result<KeyEventsMade, Node
         name: None,
         keep: Vec::new(),
     };
-    let drafts = with_keeps(first, body.device, keep.into_iter().collect());
-    append(node, state, drafts, &root, None).await
+    let (mut drafts, last) = with_keeps(first, body.device, keep.into_iter().collect());
+    drafts.push(last);
+    Ok(append(node, state, drafts, &root, None).await?.0)
 }
 
 /// `POST /v1/identity/rotate`: reveals the next root from the paper
@@ -378,9 +392,10 @@ pub async fn rotate(node: &Node, body: RotateBody) -> Result<KeyEventsMade, Node
         }
         Some(seq) => {
             let chain = node.catalog.key_chain(&id);
-            let mut s =
-                KeyState::incept(&chain[0]).map_err(|e| NodeError::Internal(e.to_string()))?;
-            for e in &chain[1..=seq as usize] {
+            let changed = || NodeError::Conflict("the key log changed meanwhile; try again".into());
+            let mut s = KeyState::incept(chain.first().ok_or_else(changed)?)
+                .map_err(|e| NodeError::Internal(e.to_string()))?;
+            for e in chain.get(1..=seq as usize).ok_or_else(changed)? {
                 s = s.apply(e).map_err(|e| NodeError::Internal(e.to_string()))?;
             }
             if s.rotations != state.rotations {
@@ -408,9 +423,27 @@ pub async fn rotate(node: &Node, body: RotateBody) -> Result<KeyEventsMade, Node
         name: None,
         keep: Vec::new(),
     };
-    let drafts = with_keeps(first, old, keep);
+    let (keeps, last) = with_keeps(first, old, keep);
     let next = backup.root(base.rotations + 2).id();
-    let made = append(node, base, drafts, &new_root, Some(next)).await?;
+    // The keep lists go first, signed by the old root (from the paper), so
+    // that the rotation finds them all in the chain.
+    let (before, base) = if keeps.is_empty() {
+        (None, base)
+    } else {
+        let old_key = backup.root(base.rotations);
+        if old_key.id() != old {
+            return Err(NodeError::Conflict(format!(
+                "the old root is not on this paper backup, so it can keep at most {MAX_KEEP_PER_EVENT} items; give an earlier --keep-before"
+            )));
+        }
+        let (made, state) = append(node, base, keeps, &old_key, None).await?;
+        (Some(made), state)
+    };
+    let (mut made, _) = append(node, base, vec![last], &new_root, Some(next)).await?;
+    if let Some(b) = before {
+        made.kept += b.kept;
+        made.events.splice(0..0, b.events);
+    }
     // The old root's file is useless now and would only mislead.
     let _ = std::fs::remove_file(node.data_dir.join(files::ROOT_KEY));
     Ok(made)
@@ -503,11 +536,13 @@ pub async fn upgrade(node: &Node, body: UpgradeBody) -> Result<UpgradeResult, No
         name: None,
         keep: Vec::new(),
     };
-    for (i, draft) in with_keeps(first, id, keep.clone()).into_iter().enumerate() {
-        let next = (i == 0).then(|| root2.id());
-        let e = chained(id, events.last(), draft, &root1, next)?;
+    let (keeps, last) = with_keeps(first, id, keep.clone());
+    for draft in keeps {
+        let e = chained(id, events.last(), draft, &old, None)?;
         events.push(e);
     }
+    let e = chained(id, events.last(), last, &root1, Some(root2.id()))?;
+    events.push(e);
     let cert = Draft {
         kind: KeyKind::Device,
         device: Some(device.id()),

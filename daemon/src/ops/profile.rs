@@ -44,7 +44,12 @@ pub async fn set(node: &Node, body: ProfileBody) -> Result<ProfileResponse, Node
     texts.sort_by(|a, b| a.lang.as_bytes().cmp(b.lang.as_bytes()));
     let profile = Profile {
         v: VERSION,
-        seq: current.as_ref().map_or(1, |p| p.seq + 1),
+        seq: match &current {
+            None => 1,
+            Some(p) => p.seq.checked_add(1).ok_or_else(|| {
+                NodeError::Conflict("the current profile's seq is at its maximum".into())
+            })?,
+        },
         links: body
             .links
             .or_else(|| current.as_ref().map(|p| p.links.clone()))

@@ -286,3 +286,74 @@ fn malformed_events_are_refused_on_their_own() {
     let device = PublisherKey::from_seed([10; 32]);
     assert!(SignedKeyEvent::sign(base.clone(), &device).is_err());
 }
+
+#[test]
+fn keep_lists_come_before_the_revocation_or_rotation_they_serve() {
+    let mut log = Log::new(9);
+    let id = log.id();
+    log.push(0, KeyKind::Device, Some(key(10)), None);
+    // Keep events name what the device and the root signed while both are
+    // still in force; the revocation and the rotation then find them.
+    log.push(0, KeyKind::Keep, Some(key(10)), Some(vec![item(1)]));
+    log.push(
+        0,
+        KeyKind::Keep,
+        Some(log.paper.root(0).id()),
+        Some(vec![item(2)]),
+    );
+    let s = log.state();
+    assert_eq!(
+        authority(Some(&s), &id, &key(10), &item(9)),
+        Authority::Valid
+    );
+    log.push(0, KeyKind::Revoke, Some(key(10)), Some(vec![item(3)]));
+    log.push(1, KeyKind::Rotate, None, None);
+    let s = log.state();
+    assert_eq!(
+        authority(Some(&s), &id, &key(10), &item(1)),
+        Authority::Kept
+    );
+    assert_eq!(
+        authority(Some(&s), &id, &key(10), &item(3)),
+        Authority::Kept
+    );
+    assert_eq!(
+        authority(Some(&s), &id, &key(10), &item(9)),
+        Authority::Revoked
+    );
+    let old = log.paper.root(0).id();
+    assert_eq!(authority(Some(&s), &id, &old, &item(2)), Authority::Kept);
+    assert_eq!(authority(Some(&s), &id, &old, &item(9)), Authority::Revoked);
+    assert_eq!(s.kept_ids, 3);
+}
+
+#[test]
+fn keep_lists_are_capped_per_identity() {
+    let mut log = Log::new(10);
+    log.push(0, KeyKind::Device, Some(key(10)), None);
+    let per = crate::manifest::MAX_KEEP_PER_EVENT;
+    let full = MAX_KEPT_IDS / per;
+    for n in 0..full {
+        let ids: Vec<BundleId> = (0..per)
+            .map(|i| {
+                let mut b = [0u8; 32];
+                b[..8].copy_from_slice(&((n * per + i) as u64).to_be_bytes());
+                BundleId::from_bytes(b)
+            })
+            .collect();
+        log.push(0, KeyKind::Keep, Some(key(10)), Some(ids));
+    }
+    let s = log.state();
+    assert_eq!(s.kept_ids, full * per);
+    let over: Vec<BundleId> = (0..per)
+        .map(|i| BundleId::from_bytes([i as u8 + 1; 32]))
+        .collect();
+    let e = log.event_after(
+        log.events.len() - 1,
+        0,
+        KeyKind::Keep,
+        Some(key(10)),
+        Some(over),
+    );
+    assert!(matches!(s.apply(&e), Err(LogError::Device(_))));
+}

@@ -205,13 +205,12 @@ impl CatalogEntry {
         }
     }
 
-    /// The id a revocation's keep list names it by: the bundle for an
-    /// announcement, the entry key for the others.
+    /// The id a keep list names it by: the BLAKE3 hash of its bytes (for
+    /// an announcement too, whose entry key does not depend on its
+    /// content; a manifest is kept by its bundle id, which is the hash of
+    /// its bytes).
     pub fn keep_id(&self) -> BundleId {
-        match self {
-            Self::Announcement(a) => a.announcement().id,
-            _ => self.entry_id(),
-        }
+        retraction_entry_id(self.bytes())
     }
 
     /// When its signer says it was made (Unix seconds).

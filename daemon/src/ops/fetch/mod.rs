@@ -545,6 +545,7 @@ pub async fn fetch(
             m.publisher
         )));
     }
+    node.catalog.ready().await;
     check_signer(node, &signed)?;
     progress.total.store(m.total_size(), Relaxed);
     // Room: evict the cache if needed; refuse if pins leave no room.
