@@ -13,12 +13,15 @@ use crate::catalog::Catalog;
 use crate::config::files;
 use crate::error::NodeError;
 
+use crate::catalog::Added;
 use crate::jobs::{JobOutput, Jobs, Progress};
 use crate::keys::load_key_file;
 use crate::metrics::Metrics;
 use crate::net::Client;
 use crate::peerbook::PeerBook;
 use crate::store::{Store, StoreError};
+use weft_protocol::identity::Authority;
+use weft_protocol::CatalogEntry;
 
 /// A key this node signs with and the publisher (identity) it signs for.
 pub struct Signer {
@@ -157,9 +160,16 @@ impl Node {
                     _ => NodeError::BadRequest(e.to_string()),
                 })?
         };
-        crate::ops::identity::add_own_events(self).await?;
-        crate::ops::identity::check_device(&self.catalog, &identity, &key.id())?;
+        self.add_own_events().await?;
+        check_device(&self.catalog, &identity, &key.id())?;
         Ok(Signer { key, identity })
+    }
+
+    /// Adds the events of this node's identity file to the catalog (once
+    /// it has loaded): they let the node sign before any peer passed its
+    /// log on. Those already there cost a lookup each.
+    pub async fn add_own_events(&self) -> Result<(), NodeError> {
+        own_events_into_catalog(self).await
     }
 
     /// A complete local bundle, decoded.
@@ -200,4 +210,58 @@ impl Node {
         self.catalog.ready().await;
         self.catalog.latest_seq(&publisher, name)
     }
+}
+
+/// Refuses to sign with `key` for `identity` unless the identity's key
+/// log, as this node knows it, lets it.
+pub fn check_device(
+    catalog: &crate::catalog::Catalog,
+    identity: &PublisherId,
+    key: &PublisherId,
+) -> Result<(), NodeError> {
+    match catalog.authority(identity, key, &BundleId::from_bytes([0; 32])) {
+        Authority::Valid => Ok(()),
+        Authority::Kept | Authority::Revoked => Err(NodeError::Forbidden(format!(
+            "this device's key {key} was revoked by identity {identity} (or replaced, if it was a root); it can no longer sign. Set this machine up again with `weft device add`"
+        ))),
+        Authority::Unknown if catalog.key_state(identity).is_none() => {
+            Err(NodeError::Forbidden(format!(
+                "the key log of identity {identity} has not reached this node yet, so this device ({key}) cannot sign for it; connect to a peer that knows it and try again"
+            )))
+        }
+        Authority::Unknown => Err(NodeError::Forbidden(format!(
+            "this device's key {key} is not certified by identity {identity}: approve it with `weft device approve {key}` on a device that holds the root, or with `weft device add --paper` here"
+        ))),
+    }
+}
+
+/// Adds the events of this node's identity file to the catalog (once it
+/// has loaded): they let the node sign before any peer passed its log on.
+/// Those already there cost a lookup each.
+async fn own_events_into_catalog(node: &Node) -> Result<(), NodeError> {
+    node.catalog.ready().await;
+    let Some(file) = node.identity_file()? else {
+        return Ok(());
+    };
+    let catalog = node.catalog.clone();
+    let added = node
+        .blocking(move |s| {
+            let mut added = Vec::new();
+            for e in file.events {
+                if !catalog.contains(&e.entry_id())
+                    && catalog.add_entry(s, &CatalogEntry::Key(e.clone()))? == Added::New
+                {
+                    added.push(e);
+                }
+            }
+            Ok(added)
+        })
+        .await?;
+    // Peers met before the events were here have not had them.
+    for e in added {
+        if let Err(err) = node.net.announce(e.bytes().to_vec()).await {
+            tracing::debug!(error = %err, "key event not gossiped now; catch-up will carry it");
+        }
+    }
+    Ok(())
 }
