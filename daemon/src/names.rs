@@ -117,9 +117,10 @@ pub fn describe(
     lang: Option<&str>,
 ) -> PublisherName {
     let petname = names.get(p);
-    let profile = catalog.profile(p);
-    let profile_name = profile.as_ref().map(|pr| pr.name_for(lang).to_string());
-    let same_name = profile_name.is_some() && catalog.has_same_name(p);
+    let (profile_name, same_name) = match catalog.profile_name(p, lang) {
+        Some((name, same)) => (Some(name), same),
+        None => (None, false),
+    };
     PublisherName {
         fingerprint: fingerprint(p),
         petname,

@@ -435,6 +435,17 @@ impl Catalog {
         self.read().profiles.key_of(publisher)
     }
 
+    /// The display name a publisher's profile claims for a reader of
+    /// `lang`, and whether another publisher claims a name that reads the
+    /// same; one lookup, for every publisher a page shows.
+    pub fn profile_name(
+        &self,
+        publisher: &PublisherId,
+        lang: Option<&str>,
+    ) -> Option<(String, bool)> {
+        self.read().profiles.shown(publisher, lang)
+    }
+
     /// Whether another publisher's profile claims a display name that
     /// reads like one of `publisher`'s.
     pub fn has_same_name(&self, publisher: &PublisherId) -> bool {

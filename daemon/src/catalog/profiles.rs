@@ -2,7 +2,7 @@
 //! and which display names two publishers share (by their confusable
 //! skeleton, [`weft_protocol::words::name_skeleton`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use weft_protocol::words::name_skeleton;
 use weft_protocol::{BundleId, Profile, PublisherId};
@@ -20,6 +20,9 @@ pub(super) struct Profiles {
     keys: HashMap<BundleId, PublisherId>,
     /// Publishers by the skeleton of each of their display names.
     skeletons: HashMap<String, BTreeSet<PublisherId>>,
+    /// Publishers one of whose names reads like another publisher's, kept
+    /// up to date on every change so that showing a name costs a lookup.
+    flagged: HashSet<PublisherId>,
 }
 
 impl Profiles {
@@ -65,11 +68,14 @@ impl Profiles {
         if let Some(old) = old {
             self.remove(&old);
         }
+        let mut touched = Vec::new();
         for t in &p.texts {
+            let s = name_skeleton(&t.name);
             self.skeletons
-                .entry(name_skeleton(&t.name))
+                .entry(s.clone())
                 .or_default()
                 .insert(p.publisher);
+            touched.push(s);
         }
         self.keys.insert(key, p.publisher);
         self.latest.insert(
@@ -80,13 +86,40 @@ impl Profiles {
                 size,
             },
         );
+        self.reflag(&touched);
         old
+    }
+
+    /// Recomputes the flag of every publisher with a name of these
+    /// skeletons.
+    fn reflag(&mut self, skeletons: &[String]) {
+        let mut publishers = BTreeSet::new();
+        for s in skeletons {
+            if let Some(set) = self.skeletons.get(s) {
+                publishers.extend(set.iter().copied());
+            }
+        }
+        for p in publishers {
+            let clash = self.latest.get(&p).is_some_and(|h| {
+                h.profile.texts.iter().any(|t| {
+                    self.skeletons
+                        .get(&name_skeleton(&t.name))
+                        .is_some_and(|set| set.len() > 1)
+                })
+            });
+            if clash {
+                self.flagged.insert(p);
+            } else {
+                self.flagged.remove(&p);
+            }
+        }
     }
 
     /// Forgets a profile; returns its publisher and size.
     pub(super) fn remove(&mut self, key: &BundleId) -> Option<(PublisherId, u32)> {
         let publisher = self.keys.remove(key)?;
         let held = self.latest.remove(&publisher)?;
+        let mut touched = Vec::new();
         for t in &held.profile.texts {
             let s = name_skeleton(&t.name);
             if let Some(set) = self.skeletons.get_mut(&s) {
@@ -95,7 +128,10 @@ impl Profiles {
                     self.skeletons.remove(&s);
                 }
             }
+            touched.push(s);
         }
+        self.flagged.remove(&publisher);
+        self.reflag(&touched);
         Some((publisher, held.size))
     }
 
@@ -103,12 +139,21 @@ impl Profiles {
     /// one of `publisher`'s (a lookup per name, whatever the number of
     /// lookalikes).
     pub(super) fn has_same_name(&self, publisher: &PublisherId) -> bool {
-        self.get(publisher).is_some_and(|p| {
-            p.texts.iter().any(|t| {
-                self.skeletons
-                    .get(&name_skeleton(&t.name))
-                    .is_some_and(|set| set.iter().any(|o| o != publisher))
-            })
+        self.flagged.contains(publisher)
+    }
+
+    /// A publisher's display name for a reader of `lang`, and whether
+    /// another publisher claims a name that reads the same.
+    pub(super) fn shown(
+        &self,
+        publisher: &PublisherId,
+        lang: Option<&str>,
+    ) -> Option<(String, bool)> {
+        self.get(publisher).map(|p| {
+            (
+                p.name_for(lang).to_string(),
+                self.flagged.contains(publisher),
+            )
         })
     }
 
@@ -131,5 +176,49 @@ impl Profiles {
             }
         }
         out.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weft_protocol::ProfileText;
+
+    fn profile(p: u8, name: &str) -> (BundleId, Profile) {
+        let publisher = PublisherId::from_bytes([p; 32]);
+        (
+            BundleId::from_bytes([p; 32]),
+            Profile {
+                v: 1,
+                seq: 1,
+                links: vec![],
+                texts: vec![ProfileText {
+                    lang: "en".into(),
+                    name: name.into(),
+                    about: String::new(),
+                }],
+                contact: String::new(),
+                created: 1,
+                publisher,
+            },
+        )
+    }
+
+    #[test]
+    fn lookalike_names_are_flagged_while_both_are_held() {
+        let mut ps = Profiles::default();
+        let (ka, a) = profile(1, "Coalition");
+        let (kb, b) = profile(2, "Coa1ition");
+        let (_, c) = profile(3, "Other");
+        ps.insert(ka, &a, 10);
+        assert!(!ps.has_same_name(&a.publisher));
+        ps.insert(kb, &b, 10);
+        ps.insert(BundleId::from_bytes([3; 32]), &c, 10);
+        assert!(ps.has_same_name(&a.publisher) && ps.has_same_name(&b.publisher));
+        assert!(!ps.has_same_name(&c.publisher));
+        assert_eq!(ps.same_name(&a.publisher, None), vec![b.publisher]);
+        ps.remove(&kb);
+        assert!(!ps.has_same_name(&a.publisher));
+        assert_eq!(ps.shown(&a.publisher, Some("en")), Some(("Coalition".into(), false)));
     }
 }
