@@ -286,7 +286,7 @@ mod tests {
             "id": hex(1),
             "publisher": hex(2),
             "publisher_name": {"fingerprint": "abandon-ability-able-about-above",
-                "petname": "Water coalition", "profile_name": null, "same_name": false},
+                "petname": "Water coalition"},
             "name": "water-guide",
             "seq": 3,
             "size": 52_428_800,

@@ -14,13 +14,22 @@ use crate::{BundleId, Profile, ProfileText, PublisherId};
 pub struct PublisherName {
     /// Five words to compare on a call.
     pub fingerprint: String,
-    /// The name this node's user gave it; null if none.
+    /// The name this node's user gave it; left out if none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub petname: Option<String>,
     /// The display name its own profile claims (in the reader's language
-    /// when it has one); null if no profile is known.
+    /// when it has one); left out if no profile is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_name: Option<String>,
-    /// Another key's profile claims a name that reads the same.
+    /// Another key's profile claims a name that reads the same; left out
+    /// when false. (Search sends one of these per result: what is not
+    /// there costs nothing.)
+    #[serde(default, skip_serializing_if = "is_false")]
     pub same_name: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl PublisherName {

@@ -136,7 +136,7 @@ mod tests {
         json!({
             "follow": follow, "block": block,
             "config": {"follow": config_follow, "block": config_block},
-            "names": {hex(3): {"fingerprint": "a-b-c-d-e", "petname": null,
+            "names": {hex(3): {"fingerprint": "a-b-c-d-e",
                 "profile_name": "Spam", "same_name": true}},
         })
     }
