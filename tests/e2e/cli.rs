@@ -92,9 +92,10 @@ fn bad_ids_paths_and_escapes_are_refused_and_nothing_changes() {
         ]),
         "language tag",
     );
+    // Neither an id nor a name the user gave a publisher.
     fails_with(
         &d.weft(&["search", "--publisher", "xyz"]),
-        "is not a publisher id",
+        "neither a publisher id",
     );
     nothing_changed(&d);
 
