@@ -219,6 +219,9 @@ mod tests {
         assert_eq!(ps.same_name(&a.publisher, None), vec![b.publisher]);
         ps.remove(&kb);
         assert!(!ps.has_same_name(&a.publisher));
-        assert_eq!(ps.shown(&a.publisher, Some("en")), Some(("Coalition".into(), false)));
+        assert_eq!(
+            ps.shown(&a.publisher, Some("en")),
+            Some(("Coalition".into(), false))
+        );
     }
 }
