@@ -143,7 +143,9 @@ fn a_seized_laptop_is_revoked_from_another_device_and_everyone_refuses_it() {
     // The laptop is seized, at least a second after it last published
     // (`--keep-before` keeps what is dated strictly before the time given):
     // its data dir is copied to the attacker's node.
-    let last = laptop.weft_json(&["show", &b2])["created"].as_u64().unwrap();
+    let last = laptop.weft_json(&["show", &b2])["created"]
+        .as_u64()
+        .unwrap();
     wait_until("a second after the last publish", WAIT, || now() > last);
     assert!(laptop.terminate());
     let seized_at = now();
