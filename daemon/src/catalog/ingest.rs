@@ -105,14 +105,6 @@ impl Admission {
     }
 }
 
-/// The tier of an entry's signer, read without checking the signature;
-/// `None` if it does not even decode.
-pub fn peek_tier(catalog: &Catalog, bytes: &[u8]) -> Option<Tier> {
-    CatalogEntry::decode_stored(bytes)
-        .ok()
-        .map(|e| catalog.trust().tier(&e.signer()))
-}
-
 /// The order a batch of entries is checked in: key events first, in seq
 /// order (they say which devices may sign the rest, and each needs the
 /// one before it), then by the signer's tier.
