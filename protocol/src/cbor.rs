@@ -250,6 +250,21 @@ mod tests {
     }
 
     #[test]
+    fn the_top_level_item_counts_toward_the_depth_limit() {
+        // n one-element arrays around an integer: [[[...0...]]].
+        let nested = |n: usize| {
+            let mut b = vec![0x81; n];
+            b.push(0x00);
+            b
+        };
+        assert!(check(&nested(MAX_DEPTH)).is_ok());
+        assert!(matches!(
+            check(&nested(MAX_DEPTH + 1)),
+            Err(CborError::NotCanonical { .. })
+        ));
+    }
+
+    #[test]
     fn shortest_forms_are_accepted_and_longer_ones_rejected() {
         assert!(check(&[0x17]).is_ok());
         assert!(check(&[0x18, 0x18]).is_ok());

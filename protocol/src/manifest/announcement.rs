@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::cbor;
 use crate::id::{BundleId, PublisherId};
 use crate::keys::{PublisherKey, ANNOUNCEMENT_DOMAIN};
-use crate::limits::{MAX_ANNOUNCEMENT_BYTES, MAX_FILES, MAX_LANGS, MAX_TITLE_BYTES};
+use crate::limits::{MAX_ANNOUNCEMENT_BYTES, MAX_FILES, MAX_FILE_SIZE, MAX_LANGS, MAX_TITLE_BYTES};
 
 use super::envelope::{Envelope, Sealed, Signable};
 use super::error::{field, DecodeError, ValidationError};
@@ -88,6 +88,14 @@ impl Announcement {
         validate_tags(&self.tags)?;
         if self.files == 0 || self.files > MAX_FILES as u64 {
             return Err(field("files", format!("must be 1 to {MAX_FILES}")));
+        }
+        // At most what a manifest can list: MAX_FILES files of
+        // MAX_FILE_SIZE bytes.
+        if self.size > MAX_FILES as u64 * MAX_FILE_SIZE {
+            return Err(field(
+                "size",
+                format!("at most {MAX_FILES} files of {MAX_FILE_SIZE} bytes"),
+            ));
         }
         if self.titles.is_empty() || self.titles.len() > MAX_LANGS {
             return Err(field(

@@ -312,3 +312,32 @@ fn a_vouch_round_trips_and_is_told_apart_from_the_other_entries() {
     forged[n - 1] ^= 1;
     assert!(CatalogEntry::decode(&forged).is_err());
 }
+
+#[test]
+fn an_announcement_claims_no_more_than_a_manifest_can_hold() {
+    let key = PublisherKey::from_seed([3; 32]);
+    let signed = SignedManifest::sign(sample(&key), &key).unwrap();
+    let mut a = Announcement::for_manifest(&signed);
+    a.size = crate::limits::MAX_FILES as u64 * crate::limits::MAX_FILE_SIZE;
+    assert!(SignedAnnouncement::sign_announcement(a.clone(), &key).is_ok());
+    a.size += 1;
+    let e = SignedAnnouncement::sign_announcement(a, &key).unwrap_err();
+    assert!(e.to_string().contains("size"), "{e}");
+}
+
+#[test]
+fn language_tags_follow_the_documented_grammar() {
+    for (input, want) in [
+        ("en", Some("en")),
+        ("PT_br", Some("pt-BR")),
+        ("sr-latn-rs", Some("sr-Latn-RS")),
+        ("es-419", Some("es-419")),
+        ("x-private", None),
+        ("e", None),
+        ("en-", None),
+        ("en-toolongsubtag", None),
+        ("ελ", None),
+    ] {
+        assert_eq!(normalize_lang(input).as_deref(), want, "{input}");
+    }
+}
