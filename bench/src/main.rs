@@ -12,6 +12,7 @@
 
 mod catalog;
 mod catchup;
+mod ceiling;
 mod flood;
 mod gossip;
 mod plot;
@@ -55,6 +56,9 @@ enum Case {
     /// A device revocation's spread to every node, and the cost of
     /// checking signers against key logs on the gossip path.
     Revocation,
+    /// What the libp2p transport moves memory to memory: the transfer
+    /// path's ceiling.
+    Ceiling,
 }
 
 /// Measure weft against the machine's limits and write docs/benchmarks.md.
@@ -211,6 +215,7 @@ fn main() -> anyhow::Result<()> {
             Case::Cli,
             Case::Flood,
             Case::Revocation,
+            Case::Ceiling,
         ];
     }
     let mut report = Report::new(args.quick, &sizes);
@@ -231,6 +236,7 @@ fn main() -> anyhow::Result<()> {
             Case::Cli => catalog.cli(&mut report)?,
             Case::Flood => flood::run(&sizes, &mut report),
             Case::Revocation => revocation::run(&sizes, &mut report)?,
+            Case::Ceiling => ceiling::bench(&sizes, &mut report)?,
         }
     }
     drop(transfer);
