@@ -504,6 +504,33 @@ fn the_root_rotates_to_the_committed_key_and_a_thief_with_the_old_root_gets_nowh
         identity_id(&paper.root(0).id(), &next_commitment(&paper.root(1).id())),
         id
     );
+    // A machine that does not know the identity yet keeps its new key and
+    // says how to finish; once connected, the paper approves it.
+    let lonely = Daemon::start("rot-lonely");
+    fails_with(
+        &lonely.weft_with_input(
+            &["device", "add", "--identity", &id.to_string(), "--paper"],
+            &format!("{words}\n"),
+        ),
+        "weft device approve",
+    );
+    let key =
+        KeyFile::parse(&std::fs::read_to_string(lonely.path().join("publisher.key")).unwrap())
+            .unwrap()
+            .publisher()
+            .to_string();
+    lonely.connect(&owner);
+    wait_until("the lonely machine learns the log", WAIT, || {
+        lonely.lists(&b2)
+    });
+    ok(&lonely.weft_with_input(
+        &[
+            "--json", "device", "approve", &key, "--name", "spare", "--paper",
+        ],
+        &format!("{words}\n"),
+    ));
+    let b4 = publish(&lonely, "spare-notes", 5_000, 4, &[]);
+    wait_until("the reader lists it", WAIT, || reader.lists(&b4));
 }
 
 /// `weft --json search` on `d`, as a value.

@@ -342,10 +342,16 @@ pub(crate) fn device_add(
     write(&ctx.dir.join(IDENTITY), &file.to_text())?;
     match words {
         Some(w) => {
-            let made: KeyEventsMade = ctx.post(
-                "/v1/identity/device",
-                Some(json!({"device": device, "name": name, "paper": w})),
-            )?;
+            let made: KeyEventsMade = ctx
+                .post(
+                    "/v1/identity/device",
+                    Some(json!({"device": device, "name": name, "paper": w})),
+                )
+                .map_err(|e| {
+                    other(format!(
+                        "this device's key {device} is made and saved, but approving it failed: {e}. Once weftd runs here and knows identity {id} (connect it to a peer that does), approve it with `weft device approve {device} --name {name:?} --paper`"
+                    ))
+                })?;
             print_made(
                 ctx,
                 &made,
