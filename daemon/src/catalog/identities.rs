@@ -428,26 +428,31 @@ mod tests {
     use super::*;
     use crate::store::MemStore;
 
-    fn event(
+    fn signed(
         id: PublisherId,
         prev: Option<&SignedKeyEvent>,
         kind: KeyKind,
         root: &PublisherKey,
         device: Option<PublisherId>,
-    ) -> KeyEvent {
-        KeyEvent {
-            v: VERSION,
-            id,
-            seq: prev.map_or(0, |p| p.event().seq + 1),
-            keep: None,
-            kind,
-            name: (kind == KeyKind::Device).then(|| "laptop".into()),
-            next: None,
-            prev: prev.map(SignedKeyEvent::hash),
-            root: root.id(),
-            device,
-            created: 1,
-        }
+        next: Option<PublisherId>,
+    ) -> SignedKeyEvent {
+        SignedKeyEvent::sign(
+            KeyEvent {
+                v: VERSION,
+                id,
+                seq: prev.map_or(0, |p| p.event().seq + 1),
+                keep: None,
+                kind,
+                name: (kind == KeyKind::Device).then(|| "d".into()),
+                next: next.map(|n| next_commitment(&n)),
+                prev: prev.map(SignedKeyEvent::hash),
+                root: root.id(),
+                device,
+                created: 1,
+            },
+            root,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -459,19 +464,22 @@ mod tests {
         let next = next_commitment(&paper.root(1).id());
         let id = identity_id(&root.id(), &next);
         let device = PublisherKey::from_seed([10; 32]);
-        let incept = SignedKeyEvent::sign(
-            KeyEvent {
-                next: Some(next),
-                ..event(id, None, KeyKind::Incept, &root, None)
-            },
+        let incept = signed(
+            id,
+            None,
+            KeyKind::Incept,
             &root,
-        )
-        .unwrap();
-        let cert = SignedKeyEvent::sign(
-            event(id, Some(&incept), KeyKind::Device, &root, Some(device.id())),
+            None,
+            Some(paper.root(1).id()),
+        );
+        let cert = signed(
+            id,
+            Some(&incept),
+            KeyKind::Device,
             &root,
-        )
-        .unwrap();
+            Some(device.id()),
+            None,
+        );
         let ann = CatalogEntry::Announcement(
             SignedAnnouncement::sign_announcement(
                 Announcement {
@@ -510,11 +518,14 @@ mod tests {
         assert_eq!(cat.key_chain(&id).len(), 2);
         // Revoked, keeping nothing: the announcement goes, and comes back
         // no more.
-        let revoke = SignedKeyEvent::sign(
-            event(id, Some(&cert), KeyKind::Revoke, &root, Some(device.id())),
+        let revoke = signed(
+            id,
+            Some(&cert),
+            KeyKind::Revoke,
             &root,
-        )
-        .unwrap();
+            Some(device.id()),
+            None,
+        );
         assert_eq!(
             cat.add_entry(&store, &CatalogEntry::Key(revoke)).unwrap(),
             Added::New
@@ -529,43 +540,6 @@ mod tests {
         let held = BundleId::from_bytes([7; 32]);
         cat.set_held(held, Some((id, device.id())));
         assert!(cat.standing(&held).revoked);
-    }
-}
-
-#[cfg(test)]
-mod admission {
-    use weft_protocol::manifest::{identity_id, next_commitment};
-    use weft_protocol::words::PaperBackup;
-    use weft_protocol::{KeyEvent, KeyKind, PublisherKey, VERSION};
-
-    use super::*;
-    use crate::store::MemStore;
-
-    fn signed(
-        id: PublisherId,
-        prev: Option<&SignedKeyEvent>,
-        kind: KeyKind,
-        root: &PublisherKey,
-        device: Option<PublisherId>,
-        next: Option<PublisherId>,
-    ) -> SignedKeyEvent {
-        SignedKeyEvent::sign(
-            KeyEvent {
-                v: VERSION,
-                id,
-                seq: prev.map_or(0, |p| p.event().seq + 1),
-                keep: None,
-                kind,
-                name: (kind == KeyKind::Device).then(|| "d".into()),
-                next: next.map(|n| next_commitment(&n)),
-                prev: prev.map(SignedKeyEvent::hash),
-                root: root.id(),
-                device,
-                created: 1,
-            },
-            root,
-        )
-        .unwrap()
     }
 
     #[test]

@@ -446,12 +446,6 @@ impl Catalog {
         self.read().profiles.shown(publisher, lang)
     }
 
-    /// Whether another publisher's profile claims a display name that
-    /// reads like one of `publisher`'s.
-    pub fn has_same_name(&self, publisher: &PublisherId) -> bool {
-        self.read().profiles.has_same_name(publisher)
-    }
-
     /// Other publishers whose profile claims a display name that reads
     /// like one of `publisher`'s (or like `name`).
     pub fn same_name(&self, publisher: &PublisherId, name: Option<&str>) -> Vec<PublisherId> {

@@ -149,12 +149,8 @@ impl Profiles {
         publisher: &PublisherId,
         lang: Option<&str>,
     ) -> Option<(String, bool)> {
-        self.get(publisher).map(|p| {
-            (
-                p.name_for(lang).to_string(),
-                self.flagged.contains(publisher),
-            )
-        })
+        self.get(publisher)
+            .map(|p| (p.name_for(lang).to_string(), self.has_same_name(publisher)))
     }
 
     /// Other publishers whose profile claims a name that reads like one of

@@ -171,27 +171,10 @@ async fn append(
     let mut made = Vec::new();
     let mut kept = 0;
     for d in drafts {
-        let mut keep = d.keep;
-        keep.sort();
-        keep.dedup();
-        kept += keep.len() as u64;
-        let event = KeyEvent {
-            v: VERSION,
-            id: state.id,
-            seq: state.seq + 1,
-            keep: (!keep.is_empty()).then_some(keep),
-            kind: d.kind,
-            name: d.name,
-            next: next
-                .filter(|_| d.kind == KeyKind::Rotate)
-                .map(|n| next_commitment(&n)),
-            prev: Some(state.tip),
-            root: root.id(),
-            device: d.device,
-            created: now_secs(),
-        };
-        let signed =
-            SignedKeyEvent::sign(event, root).map_err(|e| NodeError::BadRequest(e.to_string()))?;
+        let next = next.filter(|_| d.kind == KeyKind::Rotate);
+        let signed = sign_draft(state.id, state.seq + 1, Some(state.tip), d, root, next)
+            .map_err(|e| NodeError::BadRequest(e.to_string()))?;
+        kept += signed.event().keep.as_ref().map_or(0, |k| k.len() as u64);
         state = state
             .apply(&signed)
             .map_err(|e| NodeError::Conflict(format!("the identity's log refuses it: {e}")))?;
@@ -401,8 +384,37 @@ pub async fn rotate(node: &Node, body: RotateBody) -> Result<KeyEventsMade, Node
     Ok(made)
 }
 
-/// Signs `draft` chained on `prev` with `root` (`next` for incept and
-/// rotate).
+/// Signs `draft` as event `seq` after the event hashed `prev`, with
+/// `root` (`next`: the root a rotation or incept commits to). The keep
+/// list is sorted and deduplicated first.
+fn sign_draft(
+    id: PublisherId,
+    seq: u64,
+    prev: Option<weft_protocol::ContentHash>,
+    draft: Draft,
+    root: &PublisherKey,
+    next: Option<PublisherId>,
+) -> Result<SignedKeyEvent, weft_protocol::ValidationError> {
+    let mut keep = draft.keep;
+    keep.sort();
+    keep.dedup();
+    let event = KeyEvent {
+        v: VERSION,
+        id,
+        seq,
+        keep: (!keep.is_empty()).then_some(keep),
+        kind: draft.kind,
+        name: draft.name,
+        next: next.map(|n| next_commitment(&n)),
+        prev,
+        root: root.id(),
+        device: draft.device,
+        created: now_secs(),
+    };
+    SignedKeyEvent::sign(event, root)
+}
+
+/// [`sign_draft`] chained on `prev` (none for an incept).
 fn chained(
     id: PublisherId,
     prev: Option<&SignedKeyEvent>,
@@ -410,23 +422,9 @@ fn chained(
     root: &PublisherKey,
     next: Option<PublisherId>,
 ) -> Result<SignedKeyEvent, NodeError> {
-    let mut keep = draft.keep;
-    keep.sort();
-    keep.dedup();
-    let event = KeyEvent {
-        v: VERSION,
-        id,
-        seq: prev.map_or(0, |p| p.event().seq + 1),
-        keep: (!keep.is_empty()).then_some(keep),
-        kind: draft.kind,
-        name: draft.name,
-        next: next.map(|n| next_commitment(&n)),
-        prev: prev.map(SignedKeyEvent::hash),
-        root: root.id(),
-        device: draft.device,
-        created: now_secs(),
-    };
-    SignedKeyEvent::sign(event, root).map_err(|e| NodeError::Internal(e.to_string()))
+    let seq = prev.map_or(0, |p| p.event().seq + 1);
+    sign_draft(id, seq, prev.map(SignedKeyEvent::hash), draft, root, next)
+        .map_err(|e| NodeError::Internal(e.to_string()))
 }
 
 /// `POST /v1/identity/upgrade`: this node's single key becomes root 0 of
