@@ -726,4 +726,9 @@ fn a_single_key_publisher_upgrades_and_followers_see_no_change() {
     let shown: Value = follower.weft_json(&["show", &b1]);
     assert_eq!(shown["revoked"], false);
     assert_eq!(shown["publisher"], old.id().to_string().as_str());
+    // A node that has just connected fetches by id at once: the fetch
+    // brings the publisher's key log before it judges the device.
+    let fresh = Daemon::start("up-fresh");
+    fresh.connect(&single);
+    weft_e2e::get_and_check(&fresh, &b2, "got", 20_000, 2);
 }

@@ -546,6 +546,8 @@ pub async fn fetch(
         )));
     }
     node.catalog.ready().await;
+    let asked: Vec<PeerId> = peers.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    await_key_log(node, &signed, &asked).await;
     check_signer(node, &signed)?;
     progress.total.store(m.total_size(), Relaxed);
     // Room: evict the cache if needed; refuse if pins leave no room.
@@ -676,6 +678,28 @@ pub fn check_signer(node: &Node, signed: &SignedManifest) -> Result<(), NodeErro
             "bundle {id} is signed by {by}, which publisher {} has not certified as far as this node knows (if the publisher added that device recently, try again once catch-up has brought its key log)",
             m.publisher
         ))),
+    }
+}
+
+/// Longest a fetch waits for the key log of a manifest's signer.
+const KEY_LOG_WAIT: Duration = Duration::from_secs(15);
+
+/// When the manifest's signer is a key this node has no certificate for
+/// (a node that just connected has not caught up yet), asks the peers it
+/// fetches from for a catch-up, which brings the publisher's key log, and
+/// waits for it, up to [`KEY_LOG_WAIT`].
+async fn await_key_log(node: &Node, signed: &SignedManifest, peers: &[PeerId]) {
+    let (id, m, by) = (signed.id(), signed.manifest(), signed.signed_by());
+    let unknown = || node.catalog.authority(&m.publisher, &by, &id) == Authority::Unknown;
+    if !unknown() {
+        return;
+    }
+    for p in peers {
+        node.net.catch_up_with(*p).await;
+    }
+    let deadline = Instant::now() + KEY_LOG_WAIT;
+    while unknown() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
