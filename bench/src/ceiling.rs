@@ -59,20 +59,31 @@ impl Side {
 }
 
 /// Moves `total` bytes from a sender to a receiver over `streams` streams
-/// at once; returns MiB/s.
-async fn run(total: u64, streams: usize) -> anyhow::Result<f64> {
+/// at once; returns MiB/s. Gives up after `limit` rather than hang.
+async fn run(total: u64, streams: usize, limit: Duration) -> anyhow::Result<f64> {
+    tokio::time::timeout(limit, run_once(total, streams))
+        .await
+        .with_context(|| format!("moving {total} bytes on {streams} streams took over {limit:?}"))?
+}
+
+async fn run_once(total: u64, streams: usize) -> anyhow::Result<f64> {
     let (mut rx_control, rx_peer, rx_addr, rx_swarm) = side().await?;
     let (tx_control, _, _, tx_swarm) = side().await?;
     rx_swarm.spawn(None);
     tx_swarm.spawn(Some(rx_addr));
     let mut incoming = rx_control.accept(PROTOCOL).context("accept")?;
     let per = total / streams as u64;
+    // libp2p-stream drops an inbound stream when the acceptor has not taken
+    // the previous one yet, so the streams are opened one at a time, each
+    // once the receiver has taken the one before.
+    let (taken_tx, mut taken) = tokio::sync::mpsc::channel::<()>(streams);
     let reader = tokio::spawn(async move {
         let mut readers = Vec::new();
         for _ in 0..streams {
             let Some((_, mut s)) = incoming.next().await else {
                 break;
             };
+            let _ = taken_tx.send(()).await;
             readers.push(tokio::spawn(async move {
                 let mut buf = vec![0u8; WRITE];
                 let mut got = 0u64;
@@ -97,7 +108,10 @@ async fn run(total: u64, streams: usize) -> anyhow::Result<f64> {
     while opened.len() < streams {
         let mut c = tx_control.clone();
         match c.open_stream(rx_peer, PROTOCOL).await {
-            Ok(s) => opened.push(s),
+            Ok(s) => {
+                opened.push(s);
+                taken.recv().await.context("the receiver stopped")?;
+            }
             Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(20)).await
             }
@@ -139,11 +153,13 @@ pub fn bench(sizes: &Sizes, report: &mut Report) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // Even a slow machine moves 10 MiB/s; past that something is stuck.
+    let limit = Duration::from_secs(60 + (total >> 20) / 10);
     let mut rows = Vec::new();
     for streams in [1, 4] {
         let mut rates = Vec::new();
         for _ in 0..3 {
-            rates.push(rt.block_on(run(total, streams))?);
+            rates.push(rt.block_on(run(total, streams, limit))?);
         }
         let median = quantile(&rates, 0.5);
         report.add(

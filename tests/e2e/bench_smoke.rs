@@ -2,9 +2,15 @@
 //! against real daemons. Only that each case completes and reports is
 //! checked, never how fast it was.
 
+use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use weft_e2e::bin_dir;
+
+/// A quick run takes under a minute alone and a few beside the rest of the
+/// suite; far past that, a case is stuck.
+const LIMIT: Duration = Duration::from_secs(10 * 60);
 
 #[test]
 fn every_benchmark_case_runs_at_quick_sizes() {
@@ -16,20 +22,44 @@ fn every_benchmark_case_runs_at_quick_sizes() {
     );
     let work = tempfile::tempdir().unwrap();
     let out = work.path().join("benchmarks.md");
-    let run = Command::new(&bench)
+    // stderr goes to a file so that a run that hangs can be killed and
+    // still show how far it got.
+    let log = work.path().join("stderr.txt");
+    let mut child = Command::new(&bench)
         .arg("--quick")
         .arg("--out")
         .arg(&out)
         .arg("--work-dir")
         .arg(work.path())
         .env("WEFT_BIN_DIR", bin_dir())
+        // Its own process group, so a kill takes its daemons along.
+        .process_group(0)
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
         .unwrap();
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            panic!(
+                "weft-bench --quick did not finish in {LIMIT:?}; it printed:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert!(
-        run.status.success(),
+        status.success(),
         "weft-bench --quick failed:\n{}",
-        String::from_utf8_lossy(&run.stderr)
+        std::fs::read_to_string(&log).unwrap_or_default()
     );
     let page = std::fs::read_to_string(&out).unwrap();
     for case in [
@@ -44,6 +74,7 @@ fn every_benchmark_case_runs_at_quick_sizes() {
         "idle daemon RSS, 2000 catalog entries",
         "start to API ready",
         "`weft status` round trip",
+        "libp2p ceiling",
     ] {
         assert!(
             page.contains(case),
