@@ -146,6 +146,15 @@ pub async fn run(
         relay: config.relay.clone(),
     };
     let swarm = net::build_swarm(key, &opts).map_err(anyhow::Error::msg)?;
+    // Block streams are accepted here and served beside the swarm task.
+    let incoming_blocks = swarm
+        .behaviour()
+        .blocks
+        .new_control()
+        .accept(libp2p::StreamProtocol::new(
+            weft_protocol::blocks::BLOCKS_PROTOCOL,
+        ))
+        .map_err(|e| anyhow::anyhow!("block protocol: {e}"))?;
     let book = {
         let store = store.clone();
         Arc::new(
@@ -190,6 +199,14 @@ pub async fn run(
             .upload_limit
             .map(|r| Arc::new(upload::RateLimit::new(r))),
     };
+    let blocks =
+        serve::blocks::BlockServer::new(store.clone(), metrics.clone(), server.upload.clone());
+    work.handle().spawn(blocks.run(
+        futures::StreamExt::map(incoming_blocks, |(peer, s)| {
+            (peer, Box::new(s) as net::blocks::BlockStream)
+        }),
+        work.handle(),
+    ));
     work.handle()
         .spawn(server.run(requests, sync_requests, work.handle()));
     work.handle().spawn(catalog::ingest::verify_gossip(

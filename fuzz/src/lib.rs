@@ -15,6 +15,7 @@ use std::str::FromStr;
 
 use weft_protocol::api;
 use weft_protocol::archive::{Item, Reader};
+use weft_protocol::blocks::{BlockRequest, FrameHeader, FRAME_HEADER_BYTES};
 use weft_protocol::sync::{SyncRequest, SyncResponse};
 use weft_protocol::{
     BundleId, CatalogEntry, ContentHash, PublisherId, Request, Response, SignedAnnouncement,
@@ -31,6 +32,8 @@ pub const TARGETS: &[Target] = &[
     ("catalog_entry", catalog_entry),
     ("xfer_request", xfer_request),
     ("xfer_response", xfer_response),
+    ("block_request", block_request),
+    ("block_frames", block_frames),
     ("sync_request", sync_request),
     ("sync_response", sync_response),
     ("chunk_index", chunk_index),
@@ -79,6 +82,29 @@ pub fn catalog_entry(data: &[u8]) {
 pub fn xfer_request(data: &[u8]) {
     if let Ok(r) = Request::decode(data) {
         assert_eq!(r.encode(), data, "an accepted request re-encodes to itself");
+    }
+}
+
+/// A block request from a peer (`/weft/xfer/2`).
+pub fn block_request(data: &[u8]) {
+    if let Ok(r) = BlockRequest::decode(data) {
+        assert_eq!(r.encode(), data, "an accepted request re-encodes to itself");
+    }
+}
+
+/// The frames of a block stream from a peer: headers, each followed by as
+/// many bytes of data as it announces.
+pub fn block_frames(mut data: &[u8]) {
+    while data.len() >= FRAME_HEADER_BYTES {
+        let mut b = [0u8; FRAME_HEADER_BYTES];
+        b.copy_from_slice(&data[..FRAME_HEADER_BYTES]);
+        let Ok(h) = FrameHeader::decode(b) else {
+            return;
+        };
+        assert_eq!(h.encode(), b, "an accepted header re-encodes to itself");
+        assert!(h.len as usize <= weft_protocol::limits::MAX_BLOB_BYTES);
+        data = &data[FRAME_HEADER_BYTES..];
+        data = &data[(h.len as usize).min(data.len())..];
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod archive;
+pub mod blocks;
 pub mod cbor;
 pub mod chunk;
 pub mod id;

@@ -35,6 +35,16 @@ pub const MAX_TAGS: usize = 32;
 pub const MAX_TAG_BYTES: usize = 64;
 /// Longest licence string, in bytes.
 pub const MAX_LICENCE_BYTES: usize = 128;
+/// Largest blob: a chunk or, larger, the chunk index of the largest file.
+pub const MAX_BLOB_BYTES: usize = if MAX_INDEX_BYTES > CHUNK_SIZE as usize {
+    MAX_INDEX_BYTES
+} else {
+    CHUNK_SIZE as usize
+};
+/// Hashes in one request of the block protocol (`/weft/xfer/2`).
+pub const MAX_BLOCKS_PER_REQUEST: usize = 64;
+/// Largest request on the block protocol (64 hashes take 2,181 bytes).
+pub const MAX_BLOCK_REQUEST_BYTES: usize = 4096;
 /// Largest request on the transfer protocol.
 pub const MAX_REQUEST_BYTES: usize = 128;
 /// Largest response on the transfer protocol: the largest manifest plus

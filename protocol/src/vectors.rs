@@ -2,6 +2,7 @@
 //! from them. `docs/protocol.md` embeds [`render`]'s output verbatim, and a
 //! test holds the two together, so the spec and the code cannot drift apart.
 
+use crate::blocks::{BlockRequest, FrameHeader, FrameStatus};
 use crate::chunk::{has_index, FileHasher};
 use crate::id::{to_hex, ContentHash};
 use crate::keys::PublisherKey;
@@ -150,6 +151,31 @@ pub fn render() -> String {
         req.len()
     ));
     s.push_str(&block(&to_hex(&req)));
+    let hashes: Vec<ContentHash> = signed.manifest().files.iter().map(|f| f.hash).collect();
+    let blocks = BlockRequest {
+        hashes: hashes.clone(),
+    }
+    .encode();
+    s.push_str(&format!(
+        "\nBlock request (`/weft/xfer/2`) for that bundle's {} file hashes, in manifest order ({} bytes):\n\n",
+        hashes.len(),
+        blocks.len()
+    ));
+    s.push_str(&block(&to_hex(&blocks)));
+    let first = signed
+        .manifest()
+        .files
+        .iter()
+        .find(|f| f.size > 0 && !has_index(f.size))
+        .expect("the vector folder has a small file");
+    let mut frames = FrameHeader::found(first.size as usize).encode().to_vec();
+    frames.extend_from_slice(&FrameHeader::empty(FrameStatus::NotFound).encode());
+    frames.extend_from_slice(&FrameHeader::empty(FrameStatus::Refused).encode());
+    s.push_str(&format!(
+        "\nFrame headers answering a three-hash request: found (the {}-byte file `{}`, whose bytes follow this header), not found, refused:\n\n",
+        first.size, first.path
+    ));
+    s.push_str(&block(&to_hex(&frames)));
     s.push_str(&render_identity(&signed));
     s
 }

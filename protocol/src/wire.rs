@@ -1,12 +1,13 @@
-//! Messages of the transfer protocol, `/weft/xfer/1`.
+//! Messages of the manifest protocol, `/weft/xfer/1`. Blocks move on
+//! `/weft/xfer/2` ([`crate::blocks`]).
 //!
 //! One request and one response per libp2p stream (request-response). Both
 //! are canonical CBOR maps and each side reads at most its documented limit
 //! before decoding, so a peer cannot make the other allocate more than that.
 //!
 //! - Request `{"h": bstr(32), "k": uint}`: `k = 0` asks for the signed
-//!   manifest of bundle `h`; `k = 1` asks for the blob (chunk or chunk index)
-//!   whose blake3 hash is `h`.
+//!   manifest of bundle `h`; no other `k` exists (`k = 1`, one blob per
+//!   stream, was replaced by `/weft/xfer/2` before any deployment).
 //! - Response `{"d": bstr, "s": uint}`: `s = 0` found, with the bytes in `d`;
 //!   `s = 1` not found here; `s = 2` refused for now (busy or rate-limited).
 //!   `d` is empty unless `s = 0`.
@@ -14,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cbor::{self, CborError};
-use crate::id::{BundleId, ContentHash};
+use crate::id::BundleId;
 use crate::limits::{MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
 
 /// The libp2p protocol name of the transfer protocol.
@@ -27,8 +28,6 @@ pub const ANNOUNCE_TOPIC: &str = "weft/announce/1";
 pub enum Request {
     /// The signed manifest of a bundle.
     Manifest(BundleId),
-    /// A chunk or chunk index, by hash.
-    Blob(ContentHash),
 }
 
 /// What a peer answers.
@@ -64,7 +63,6 @@ impl Request {
     pub fn encode(&self) -> Vec<u8> {
         let (h, k) = match self {
             Request::Manifest(id) => (id.as_bytes().to_vec(), 0),
-            Request::Blob(h) => (h.as_bytes().to_vec(), 1),
         };
         cbor::encode(&RawRequest { h, k })
     }
@@ -76,9 +74,6 @@ impl Request {
         match raw.k {
             0 => Ok(Request::Manifest(
                 BundleId::from_slice(&raw.h).map_err(|_| bad_len())?,
-            )),
-            1 => Ok(Request::Blob(
-                ContentHash::from_slice(&raw.h).map_err(|_| bad_len())?,
             )),
             k => Err(CborError::Shape(format!("unknown request kind {k}"))),
         }
@@ -124,14 +119,10 @@ mod tests {
 
     #[test]
     fn requests_and_responses_round_trip() {
-        for r in [
-            Request::Manifest(BundleId::from_bytes([1; 32])),
-            Request::Blob(ContentHash::of(b"x")),
-        ] {
-            let bytes = r.encode();
-            assert!(bytes.len() <= MAX_REQUEST_BYTES);
-            assert_eq!(Request::decode(&bytes).unwrap(), r);
-        }
+        let r = Request::Manifest(BundleId::from_bytes([1; 32]));
+        let bytes = r.encode();
+        assert!(bytes.len() <= MAX_REQUEST_BYTES);
+        assert_eq!(Request::decode(&bytes).unwrap(), r);
         for r in [
             Response::Found(vec![1, 2, 3]),
             Response::NotFound,
@@ -149,8 +140,16 @@ mod tests {
         });
         assert!(Request::decode(&raw).is_err());
         let raw = cbor::encode(&RawRequest {
-            h: vec![0; 31],
+            h: vec![0; 32],
             k: 1,
+        });
+        assert!(
+            Request::decode(&raw).is_err(),
+            "blobs moved to /weft/xfer/2"
+        );
+        let raw = cbor::encode(&RawRequest {
+            h: vec![0; 31],
+            k: 0,
         });
         assert!(Request::decode(&raw).is_err());
         let raw = cbor::encode(&RawResponse { d: vec![1], s: 1 });

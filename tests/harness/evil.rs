@@ -2,8 +2,9 @@
 //! the protocol well enough to be listened to, then lies:
 //! - it gossips whatever bytes the test gives it (forged announcements);
 //! - it answers every manifest request with "not found" and every block
-//!   request with a mebibyte of garbage ([`Misbehave::Garbage`]), or never
-//!   answers block requests at all ([`Misbehave::Stall`]).
+//!   asked on a block stream with a mebibyte of garbage
+//!   ([`Misbehave::Garbage`]), or never answers block streams at all
+//!   ([`Misbehave::Stall`]).
 //!
 //! It runs a real libp2p swarm on 127.0.0.1 in a thread of its own.
 
@@ -16,10 +17,12 @@ use futures::StreamExt;
 use libp2p::gossipsub::IdentTopic;
 use libp2p::request_response;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId};
+use libp2p::{Multiaddr, PeerId, StreamProtocol};
 use tokio::sync::{mpsc, oneshot};
 use weft_daemon::net::behaviour::BehaviourEvent;
+use weft_daemon::net::blocks::{read_request, write_frame, BlockStream};
 use weft_daemon::net::build_swarm;
+use weft_protocol::blocks::{FrameHeader, BLOCKS_PROTOCOL};
 use weft_protocol::wire::ANNOUNCE_TOPIC;
 use weft_protocol::{Request, Response};
 
@@ -36,6 +39,32 @@ enum Cmd {
     Dial(Multiaddr, oneshot::Sender<Result<PeerId, String>>),
     Publish(Vec<u8>, oneshot::Sender<Result<(), String>>),
     Subscribed(oneshot::Sender<usize>),
+}
+
+/// Answers one block stream: a mebibyte of garbage per hash asked, or,
+/// stalling, nothing at all while the stream stays open.
+async fn answer_blocks(stream: libp2p::Stream, mode: Misbehave, bad: Arc<AtomicU64>) {
+    let mut stream: BlockStream = Box::new(stream);
+    let Ok(request) = read_request(&mut stream).await else {
+        return;
+    };
+    bad.fetch_add(request.hashes.len() as u64, Ordering::Relaxed);
+    if mode == Misbehave::Stall {
+        // Held open, never answered, until the asker gives up.
+        let mut sink = Vec::new();
+        let _ = futures::AsyncReadExt::read_to_end(&mut stream, &mut sink).await;
+        return;
+    }
+    let garbage = crate::pseudo_random(1 << 20, 7);
+    for _ in request.hashes {
+        if write_frame(&mut stream, FrameHeader::found(garbage.len()), &garbage)
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    let _ = futures::AsyncWriteExt::close(&mut stream).await;
 }
 
 /// Handle to the misbehaving peer.
@@ -68,12 +97,22 @@ impl EvilPeer {
                 .expect("runtime");
             rt.block_on(async move {
                 let mut swarm = build_swarm(key, &weft_daemon::net::NetOptions::default()).expect("swarm");
+                // Block streams: garbage for every hash asked, or silence.
+                let mut blocks = swarm
+                    .behaviour()
+                    .blocks
+                    .new_control()
+                    .accept(StreamProtocol::new(BLOCKS_PROTOCOL))
+                    .expect("accept blocks");
+                tokio::spawn(async move {
+                    while let Some((_, stream)) = blocks.next().await {
+                        tokio::spawn(answer_blocks(stream, mode, bad2.clone()));
+                    }
+                });
                 swarm.listen_on("/ip4/127.0.0.1/tcp/0".parse().expect("addr")).expect("listen");
                 let topic = IdentTopic::new(ANNOUNCE_TOPIC);
                 let mut subscribed: HashSet<PeerId> = HashSet::new();
                 let mut dials: Vec<(Multiaddr, oneshot::Sender<Result<PeerId, String>>)> = Vec::new();
-                // Requests held open, never answered.
-                let mut held = Vec::new();
                 loop {
                     tokio::select! {
                         cmd = rx.recv() => match cmd {
@@ -100,21 +139,9 @@ impl EvilPeer {
                                 subscribed.insert(peer_id);
                             }
                             SwarmEvent::Behaviour(BehaviourEvent::Xfer(request_response::Event::Message {
-                                message: request_response::Message::Request { request, channel, .. }, ..
+                                message: request_response::Message::Request { request: Request::Manifest(_), channel, .. }, ..
                             })) => {
-                                let response = match request {
-                                    Request::Manifest(_) => Response::NotFound,
-                                    Request::Blob(_) if mode == Misbehave::Stall => {
-                                        bad2.fetch_add(1, Ordering::Relaxed);
-                                        held.push(channel);
-                                        continue;
-                                    }
-                                    Request::Blob(_) => {
-                                        bad2.fetch_add(1, Ordering::Relaxed);
-                                        Response::Found(crate::pseudo_random(1 << 20, 7))
-                                    }
-                                };
-                                let _ = swarm.behaviour_mut().xfer.send_response(channel, response);
+                                let _ = swarm.behaviour_mut().xfer.send_response(channel, Response::NotFound);
                             }
                             _ => {}
                         },

@@ -22,8 +22,8 @@ use tokio::sync::mpsc;
 
 /// The gossipsub protocol the peer speaks.
 pub const MESHSUB: StreamProtocol = StreamProtocol::new("/meshsub/1.1.0");
-/// weft's transfer protocol.
-pub const XFER: StreamProtocol = StreamProtocol::new("/weft/xfer/1");
+/// weft's block protocol.
+pub const BLOCKS: StreamProtocol = StreamProtocol::new(weft_protocol::blocks::BLOCKS_PROTOCOL);
 
 /// What the peer has seen from the node, counted from the RPCs it read.
 #[derive(Default, Debug)]
@@ -47,16 +47,16 @@ impl Seen {
     }
 }
 
-/// How the peer answers transfer requests made to it.
+/// How the peer answers block streams opened to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum XferAnswer {
-    /// It does not accept the transfer protocol at all.
+    /// It does not accept the block protocol at all.
     None,
-    /// Half of a valid-looking "found" response, then the stream closes.
+    /// Half of a valid-looking "found" frame, then the stream closes.
     Truncated,
-    /// A "found" response one mebibyte over the response limit.
+    /// A "found" frame announcing a byte more than any blob can have.
     Oversized,
-    /// Bytes for as long as the node keeps reading.
+    /// Bytes that are no frame, for as long as the node keeps reading.
     Endless,
 }
 
@@ -119,7 +119,7 @@ impl RawPeer {
             }
         });
         if answer != XferAnswer::None {
-            let mut xfer_in = control.accept(XFER).expect("accept xfer");
+            let mut xfer_in = control.accept(BLOCKS).expect("accept blocks");
             let count = xfer_requests.clone();
             rt.spawn(async move {
                 while let Some((_, stream)) = xfer_in.next().await {
@@ -332,21 +332,29 @@ fn take_varint(buf: &[u8]) -> Option<(u64, &[u8])> {
 }
 
 async fn answer_badly(mut stream: Stream, answer: XferAnswer, count: Arc<AtomicU64>) {
+    use weft_protocol::blocks::FrameHeader;
     // Read the request (small), then answer.
     let mut req = Vec::new();
     let _ = (&mut stream).take(4096).read_to_end(&mut req).await;
     count.fetch_add(1, Ordering::Relaxed);
-    let limit = weft_protocol::limits::MAX_RESPONSE_BYTES;
     match answer {
         XferAnswer::None => {}
         XferAnswer::Truncated => {
-            let full = weft_protocol::Response::Found(crate::pseudo_random(1 << 20, 3)).encode();
-            let _ = stream.write_all(&full[..full.len() / 2]).await;
+            let data = crate::pseudo_random(1 << 20, 3);
+            let _ = stream
+                .write_all(&FrameHeader::found(data.len()).encode())
+                .await;
+            let _ = stream.write_all(&data[..data.len() / 2]).await;
             let _ = stream.close().await;
         }
         XferAnswer::Oversized => {
-            let body = weft_protocol::Response::Found(crate::pseudo_random(limit, 4)).encode();
-            let _ = stream.write_all(&body).await;
+            let over = weft_protocol::limits::MAX_BLOB_BYTES as u32 + 1;
+            let mut header = vec![0u8];
+            header.extend_from_slice(&over.to_be_bytes());
+            let _ = stream.write_all(&header).await;
+            let _ = stream
+                .write_all(&crate::pseudo_random(over as usize, 4))
+                .await;
             let _ = stream.close().await;
         }
         XferAnswer::Endless => {

@@ -26,8 +26,11 @@ pub struct Behaviour {
     pub limits: connection_limits::Behaviour,
     /// Announcements.
     pub gossipsub: gossipsub::Behaviour<OnlyWeftTopic, gossipsub::WhitelistSubscriptionFilter>,
-    /// Manifests and chunks.
+    /// Manifests.
     pub xfer: request_response::Behaviour<XferCodec>,
+    /// Block streams (`/weft/xfer/2`), read and written outside the swarm
+    /// task through its control.
+    pub blocks: libp2p_stream::Behaviour,
     /// Catalog reconciliation.
     pub sync: request_response::Behaviour<SyncCodec>,
     /// The DHT: one provider record per held bundle.
@@ -335,6 +338,7 @@ impl Behaviour {
             limits: connection_limits::Behaviour::new(limits),
             gossipsub,
             xfer,
+            blocks: libp2p_stream::Behaviour::new(),
             sync,
             kad,
             mdns: mdns.into(),

@@ -2,11 +2,16 @@
 
 use libp2p::gossipsub::MessageId;
 use libp2p::request_response::{InboundRequestId, ResponseChannel};
-use libp2p::{Multiaddr, PeerId};
+#[cfg(test)]
+use std::sync::Arc;
+
+use libp2p::{Multiaddr, PeerId, StreamProtocol};
 use tokio::sync::{mpsc, oneshot};
+use weft_protocol::blocks::BLOCKS_PROTOCOL;
 use weft_protocol::sync::{SyncRequest, SyncResponse};
 use weft_protocol::{BundleId, Request, Response};
 
+use super::blocks::BlockStream;
 use super::{InboundRequest, NetError, NetInfo, PeerInfo, Reachability, Verdict};
 
 /// Requests to the swarm task.
@@ -109,17 +114,61 @@ pub enum Command {
     },
 }
 
+/// Opens block streams for a unit test that plays the peers.
+#[cfg(test)]
+pub type ScriptedOpener = Arc<dyn Fn(PeerId) -> Result<BlockStream, NetError> + Send + Sync>;
+
+/// Where block streams come from.
+#[derive(Clone)]
+enum Opener {
+    /// libp2p streams, opened beside the swarm task, not through it.
+    Libp2p(libp2p_stream::Control),
+    /// A unit test's.
+    #[cfg(test)]
+    Scripted(ScriptedOpener),
+}
+
 /// Handle to the swarm task. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
     tx: mpsc::Sender<Command>,
+    blocks: Opener,
 }
 
 impl Client {
-    /// A client whose commands go to `tx`: the event loop's own, or a unit
-    /// test's that plays the swarm.
-    pub(crate) fn new(tx: mpsc::Sender<Command>) -> Self {
-        Self { tx }
+    /// The event loop's client, opening block streams with `control`.
+    pub(crate) fn with_streams(tx: mpsc::Sender<Command>, control: libp2p_stream::Control) -> Self {
+        Self {
+            tx,
+            blocks: Opener::Libp2p(control),
+        }
+    }
+
+    /// A unit test's client: it plays the swarm behind `tx`, and `open`
+    /// makes its block streams.
+    #[cfg(test)]
+    pub(crate) fn scripted(tx: mpsc::Sender<Command>, open: ScriptedOpener) -> Self {
+        Self {
+            tx,
+            blocks: Opener::Scripted(open),
+        }
+    }
+
+    /// Opens a block stream (`/weft/xfer/2`) to a connected peer.
+    pub async fn open_blocks(&self, peer: PeerId) -> Result<BlockStream, NetError> {
+        let failed = |reason: String| NetError::Request { peer, reason };
+        match &self.blocks {
+            Opener::Libp2p(control) => {
+                let s = control
+                    .clone()
+                    .open_stream(peer, StreamProtocol::new(BLOCKS_PROTOCOL))
+                    .await
+                    .map_err(|e| failed(e.to_string()))?;
+                Ok(Box::new(s))
+            }
+            #[cfg(test)]
+            Opener::Scripted(open) => open(peer),
+        }
     }
 
     async fn call<T>(

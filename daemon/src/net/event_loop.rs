@@ -206,7 +206,8 @@ pub async fn start(
         lp.dial(addr, None);
     }
     lp.dial_book();
-    Ok((Client::new(tx), lp))
+    let control = lp.swarm.behaviour().blocks.new_control();
+    Ok((Client::with_streams(tx, control), lp))
 }
 
 impl EventLoop {

@@ -20,6 +20,7 @@
 //! through the [`AddressBook`] trait.
 
 pub mod behaviour;
+pub mod blocks;
 pub mod client;
 pub mod codec;
 mod event_loop;
@@ -76,8 +77,8 @@ pub const MAX_PENDING_INCOMING: u32 = 64;
 /// has been written to its stream (not merely handed to libp2p), so a peer
 /// that never reads cannot make us hold more than this many responses.
 pub const MAX_INBOUND_PER_PEER: usize = 16;
-/// Requests all peers together may have in flight with us. With 1 MiB
-/// chunks this bounds responses waiting to be written to about 128 MiB.
+/// Requests all peers together may have in flight with us. Blocks move on
+/// their own streams (`crate::serve::blocks`); these are manifests.
 pub const MAX_INBOUND_TOTAL: usize = 128;
 /// Request-response streams per connection, both directions together: a
 /// peer's requests plus a few of our fetches' windows.

@@ -8,12 +8,13 @@
 use std::path::Path;
 
 use weft_protocol::archive::Writer;
+use weft_protocol::blocks::{BlockRequest, FrameHeader, FrameStatus};
 use weft_protocol::chunk::FileHasher;
 use weft_protocol::invite::Invite;
 use weft_protocol::sync::{initiate, SyncRequest, SyncResponse};
 use weft_protocol::{
-    vectors, BundleId, CatalogEntry, FileEntry, LangText, Manifest, Request, Response, Retraction,
-    SignedAnnouncement, SignedManifest, SignedRetraction, VERSION,
+    vectors, BundleId, CatalogEntry, ContentHash, FileEntry, LangText, Manifest, Request, Response,
+    Retraction, SignedAnnouncement, SignedManifest, SignedRetraction, VERSION,
 };
 
 fn write(target: &str, name: &str, bytes: &[u8]) {
@@ -110,11 +111,20 @@ fn main() {
         "manifest",
         &Request::Manifest(small.id()).encode(),
     );
+    let hashes: Vec<ContentHash> = small.manifest().files.iter().map(|f| f.hash).collect();
     write(
-        "xfer_request",
-        "blob",
-        &Request::Blob(small.manifest().files[0].hash).encode(),
+        "block_request",
+        "two",
+        &BlockRequest {
+            hashes: hashes.clone(),
+        }
+        .encode(),
     );
+    let mut frames = FrameHeader::found(contents[0].len()).encode().to_vec();
+    frames.extend_from_slice(&contents[0]);
+    frames.extend_from_slice(&FrameHeader::empty(FrameStatus::NotFound).encode());
+    frames.extend_from_slice(&FrameHeader::empty(FrameStatus::Refused).encode());
+    write("block_frames", "found-not-found-refused", &frames);
     write(
         "xfer_response",
         "found",

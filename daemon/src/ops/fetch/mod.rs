@@ -3,25 +3,30 @@
 //! 1. The signed manifest: asked of each connected peer in turn; accepted
 //!    only if its blake3 hash is the bundle id and its signature verifies.
 //! 2. Chunk indexes of large files, then the chunks, in batches of at most
-//!    [`BATCH_BLOBS`]: each batch is spread over every peer at once. Each
-//!    blob is checked against its hash, then its length, on arrival.
-//!    - Bytes that do not match their hash: the peer lied. It is
-//!      disconnected, banned for a while and never asked again; its blobs go
-//!      to the others.
+//!    [`BATCH_BLOBS`]. Each batch is spread over every peer at once, in
+//!    block streams (`/weft/xfer/2`, [`stream`]) of up to
+//!    [`BLOCKS_PER_STREAM`] blobs, at most [`STREAMS_PER_PEER`] open to a
+//!    peer, so the link never idles between answers. Each blob is checked
+//!    against its hash, then its length, as it arrives, on the stream's own
+//!    task.
+//!    - Bytes that do not match their hash, or a frame the protocol does not
+//!      allow: the peer lied. It is disconnected, banned for a while and
+//!      never asked again; its blobs go to the others.
 //!    - Bytes that match their hash but not the length the manifest states:
 //!      the *manifest* is inconsistent. The fetch fails and no peer is
 //!      blamed, so a crafted manifest cannot get honest peers banned.
 //!    - "Not found": that peer is not asked for that blob again.
-//!    - "Refused" (busy), timeouts and broken streams: the peer's window
-//!      shrinks (additive increase, multiplicative decrease, between 1 and
-//!      [`PER_PEER_WINDOW`]) and the blob is retried after a pause, on that
-//!      peer or another. A peer is dropped from the fetch only after
-//!      [`MAX_PEER_FAILURES`] failures or [`MAX_PEER_REFUSALS`] refusals in
-//!      a row of requests sent at a window of 1.
-//!    - A request unanswered for [`STALL_TIMEOUT`] counts as a failure. At
-//!      the end of a batch, blocks still waited for after [`ENDGAME_AFTER`]
-//!      are asked of another peer too (BitTorrent's endgame), so one
-//!      stalling peer cannot hold a fetch back.
+//!    - "Refused" (busy), timeouts and streams that end early: the peer's
+//!      window of blobs in flight shrinks (additive increase,
+//!      multiplicative decrease, between 1 and [`PER_PEER_WINDOW`]) and the
+//!      blobs are retried after a pause, on that peer or another. A peer is
+//!      dropped from the fetch only after [`MAX_PEER_FAILURES`] failures or
+//!      [`MAX_PEER_REFUSALS`] refusals in a row of blobs asked at a window
+//!      of 1.
+//!    - A stream with no frame for [`STALL_TIMEOUT`] fails. At the end of a
+//!      batch, blocks still waited for after [`ENDGAME_AFTER`] are asked of
+//!      another peer too (BitTorrent's endgame), so one stalling peer
+//!      cannot hold a fetch back.
 //!    - Providers found in the DHT while the fetch runs join it.
 //! 3. One synced batch stores the manifest (and the pin), which is what
 //!    makes the bundle exist locally. Chunks that were already here (an
@@ -36,12 +41,14 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::stream::{FuturesUnordered, StreamExt};
 use libp2p::PeerId;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
-use weft_protocol::chunk::{chunk_count, chunk_len, has_index, verify_blob};
+use weft_protocol::chunk::{chunk_count, chunk_len, has_index};
 use weft_protocol::identity::Authority;
-use weft_protocol::{BundleId, ChunkError, ContentHash, Request, Response, SignedManifest};
+use weft_protocol::{BundleId, ContentHash, Request, Response, SignedManifest};
+
+use self::stream::{Arrival, Outcome, Want};
 
 use crate::clock::now_secs;
 use crate::error::NodeError;
@@ -52,10 +59,19 @@ use crate::store::{
     chunks_of, BundleCommit, ChunkListError, FetchRecord, Pin, PinKind, StoreError, CF_FETCHES,
 };
 
-/// Largest window of requests in flight to one peer.
-pub const PER_PEER_WINDOW: usize = 8;
-/// Requests in flight for one fetch, over all peers.
-pub const MAX_IN_FLIGHT: usize = 32;
+/// Largest window of blobs in flight to one peer.
+pub const PER_PEER_WINDOW: usize = 64;
+/// Blobs in flight for one fetch, over all peers.
+pub const MAX_IN_FLIGHT: usize = 128;
+/// Blobs asked for on one stream (at most the protocol's 64).
+pub const BLOCKS_PER_STREAM: usize = 16;
+/// Streams open to one peer at once (a server serves 8 of a peer's).
+pub const STREAMS_PER_PEER: usize = 4;
+/// Verified blobs waiting for the fetcher: what the streams may hold in
+/// memory beyond the write batches.
+const ARRIVALS: usize = 16;
+/// Wants looked at to fill one stream's batch.
+const SCAN_LIMIT: usize = 1024;
 /// Verified bytes buffered before they are written in one batch.
 pub const WRITE_BATCH_BYTES: usize = 8 << 20;
 /// Blobs listed at once; bounds the fetcher's memory whatever sizes a
@@ -70,8 +86,8 @@ pub const MAX_PEER_FAILURES: u32 = 4;
 pub const MAX_PEER_REFUSALS: u32 = 20;
 /// Pause before asking a peer again after it refused or failed.
 pub const RETRY_PAUSE: Duration = Duration::from_millis(500);
-/// A block request unanswered for this long fails, and the block goes to
-/// another peer.
+/// A block stream with no frame for this long fails, and its blocks go
+/// to another peer.
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// At the end of a batch, a block waited for this long is asked of a
 /// second peer too.
@@ -175,7 +191,10 @@ async fn fetch_manifest(
 
 struct Slot {
     peer: PeerId,
+    /// Blobs asked of this peer and not answered yet.
     in_flight: usize,
+    /// Its streams still open.
+    streams: usize,
     window: usize,
     failures: u32,
     refusals: u32,
@@ -183,24 +202,47 @@ struct Slot {
     paused_until: Option<Instant>,
 }
 
-#[derive(Clone)]
-struct Want {
-    hash: ContentHash,
-    len: u64,
-    /// Peers that said "not found" for this blob.
-    tried: HashSet<PeerId>,
-}
-
 fn slot(peer: PeerId) -> Slot {
     Slot {
         peer,
         in_flight: 0,
+        streams: 0,
         window: PER_PEER_WINDOW / 2,
         failures: 0,
         refusals: 0,
         good: true,
         paused_until: None,
     }
+}
+
+/// Takes up to `room` wants from the front of `queue` that `peer` may be
+/// asked for (it has not said "not found", and each hash once), leaving the
+/// others in their order. Blobs received meanwhile are dropped.
+fn take_batch(
+    queue: &mut VecDeque<Want>,
+    received: &HashSet<ContentHash>,
+    peer: &PeerId,
+    room: usize,
+) -> Vec<Want> {
+    let mut batch: Vec<Want> = Vec::new();
+    let mut kept = Vec::new();
+    let mut scanned = 0;
+    while batch.len() < room && scanned < SCAN_LIMIT {
+        let Some(w) = queue.pop_front() else { break };
+        scanned += 1;
+        if received.contains(&w.hash) {
+            continue;
+        }
+        if w.tried.contains(peer) || batch.iter().any(|b| b.hash == w.hash) {
+            kept.push(w);
+        } else {
+            batch.push(w);
+        }
+    }
+    for w in kept.into_iter().rev() {
+        queue.push_front(w);
+    }
+    batch
 }
 
 /// Downloads `wanted` blobs from `peers`, verifying and storing each.
@@ -223,7 +265,14 @@ async fn download(
             tried: HashSet::new(),
         })
         .collect();
-    let mut in_flight = FuturesUnordered::new();
+    // The streams run on tasks of their own (aborted when the fetch ends)
+    // and report every blob through `arrivals`.
+    let (tx, mut arrivals) = mpsc::channel::<Arrival>(ARRIVALS);
+    let mut streams = tokio::task::JoinSet::new();
+    // Blobs each open stream has still to report.
+    let mut open: HashMap<u64, usize> = HashMap::new();
+    let mut stream_no = 0u64;
+    let mut in_flight = 0usize;
     let mut pending: Vec<(ContentHash, Vec<u8>)> = Vec::new();
     let mut pending_bytes = 0usize;
     // One batch is written in the background while the next one fills, so
@@ -246,12 +295,10 @@ async fn download(
                 }
             }
         }
-        // Hand out work: the least-loaded good, unpaused peer with room in
-        // its window that has not said "not found" for this blob.
         let now = Instant::now();
         // Endgame: nothing left to hand out, but blocks still awaited from
         // slow peers are asked of an idle one as well.
-        if queue.is_empty() && !in_flight.is_empty() {
+        if queue.is_empty() && in_flight > 0 {
             for (_, (since, holders, want)) in asked.iter() {
                 if holders.len() == 1 && now.duration_since(*since) >= ENDGAME_AFTER {
                     let mut w = want.clone();
@@ -260,76 +307,83 @@ async fn download(
                 }
             }
         }
-        while in_flight.len() < MAX_IN_FLIGHT {
-            let Some(want) = queue.pop_front() else { break };
-            if received.contains(&want.hash) {
-                continue;
-            }
+        // Hand out work, a stream at a time: to the least-loaded good,
+        // unpaused peers with room in their window, each batch of blobs
+        // that peer has not said "not found" for.
+        while in_flight < MAX_IN_FLIGHT && !queue.is_empty() {
             let n = slots.len();
-            let pick = (0..n)
+            let mut candidates: Vec<usize> = (0..n)
                 .map(|i| (next + i) % n)
                 .filter(|&i| {
                     let s = &slots[i];
                     s.good
                         && s.in_flight < s.window
+                        && s.streams < STREAMS_PER_PEER
                         && s.paused_until.is_none_or(|t| t <= now)
-                        && !want.tried.contains(&s.peer)
                 })
-                .min_by_key(|&i| slots[i].in_flight);
-            match pick {
-                Some(i) => {
-                    next = (i + 1) % n;
-                    slots[i].in_flight += 1;
-                    let net = node.net.clone();
-                    let peer = slots[i].peer;
-                    let sent_window = slots[i].window;
-                    let entry = asked
-                        .entry(want.hash)
-                        .or_insert_with(|| (now, Vec::new(), want.clone()));
-                    entry.1.push(peer);
-                    in_flight.push(async move {
-                        let r = match tokio::time::timeout(
-                            STALL_TIMEOUT,
-                            net.request(peer, Request::Blob(want.hash)),
-                        )
-                        .await
-                        {
-                            Ok(r) => r,
-                            Err(_) => Err(crate::net::NetError::Request {
-                                peer,
-                                reason: format!("no answer in {} s", STALL_TIMEOUT.as_secs()),
-                            }),
-                        };
-                        (i, sent_window, want, r)
-                    });
+                .collect();
+            candidates.sort_by_key(|&i| slots[i].in_flight);
+            // Work is spread over every good peer: a small fetch gives each
+            // a share rather than one peer a full stream.
+            let good = slots.iter().filter(|s| s.good).count().max(1);
+            let share = queue.len().div_ceil(good).max(1);
+            let mut handed = false;
+            for i in candidates {
+                let s = &slots[i];
+                let room = (s.window - s.in_flight)
+                    .min(BLOCKS_PER_STREAM)
+                    .min(share)
+                    .min(MAX_IN_FLIGHT - in_flight);
+                let batch = take_batch(&mut queue, &received, &s.peer, room);
+                if batch.is_empty() {
+                    continue;
                 }
-                None => {
-                    if asked.contains_key(&want.hash) {
-                        // An endgame copy nobody else can take: the first
-                        // request is still out.
-                        continue;
-                    }
-                    if !slots
-                        .iter()
-                        .any(|s| s.good && !want.tried.contains(&s.peer))
-                    {
-                        let dropped = slots.iter().filter(|s| !s.good).count();
-                        break 'fetch Err(NodeError::NotFound(format!(
-                            "no connected peer could provide block {} of bundle {id}: {} said they do not \
-                             have it, {dropped} failed too often or sent bad data; blocks already received \
-                             are kept, and this node resumes the download by itself when a provider is back",
-                            want.hash,
-                            want.tried.len()
-                        )));
-                    }
-                    queue.push_front(want);
-                    break;
+                let peer = s.peer;
+                for w in &batch {
+                    asked
+                        .entry(w.hash)
+                        .or_insert_with(|| (now, Vec::new(), w.clone()))
+                        .1
+                        .push(peer);
                 }
+                stream_no += 1;
+                open.insert(stream_no, batch.len());
+                in_flight += batch.len();
+                let s = &mut slots[i];
+                s.in_flight += batch.len();
+                s.streams += 1;
+                let origin = stream::Origin {
+                    stream: stream_no,
+                    slot: i,
+                    peer,
+                    sent_window: s.window,
+                };
+                streams.spawn(stream::run(node.net.clone(), origin, batch, tx.clone()));
+                next = (i + 1) % n;
+                handed = true;
+                break;
+            }
+            if !handed {
+                break;
             }
         }
-        if in_flight.is_empty() {
+        if in_flight == 0 {
             if queue.is_empty() {
                 break Ok(());
+            }
+            // A blob no good peer can still be asked for ends the fetch.
+            if let Some(want) = queue
+                .iter()
+                .find(|w| !slots.iter().any(|s| s.good && !w.tried.contains(&s.peer)))
+            {
+                let dropped = slots.iter().filter(|s| !s.good).count();
+                break 'fetch Err(NodeError::NotFound(format!(
+                    "no connected peer could provide block {} of bundle {id}: {} said they do not \
+                     have it, {dropped} failed too often or sent bad data; blocks already received \
+                     are kept, and this node resumes the download by itself when a provider is back",
+                    want.hash,
+                    want.tried.len()
+                )));
             }
             // Everyone who could serve the next blob is paused: wait.
             let wake = slots
@@ -342,15 +396,30 @@ async fn download(
             tokio::time::sleep_until(wake.max(now + Duration::from_millis(10))).await;
             continue;
         }
-        let answer = tokio::select! {
-            a = in_flight.next() => a,
+        let arrival = tokio::select! {
+            a = arrivals.recv() => a,
             _ = node.jobs.tracker().requested() => break Err(stopping()),
         };
-        let Some((i, sent_window, mut want, result)) = answer else {
+        let Some(Arrival {
+            stream,
+            slot: i,
+            sent_window,
+            mut want,
+            outcome,
+        }) = arrival
+        else {
             break Ok(());
         };
+        in_flight -= 1;
         let slot = &mut slots[i];
         slot.in_flight -= 1;
+        if let Some(left) = open.get_mut(&stream) {
+            *left -= 1;
+            if *left == 0 {
+                open.remove(&stream);
+                slot.streams -= 1;
+            }
+        }
         let peer = slot.peer;
         if let Some(e) = asked.get_mut(&want.hash) {
             e.1.retain(|p| *p != peer);
@@ -360,66 +429,63 @@ async fn download(
         }
         if received.contains(&want.hash) {
             // The other copy of an endgame request already came.
-            if matches!(result, Ok(Response::Found(_))) {
+            if matches!(outcome, Outcome::Verified(_)) {
                 slot.failures = 0;
             }
             continue;
         }
-        match result {
-            Ok(Response::Found(bytes)) => match verify_blob(&want.hash, want.len, &bytes) {
-                Ok(()) => {
-                    slot.failures = 0;
-                    slot.refusals = 0;
-                    slot.window = (slot.window + 1).min(PER_PEER_WINDOW);
-                    received.insert(want.hash);
-                    Metrics::add(&node.metrics.blobs_fetched, 1);
-                    progress.add(want.len);
-                    Metrics::add(&node.metrics.bytes_fetched, bytes.len() as u64);
-                    pending_bytes += bytes.len();
-                    pending.push((want.hash, bytes));
-                    if pending_bytes >= WRITE_BATCH_BYTES {
-                        if let Err(e) = finish_write(writing.take()).await {
-                            break 'fetch Err(e);
-                        }
-                        let batch = std::mem::take(&mut pending);
-                        pending_bytes = 0;
-                        let store = node.store.clone();
-                        writing =
-                            Some(tokio::task::spawn_blocking(move || store.put_blobs(&batch)));
+        match outcome {
+            Outcome::Verified(bytes) => {
+                slot.failures = 0;
+                slot.refusals = 0;
+                slot.window = (slot.window + 1).min(PER_PEER_WINDOW);
+                received.insert(want.hash);
+                Metrics::add(&node.metrics.blobs_fetched, 1);
+                progress.add(want.len);
+                Metrics::add(&node.metrics.bytes_fetched, bytes.len() as u64);
+                pending_bytes += bytes.len();
+                pending.push((want.hash, bytes));
+                if pending_bytes >= WRITE_BATCH_BYTES {
+                    if let Err(e) = finish_write(writing.take()).await {
+                        break 'fetch Err(e);
                     }
+                    let batch = std::mem::take(&mut pending);
+                    pending_bytes = 0;
+                    let store = node.store.clone();
+                    writing = Some(tokio::task::spawn_blocking(move || store.put_blobs(&batch)));
                 }
-                Err(ChunkError::WrongLength { expected, actual }) => {
-                    break Err(NodeError::BadRequest(format!(
-                        "bundle {id} is inconsistent: its manifest says block {} has {expected} bytes, \
-                         but the block with that hash has {actual}; the publisher made a broken bundle",
-                        want.hash
-                    )));
+            }
+            Outcome::Inconsistent { expected, actual } => {
+                break Err(NodeError::BadRequest(format!(
+                    "bundle {id} is inconsistent: its manifest says block {} has {expected} bytes, \
+                     but the block with that hash has {actual}; the publisher made a broken bundle",
+                    want.hash
+                )));
+            }
+            Outcome::Lied(why) => {
+                Metrics::add(&node.metrics.chunks_rejected, 1);
+                if slot.good {
+                    // Its other answers still in flight are dropped too,
+                    // but it is punished once.
+                    slot.good = false;
+                    node.net
+                        .punish(peer, format!("sent a block that does not verify: {why}"))
+                        .await;
                 }
-                Err(e) => {
-                    Metrics::add(&node.metrics.chunks_rejected, 1);
-                    if slot.good {
-                        // Its other answers still in flight are dropped
-                        // too, but it is punished once.
-                        slot.good = false;
-                        node.net
-                            .punish(peer, format!("sent a block that does not verify: {e}"))
-                            .await;
-                    }
-                    queue.push_back(want);
-                }
-            },
-            Ok(Response::NotFound) => {
+                queue.push_back(want);
+            }
+            Outcome::NotFound => {
                 want.tried.insert(peer);
                 queue.push_back(want);
             }
-            Ok(Response::Refused) | Err(_) => {
-                // Only requests sent at a window of 1 count towards dropping
+            Outcome::Refused | Outcome::Failed(_) => {
+                // Only blobs asked at a window of 1 count towards dropping
                 // the peer, and one burst of failures halves the window once
-                // (relative to the window the requests were sent with), so a
+                // (relative to the window the stream was opened with), so a
                 // brief overload costs a pause, not the peer.
                 if sent_window == 1 {
-                    match &result {
-                        Err(e) => {
+                    match &outcome {
+                        Outcome::Failed(e) => {
                             tracing::debug!(%peer, error = %e, "block request failed");
                             slot.failures += 1;
                         }
@@ -438,6 +504,7 @@ async fn download(
             }
         }
     };
+    streams.abort_all();
     // Verified blocks are kept whatever happened, so a retry resumes.
     finish_write(writing).await?;
     if !pending.is_empty() {
@@ -753,5 +820,6 @@ async fn fetch_manifest_anywhere(
     }
 }
 
+mod stream;
 #[cfg(test)]
 mod tests;

@@ -12,9 +12,14 @@ mod tests_support {
     use std::collections::HashMap;
     use std::sync::Mutex;
 
+    use futures::AsyncWriteExt as _;
     use tokio::sync::mpsc;
+    use tokio_util::compat::TokioAsyncReadCompatExt as _;
+    use weft_protocol::blocks::{FrameHeader, FrameStatus};
 
     use crate::jobs::Jobs;
+    use crate::net::blocks::{read_request, write_frame, BlockStream};
+    use crate::net::client::ScriptedOpener;
     use crate::net::{Client, Command, PeerInfo};
     use crate::store::{MemStore, Store};
 
@@ -30,18 +35,8 @@ mod tests_support {
         let punished = Arc::new(Mutex::new(Vec::new()));
         let p2 = punished.clone();
         tokio::spawn(async move {
-            let mut asked: HashMap<(PeerId, ContentHash), u32> = HashMap::new();
             while let Some(cmd) = rx.recv().await {
                 match cmd {
-                    Command::Request {
-                        peer,
-                        request: Request::Blob(h),
-                        reply,
-                    } => {
-                        let n = asked.entry((peer, h)).or_default();
-                        *n += 1;
-                        let _ = reply.send(Ok(script(peer, h, *n)));
-                    }
                     Command::Punish { peer, .. } => p2.lock().unwrap().push(peer),
                     Command::Peers { reply } => {
                         let _ = reply.send(
@@ -61,6 +56,39 @@ mod tests_support {
                     _ => {}
                 }
             }
+        });
+        // Each block stream is an in-memory pipe whose far end a task
+        // answers as the script says, frame by frame.
+        let asked: Arc<Mutex<HashMap<(PeerId, ContentHash), u32>>> = Arc::default();
+        let open: ScriptedOpener = Arc::new(move |peer| {
+            let (near, far) = tokio::io::duplex(1 << 16);
+            let (script, asked) = (script.clone(), asked.clone());
+            tokio::spawn(async move {
+                let mut far: BlockStream = Box::new(far.compat());
+                let Ok(request) = read_request(&mut far).await else {
+                    return;
+                };
+                for h in request.hashes {
+                    let n = {
+                        let mut a = asked.lock().unwrap();
+                        let n = a.entry((peer, h)).or_default();
+                        *n += 1;
+                        *n
+                    };
+                    let (header, data) = match script(peer, h, n) {
+                        Response::Found(d) => (FrameHeader::found(d.len()), d),
+                        Response::NotFound => (FrameHeader::empty(FrameStatus::NotFound), vec![]),
+                        Response::Refused => (FrameHeader::empty(FrameStatus::Refused), vec![]),
+                    };
+                    if write_frame(&mut far, header, &data).await.is_err()
+                        || header.status == FrameStatus::Refused
+                    {
+                        break;
+                    }
+                }
+                let _ = far.close().await;
+            });
+            Ok(Box::new(near.compat()) as BlockStream)
         });
         let store: Arc<dyn Store> = Arc::new(MemStore::default());
         let catalog: Arc<crate::catalog::Catalog> = Arc::default();
@@ -89,7 +117,7 @@ mod tests_support {
                 mdns: false,
                 store,
                 catalog,
-                net: Client::new(tx),
+                net: Client::scripted(tx, open),
                 metrics: Arc::default(),
                 data_dir: std::env::temp_dir(),
                 jobs: Arc::new(Jobs::new(crate::shutdown::Controller::default().handle())),

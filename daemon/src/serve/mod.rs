@@ -1,13 +1,16 @@
-//! Answers peers: the transfer requests (`/weft/xfer/1`: manifests and
-//! blocks) and the catalog requests (`/weft/sync/1`: reconcile and get)
-//! that the swarm task hands over through its [`Outlets`](crate::net::Outlets).
+//! Answers peers: the manifest requests (`/weft/xfer/1`) and the catalog
+//! requests (`/weft/sync/1`: reconcile and get) that the swarm task hands
+//! over through its [`Outlets`](crate::net::Outlets), and the block streams
+//! (`/weft/xfer/2`, [`blocks`]) that come straight from libp2p.
 //!
 //! Each request is answered on a task of its own, off the swarm loop, and
 //! its answer goes back through the [`Client`]. The number of requests in
 //! flight is bounded by the swarm's admission limits
 //! ([`crate::net::MAX_INBOUND_TOTAL`]) and by the outlets' capacities, so
-//! these tasks are bounded too. The upload limit, if set, is applied here,
-//! before a block's answer is handed back.
+//! these tasks are bounded too. The upload limit, if set, is applied to
+//! every block before it is written.
+
+pub mod blocks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,9 +86,8 @@ impl Server {
                     // Serving counts as use, for the LRU cache.
                     holdings.touch(store.as_ref(), &id, now_secs())?;
                 }
-                Ok(m)
+                Ok::<_, crate::store::StoreError>(m)
             }
-            Request::Blob(h) => store.get_blob(&h),
         })
         .await;
         let response = match lookup {
