@@ -13,6 +13,7 @@
 mod catalog;
 mod catchup;
 mod ceiling;
+mod evict;
 mod flood;
 mod gossip;
 mod plot;
@@ -59,6 +60,8 @@ enum Case {
     /// What the libp2p transport moves memory to memory: the transfer
     /// path's ceiling.
     Ceiling,
+    /// Disk bytes written while evicting a tenth of a full cache.
+    Evict,
 }
 
 /// Measure weft against the machine's limits and write docs/benchmarks.md.
@@ -126,6 +129,8 @@ pub struct Sizes {
     pub starts: usize,
     /// Announcements in the flood case (from a quarter as many keys).
     pub flood_entries: usize,
+    /// Cache filled before the eviction case evicts a tenth, MiB.
+    pub cache_mib: u64,
 }
 
 impl Sizes {
@@ -144,6 +149,7 @@ impl Sizes {
                 cli_runs: 5,
                 starts: 2,
                 flood_entries: 2_000,
+                cache_mib: 32,
             }
         } else {
             Sizes {
@@ -159,6 +165,7 @@ impl Sizes {
                 cli_runs: 50,
                 starts: 5,
                 flood_entries: 20_000,
+                cache_mib: 4096,
             }
         };
         if let Some(v) = a.size_mib {
@@ -216,6 +223,7 @@ fn main() -> anyhow::Result<()> {
             Case::Flood,
             Case::Revocation,
             Case::Ceiling,
+            Case::Evict,
         ];
     }
     let mut report = Report::new(args.quick, &sizes);
@@ -237,6 +245,7 @@ fn main() -> anyhow::Result<()> {
             Case::Flood => flood::run(&sizes, &mut report),
             Case::Revocation => revocation::run(&sizes, &mut report)?,
             Case::Ceiling => ceiling::bench(&sizes, &mut report)?,
+            Case::Evict => evict::run(&sizes, work.path(), &mut report)?,
         }
     }
     drop(transfer);

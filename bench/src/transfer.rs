@@ -103,17 +103,25 @@ impl Bench {
             // times, every run with its own reference, and the median run
             // (by ratio) is reported.
             let mut runs = Vec::new();
-            let mut id = String::new();
-            for _ in 0..self.sizes.publish_runs {
+            for run in 0..self.sizes.publish_runs {
                 let (b3, cp) = reference_hash_and_copy(b3sum.as_deref(), &files, &dir, &self.work)?;
-                let src = self.source()?;
-                let (published, t) = weft_timed::<PublishResult>(
-                    src,
+                // Each run publishes into an empty node: a node that holds
+                // the blocks already stores nothing again.
+                let fresh = Daemon::start(&format!("publish-{run}"));
+                weft_timed::<InitOutput>(&fresh, &["init"])?;
+                let (_, t) = weft_timed::<PublishResult>(
+                    &fresh,
                     &["publish", &dir.to_string_lossy(), "--title", case],
                 )?;
-                id = published.id.to_string();
                 runs.push((b3, cp, t));
             }
+            // The source holds it too, for the fetch cases (untimed).
+            let src = self.source()?;
+            let (published, _) = weft_timed::<PublishResult>(
+                src,
+                &["publish", &dir.to_string_lossy(), "--title", case],
+            )?;
+            let id = published.id.to_string();
             let key = |r: &(Option<f64>, f64, f64)| r.2 / (r.0.unwrap_or(0.0) + r.1);
             runs.sort_by(|x, y| key(x).total_cmp(&key(y)));
             let (b3, cp, t) = runs[runs.len() / 2];
@@ -131,8 +139,8 @@ impl Bench {
                         figure,
                         format!("b3sum {b3:.2} s + cp -r {cp:.2} s = {reference:.2} s"),
                         format!("{:.2}×", t / reference),
-                        "≤ 1.2×",
-                        Some(t / reference <= 1.2),
+                        "≤ 1.0×",
+                        Some(t / reference <= 1.0),
                     );
                 }
                 None => report.add(
@@ -140,7 +148,7 @@ impl Bench {
                     figure,
                     format!("b3sum not installed; cp -r {cp:.2} s"),
                     "—".into(),
-                    "≤ 1.2×",
+                    "≤ 1.0×",
                     None,
                 ),
             }

@@ -86,7 +86,7 @@ pub async fn run(
     );
     // Orphan blocks can only be left by a run that was cut short (a crash,
     // a power cut, SIGKILL, or a stop while a publish or import was
-    // writing). Sweeping reads every chunk, which is slow on a large hub,
+    // writing). Sweeping reads every block record, which takes a while on a large hub,
     // so it runs only when the marker says the last run did not end
     // cleanly.
     let marker = dir.join(files::RUNNING);
@@ -117,9 +117,11 @@ pub async fn run(
             // them before anything else runs.
             if unclean {
                 let (orphans, bytes) = held.sweep(store.as_ref())?;
+                let debris = store.reclaim_debris()?;
                 tracing::info!(
                     blocks = orphans,
                     bytes,
+                    debris,
                     "the last run did not stop cleanly; swept blocks left by interrupted work"
                 );
             }

@@ -75,6 +75,7 @@ fn every_benchmark_case_runs_at_quick_sizes() {
         "start to API ready",
         "`weft status` round trip",
         "libp2p ceiling",
+        "evict 10% of a",
     ] {
         assert!(
             page.contains(case),

@@ -42,10 +42,16 @@ fn a_block_rotted_on_disk_is_detected_never_served_and_fetched_again() {
     b.connect(&a);
     assert!(b.weft(&["pin", &id]).status.success());
     assert!(b.terminate(), "b stops cleanly");
-    // Rot: flip bytes spread through the middle of every blob file, where
-    // the chunks' bytes are.
-    let blobs = files_ending(b.path(), ".blob");
-    assert!(!blobs.is_empty(), "b keeps its chunks in blob files");
+    // Rot: flip bytes spread through every block segment file, where the
+    // chunks' bytes are.
+    let blobs: Vec<PathBuf> = files_ending(b.path(), "")
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("seg-"))
+        })
+        .collect();
+    assert!(!blobs.is_empty(), "b keeps its chunks in segment files");
     for f in &blobs {
         let mut bytes = std::fs::read(f).unwrap();
         let len = bytes.len();

@@ -1,8 +1,10 @@
 //! The node's storage, behind a small synchronous trait.
 //!
 //! [`RocksStore`] is the real engine: one RocksDB with a column family per
-//! kind of record, chunk values in blob files, and every logical write in a
-//! single `WriteBatch`. [`MemStore`] exists for unit tests only. Callers run
+//! kind of record, every logical write in a single `WriteBatch`, and large
+//! blobs (64 KiB and more: the chunks of all but small files) in
+//! append-only segment files beside it (`segments`), where RocksDB keeps
+//! only their place. [`MemStore`] exists for unit tests only. Callers run
 //! store methods on `spawn_blocking`, never on the async runtime's threads.
 //!
 //! Invariant: a manifest is written only in the same batch that completes
@@ -10,12 +12,14 @@
 //! in the `manifests` family means "this bundle is here in full", and a crash
 //! can leave at most unreferenced chunks behind, never a half bundle.
 //!
-//! Chunks skip the write-ahead log: they are content-addressed and verified
-//! before they are written, so the log would only write every byte twice.
-//! Instead [`Store::commit_bundle`] flushes the chunks family to its (synced)
-//! blob files before it writes the manifest in a synced batch. A crash can
-//! lose chunks written since the last flush, which only means fetching or
-//! hashing them again; it cannot lose a chunk of an acknowledged bundle.
+//! Blobs are written once: large ones to a segment, unsynced, with their
+//! record in RocksDB's log, unsynced; small ones in the log. Before the
+//! synced batch that writes a manifest, [`Store::commit_bundle`] syncs every
+//! segment written since the last commit, and the batch syncs the log. A
+//! crash (or a power cut) can lose blocks written since the last commit,
+//! which only means fetching or hashing them again; it cannot lose a block
+//! of an acknowledged bundle. Deleting a large blob punches a hole over it:
+//! eviction costs in proportion to what it removes and rewrites nothing.
 
 use std::path::PathBuf;
 
@@ -24,15 +28,17 @@ use weft_protocol::{BundleId, ContentHash};
 mod mem;
 mod records;
 mod rocks;
+mod segments;
 #[cfg(test)]
 mod tests;
 
 pub use mem::MemStore;
 pub use records::{FetchRecord, Pin, PinKind};
 pub use rocks::{
-    RocksStore, BLOCK_CACHE_BYTES, BYTES_PER_SYNC, CHUNK_MEMTABLE_BYTES, SMALL_MEMTABLE_BYTES,
-    TOTAL_MEMTABLE_BYTES, UNLOGGED_FLUSH_BYTES, UNLOGGED_MIN_BYTES,
+    RocksStore, BLOCK_CACHE_BYTES, BYTES_PER_SYNC, SEGMENTS_DIR, SMALL_MEMTABLE_BYTES,
+    TOTAL_MEMTABLE_BYTES,
 };
+pub use segments::{INLINE_MIN, SEGMENT_BYTES};
 
 /// Column family: BundleId -> signed manifest bytes, for complete bundles.
 pub const CF_MANIFESTS: &str = "manifests";
@@ -214,6 +220,11 @@ pub trait Store: Send + Sync + 'static {
     fn delete_blobs(&self, hashes: &[ContentHash]) -> Result<u64, StoreError>;
     /// Reclaims the space of deleted blobs (see [`RocksStore`]).
     fn compact_blobs(&self) -> Result<(), StoreError>;
+    /// Gives back the space of bytes written for blobs whose record a
+    /// crash lost (see `segments`). Returns the bytes given back.
+    fn reclaim_debris(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
     /// Bytes the store takes on disk.
     fn disk_usage(&self) -> Result<u64, StoreError>;
 }

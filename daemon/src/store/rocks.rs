@@ -5,7 +5,11 @@ use std::sync::Mutex;
 
 use weft_protocol::{BundleId, ContentHash};
 
+use super::segments::{Loc, Segments, INLINE_MIN};
 use super::*;
+
+/// The folder, inside the store's, of the segments.
+pub const SEGMENTS_DIR: &str = "blocks";
 
 fn io(e: rocksdb::Error) -> StoreError {
     let msg = e.into_string();
@@ -25,31 +29,31 @@ fn bundle_key(key: &[u8]) -> Option<BundleId> {
 pub const BLOCK_CACHE_BYTES: usize = 8 << 20;
 /// Memtable size of the small families (manifests, catalog, pins).
 pub const SMALL_MEMTABLE_BYTES: usize = 4 << 20;
-/// Memtable size of the chunks family; chunk values sit here until a
-/// flush moves them to blob files.
-pub const CHUNK_MEMTABLE_BYTES: usize = 64 << 20;
 /// Bytes written to a file between background writeback requests.
 pub const BYTES_PER_SYNC: u64 = 4 << 20;
 /// Cap on all memtables together.
 pub const TOTAL_MEMTABLE_BYTES: usize = 192 << 20;
 
-/// Blob batches at least this large skip the write-ahead log (smaller ones
-/// are logged: flushing for them would only make tiny files).
-pub const UNLOGGED_MIN_BYTES: usize = 1 << 20;
-/// Unlogged blob bytes after which the chunks family is flushed, so a
-/// fetch killed part-way keeps all but this much of what it verified.
-pub const UNLOGGED_FLUSH_BYTES: usize = 32 << 20;
+/// The first byte of a chunks-family value: the blob's bytes follow.
+const INLINE: u8 = 0;
+/// The first byte of a chunks-family value: a [`Loc`] in the segments
+/// follows.
+const IN_SEGMENT: u8 = 1;
 
-/// RocksDB-backed store.
+fn seg_io(e: std::io::Error) -> StoreError {
+    if e.raw_os_error() == Some(libc::ENOSPC) {
+        return StoreError::Io(format!(
+            "the disk holding the data dir is full; free some space and try again ({e})"
+        ));
+    }
+    StoreError::Io(format!("block segments: {e}"))
+}
+
+/// RocksDB-backed store, with large blobs in segment files beside it.
 pub struct RocksStore {
     db: rocksdb::DB,
-    /// Set after every unlogged write; cleared by the flush that follows.
-    unlogged: std::sync::atomic::AtomicBool,
-    /// Held across clearing `unlogged` and the flush, so a commit that
-    /// finds it clear knows any flush that cleared it has finished.
-    flush_lock: Mutex<()>,
-    /// Unlogged bytes written since the last flush.
-    unlogged_bytes: std::sync::atomic::AtomicUsize,
+    /// Large blobs ([`Segments`]), in `blocks/` inside the store folder.
+    segments: Segments,
     /// Blobs that failed their hash check on read (see [`Store::take_damaged`]).
     damaged: Mutex<Vec<ContentHash>>,
 }
@@ -78,19 +82,9 @@ impl RocksStore {
             o.set_write_buffer_size(SMALL_MEMTABLE_BYTES);
             o
         };
-        let mut chunk_opts = small();
-        // Chunks are large, written once and read whole: keep them in blob
-        // files so compaction never rewrites them.
-        chunk_opts.set_enable_blob_files(true);
-        chunk_opts.set_min_blob_size(4096);
-        chunk_opts.set_blob_file_size(256 << 20);
-        // No blob garbage collection during ordinary compactions: it would
-        // copy live chunks from old blob files to new ones while a fetch
-        // writes (perf showed compaction threads rewriting chunk bytes).
-        // Eviction turns it on for one compaction (`compact_blobs`).
-        chunk_opts.set_enable_blob_gc(false);
-        chunk_opts.set_write_buffer_size(CHUNK_MEMTABLE_BYTES);
-        chunk_opts.set_max_write_buffer_number(3);
+        // The chunks family holds small blobs and the places of large ones
+        // (in the segments), so compaction never rewrites a large blob.
+        let chunk_opts = small();
         let cfs = vec![
             rocksdb::ColumnFamilyDescriptor::new(CF_MANIFESTS, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_CHUNKS, chunk_opts),
@@ -114,11 +108,13 @@ impl RocksStore {
                 }
             }
         })?;
+        let segments = Segments::open(&dir.join(SEGMENTS_DIR)).map_err(|e| StoreError::Open {
+            path: dir.join(SEGMENTS_DIR),
+            reason: e.to_string(),
+        })?;
         Ok(Self {
             db,
-            unlogged: std::sync::atomic::AtomicBool::new(false),
-            flush_lock: Mutex::new(()),
-            unlogged_bytes: std::sync::atomic::AtomicUsize::new(0),
+            segments,
             damaged: Mutex::new(Vec::new()),
         })
     }
@@ -155,10 +151,49 @@ impl RocksStore {
         r
     }
 
-    fn unlogged() -> rocksdb::WriteOptions {
-        let mut w = rocksdb::WriteOptions::default();
-        w.disable_wal(true);
-        w
+    /// A blob's bytes from its chunks-family value, unchecked; or why they
+    /// cannot be had.
+    fn blob_bytes(&self, v: &[u8]) -> Result<Vec<u8>, String> {
+        match v.split_first() {
+            Some((&INLINE, b)) => Ok(b.to_vec()),
+            Some((&IN_SEGMENT, l)) => {
+                let loc = Loc::decode(l).ok_or("its record is damaged")?;
+                self.segments
+                    .read(loc)
+                    .map_err(|e| format!("its segment cannot be read: {e}"))
+            }
+            _ => Err("its record is damaged".into()),
+        }
+    }
+
+    /// The record of a blob: inline bytes, or a place in a segment.
+    fn blob_record(&self, b: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let mut v = Vec::with_capacity(1 + b.len().min(INLINE_MIN));
+        if b.len() >= INLINE_MIN {
+            let loc = self.segments.append(b).map_err(seg_io)?;
+            v.push(IN_SEGMENT);
+            v.extend_from_slice(&loc.encode());
+        } else {
+            v.push(INLINE);
+            v.extend_from_slice(b);
+        }
+        Ok(v)
+    }
+
+    /// The segment place in a chunks-family value, if it has one.
+    fn loc_of(v: &[u8]) -> Option<Loc> {
+        match v.split_first() {
+            Some((&IN_SEGMENT, l)) => Loc::decode(l),
+            _ => None,
+        }
+    }
+
+    /// Bytes a chunks-family value stands for.
+    fn blob_len(v: &[u8]) -> u64 {
+        match Self::loc_of(v) {
+            Some(l) => l.len as u64,
+            None => v.len().saturating_sub(1) as u64,
+        }
     }
 
     fn count(&self, cf: &str) -> Result<u64, StoreError> {
@@ -181,18 +216,19 @@ impl Store for RocksStore {
         // that rots must not make this node serve or write out bad bytes.
         let damage = match self
             .db
-            .get_cf_opt(cf, hash.as_bytes(), &Self::chunk_reads())
+            .get_pinned_cf_opt(cf, hash.as_bytes(), &Self::chunk_reads())
         {
-            Ok(Some(v)) if blake3::hash(&v).as_bytes() == hash.as_bytes() => return Ok(Some(v)),
+            Ok(Some(v)) => match self.blob_bytes(&v) {
+                Ok(b) if blake3::hash(&b).as_bytes() == hash.as_bytes() => return Ok(Some(b)),
+                Ok(_) => "its bytes do not match its hash".to_string(),
+                Err(why) => why,
+            },
             Ok(None) => return Ok(None),
-            Ok(Some(_)) => "its bytes do not match its hash".to_string(),
             Err(e) if e.kind() == rocksdb::ErrorKind::Corruption => e.into_string(),
             Err(e) => return Err(io(e)),
         };
         tracing::error!(block = %hash, reason = %damage, "a stored block is damaged; deleting it so it is fetched again");
-        self.db
-            .delete_cf_opt(cf, hash.as_bytes(), &Self::synced())
-            .map_err(io)?;
+        self.delete_blobs(std::slice::from_ref(hash))?;
         self.damaged
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -226,26 +262,15 @@ impl Store for RocksStore {
     fn put_blobs(&self, blobs: &[(ContentHash, Vec<u8>)]) -> Result<(), StoreError> {
         let cf = self.cf(CF_CHUNKS)?;
         let mut batch = rocksdb::WriteBatch::default();
-        let mut bytes = 0;
         for (h, b) in blobs {
-            batch.put_cf(cf, h.as_bytes(), b);
-            bytes += b.len();
+            // A large blob already here is not appended again.
+            if b.len() >= INLINE_MIN && self.has_blob(h)? {
+                continue;
+            }
+            batch.put_cf(cf, h.as_bytes(), self.blob_record(b)?);
         }
-        if bytes < UNLOGGED_MIN_BYTES {
-            return self.db.write(batch).map_err(io);
-        }
-        self.db.write_opt(batch, &Self::unlogged()).map_err(io)?;
-        // Set after the write, so whoever clears it flushes this write too.
-        self.unlogged
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        let pending = self
-            .unlogged_bytes
-            .fetch_add(bytes, std::sync::atomic::Ordering::SeqCst)
-            + bytes;
-        if pending >= UNLOGGED_FLUSH_BYTES {
-            self.flush_unlogged()?;
-        }
-        Ok(())
+        // Logged but not synced: a commit syncs the segments, then the log.
+        self.db.write(batch).map_err(io)
     }
 
     fn get_manifest(&self, id: &BundleId) -> Result<Option<Vec<u8>>, StoreError> {
@@ -274,13 +299,14 @@ impl Store for RocksStore {
 
     fn commit_bundle(&self, c: BundleCommit) -> Result<(), StoreError> {
         let chunks = self.cf(CF_CHUNKS)?;
-        // Chunks written without the log reach their synced blob files
-        // before the manifest that refers to them is written.
-        self.flush_unlogged()?;
         let mut batch = rocksdb::WriteBatch::default();
         for (h, b) in &c.blobs {
-            batch.put_cf(chunks, h.as_bytes(), b);
+            batch.put_cf(chunks, h.as_bytes(), self.blob_record(b)?);
         }
+        // Every block appended so far reaches the disk before the manifest
+        // that refers to it; the synced batch below syncs the log, and with
+        // it the records of blocks written earlier.
+        self.segments.sync().map_err(seg_io)?;
         batch.put_cf(self.cf(CF_MANIFESTS)?, c.id.as_bytes(), &c.manifest);
         batch.delete_cf(self.cf(CF_FETCHES)?, c.id.as_bytes());
         if let Some((key, a)) = &c.announcement {
@@ -416,53 +442,52 @@ impl Store for RocksStore {
     fn delete_blobs(&self, hashes: &[ContentHash]) -> Result<u64, StoreError> {
         let cf = self.cf(CF_CHUNKS)?;
         let mut freed = 0u64;
+        let mut holes = Vec::new();
         let mut batch = rocksdb::WriteBatch::default();
         for h in hashes {
-            // The size is read from the blob index, not the blob file.
             if let Some(v) = self
                 .db
                 .get_pinned_cf_opt(cf, h.as_bytes(), &Self::chunk_reads())
                 .map_err(io)?
             {
-                freed += v.len() as u64;
+                freed += Self::blob_len(&v);
+                holes.extend(Self::loc_of(&v));
             }
             batch.delete_cf(cf, h.as_bytes());
         }
+        // The records go first, so no record ever points at a hole.
         self.db.write_opt(batch, &Self::synced()).map_err(io)?;
+        for loc in holes {
+            self.segments.punch(loc).map_err(seg_io)?;
+        }
         Ok(freed)
     }
 
-    /// Deleted chunks leave their bytes in blob files until a compaction
-    /// with blob garbage collection rewrites the live blobs of the oldest
-    /// files and drops the files. That is turned on for this one manual
-    /// compaction of the chunks family (every blob file is eligible), then
-    /// off again, so ordinary compactions during fetches never copy chunks.
+    /// Deleted large blobs gave their space back when they were deleted
+    /// (holes in their segments); this compacts the chunks family, where
+    /// small blobs and records live.
     fn compact_blobs(&self) -> Result<(), StoreError> {
         let cf = self.cf(CF_CHUNKS)?;
-        // Everything written so far must be in files to be compacted.
-        let mut flush = rocksdb::FlushOptions::default();
-        flush.set_wait(true);
-        self.db.flush_cf_opt(cf, &flush).map_err(io)?;
-        self.db
-            .set_options_cf(
-                cf,
-                &[
-                    ("enable_blob_garbage_collection", "true"),
-                    ("blob_garbage_collection_age_cutoff", "1.0"),
-                ],
-            )
-            .map_err(io)?;
-        let mut opts = rocksdb::CompactOptions::default();
-        opts.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
-        self.db
-            .compact_range_cf_opt(cf, None::<&[u8]>, None::<&[u8]>, &opts);
-        self.db
-            .set_options_cf(cf, &[("enable_blob_garbage_collection", "false")])
-            .map_err(io)
+        self.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
+        Ok(())
+    }
+
+    fn reclaim_debris(&self) -> Result<u64, StoreError> {
+        let mut live = Vec::new();
+        let mut it = self
+            .db
+            .raw_iterator_cf_opt(self.cf(CF_CHUNKS)?, Self::chunk_reads());
+        it.seek_to_first();
+        while let Some(v) = it.value() {
+            live.extend(Self::loc_of(v));
+            it.next();
+        }
+        it.status().map_err(io)?;
+        self.segments.reclaim(live).map_err(seg_io)
     }
 
     fn disk_usage(&self) -> Result<u64, StoreError> {
-        let mut total = 0;
+        let mut total = self.segments.disk_usage().map_err(seg_io)?;
         for name in [CF_MANIFESTS, CF_CHUNKS, CF_CATALOG, CF_PINS]
             .into_iter()
             .chain(KV_FAMILIES)
@@ -485,27 +510,6 @@ impl Store for RocksStore {
 }
 
 impl RocksStore {
-    /// Flushes the chunks family if unlogged writes are pending.
-    fn flush_unlogged(&self) -> Result<(), StoreError> {
-        let chunks = self.cf(CF_CHUNKS)?;
-        let _flushing = self.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
-        if self
-            .unlogged
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            self.unlogged_bytes
-                .store(0, std::sync::atomic::Ordering::SeqCst);
-            let mut flush = rocksdb::FlushOptions::default();
-            flush.set_wait(true);
-            if let Err(e) = self.db.flush_cf_opt(chunks, &flush) {
-                self.unlogged
-                    .store(true, std::sync::atomic::Ordering::SeqCst);
-                return Err(io(e));
-            }
-        }
-        Ok(())
-    }
-
     fn kv(&self, cf: &str) -> Result<&rocksdb::ColumnFamily, StoreError> {
         if !KV_FAMILIES.contains(&cf) {
             return Err(StoreError::Io(format!("{cf} is not a key-value family")));
