@@ -16,6 +16,7 @@ mod ceiling;
 mod evict;
 mod flood;
 mod gossip;
+mod hub;
 mod plot;
 mod report;
 mod revocation;
@@ -62,6 +63,9 @@ enum Case {
     Ceiling,
     /// Disk bytes written while evicting a tenth of a full cache.
     Evict,
+    /// A hub holding many bundles: start, memory, re-providing, check and
+    /// eviction, at two sizes.
+    Hub,
 }
 
 /// Measure weft against the machine's limits and write docs/benchmarks.md.
@@ -131,6 +135,9 @@ pub struct Sizes {
     pub flood_entries: usize,
     /// Cache filled before the eviction case evicts a tenth, MiB.
     pub cache_mib: u64,
+    /// Small bundles the hub case holds at its larger size (a tenth at
+    /// the smaller).
+    pub hub_bundles: usize,
 }
 
 impl Sizes {
@@ -150,6 +157,7 @@ impl Sizes {
                 starts: 2,
                 flood_entries: 2_000,
                 cache_mib: 32,
+                hub_bundles: 2_000,
             }
         } else {
             Sizes {
@@ -166,6 +174,7 @@ impl Sizes {
                 starts: 5,
                 flood_entries: 20_000,
                 cache_mib: 4096,
+                hub_bundles: 100_000,
             }
         };
         if let Some(v) = a.size_mib {
@@ -224,6 +233,7 @@ fn main() -> anyhow::Result<()> {
             Case::Revocation,
             Case::Ceiling,
             Case::Evict,
+            Case::Hub,
         ];
     }
     let mut report = Report::new(args.quick, &sizes);
@@ -246,6 +256,7 @@ fn main() -> anyhow::Result<()> {
             Case::Revocation => revocation::run(&sizes, &mut report)?,
             Case::Ceiling => ceiling::bench(&sizes, &mut report)?,
             Case::Evict => evict::run(&sizes, work.path(), &mut report)?,
+            Case::Hub => hub::run(&sizes, work.path(), &mut report)?,
         }
     }
     drop(transfer);

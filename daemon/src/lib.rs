@@ -60,6 +60,11 @@ pub async fn run(
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
     }
+    // A data dir just made survives a power cut only once its parent is
+    // synced.
+    if let Some(parent) = dir.parent() {
+        config::sync_dir(parent).with_context(|| format!("syncing {}", parent.display()))?;
+    }
     // A passphrase given at start unlocks the key once, or weftd refuses
     // to start: better now than at the first publish.
     let unlocked = match config.passphrase.take() {
@@ -84,6 +89,8 @@ pub async fn run(
             .await
             .context("opening the store")??,
     );
+    // The store's folder, if just made, is an entry of the data dir.
+    config::sync_dir(&dir).with_context(|| format!("syncing {}", dir.display()))?;
     // Orphan blocks can only be left by a run that was cut short (a crash,
     // a power cut, SIGKILL, or a stop while a publish or import was
     // writing). Sweeping reads every block record, which takes a while on a large hub,

@@ -89,6 +89,8 @@ pub struct Metrics {
     pub blocks_damaged: AtomicU64,
     /// Inbound requests refused because a peer or the node was over its limit.
     pub requests_refused: AtomicU64,
+    /// Provider records published to the DHT (one per held bundle).
+    pub providers_published: AtomicU64,
     /// Catalog reconciliation sessions this node started.
     pub sync_sessions: AtomicU64,
     /// Catalog entries learnt by reconciliation (verified and new).
@@ -138,6 +140,7 @@ impl Metrics {
             chunks_rejected: g(&self.chunks_rejected),
             manifests_rejected: g(&self.manifests_rejected),
             peers_punished: g(&self.peers_punished),
+            providers_published: g(&self.providers_published),
             blobs_served: g(&self.blobs_served),
             bytes_served: g(&self.bytes_served),
             bytes_fetched: g(&self.bytes_fetched),

@@ -76,6 +76,7 @@ fn every_benchmark_case_runs_at_quick_sizes() {
         "`weft status` round trip",
         "libp2p ceiling",
         "evict 10% of a",
+        "hub of 2000 bundles",
     ] {
         assert!(
             page.contains(case),

@@ -19,5 +19,6 @@ mod hostile;
 mod hubs;
 mod identity;
 mod network;
+mod powerloss;
 mod trust;
 mod web;

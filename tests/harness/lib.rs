@@ -18,6 +18,7 @@ use weft_protocol::api::{
 pub mod evil;
 pub mod flood;
 pub mod http;
+pub mod lossyfs;
 pub mod netns;
 pub mod raw;
 pub mod webdriver;

@@ -49,11 +49,14 @@ impl EventLoop {
         };
         match result {
             kad::QueryResult::StartProviding(r) => {
+                let published = r.is_ok();
                 if let Err(e) = r {
                     debug!(error = %e, "provider record not published everywhere");
                 }
                 if step.last || self.providing.contains(&id) {
-                    self.providing.remove(&id);
+                    if self.providing.remove(&id) && published {
+                        crate::metrics::Metrics::add(&self.metrics.providers_published, 1);
+                    }
                     self.pump_provides();
                 }
             }

@@ -111,7 +111,13 @@ fn number(file: &str) -> Option<u64> {
 impl Segments {
     /// Opens (creating) the segment folder `dir`.
     pub fn open(dir: &Path) -> io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)?;
+            // Its name is durable once the store's folder is synced.
+            if let Some(parent) = dir.parent() {
+                File::open(parent)?.sync_all()?;
+            }
+        }
         let next = Self::list(dir)?.last().map_or(0, |n| n + 1);
         Ok(Segments {
             dir: dir.to_path_buf(),

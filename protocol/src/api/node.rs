@@ -168,6 +168,8 @@ pub struct Counters {
     pub manifests_rejected: u64,
     /// Peers disconnected and banned for sending bad data.
     pub peers_punished: u64,
+    /// Provider records (one per held bundle) published to the DHT.
+    pub providers_published: u64,
     /// Inbound requests refused over a limit.
     pub requests_refused: u64,
     /// Catalog reconciliation bytes received.
@@ -213,6 +215,7 @@ mod tests {
             gossip_rejected: 8,
             manifests_rejected: 9,
             peers_punished: 10,
+            providers_published: 20,
             requests_refused: 11,
             sync_bytes_received: 12,
             sync_bytes_sent: 13,
@@ -242,6 +245,7 @@ mod tests {
             "chunks_rejected": 6,
             "manifests_rejected": 9,
             "peers_punished": 10,
+            "providers_published": 20,
             "blobs_served": 2,
             "bytes_served": 5,
             "bytes_fetched": 4,
