@@ -67,6 +67,17 @@ fn power_cuts_at_random_moments_lose_no_acknowledged_bundle() {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(rand::random);
     eprintln!("power loss: {cuts} cuts, WEFT_POWERLOSS_SEED={seed}");
+    // A filesystem in this process that stopped answering would hang the
+    // whole suite: past a generous limit, say so and end the run.
+    // The watchdog stands down when `_running` goes, however the test ends.
+    let limit = Duration::from_secs(120 + cuts * 10);
+    let (_running, watch) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watch.recv_timeout(limit) {
+            eprintln!("power loss: still running after {limit:?}; the FUSE filesystem or the daemon is stuck; ending the test run (WEFT_POWERLOSS_SEED={seed})");
+            std::process::exit(101);
+        }
+    });
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let work = tempfile::tempdir().unwrap();
     // TCP only: a killed node's TCP connections close with it, where its
