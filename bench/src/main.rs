@@ -220,6 +220,7 @@ fn main() -> anyhow::Result<()> {
     let mut cases = args.cases.clone();
     if cases.contains(&Case::All) {
         cases = vec![
+            Case::Ceiling,
             Case::Publish,
             Case::Fetch,
             Case::Curve,
@@ -231,7 +232,6 @@ fn main() -> anyhow::Result<()> {
             Case::Cli,
             Case::Flood,
             Case::Revocation,
-            Case::Ceiling,
             Case::Evict,
             Case::Hub,
         ];

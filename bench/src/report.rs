@@ -21,6 +21,9 @@ pub struct Report {
     sizes: String,
     rows: Vec<Row>,
     sections: Vec<(String, String)>,
+    /// What the transport moved memory to memory in this run (MiB/s, the
+    /// better of one and four streams), once the ceiling case has run.
+    pub ceiling: Option<f64>,
 }
 
 impl Report {
@@ -31,6 +34,7 @@ impl Report {
             sizes: format!("{sizes:?}"),
             rows: Vec::new(),
             sections: Vec::new(),
+            ceiling: None,
         }
     }
 

@@ -65,7 +65,7 @@ fn every_benchmark_case_runs_at_quick_sizes() {
     for case in [
         "publish: one file",
         "publish: many small files",
-        "fetch 8 MiB between two daemons",
+        "fetch 8 MiB between two daemons and write it out",
         "fetch cost curve",
         "gossip: 5 nodes",
         "catch-up",

@@ -94,6 +94,7 @@ fn power_cuts_at_random_moments_lose_no_acknowledged_bundle() {
     );
     init(&source);
     let source_addr = source.multiaddr();
+    let source_id = source.peer_id();
 
     // The node under test keeps its data dir on the forgetful filesystem,
     // with a quota small enough that fetching into the cache evicts.
@@ -122,7 +123,13 @@ fn power_cuts_at_random_moments_lose_no_acknowledged_bundle() {
     let mut cached: BTreeSet<String> = BTreeSet::new();
     let started = Instant::now();
     for i in 0..cuts {
-        t.weft_json(&["connect", &source_addr]);
+        // The node redials the source from its peer book as it starts, so
+        // a dial of ours may race its own; connected is what counts.
+        wait_until(
+            "the node to connect to the source",
+            Duration::from_secs(15),
+            || t.connected_to(&source_id) || t.weft(&["connect", &source_addr]).status.success(),
+        );
         let small = rng.gen_range(1..1024) * KIB + rng.gen_range(0..KIB);
         let job = match i % 4 {
             // Publish on the node (pinned).
@@ -194,7 +201,11 @@ fn power_cuts_at_random_moments_lose_no_acknowledged_bundle() {
         }
     }
     // Interrupted fetches resume and finish on what survived.
-    t.weft_json(&["connect", &source_addr]);
+    wait_until(
+        "the node to connect to the source",
+        Duration::from_secs(15),
+        || t.connected_to(&source_id) || t.weft(&["connect", &source_addr]).status.success(),
+    );
     wait_until(
         "interrupted fetches to finish",
         Duration::from_secs(60),
