@@ -125,6 +125,26 @@ fn main() {
     frames.extend_from_slice(&FrameHeader::empty(FrameStatus::NotFound).encode());
     frames.extend_from_slice(&FrameHeader::empty(FrameStatus::Refused).encode());
     write("block_frames", "found-not-found-refused", &frames);
+    // Known-bad: a header announcing a byte more than any blob can have,
+    // a request naming one hash twice, and a manifest request of the blob
+    // kind that version 1 dropped.
+    let mut over = vec![0u8];
+    over.extend_from_slice(&(weft_protocol::limits::MAX_BLOB_BYTES as u32 + 1).to_be_bytes());
+    write("block_frames", "oversized", &over);
+    write(
+        "block_request",
+        "duplicate",
+        &BlockRequest {
+            hashes: vec![hashes[0], hashes[0]],
+        }
+        .encode(),
+    );
+    let mut blob_kind = Request::Manifest(small.id()).encode();
+    if let Some(k) = blob_kind.last_mut() {
+        *k = 1;
+    }
+    assert!(Request::decode(&blob_kind).is_err());
+    write("xfer_request", "blob-kind", &blob_kind);
     write(
         "xfer_response",
         "found",
