@@ -103,6 +103,10 @@ struct Args {
     /// Folder for scratch data [default: a temporary folder under $TMPDIR]
     #[arg(long)]
     work_dir: Option<PathBuf>,
+    /// Daemons of the publish, fetch and curve cases listen on TCP only
+    /// (not QUIC), so blocks move over TCP + noise + yamux like the ceiling
+    #[arg(long)]
+    tcp_only: bool,
 }
 
 /// The sizes every case runs at.
@@ -138,6 +142,8 @@ pub struct Sizes {
     /// Small bundles the hub case holds at its larger size (a tenth at
     /// the smaller).
     pub hub_bundles: usize,
+    /// Transfer cases on TCP only.
+    pub tcp_only: bool,
 }
 
 impl Sizes {
@@ -158,6 +164,7 @@ impl Sizes {
                 flood_entries: 2_000,
                 cache_mib: 32,
                 hub_bundles: 2_000,
+                tcp_only: false,
             }
         } else {
             Sizes {
@@ -175,6 +182,7 @@ impl Sizes {
                 flood_entries: 20_000,
                 cache_mib: 4096,
                 hub_bundles: 100_000,
+                tcp_only: false,
             }
         };
         if let Some(v) = a.size_mib {
@@ -195,6 +203,7 @@ impl Sizes {
         if let Some(v) = a.entries {
             s.entries = v;
         }
+        s.tcp_only = a.tcp_only;
         s
     }
 }

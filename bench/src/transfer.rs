@@ -44,9 +44,30 @@ impl Bench {
         }
     }
 
+    /// A daemon listening on TCP and QUIC, or on TCP alone with
+    /// `--tcp-only` (to see which transport the blocks are faster on).
+    fn start_with(name: &str, tcp_only: bool) -> Daemon {
+        if !tcp_only {
+            return Daemon::start(name);
+        }
+        Daemon::start_opts(
+            name,
+            Daemon::temp_dir(name),
+            &[],
+            weft_e2e::Options {
+                listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+                ..Default::default()
+            },
+        )
+    }
+
+    fn daemon(&self, name: &str) -> Daemon {
+        Self::start_with(name, self.sizes.tcp_only)
+    }
+
     fn source(&mut self) -> anyhow::Result<&Daemon> {
         if self.source.is_none() {
-            let d = Daemon::start("source");
+            let d = self.daemon("source");
             weft_timed::<InitOutput>(&d, &["init"])?;
             self.source = Some(d);
         }
@@ -283,8 +304,9 @@ impl Bench {
         id: &str,
         out: Option<&Path>,
     ) -> anyhow::Result<(f64, Daemon, (u64, u64))> {
+        let tcp_only = self.sizes.tcp_only;
         let src = self.source()?;
-        let d = Daemon::start(name);
+        let d = Self::start_with(name, tcp_only);
         d.connect(src);
         let pids = [
             src.pid().context("the source runs")?,

@@ -265,7 +265,7 @@ impl Behaviour {
                 max_records: MAX_PROVIDER_RECORDS,
                 max_value_bytes: 4096,
                 max_providers_per_key: kad::K_VALUE.get(),
-                max_provided_keys: MAX_PROVIDER_RECORDS,
+                max_provided_keys: MAX_PROVIDED_KEYS,
             },
         );
         let mut kad = kad::Behaviour::with_config(me, kad_store, kad_config);

@@ -106,9 +106,14 @@ pub const MAX_PROVIDE_QUERIES: usize = 4;
 pub const PROVIDER_RECORD_TTL: Duration = Duration::from_secs(48 * 3600);
 /// Longest wait for a DHT provider lookup.
 pub const PROVIDER_QUERY_TIMEOUT: Duration = Duration::from_secs(20);
-/// Most keys this node keeps provider records for on behalf of others, and
-/// most keys it provides itself (at most 20 providers per key).
+/// Most keys this node keeps provider records for on behalf of others (at
+/// most 20 providers per key).
 pub const MAX_PROVIDER_RECORDS: usize = 1 << 16;
+/// Most bundles this node provides itself: a hub holding more is found
+/// through the catalog and its peers for the rest, not through the DHT.
+/// (The hub benchmark found the old cap, 65,536, short of a hub of
+/// 100,000 bundles.)
+pub const MAX_PROVIDED_KEYS: usize = 1 << 18;
 
 /// Relays a node behind NAT holds reservations on at once.
 pub const MAX_RELAYS: usize = 2;

@@ -33,6 +33,10 @@ use std::sync::{Arc, Mutex};
 pub const INLINE_MIN: usize = 64 << 10;
 /// A segment is closed once it holds this many bytes.
 pub const SEGMENT_BYTES: u64 = 1 << 30;
+/// Bytes appended to a segment between requests to start writing them
+/// back (`sync_file_range`, which does not wait): the disk works while the
+/// network does, and a commit's sync finds little left to write.
+pub const WRITEBACK_BYTES: u64 = 8 << 20;
 /// Blobs start at multiples of this, the usual filesystem block: a hole
 /// punched over one blob frees whole blocks and never touches another.
 const ALIGN: u64 = 4096;
@@ -83,6 +87,8 @@ impl Loc {
 struct Writer {
     /// The segment being appended to, its file and its length so far.
     current: Option<(u64, Arc<File>, u64)>,
+    /// Where writeback was last asked for in the current segment.
+    written_back: u64,
     /// The next segment's number.
     next: u64,
     /// Segments written since the last sync.
@@ -123,6 +129,7 @@ impl Segments {
             dir: dir.to_path_buf(),
             writer: Mutex::new(Writer {
                 current: None,
+                written_back: 0,
                 next,
                 unsynced: BTreeMap::new(),
                 dir_dirty: false,
@@ -162,7 +169,7 @@ impl Segments {
     /// Appends `data` (at least one byte) and says where it went. Not
     /// durable until [`Segments::sync`].
     pub fn append(&self, data: &[u8]) -> io::Result<Loc> {
-        let (file, loc) = {
+        let (file, loc, back) = {
             let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
             let full = w
                 .current
@@ -183,6 +190,7 @@ impl Segments {
                     .insert(seg, f.clone());
                 w.next += 1;
                 w.current = Some((seg, f, 0));
+                w.written_back = 0;
                 w.dir_dirty = true;
             }
             let Some((seg, f, len)) = w.current.as_mut() else {
@@ -196,9 +204,31 @@ impl Segments {
             *len = align_up(loc.end());
             let (seg, f) = (*seg, f.clone());
             w.unsynced.insert(seg, f.clone());
-            (f, loc)
+            // Writeback of what was appended before this blob, once enough
+            // has gathered (those writes have returned or are in flight on
+            // other threads; asking early for a range still being written
+            // is harmless).
+            let back = (w.written_back < loc.off && loc.off - w.written_back >= WRITEBACK_BYTES)
+                .then(|| (w.written_back, loc.off - w.written_back));
+            if back.is_some() {
+                w.written_back = loc.off;
+            }
+            (f, loc, back)
         };
         file.write_all_at(data, loc.off)?;
+        if let Some((from, len)) = back {
+            // SAFETY: sync_file_range on an open descriptor with integer
+            // arguments; it touches no memory of ours. Only a hint: an
+            // error changes nothing, as the commit's fdatasync decides.
+            unsafe {
+                libc::sync_file_range(
+                    file.as_raw_fd(),
+                    from as libc::off64_t,
+                    len as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+        }
         Ok(loc)
     }
 
