@@ -187,13 +187,20 @@ impl Holdings {
             if used + need <= max {
                 break;
             }
-            self.remove(store, &id)?;
-            tracing::info!(bundle = %id, size, "evicted from the cache (least recently used)");
             used -= size;
             bytes += size;
-            out.push(id);
+            out.push((id, size));
         }
-        Ok((out, bytes))
+        // One synced batch for the whole round, not one per bundle.
+        for batch in out.chunks(EVICT_BATCH) {
+            let ids: Vec<BundleId> = batch.iter().map(|(id, _)| *id).collect();
+            store.delete_bundles(&ids)?;
+            for (id, size) in batch {
+                self.forget(id);
+                tracing::info!(bundle = %id, size, "evicted from the cache (least recently used)");
+            }
+        }
+        Ok((out.into_iter().map(|(id, _)| id).collect(), bytes))
     }
 }
 

@@ -38,6 +38,8 @@ use crate::store::{
 pub const TOUCH_EVERY_SECS: u64 = 60;
 /// Blobs deleted per batch by a sweep.
 const SWEEP_BATCH: usize = 4096;
+/// Bundles evicted in one synced batch.
+const EVICT_BATCH: usize = 4096;
 
 /// One held bundle.
 #[derive(Debug, Clone)]
@@ -455,13 +457,18 @@ impl Holdings {
     /// at the next sweep. Blocking.
     pub fn remove(&self, store: &dyn Store, id: &BundleId) -> Result<(), StoreError> {
         store.delete_bundle(id)?;
+        self.forget(id);
+        Ok(())
+    }
+
+    /// Forgets a bundle the store no longer holds.
+    fn forget(&self, id: &BundleId) {
         let gone = self.held().remove(id);
         self.catalog.set_held(*id, None);
         self.catalog.set_exempt(*id, false);
         if gone.is_some_and(|h| explicit(h.pin)) {
             self.tell_trust();
         }
-        Ok(())
     }
 
     /// Whether no operation has blocks protected (nothing is being written

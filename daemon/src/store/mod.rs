@@ -214,6 +214,14 @@ pub trait Store: Send + Sync + 'static {
     /// interrupted fetch) in one synced batch. Its chunks stay until
     /// [`Store::delete_blobs`]; its catalog entry stays.
     fn delete_bundle(&self, id: &BundleId) -> Result<(), StoreError>;
+    /// Removes several complete bundles as [`Store::delete_bundle`] does,
+    /// in one synced batch where the engine can.
+    fn delete_bundles(&self, ids: &[BundleId]) -> Result<(), StoreError> {
+        for id in ids {
+            self.delete_bundle(id)?;
+        }
+        Ok(())
+    }
     /// Calls `f` with the hash of every stored blob.
     fn for_each_blob_key(&self, f: &mut dyn FnMut(ContentHash)) -> Result<(), StoreError>;
     /// Deletes blobs, returning the bytes their values held.
