@@ -54,6 +54,10 @@ pub struct EventLoop {
     pub(super) inbound_per_peer: HashMap<PeerId, usize>,
     pub(super) banned: HashMap<PeerId, Instant>,
     pub(super) redial: Vec<Multiaddr>,
+    /// Peers mDNS found on the LAN and has not seen expire, dialled again
+    /// at each redial tick while not connected (a first dial that fails is
+    /// otherwise not retried until mDNS finds them anew, minutes later).
+    pub(super) lan: HashMap<PeerId, Vec<Multiaddr>>,
     pub(super) book: Arc<dyn AddressBook>,
     pub(super) pending_syncs:
         HashMap<OutboundRequestId, oneshot::Sender<Result<SyncResponse, NetError>>>,
@@ -182,6 +186,7 @@ pub async fn start(
         inbound_per_peer: HashMap::new(),
         banned: HashMap::new(),
         redial: peers.clone(),
+        lan: HashMap::new(),
         book,
         pending_syncs: HashMap::new(),
         provide_queue: VecDeque::new(),
@@ -249,6 +254,19 @@ impl EventLoop {
             if peer.is_none_or(|p| !self.peers.contains_key(&p)) {
                 self.dial(addr, None);
             }
+        }
+        let lan: Vec<(PeerId, Vec<Multiaddr>)> = self
+            .lan
+            .iter()
+            .filter(|(p, _)| !self.peers.contains_key(p) && !self.banned.contains_key(p))
+            .map(|(p, a)| (*p, a.clone()))
+            .collect();
+        for (peer, addrs) in lan {
+            let opts = DialOpts::peer_id(peer)
+                .addresses(addrs)
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            let _ = self.swarm.dial(opts);
         }
         if self.peers.len() < MIN_PEERS {
             self.dial_book();
@@ -541,8 +559,24 @@ impl EventLoop {
                 | BehaviourEvent::Relay(_)
                 | BehaviourEvent::Dcutr(_)),
             ) => self.on_reach_event(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Expired(list))) => {
+                for (peer, addr) in list {
+                    if let Some(addrs) = self.lan.get_mut(&peer) {
+                        addrs.retain(|a| *a != addr);
+                        if addrs.is_empty() {
+                            self.lan.remove(&peer);
+                        }
+                    }
+                }
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(list))) => {
                 for (peer, addr) in list {
+                    if self.lan.len() < MAX_LAN_PEERS || self.lan.contains_key(&peer) {
+                        let addrs = self.lan.entry(peer).or_default();
+                        if !addrs.contains(&addr) && addrs.len() < 4 {
+                            addrs.push(addr.clone());
+                        }
+                    }
                     if self.peers.contains_key(&peer)
                         || self.banned.get(&peer).is_some_and(|t| *t > Instant::now())
                     {

@@ -98,6 +98,8 @@ pub const MAX_SYNC_STREAMS_PER_CONNECTION: usize = 8;
 /// Peers from the peer book dialled at start and whenever fewer than
 /// [`MIN_PEERS`] are connected.
 pub const BOOK_DIALS: usize = 16;
+/// Peers found on the LAN by mDNS kept for redialling (4 addresses each).
+pub const MAX_LAN_PEERS: usize = 64;
 /// Below this many connections the peer book is dialled.
 pub const MIN_PEERS: usize = 4;
 /// Provider records being published at once.
