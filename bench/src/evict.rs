@@ -15,20 +15,10 @@ use weft_e2e::Daemon;
 use weft_protocol::api::{InitOutput, PublishResult};
 
 use crate::report::Report;
-use crate::util::{poll, weft_timed, write_random_file};
+use crate::util::{poll, weft_timed, write_bytes, write_random_file};
 use crate::Sizes;
 
 const MIB: u64 = 1 << 20;
-
-/// Bytes a process has asked the disk to write since it started.
-fn write_bytes(pid: u32) -> anyhow::Result<u64> {
-    let io = std::fs::read_to_string(format!("/proc/{pid}/io"))
-        .with_context(|| format!("reading /proc/{pid}/io"))?;
-    io.lines()
-        .find_map(|l| l.strip_prefix("write_bytes: "))
-        .and_then(|v| v.trim().parse().ok())
-        .context("no write_bytes in /proc/PID/io")
-}
 
 fn config(dir: &std::path::Path, max: u64) -> anyhow::Result<()> {
     std::fs::write(

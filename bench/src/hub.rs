@@ -26,7 +26,7 @@ use weft_protocol::{
 };
 
 use crate::report::Report;
-use crate::util::{mib, poll, rss_bytes, weft_timed, write_random_file};
+use crate::util::{mib, poll, rss_bytes, weft_timed, write_bytes, write_random_file};
 use crate::Sizes;
 
 /// Bytes of each small bundle's one file.
@@ -91,14 +91,6 @@ fn fill(dir: &Path, n: usize) -> anyhow::Result<()> {
 
 fn status(d: &Daemon) -> anyhow::Result<StatusResponse> {
     Ok(weft_timed::<StatusResponse>(d, &["status"])?.0)
-}
-
-fn write_bytes(pid: u32) -> anyhow::Result<u64> {
-    let io = std::fs::read_to_string(format!("/proc/{pid}/io"))?;
-    io.lines()
-        .find_map(|l| l.strip_prefix("write_bytes: "))
-        .and_then(|v| v.trim().parse().ok())
-        .context("no write_bytes in /proc/PID/io")
 }
 
 fn one_size(work: &Path, n: usize) -> anyhow::Result<Figures> {

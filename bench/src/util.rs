@@ -132,6 +132,17 @@ pub fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
     Ok(kb * 1024)
 }
 
+/// Bytes a process has asked the disk to write since it started
+/// (`write_bytes` in /proc/PID/io, which counts all its threads).
+pub fn write_bytes(pid: u32) -> anyhow::Result<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .with_context(|| format!("reading /proc/{pid}/io"))?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("write_bytes: "))
+        .and_then(|v| v.trim().parse().ok())
+        .context("no write_bytes in /proc/PID/io")
+}
+
 /// Polls `cond` every `every` until it holds, or fails after `timeout`.
 pub fn poll(
     what: &str,

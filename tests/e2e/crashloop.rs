@@ -15,34 +15,10 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
-use serde_json::{json, Value};
-use weft_e2e::{init, pseudo_random, record_figure, wait_until, Daemon};
+use serde_json::json;
+use weft_e2e::{init, random_folder, record_figure, wait_until, Daemon};
 
 const KIB: usize = 1 << 10;
-
-/// Starts a job on `d`'s API; returns its number.
-fn start_job(d: &Daemon, path: &str, body: Value) -> u64 {
-    d.api()
-        .call("POST", path, Some(&body), d.path())
-        .unwrap_or_else(|e| panic!("{path}: {e}"))["job"]
-        .as_u64()
-        .expect("a job number")
-}
-
-/// The job's state now, without waiting: "running", "done" or "failed".
-fn job_state(d: &Daemon, job: u64) -> Option<Value> {
-    d.api()
-        .call("GET", &format!("/v1/jobs/{job}"), None, d.path())
-        .ok()
-}
-
-/// A folder holding one file of `len` pseudo-random bytes.
-fn folder(parent: &std::path::Path, name: &str, len: usize, seed: u64) -> std::path::PathBuf {
-    let dir = parent.join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("data.bin"), pseudo_random(len, seed)).unwrap();
-    dir
-}
 
 #[test]
 fn sigkill_at_random_moments_loses_no_acknowledged_bundle_and_leaves_no_debris() {
@@ -73,34 +49,36 @@ fn sigkill_at_random_moments_loses_no_acknowledged_bundle_and_leaves_no_debris()
         let job = match op {
             // Publish on the target.
             0 => {
-                let dir = folder(work.path(), &format!("t-{i}"), size, seed ^ i);
-                start_job(
-                    &t,
+                let dir = random_folder(work.path(), &format!("t-{i}"), size, seed ^ i);
+                t.start_job(
                     "/v1/publish",
                     json!({"path": dir, "name": format!("t-{i}"), "texts": [{"lang": "en", "title": "crash", "description": ""}]}),
                 )
+                .unwrap_or_else(|e| panic!("{e}"))
             }
             // Fetch and pin a bundle the source just published.
             1 => {
-                let dir = folder(work.path(), &format!("s-{i}"), size, seed ^ i);
+                let dir = random_folder(work.path(), &format!("s-{i}"), size, seed ^ i);
                 let id = source.publish_api(&dir, &format!("s-{i}"));
-                start_job(&t, "/v1/fetch", json!({"id": id, "pin": true}))
+                t.start_job("/v1/fetch", json!({"id": id, "pin": true}))
+                    .unwrap_or_else(|e| panic!("{e}"))
             }
             // Import an archive the source just exported.
             2 => {
-                let dir = folder(work.path(), &format!("a-{i}"), size, seed ^ i);
+                let dir = random_folder(work.path(), &format!("a-{i}"), size, seed ^ i);
                 let id = source.publish_api(&dir, &format!("a-{i}"));
                 let archive = work.path().join(format!("a-{i}.weft"));
                 let o = source.weft(&["export", &id, "-o", archive.to_str().unwrap()]);
                 assert!(o.status.success(), "{o:?}");
-                start_job(&t, "/v1/import", json!({"path": archive}))
+                t.start_job("/v1/import", json!({"path": archive}))
+                    .unwrap_or_else(|e| panic!("{e}"))
             }
             // Catch up: the source publishes while the target is down, and
             // the target is killed soon after it comes back.
             _ => {
                 t.kill();
                 for k in 0..5 {
-                    let dir = folder(
+                    let dir = random_folder(
                         work.path(),
                         &format!("c-{i}-{k}"),
                         100 + k as usize,
@@ -116,7 +94,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_bundle_and_leaves_no_debris()
         // The moment of the kill is the experiment, not a wait.
         std::thread::sleep(Duration::from_millis(rng.gen_range(0..600)));
         if job != 0 {
-            if let Some(v) = job_state(&t, job) {
+            if let Some(v) = t.job_state(job) {
                 if v["state"] == "done" {
                     if let Some(id) = v["result"]["id"].as_str() {
                         acknowledged.insert(id.to_string());

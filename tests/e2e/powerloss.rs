@@ -19,35 +19,9 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use weft_e2e::lossyfs::LossyFs;
-use weft_e2e::{init, pseudo_random, record_figure, skip, wait_until, Daemon};
+use weft_e2e::{init, random_folder, record_figure, skip, wait_until, Daemon};
 
 const KIB: usize = 1 << 10;
-
-/// Starts a job; `None` if the daemon refused (the cut may come first).
-fn start_job(d: &Daemon, path: &str, body: Value) -> Option<u64> {
-    match d.api().call("POST", path, Some(&body), d.path()) {
-        Ok(v) => v["job"].as_u64(),
-        Err(e) => {
-            eprintln!("{path} refused: {e}");
-            None
-        }
-    }
-}
-
-/// A job's state now, without waiting.
-fn job_state(d: &Daemon, job: u64) -> Option<Value> {
-    d.api()
-        .call("GET", &format!("/v1/jobs/{job}"), None, d.path())
-        .ok()
-}
-
-/// A folder holding one file of `len` pseudo-random bytes.
-fn folder(parent: &std::path::Path, name: &str, len: usize, seed: u64) -> std::path::PathBuf {
-    let dir = parent.join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("data.bin"), pseudo_random(len, seed)).unwrap();
-    dir
-}
 
 #[test]
 fn power_cuts_at_random_moments_lose_no_acknowledged_bundle() {
@@ -131,28 +105,30 @@ fn power_cuts_at_random_moments_lose_no_acknowledged_bundle() {
             || t.connected_to(&source_id) || t.weft(&["connect", &source_addr]).status.success(),
         );
         let small = rng.gen_range(1..1024) * KIB + rng.gen_range(0..KIB);
+        // The daemon may refuse a job (a pin may not fit); that is not a
+        // failure of the test.
+        let started = |r: Result<u64, String>| r.map_err(|e| eprintln!("refused: {e}")).ok();
         let job = match i % 4 {
             // Publish on the node (pinned).
             0 => {
-                let dir = folder(work.path(), &format!("t-{i}"), small, seed ^ i);
-                start_job(
-                    &t,
+                let dir = random_folder(work.path(), &format!("t-{i}"), small, seed ^ i);
+                started(t.start_job(
                     "/v1/publish",
                     json!({"path": dir, "name": format!("t-{i}"), "texts": [{"lang": "en", "title": "cut", "description": ""}]}),
-                )
+                ))
             }
             // Fetch and pin a bundle the source just published.
             1 => {
-                let dir = folder(work.path(), &format!("s-{i}"), small, seed ^ i);
+                let dir = random_folder(work.path(), &format!("s-{i}"), small, seed ^ i);
                 let id = source.publish_api(&dir, &format!("s-{i}"));
-                start_job(&t, "/v1/fetch", json!({"id": id, "pin": true}))
+                started(t.start_job("/v1/fetch", json!({"id": id, "pin": true})))
             }
             // Fetch into the cache, evicting older cache past the quota.
             2 => {
                 let big = rng.gen_range(4096..12288) * KIB;
-                let dir = folder(work.path(), &format!("c-{i}"), big, seed ^ i);
+                let dir = random_folder(work.path(), &format!("c-{i}"), big, seed ^ i);
                 let id = source.publish_api(&dir, &format!("c-{i}"));
-                start_job(&t, "/v1/fetch", json!({"id": id}))
+                started(t.start_job("/v1/fetch", json!({"id": id})))
             }
             // Evict and sweep.
             _ => {
@@ -167,7 +143,7 @@ fn power_cuts_at_random_moments_lose_no_acknowledged_bundle() {
         // The moment of the cut is the experiment, not a wait.
         std::thread::sleep(Duration::from_millis(rng.gen_range(0..1200)));
         if let Some(job) = job {
-            if let Some(v) = job_state(&t, job) {
+            if let Some(v) = t.job_state(job) {
                 if let (true, Some(id)) = (v["state"] == "done", v["result"]["id"].as_str()) {
                     if v["result"]["pinned"] == false {
                         cached.insert(id.to_string());

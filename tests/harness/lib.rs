@@ -438,6 +438,26 @@ impl Daemon {
             .any(|r| r.id.to_string() == id)
     }
 
+    /// Starts a job through the API (`/v1/publish`, `/v1/fetch`, ...) and
+    /// returns its number, or the daemon's refusal.
+    pub fn start_job(&self, path: &str, body: Value) -> Result<u64, String> {
+        let v = self
+            .api()
+            .call("POST", path, Some(&body), self.path())
+            .map_err(|e| format!("{path}: {e}"))?;
+        v["job"]
+            .as_u64()
+            .ok_or_else(|| format!("{path} answered no job number: {v}"))
+    }
+
+    /// A job's state now, without waiting ("running", "done" or "failed"),
+    /// or `None` if the daemon does not answer.
+    pub fn job_state(&self, job: u64) -> Option<Value> {
+        self.api()
+            .call("GET", &format!("/v1/jobs/{job}"), None, self.path())
+            .ok()
+    }
+
     /// Publishes `path` under `name` through the API (no CLI process, so
     /// thousands stay quick) and returns the bundle id.
     pub fn publish_api(&self, path: &Path, name: &str) -> String {
@@ -612,12 +632,19 @@ pub fn init(d: &Daemon) -> String {
         .to_string()
 }
 
+/// Makes `parent/name`, a folder holding one file, `data.bin`, of `len`
+/// pseudo-random bytes seeded by `seed`.
+pub fn random_folder(parent: &Path, name: &str, len: usize, seed: u64) -> PathBuf {
+    let dir = parent.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("data.bin"), pseudo_random(len, seed)).unwrap();
+    dir
+}
+
 /// Publishes a folder holding one file of `size` bytes (seeded by `seed`)
 /// with the given extra `weft publish` arguments; returns the bundle id.
 pub fn publish(d: &Daemon, name: &str, size: usize, seed: u64, args: &[&str]) -> String {
-    let root = d.path().join("src").join(format!("{name}-{seed}"));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("data.bin"), pseudo_random(size, seed)).unwrap();
+    let root = random_folder(&d.path().join("src"), &format!("{name}-{seed}"), size, seed);
     let mut a = vec!["publish", root.to_str().unwrap(), "--name", name];
     a.extend_from_slice(args);
     d.weft_json_as::<PublishResult>(&a).id.to_string()

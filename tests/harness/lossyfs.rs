@@ -63,9 +63,9 @@ pub struct CutStats {
     /// Files and folders that vanished because their names were never made
     /// durable.
     pub nodes_dropped: u64,
-    /// fsync and fdatasync calls on files, and on folders.
+    /// fsync and fdatasync calls (FUSE's fsync), on files and folders.
     pub file_syncs: u64,
-    /// fsync calls on folders.
+    /// FUSE's fsyncdir calls (an fsync of an open folder).
     pub dir_syncs: u64,
 }
 
@@ -133,6 +133,17 @@ impl State {
         p.children.insert(name.to_owned(), ino);
         p.mtime = SystemTime::now();
         Ok(ino)
+    }
+
+    /// An fsync: a file's bytes, or a folder's entries, as they are now
+    /// survive a cut. False if there is no such node.
+    fn make_durable(&mut self, ino: u64) -> bool {
+        match self.nodes.get_mut(&ino) {
+            Some(n) if n.dir => n.durable_children = n.children.clone(),
+            Some(n) => n.durable = n.data.clone(),
+            None => return false,
+        }
+        true
     }
 
     /// The power cut: everything goes back to its durable state.
@@ -394,16 +405,10 @@ impl Filesystem for Fs {
     fn fsync(&mut self, _r: &Request<'_>, ino: u64, _fh: u64, _datasync: bool, reply: ReplyEmpty) {
         let mut st = self.st();
         st.stats.file_syncs += 1;
-        match st.nodes.get_mut(&ino) {
-            Some(n) if n.dir => {
-                n.durable_children = n.children.clone();
-                reply.ok()
-            }
-            Some(n) => {
-                n.durable = n.data.clone();
-                reply.ok()
-            }
-            None => reply.error(libc::ENOENT),
+        if st.make_durable(ino) {
+            reply.ok()
+        } else {
+            reply.error(libc::ENOENT)
         }
     }
 
@@ -417,12 +422,10 @@ impl Filesystem for Fs {
     ) {
         let mut st = self.st();
         st.stats.dir_syncs += 1;
-        match st.nodes.get_mut(&ino) {
-            Some(n) => {
-                n.durable_children = n.children.clone();
-                reply.ok()
-            }
-            None => reply.error(libc::ENOENT),
+        if st.make_durable(ino) {
+            reply.ok()
+        } else {
+            reply.error(libc::ENOENT)
         }
     }
 
