@@ -21,6 +21,7 @@ mod plot;
 mod report;
 mod revocation;
 mod transfer;
+mod update;
 mod util;
 
 use std::path::PathBuf;
@@ -66,6 +67,9 @@ enum Case {
     /// A hub holding many bundles: start, memory, re-providing, check and
     /// eviction, at two sizes.
     Hub,
+    /// New versions of a bundle (an insertion, a small edit): the bytes a
+    /// node holding the old version fetches.
+    Update,
 }
 
 /// Measure weft against the machine's limits and write docs/benchmarks.md.
@@ -144,6 +148,8 @@ pub struct Sizes {
     pub hub_bundles: usize,
     /// Transfer cases on TCP only.
     pub tcp_only: bool,
+    /// Size of the bundle the update case versions, MiB.
+    pub update_mib: u64,
 }
 
 impl Sizes {
@@ -165,6 +171,7 @@ impl Sizes {
                 cache_mib: 32,
                 hub_bundles: 2_000,
                 tcp_only: false,
+                update_mib: 24,
             }
         } else {
             Sizes {
@@ -183,6 +190,7 @@ impl Sizes {
                 cache_mib: 4096,
                 hub_bundles: 100_000,
                 tcp_only: false,
+                update_mib: 256,
             }
         };
         if let Some(v) = a.size_mib {
@@ -243,6 +251,7 @@ fn main() -> anyhow::Result<()> {
             Case::Revocation,
             Case::Evict,
             Case::Hub,
+            Case::Update,
         ];
     }
     let mut report = Report::new(args.quick, &sizes);
@@ -266,6 +275,7 @@ fn main() -> anyhow::Result<()> {
             Case::Ceiling => ceiling::bench(&sizes, &mut report)?,
             Case::Evict => evict::run(&sizes, work.path(), &mut report)?,
             Case::Hub => hub::run(&sizes, work.path(), &mut report)?,
+            Case::Update => update::run(&sizes, work.path(), &mut report)?,
         }
     }
     drop(transfer);

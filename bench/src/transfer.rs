@@ -292,6 +292,52 @@ impl Bench {
             None,
         );
         std::fs::remove_dir_all(&out)?;
+        self.fetch_among_bad_seeders(report, &big, &fetcher, tcp_rate)
+    }
+
+    /// The fetch again, from four seeders: the source, the last fetcher,
+    /// a peer that answers every block with bytes that do not match, and
+    /// one that takes requests and never answers. Against the plain copy of
+    /// the median run.
+    fn fetch_among_bad_seeders(
+        &mut self,
+        report: &mut Report,
+        big: &Held,
+        second: &Daemon,
+        tcp_rate: f64,
+    ) -> anyhow::Result<()> {
+        use weft_e2e::raw::{RawPeer, XferAnswer};
+        let d = self.daemon("fetcher-among-liars");
+        d.connect(self.source()?);
+        d.connect(second);
+        let liar = RawPeer::start_with(XferAnswer::Lies);
+        let staller = RawPeer::start_with(XferAnswer::Stalls);
+        liar.connect(&d.multiaddr());
+        staller.connect(&d.multiaddr());
+        sync();
+        let out = self.work.join("fetched-among-liars");
+        let (_, t) =
+            weft_timed::<FetchResult>(&d, &["get", &big.id, "-o", &out.to_string_lossy()])?;
+        let got = std::fs::metadata(out.join("data.bin"))?.len();
+        if got != big.bytes {
+            bail!("weft get -o wrote {got} bytes, not {}", big.bytes);
+        }
+        std::fs::remove_dir_all(&out)?;
+        let asked = |p: &RawPeer| p.xfer_requests.load(std::sync::atomic::Ordering::Relaxed);
+        let rate = mib(big.bytes) / t;
+        report.add(
+            &format!(
+                "fetch {} MiB from four seeders, one lying and one stalling (`weft get -o`; the liar was asked {} times, the staller {})",
+                self.sizes.size_mib,
+                asked(&liar),
+                asked(&staller)
+            ),
+            format!("{t:.2} s ({rate:.0} MiB/s)"),
+            format!("plain TCP copy of the median run, {tcp_rate:.0} MiB/s"),
+            format!("{:.0}%", 100.0 * rate / tcp_rate),
+            "≥ 35%",
+            Some(rate / tcp_rate >= 0.35),
+        );
         Ok(())
     }
 

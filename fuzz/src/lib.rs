@@ -133,21 +133,31 @@ pub fn sync_response(data: &[u8]) {
     }
 }
 
-/// A chunk index fetched from a peer. The first 8 bytes give the file size
-/// the manifest claims; the hash is taken of the rest so that the parser
-/// behind the hash check is reached.
+/// A chunk index fetched from a peer. The first byte gives its place (0 a
+/// root, 1 a page before the last, 2 the last page), the next 8 the bytes
+/// it must cover; the hash is taken of the rest so that the rules behind
+/// the hash check are reached.
 pub fn chunk_index(data: &[u8]) {
-    if data.len() < 8 {
+    use weft_protocol::chunk::{parse_index, IndexPlace};
+    if data.len() < 9 {
         return;
     }
-    let size = u64::from_be_bytes(data[..8].try_into().expect("8 bytes"));
-    let rest = &data[8..];
+    let place = match data[0] {
+        0 => IndexPlace::Root,
+        1 => IndexPlace::Page { last: false },
+        _ => IndexPlace::Page { last: true },
+    };
+    let covered = u64::from_be_bytes(data[1..9].try_into().expect("8 bytes"));
+    let rest = &data[9..];
     let hash = ContentHash::from_slice(blake3::hash(rest).as_bytes()).expect("32 bytes");
-    if let Ok(hashes) = weft_protocol::chunk::parse_index(&hash, size, rest) {
-        assert_eq!(hashes.len() * 32, rest.len());
+    if let Ok(node) = parse_index(&hash, covered, place, rest) {
+        assert_eq!(node.encode(), rest, "an accepted index is its own encoding");
+        let n = node.entries.len();
+        assert!((1..=weft_protocol::limits::INDEX_FANOUT).contains(&n));
+        assert_eq!(node.entries.iter().map(|e| e.len).sum::<u64>(), covered);
     }
     let wrong = ContentHash::from_slice(&[0; 32]).expect("32 bytes");
-    assert!(weft_protocol::chunk::parse_index(&wrong, size, rest).is_err() || rest.is_empty());
+    assert!(parse_index(&wrong, covered, place, rest).is_err());
 }
 
 /// An archive, as `weft import` reads it from a USB stick.

@@ -6,7 +6,8 @@
 //! record  = kind:u8 len:u32-be payload[len]
 //! kind    1 signed manifest        (len <= MAX_MANIFEST_BYTES)
 //!         2 signed announcement    (len <= MAX_ANNOUNCEMENT_BYTES, optional)
-//!         3 blob: chunk index or chunk (len exactly what the manifest implies)
+//!         3 blob: chunk index or chunk (a chunk's len exactly what its
+//!           index says; an index's at most MAX_INDEX_BYTES)
 //!         4 signed key event       (len <= MAX_ANNOUNCEMENT_BYTES; only between bundles)
 //! end     = kind 0xff, len 8, payload = number of bundles, u64 big endian
 //! ```
@@ -17,9 +18,11 @@
 //!
 //! Each bundle is its manifest, then at most one announcement, then every
 //! blob its files need, in manifest order: for each file, its chunk index
-//! (files over one chunk) and then its chunks. Nothing else is allowed, so a
-//! reader knows the hash and length of every blob before reading it, checks
-//! the length before allocating, and the hash before handing the bytes on.
+//! root (files over one chunk) and then, for a root of chunks, its chunks,
+//! or for a root of pages, each page followed by its chunks. Nothing else is
+//! allowed, so a reader knows the hash and the length (or, for an index, a
+//! bound on it) of every blob before reading it, checks the length before
+//! allocating, and the hash before handing the bytes on.
 //! Blobs are repeated if two files share them, so an archive never depends
 //! on anything outside itself.
 
@@ -27,10 +30,10 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 
 use crate::chunk::{
-    chunk_count, chunk_len, has_index, parse_index, small_file_chunks, verify_blob,
+    layout, parse_index, resolve_file, Expect, IndexPlace, Layout, Level, ResolveError,
 };
 use crate::id::ContentHash;
-use crate::limits::{MAX_ANNOUNCEMENT_BYTES, MAX_MANIFEST_BYTES};
+use crate::limits::{INDEX_FANOUT, MAX_ANNOUNCEMENT_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES};
 use crate::manifest::{SignedAnnouncement, SignedKeyEvent, SignedManifest};
 
 /// The first bytes of every archive.
@@ -146,9 +149,8 @@ struct Plan {
     announcement: Option<SignedAnnouncement>,
     /// Next file whose blobs are to be planned.
     file: usize,
-    /// Blobs expected next: hash, length, and the file size when the blob
-    /// is that file's chunk index.
-    queue: VecDeque<(ContentHash, u64, Option<u64>)>,
+    /// Blobs expected next, and what each is.
+    queue: VecDeque<(ContentHash, Expect)>,
     /// Whether a blob has been read (an announcement must come before).
     started: bool,
 }
@@ -171,13 +173,16 @@ impl Plan {
                 return false;
             };
             self.file += 1;
-            if has_index(f.size) {
-                self.queue
-                    .push_back((f.hash, chunk_count(f.size) * 32, Some(f.size)));
-            } else {
-                for h in small_file_chunks(&f.hash, f.size) {
-                    self.queue.push_back((h, f.size, None));
-                }
+            match layout(f.size) {
+                Layout::Empty => {}
+                Layout::Single => self.queue.push_back((f.hash, Expect::Chunk(f.size))),
+                Layout::Indexed => self.queue.push_back((
+                    f.hash,
+                    Expect::Index {
+                        covered: f.size,
+                        place: IndexPlace::Root,
+                    },
+                )),
             }
         }
         true
@@ -374,23 +379,41 @@ impl<R: Read> Reader<R> {
                 if !plan.fill() {
                     return self.fail(at, format!("a block{within} that its files do not need"));
                 }
-                let (hash, want, index_of) = plan.queue.pop_front().expect("filled");
-                if len != want {
+                let (hash, expect) = plan.queue.pop_front().expect("filled");
+                let fits = match expect {
+                    Expect::Chunk(want) => len == want,
+                    Expect::Index { .. } => len <= expect.max_len(),
+                };
+                if !fits {
+                    let want = match expect {
+                        Expect::Chunk(want) => format!("{want} bytes"),
+                        Expect::Index { .. } => format!("at most {MAX_INDEX_BYTES} bytes"),
+                    };
                     return self.fail(
                         at,
-                        format!("block {hash}{within} should be {want} bytes, but its record holds {len}"),
+                        format!(
+                            "block {hash}{within} should be {want}, but its record holds {len}"
+                        ),
                     );
                 }
                 let bytes = self.payload(at, len, "a block")?;
-                if let Err(e) = verify_blob(&hash, want, &bytes) {
+                if let Err(e) = expect.check(&hash, &bytes) {
                     return self.fail(at, format!("block {hash}{within} is damaged: {e}"));
                 }
-                if let Some(size) = index_of {
-                    let chunks = parse_index(&hash, size, &bytes)
-                        .or_else(|e| self.fail(at, format!("chunk index {hash}: {e}")))?;
+                if let Expect::Index { covered, place } = expect {
+                    let node =
+                        parse_index(&hash, covered, place, &bytes).expect("checked just above");
                     let plan = self.plan.as_mut().expect("checked above");
-                    for (i, c) in chunks.into_iter().enumerate().rev() {
-                        plan.queue.push_front((c, chunk_len(size, i as u64), None));
+                    let n = node.entries.len();
+                    for (i, e) in node.entries.into_iter().enumerate().rev() {
+                        let next = match node.level {
+                            Level::Chunks => Expect::Chunk(e.len),
+                            Level::Pages => Expect::Index {
+                                covered: e.len,
+                                place: IndexPlace::Page { last: i + 1 == n },
+                            },
+                        };
+                        plan.queue.push_front((e.hash, next));
                     }
                 }
                 self.out.push_back(Item::Blob(hash, bytes));
@@ -460,23 +483,23 @@ pub fn blob_order(
 ) -> Result<Vec<(ContentHash, u64)>, String> {
     let mut out = Vec::new();
     for f in &manifest.manifest().files {
-        if has_index(f.size) {
-            out.push((f.hash, chunk_count(f.size) * 32));
-            let index =
-                get(&f.hash).ok_or_else(|| format!("the chunk index of {} is missing", f.path))?;
-            let chunks = parse_index(&f.hash, f.size, &index).map_err(|e| e.to_string())?;
-            out.extend(
-                chunks
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, c)| (c, chunk_len(f.size, i as u64))),
-            );
-        } else {
-            out.extend(
-                small_file_chunks(&f.hash, f.size)
-                    .into_iter()
-                    .map(|h| (h, f.size)),
-            );
+        let fc = resolve_file::<()>(&f.hash, f.size, |h| Ok(get(h))).map_err(|e| match e {
+            ResolveError::Missing { .. } | ResolveError::Read(()) => {
+                format!("the chunk index of {} is missing", f.path)
+            }
+            ResolveError::Damaged(e) => format!("the chunk index of {}: {e}", f.path),
+        })?;
+        // Pre-order: the root, then each page before its own chunks (every
+        // page but the last lists exactly INDEX_FANOUT of them).
+        let mut indexes = fc.indexes.into_iter();
+        out.extend(indexes.next());
+        let pages: Vec<_> = indexes.collect();
+        if pages.is_empty() {
+            out.extend(fc.chunks.iter().map(|c| (c.hash, c.len)));
+        }
+        for (page, chunks) in pages.into_iter().zip(fc.chunks.chunks(INDEX_FANOUT)) {
+            out.push(page);
+            out.extend(chunks.iter().map(|c| (c.hash, c.len)));
         }
     }
     Ok(out)
@@ -485,8 +508,8 @@ pub fn blob_order(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chunk::FileHasher;
-    use crate::limits::CHUNK_SIZE;
+    use crate::chunk::digest_bytes;
+    use crate::limits::MAX_CHUNK;
     use crate::manifest::{FileEntry, LangText, Manifest};
     use crate::{BundleId, PublisherKey, VERSION};
     use std::collections::HashMap;
@@ -500,16 +523,17 @@ mod tests {
         HashMap<ContentHash, Vec<u8>>,
     ) {
         let mut blobs = HashMap::new();
-        let big: Vec<u8> = (0..(2 * CHUNK_SIZE + 10))
-            .map(|i| (i % 251) as u8)
-            .collect();
-        let mut h = FileHasher::new();
-        for c in big.chunks(CHUNK_SIZE as usize) {
-            let ch = h.push_chunk(c);
-            blobs.insert(ch, c.to_vec());
+        let mut big = vec![0u8; 5 * MAX_CHUNK as usize + 10];
+        blake3::Hasher::new()
+            .update(b"archive test")
+            .finalize_xof()
+            .fill(&mut big);
+        let (digest, chunks) = digest_bytes(&big);
+        for c in chunks {
+            blobs.insert(ContentHash::of(&c), c);
         }
-        let (big_hash, _, index) = h.finish();
-        blobs.insert(big_hash, index.unwrap());
+        let big_hash = digest.hash;
+        blobs.extend(digest.indexes);
         let small = b"hello".to_vec();
         let small_hash = ContentHash::of(&small);
         blobs.insert(small_hash, small.clone());
@@ -582,8 +606,11 @@ mod tests {
     fn an_archive_round_trips() {
         let key = PublisherKey::from_seed([7; 32]);
         let (bytes, signed) = write(&key);
-        // index + 3 chunks + the small file.
-        assert_eq!(read_all(&bytes).unwrap(), (5, vec![signed.id()]));
+        // The index, the big file's chunks and the small file: every blob
+        // of the bundle once (none repeats).
+        let (_, _, blobs) = bundle(&key);
+        assert!(blobs.len() > 4, "the big file has several chunks");
+        assert_eq!(read_all(&bytes).unwrap(), (blobs.len(), vec![signed.id()]));
     }
 
     #[test]

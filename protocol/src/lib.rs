@@ -30,7 +30,7 @@ pub mod wire;
 pub mod words;
 
 pub use cbor::CborError;
-pub use chunk::{ChunkError, FileHasher};
+pub use chunk::{ChunkError, FileIndexer};
 pub use id::{BundleId, ContentHash, IdError, PublisherId};
 pub use keys::{PublisherKey, SignatureError};
 pub use manifest::{

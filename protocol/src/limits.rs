@@ -1,12 +1,21 @@
 //! Every limit of protocol version 1, in one place. `docs/protocol.md`
 //! repeats this table; decoders check these before they allocate.
 
-/// Size of every chunk except the last chunk of a file: 1 MiB.
-pub const CHUNK_SIZE: u64 = 1 << 20;
-/// Largest file a bundle may list: 64 GiB (65,536 chunks, a 2 MiB index).
+/// Smallest chunk, except the last chunk of a file: 128 KiB. A file of at
+/// most this size is one chunk and needs no chunk index.
+pub const MIN_CHUNK: u64 = 128 << 10;
+/// Chunk size content-defined chunking aims at: 512 KiB.
+pub const AVG_CHUNK: u64 = 512 << 10;
+/// Largest chunk: 2 MiB.
+pub const MAX_CHUNK: u64 = 2 << 20;
+/// Largest file a bundle may list: 64 GiB.
 pub const MAX_FILE_SIZE: u64 = 64 << 30;
-/// Largest chunk index blob: 32 bytes per chunk of the largest file.
-pub const MAX_INDEX_BYTES: usize = (MAX_FILE_SIZE / CHUNK_SIZE) as usize * 32;
+/// Most entries in one chunk index blob.
+pub const INDEX_FANOUT: usize = 16_384;
+/// Bytes of one chunk index entry: a hash and a big-endian `u64` length.
+pub const INDEX_ENTRY_BYTES: usize = 40;
+/// Largest chunk index blob: a level byte and [`INDEX_FANOUT`] entries.
+pub const MAX_INDEX_BYTES: usize = 1 + INDEX_FANOUT * INDEX_ENTRY_BYTES;
 /// Largest signed manifest, in bytes.
 pub const MAX_MANIFEST_BYTES: usize = 4 << 20;
 /// Largest signed announcement, in bytes. Announcements travel on gossip.
@@ -35,11 +44,11 @@ pub const MAX_TAGS: usize = 32;
 pub const MAX_TAG_BYTES: usize = 64;
 /// Longest licence string, in bytes.
 pub const MAX_LICENCE_BYTES: usize = 128;
-/// Largest blob: a chunk or, larger, the chunk index of the largest file.
-pub const MAX_BLOB_BYTES: usize = if MAX_INDEX_BYTES > CHUNK_SIZE as usize {
+/// Largest blob: a chunk or, if larger, a chunk index.
+pub const MAX_BLOB_BYTES: usize = if MAX_INDEX_BYTES > MAX_CHUNK as usize {
     MAX_INDEX_BYTES
 } else {
-    CHUNK_SIZE as usize
+    MAX_CHUNK as usize
 };
 /// Hashes in one request of the block protocol (`/weft/xfer/2`).
 pub const MAX_BLOCKS_PER_REQUEST: usize = 64;

@@ -3,10 +3,10 @@
 //! test holds the two together, so the spec and the code cannot drift apart.
 
 use crate::blocks::{BlockRequest, FrameHeader, FrameStatus};
-use crate::chunk::{has_index, FileHasher};
+use crate::chunk::{digest_bytes, gear_table, layout, FileIndexer, Layout};
 use crate::id::{to_hex, ContentHash};
 use crate::keys::PublisherKey;
-use crate::limits::CHUNK_SIZE;
+use crate::limits::{INDEX_FANOUT, MIN_CHUNK};
 use crate::manifest::{FileEntry, LangText, Manifest, SignedAnnouncement, SignedManifest, VERSION};
 use crate::wire::Request;
 
@@ -21,7 +21,7 @@ pub fn key() -> PublisherKey {
 
 /// The fixed folder: (path, contents).
 pub fn folder() -> Vec<(&'static str, Vec<u8>)> {
-    let big: Vec<u8> = (0..CHUNK_SIZE as usize + 10)
+    let big: Vec<u8> = (0..MIN_CHUNK as usize + 10)
         .map(|i| (i % 251) as u8)
         .collect();
     vec![
@@ -31,7 +31,7 @@ pub fn folder() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// A file of the folder: its path, file hash and chunk index (if any).
+/// A file of the folder: its path, file hash and chunk index root (if any).
 pub type VectorFile = (String, ContentHash, Option<Vec<u8>>);
 
 /// The manifest of [`folder`], signed with [`key`].
@@ -40,12 +40,13 @@ pub fn signed_manifest() -> (SignedManifest, Vec<VectorFile>) {
     let mut files = Vec::new();
     let mut entries = Vec::new();
     for (path, data) in folder() {
-        let mut h = FileHasher::new();
-        for c in data.chunks(CHUNK_SIZE as usize) {
-            h.push_chunk(c);
-        }
-        let (hash, size, index) = h.finish();
-        entries.push((path.to_string(), hash, index));
+        let (d, _) = digest_bytes(&data);
+        let (hash, size) = (d.hash, d.size);
+        entries.push((
+            path.to_string(),
+            hash,
+            d.indexes.into_iter().next().map(|i| i.1),
+        ));
         files.push(FileEntry {
             hash,
             path: path.into(),
@@ -102,7 +103,7 @@ pub fn render() -> String {
         s.push_str(&format!("| `{path}` | {} | `{hash}` |\n", f.size));
     }
     for ((path, _, index), f) in entries.iter().zip(&signed.manifest().files) {
-        if let (Some(index), true) = (index, has_index(f.size)) {
+        if let (Some(index), Layout::Indexed) = (index, layout(f.size)) {
             s.push_str(&format!(
                 "\nChunk index of `{path}` ({} bytes):\n\n",
                 index.len()
@@ -166,7 +167,7 @@ pub fn render() -> String {
         .manifest()
         .files
         .iter()
-        .find(|f| f.size > 0 && !has_index(f.size))
+        .find(|f| layout(f.size) == Layout::Single)
         .expect("the vector folder has a small file");
     let mut frames = FrameHeader::found(first.size as usize).encode().to_vec();
     frames.extend_from_slice(&FrameHeader::empty(FrameStatus::NotFound).encode());
@@ -177,6 +178,72 @@ pub fn render() -> String {
     ));
     s.push_str(&block(&to_hex(&frames)));
     s.push_str(&render_identity(&signed));
+    s
+}
+
+/// The input of the chunking vector: the first 4 MiB of BLAKE3's extended
+/// output for the ASCII string `weft chunking vector`.
+pub fn chunking_input() -> Vec<u8> {
+    let mut out = vec![0u8; 4 << 20];
+    let mut h = blake3::Hasher::new();
+    h.update(b"weft chunking vector");
+    h.finalize_xof().fill(&mut out);
+    out
+}
+
+/// Section 3's vectors: the gear table, the cuts of [`chunking_input`] and
+/// its chunk index, and a level-1 index.
+pub fn render_chunking() -> String {
+    let mut s = String::from("Gear table, `GEAR[0]` to `GEAR[255]`, four to a line:\n\n```text\n");
+    for row in gear_table().chunks(4) {
+        let row: Vec<String> = row.iter().map(|g| format!("{g:016x}")).collect();
+        s.push_str(&row.join(" "));
+        s.push('\n');
+    }
+    s.push_str("```\n\n");
+    let data = chunking_input();
+    let (d, chunks) = digest_bytes(&data);
+    s.push_str(&format!(
+        "Chunks of the {} bytes of BLAKE3's output for `weft chunking vector`:\n\n| offset | length | chunk hash |\n|---|---|---|\n",
+        data.len()
+    ));
+    let mut at = 0;
+    for c in &chunks {
+        s.push_str(&format!(
+            "| {at} | {} | `{}` |\n",
+            c.len(),
+            ContentHash::of(c)
+        ));
+        at += c.len();
+    }
+    let (root_hash, root) = &d.indexes[0];
+    s.push_str(&format!(
+        "\nIts chunk index ({} bytes), whose hash `{root_hash}` is the file hash:\n\n",
+        root.len()
+    ));
+    s.push_str(&block(&to_hex(root)));
+    // A level-1 index: INDEX_FANOUT + 1 chunks, chunk i (from 0) named by
+    // BLAKE3 of i as a big-endian u64, each MIN_CHUNK bytes but the last
+    // (1 byte).
+    let n = INDEX_FANOUT + 1;
+    let mut ix = FileIndexer::new();
+    for i in 0..n {
+        let len = if i + 1 == n { 1 } else { MIN_CHUNK };
+        ix.push_hash(ContentHash::of(&(i as u64).to_be_bytes()), len);
+    }
+    let paged = ix.finish();
+    s.push_str(&format!(
+        "\nA file of {n} chunks ({} bytes), chunk *i* (from 0) named by BLAKE3 of *i* as a big-endian u64 and {MIN_CHUNK} bytes long but the last, which is 1 byte: its root ({} bytes, hash `{}`, the file hash) lists two pages:\n\n",
+        paged.size,
+        paged.indexes[0].1.len(),
+        paged.hash
+    ));
+    s.push_str(&block(&to_hex(&paged.indexes[0].1)));
+    s.push_str(&format!(
+        "\nThe second page ({} bytes):\n\n",
+        paged.indexes[2].1.len()
+    ));
+    s.push_str(&block(&to_hex(&paged.indexes[2].1)));
     s
 }
 
@@ -324,6 +391,16 @@ mod tests {
         assert!(
             spec.contains(&rendered),
             "docs/protocol.md is out of date; its test vector section must read:\n{rendered}"
+        );
+    }
+
+    #[test]
+    fn the_spec_holds_the_chunking_vectors() {
+        let spec = include_str!("../../docs/protocol.md");
+        let rendered = super::render_chunking();
+        assert!(
+            spec.contains(&rendered),
+            "docs/protocol.md section 3 is out of date; its chunking vectors must read:\n{rendered}"
         );
     }
 

@@ -11,7 +11,10 @@ use weft_e2e::{
     announcement, init, pseudo_random, publish, record_figure, wait_until, Daemon, Scenario,
 };
 use weft_protocol::blocks::BlockRequest;
-use weft_protocol::limits::{CHUNK_SIZE, MAX_ANNOUNCEMENT_BYTES};
+use weft_protocol::limits::MAX_ANNOUNCEMENT_BYTES;
+
+/// One mebibyte, for file sizes.
+const MIB: usize = 1 << 20;
 use weft_protocol::wire::ANNOUNCE_TOPIC;
 use weft_protocol::{ContentHash, PublisherKey, SignedAnnouncement};
 
@@ -388,8 +391,8 @@ fn bad_transfer_answers_cut_the_peer_off_and_the_fetch_completes() {
     })
     .collect();
     let punished = c.counters().peers_punished;
-    let id = publish(&a, "wanted", 6 * CHUNK_SIZE as usize + 5, 21, &[]);
-    weft_e2e::get_and_check(&c, &id, "got", 6 * CHUNK_SIZE as usize + 5, 21);
+    let id = publish(&a, "wanted", 6 * MIB + 5, 21, &[]);
+    weft_e2e::get_and_check(&c, &id, "got", 6 * MIB + 5, 21);
     for (p, what) in liars.iter().zip(["truncated", "oversized", "endless"]) {
         assert!(
             p.xfer_requests.load(std::sync::atomic::Ordering::Relaxed) >= 1,
@@ -420,18 +423,19 @@ fn stream_floods_and_a_peer_that_never_reads_do_not_stop_honest_serving() {
     let c = Daemon::start("serve-c");
     c.connect(&b);
     init(&b);
-    let size = 16 * CHUNK_SIZE as usize;
+    let size = 16 * MIB;
     let id = publish(&b, "served", size, 33, &[]);
     let data = pseudo_random(size, 33);
-    let chunks: Vec<ContentHash> = data
-        .chunks(CHUNK_SIZE as usize)
-        .map(ContentHash::of)
+    let chunks: Vec<ContentHash> = weft_protocol::chunk::digest_bytes(&data)
+        .1
+        .iter()
+        .map(|c| ContentHash::of(c))
         .collect();
     let evil = RawPeer::start();
     let peer = evil.connect(&b.multiaddr());
     let idle = b.memory_kib("VmHWM");
     let refused_before = b.counters().requests_refused;
-    // 48 streams asking for all 16 blocks, never read: 8 are taken on and
+    // 48 streams asking for all its blocks, never read: 8 are taken on and
     // stall on the full stream, the rest are refused.
     let mut held = Vec::new();
     for _ in 0..48 {
@@ -518,7 +522,7 @@ fn a_bundle_reaches_every_honest_node_among_twenty_sybils() {
     };
     lie(&mut streams);
     init(&honest[0]);
-    let size = 3 * CHUNK_SIZE as usize + 7;
+    let size = 3 * MIB + 7;
     let id = publish(&honest[0], "reaches-everyone", size, 55, &[]);
     let started = Instant::now();
     for h in &honest[1..] {

@@ -77,12 +77,16 @@ fn every_benchmark_case_runs_at_quick_sizes() {
         "libp2p ceiling",
         "evict 10% of a",
         "hub of 2000 bundles",
+        "from four seeders, one lying and one stalling",
+        "new version of a 25 MiB bundle",
+        "5 bytes changed near the start of a file",
     ] {
         assert!(
             page.contains(case),
             "the report has no row for {case:?}:\n{page}"
         );
     }
+    eprintln!("{page}");
     assert!(
         page.contains("smoke run"),
         "a quick run must not judge targets"

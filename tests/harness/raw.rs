@@ -58,6 +58,11 @@ pub enum XferAnswer {
     Oversized,
     /// Bytes that are no frame, for as long as the node keeps reading.
     Endless,
+    /// A well-formed "found" frame for every hash asked, of bytes that do
+    /// not match it.
+    Lies,
+    /// Reads the request and never answers, holding the stream open.
+    Stalls,
 }
 
 /// The peer. Dropping it stops its runtime and closes its connections.
@@ -356,6 +361,25 @@ async fn answer_badly(mut stream: Stream, answer: XferAnswer, count: Arc<AtomicU
                 .write_all(&crate::pseudo_random(over as usize, 4))
                 .await;
             let _ = stream.close().await;
+        }
+        XferAnswer::Lies => {
+            let asked = weft_protocol::blocks::BlockRequest::decode(&req)
+                .map(|r| r.hashes.len())
+                .unwrap_or(1);
+            let data = crate::pseudo_random(512 << 10, 5);
+            for _ in 0..asked {
+                let header = FrameHeader::found(data.len()).encode();
+                if stream.write_all(&header).await.is_err()
+                    || stream.write_all(&data).await.is_err()
+                {
+                    return;
+                }
+            }
+            let _ = stream.close().await;
+        }
+        XferAnswer::Stalls => {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            drop(stream);
         }
         XferAnswer::Endless => {
             let block = vec![0x5a; 64 * 1024];

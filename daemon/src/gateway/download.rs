@@ -81,15 +81,17 @@ pub(super) fn parse_range(h: Option<&str>, size: u64) -> Result<Option<(u64, u64
     Ok(Some((first, last)))
 }
 
-/// The chunk hashes of one file, from its index when it has one.
+/// The chunks of one file, from its index when it has one.
 pub(super) fn chunks_of(
     node: &Node,
     f: &weft_protocol::FileEntry,
-) -> Result<Vec<ContentHash>, String> {
-    crate::store::chunks_of(node.store.as_ref(), f).map_err(|e| match e {
-        crate::store::ChunkListError::Damaged(e) => e,
-        e => e.to_string(),
-    })
+) -> Result<Vec<weft_protocol::chunk::Chunk>, String> {
+    crate::store::chunks_of(node.store.as_ref(), f)
+        .map(|fc| fc.chunks)
+        .map_err(|e| match e {
+            crate::store::ChunkListError::Damaged(e) => e,
+            e => e.to_string(),
+        })
 }
 
 pub(super) async fn file(
@@ -179,26 +181,25 @@ pub(super) async fn file(
             Ok(Err(e)) => return drop(tx.send_timeout(stop(e), STALL_TIMEOUT).await),
             Err(e) => return drop(tx.send_timeout(stop(e.to_string()), STALL_TIMEOUT).await),
         };
-        for i in first / CHUNK_SIZE..=last / CHUNK_SIZE {
-            let Some(hash) = chunks.get(i as usize).copied() else {
-                let short = stop("the chunk index is shorter than the file".into());
-                let _ = tx.send_timeout(short, STALL_TIMEOUT).await;
-                return;
-            };
-            let want = chunk_len(size, i);
+        // The chunks the range touches: from the one holding `first`.
+        let start = chunks.partition_point(|c| c.offset + c.len <= first);
+        for c in chunks[start..]
+            .iter()
+            .take_while(|c| c.offset <= last)
+            .copied()
+        {
             let node = node.clone();
             let piece = tokio::task::spawn_blocking(move || -> Result<Bytes, String> {
                 let bytes = node
                     .store
-                    .get_blob(&hash)
+                    .get_blob(&c.hash)
                     .map_err(|e| e.to_string())?
                     .ok_or("a block is missing")?;
                 // Nothing is sent that does not match the signed hashes.
-                verify_blob(&hash, want, &bytes)
+                verify_blob(&c.hash, c.len, &bytes)
                     .map_err(|e| format!("a stored block is damaged: {e}"))?;
-                let start = i * CHUNK_SIZE;
-                let from = first.saturating_sub(start) as usize;
-                let to = (last - start + 1).min(want) as usize;
+                let from = first.saturating_sub(c.offset) as usize;
+                let to = (last - c.offset + 1).min(c.len) as usize;
                 Ok(Bytes::from(bytes).slice(from..to))
             })
             .await;

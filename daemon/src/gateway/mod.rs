@@ -25,10 +25,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use weft_protocol::chunk::{chunk_len, verify_blob};
-use weft_protocol::limits::CHUNK_SIZE;
+use weft_protocol::chunk::verify_blob;
 use weft_protocol::units::human;
-use weft_protocol::{Announcement, BundleId, ContentHash, PublisherId, SignedManifest};
+use weft_protocol::{Announcement, BundleId, PublisherId, SignedManifest};
 
 mod download;
 mod html;

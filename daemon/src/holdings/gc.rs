@@ -215,13 +215,25 @@ pub(super) fn needed_blobs(
 ) -> bool {
     let mut known = true;
     for f in &m.manifest().files {
-        if has_index(f.size) {
+        if layout(f.size) == Layout::Indexed {
             out.insert(f.hash);
         }
-        match chunks_of(store, f) {
-            Ok(chunks) => out.extend(chunks),
-            Err(_) => known = false,
-        }
+        let fc = match chunks_of(store, f) {
+            Ok(fc) => fc,
+            Err(crate::store::ChunkListError::Missing { missing, partial }) => {
+                // An interrupted fetch may hold some of a file's index
+                // pages: they, and the chunks they list, stay.
+                out.extend(missing.into_iter().map(|(h, _)| h));
+                known = false;
+                partial
+            }
+            Err(_) => {
+                known = false;
+                continue;
+            }
+        };
+        out.extend(fc.indexes.iter().map(|(h, _)| *h));
+        out.extend(fc.chunks.iter().map(|c| c.hash));
     }
     known
 }

@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
-use weft_protocol::chunk::has_index;
+use weft_protocol::chunk::{layout, Layout};
 use weft_protocol::{BundleId, ContentHash, PublisherId, SignedManifest};
 
 mod gc;
@@ -110,6 +110,13 @@ impl Protected {
     pub fn add(&mut self, h: ContentHash) {
         self.storage.protect_one(h);
         self.hashes.push(h);
+    }
+
+    /// Protects more hashes.
+    pub fn extend(&mut self, hashes: impl IntoIterator<Item = ContentHash>) {
+        for h in hashes {
+            self.add(h);
+        }
     }
 }
 

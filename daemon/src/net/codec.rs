@@ -9,14 +9,13 @@ use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use std::io;
 use std::marker::PhantomData;
-use weft_protocol::limits::{
-    CHUNK_SIZE, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, MAX_SYNC_MESSAGE_BYTES,
-};
+use weft_protocol::limits::{MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, MAX_SYNC_MESSAGE_BYTES};
 use weft_protocol::sync::{SyncRequest, SyncResponse};
 use weft_protocol::{Request, Response};
 
-/// Buffer reserved before reading a message: one chunk plus framing.
-const INITIAL_READ_BUFFER: usize = CHUNK_SIZE as usize + 1024;
+/// Buffer reserved before reading a message: 1 MiB plus framing (a large
+/// manifest or catalog answer; the buffer grows to the message's limit).
+const INITIAL_READ_BUFFER: usize = (1 << 20) + 1024;
 
 /// A message type one of weft's request-response protocols carries: its
 /// read limit and its canonical bytes.

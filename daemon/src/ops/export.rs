@@ -116,8 +116,8 @@ fn write_file(
         })?;
     }
     let chunks = match chunks_of(node.store.as_ref(), f) {
-        Ok(c) => c,
-        Err(ChunkListError::Missing) => {
+        Ok(c) => c.chunks,
+        Err(ChunkListError::Missing { .. }) => {
             return Err(NodeError::Internal(format!(
                 "index of {} is missing",
                 f.path
@@ -137,13 +137,13 @@ fn write_file(
         .open(tmp)
         .map_err(io)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    for (i, c) in chunks.iter().enumerate() {
-        let len = weft_protocol::chunk::chunk_len(f.size, i as u64);
+    for c in &chunks {
+        let len = c.len;
         let bytes = node
             .store
-            .get_blob(c)?
+            .get_blob(&c.hash)?
             .ok_or_else(|| NodeError::Internal(format!("a block of {} is missing", f.path)))?;
-        verify_blob(c, len, &bytes).map_err(|e| {
+        verify_blob(&c.hash, len, &bytes).map_err(|e| {
             NodeError::Internal(format!("stored block of {} is damaged: {e}", f.path))
         })?;
         out.write_all(&bytes).map_err(io)?;

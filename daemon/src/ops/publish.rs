@@ -10,10 +10,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use weft_protocol::limits::{CHUNK_SIZE, MAX_FILES, MAX_FILE_SIZE};
+use weft_protocol::chunk::ChunkReader;
+use weft_protocol::limits::{MAX_FILES, MAX_FILE_SIZE};
 use weft_protocol::manifest::{normalize_lang, normalize_tag, validate_name};
 use weft_protocol::{
-    ContentHash, FileEntry, FileHasher, LangText, Manifest, PublisherKey, SignedAnnouncement,
+    ContentHash, FileEntry, FileIndexer, LangText, Manifest, PublisherKey, SignedAnnouncement,
     SignedManifest, VERSION,
 };
 
@@ -272,42 +273,26 @@ fn store_file(
     tx: &std::sync::mpsc::SyncSender<Batch>,
     protected: &mut crate::holdings::Protected,
 ) -> Result<FileEntry, NodeError> {
-    let mut file = File::open(&f.abs).map_err(|e| bad(format!("cannot read {}: {e}", f.rel)))?;
-    let mut hasher = FileHasher::new();
+    let file = File::open(&f.abs).map_err(|e| bad(format!("cannot read {}: {e}", f.rel)))?;
+    let mut indexer = FileIndexer::new();
     let mut seen: u64 = 0;
-    loop {
-        let mut buf = vec![0u8; CHUNK_SIZE as usize];
-        let mut filled = 0;
-        while filled < buf.len() {
-            let n = file
-                .read(&mut buf[filled..])
-                .map_err(|e| bad(format!("cannot read {}: {e}", f.rel)))?;
-            if n == 0 {
-                break;
-            }
-            filled += n;
-        }
-        if filled == 0 {
-            break;
-        }
-        buf.truncate(filled);
-        seen += filled as u64;
+    // One byte more than the walk saw, to notice a file that grew.
+    for chunk in ChunkReader::new(file.take(f.size + 1)) {
+        let chunk = chunk.map_err(|e| bad(format!("cannot read {}: {e}", f.rel)))?;
+        seen += chunk.len() as u64;
         if seen > f.size {
             break;
         }
-        let h = hasher.push_chunk(&buf);
+        progress.add(chunk.len() as u64);
+        let h = indexer.push_chunk(&chunk);
         // Kept from GC from before it is written until the commit.
         protected.add(h);
-        batch.push((h, buf));
-        progress.add(filled as u64);
+        batch.push((h, chunk));
         if batch.len() >= CHUNKS_PER_BATCH {
             send(
                 tx,
                 std::mem::replace(batch, Batch::with_capacity(CHUNKS_PER_BATCH)),
             )?;
-        }
-        if filled < CHUNK_SIZE as usize {
-            break;
         }
     }
     if seen != f.size {
@@ -316,15 +301,15 @@ fn store_file(
             f.rel
         )));
     }
-    let (hash, size, index) = hasher.finish();
-    if let Some(index) = index {
-        protected.add(hash);
-        batch.push((hash, index));
+    let digest = indexer.finish();
+    for (h, index) in digest.indexes {
+        protected.add(h);
+        batch.push((h, index));
     }
     Ok(FileEntry {
-        hash,
+        hash: digest.hash,
         path: f.rel.clone(),
-        size,
+        size: digest.size,
     })
 }
 

@@ -79,9 +79,15 @@ pub const KV_FAMILIES: [&str; 6] = [
 /// Why a file's chunk list could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ChunkListError {
-    /// The file's chunk index is not stored.
+    /// The file's chunk index (its root, or some of its pages) is not
+    /// stored.
     #[error("the file's chunk index is missing")]
-    Missing,
+    Missing {
+        /// The index blobs not stored, and what each is.
+        missing: Vec<(ContentHash, weft_protocol::chunk::Expect)>,
+        /// What is known without them.
+        partial: weft_protocol::chunk::FileChunks,
+    },
     /// The stored index does not parse against the file's hash and size.
     #[error("the file's chunk index is damaged: {0}")]
     Damaged(String),
@@ -90,19 +96,19 @@ pub enum ChunkListError {
     Store(#[from] StoreError),
 }
 
-/// The chunk hashes of one file, in order: from its stored chunk index
-/// when the file is large enough to have one, else from its hash alone.
+/// Every blob of one file: its stored index blobs and its chunks in order
+/// (with offsets and lengths); from its hash alone when it is one chunk.
 /// The one place a file's chunk list is made. Blocking.
 pub fn chunks_of(
     store: &dyn Store,
     f: &weft_protocol::FileEntry,
-) -> Result<Vec<ContentHash>, ChunkListError> {
-    use weft_protocol::chunk::{has_index, parse_index, small_file_chunks};
-    if !has_index(f.size) {
-        return Ok(small_file_chunks(&f.hash, f.size));
-    }
-    let index = store.get_blob(&f.hash)?.ok_or(ChunkListError::Missing)?;
-    parse_index(&f.hash, f.size, &index).map_err(|e| ChunkListError::Damaged(e.to_string()))
+) -> Result<weft_protocol::chunk::FileChunks, ChunkListError> {
+    use weft_protocol::chunk::{resolve_file, ResolveError};
+    resolve_file(&f.hash, f.size, |h| store.get_blob(h)).map_err(|e| match e {
+        ResolveError::Missing { missing, partial } => ChunkListError::Missing { missing, partial },
+        ResolveError::Damaged(e) => ChunkListError::Damaged(e.to_string()),
+        ResolveError::Read(e) => ChunkListError::Store(e),
+    })
 }
 
 /// A raw key and value.

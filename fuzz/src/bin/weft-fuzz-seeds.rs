@@ -9,7 +9,7 @@ use std::path::Path;
 
 use weft_protocol::archive::Writer;
 use weft_protocol::blocks::{BlockRequest, FrameHeader, FrameStatus};
-use weft_protocol::chunk::FileHasher;
+use weft_protocol::chunk::FileIndexer;
 use weft_protocol::invite::Invite;
 use weft_protocol::sync::{initiate, SyncRequest, SyncResponse};
 use weft_protocol::{
@@ -28,11 +28,12 @@ fn small_manifest() -> (SignedManifest, Vec<Vec<u8>>) {
     let contents: Vec<Vec<u8>> = vec![b"how to run a meeting\n".to_vec(), Vec::new()];
     let mut files = Vec::new();
     for (i, data) in contents.iter().enumerate() {
-        let mut h = FileHasher::new();
+        let mut h = FileIndexer::new();
         if !data.is_empty() {
             h.push_chunk(data);
         }
-        let (hash, size, _) = h.finish();
+        let d = h.finish();
+        let (hash, size) = (d.hash, d.size);
         files.push(FileEntry {
             hash,
             path: format!("doc-{i}.txt"),
@@ -182,7 +183,7 @@ fn main() {
     write("sync_response", "ack", &SyncResponse::Ack.encode());
     write("sync_response", "refused", &SyncResponse::Refused.encode());
 
-    // The vector's big file has a two-chunk index.
+    // The vector's big file has a level-0 root.
     for (path, _, index) in &vector_files {
         if let Some(index) = index {
             let size = vector
@@ -192,14 +193,36 @@ fn main() {
                 .find(|f| &f.path == path)
                 .expect("file")
                 .size;
-            let mut seed = size.to_be_bytes().to_vec();
+            let mut seed = vec![0u8];
+            seed.extend_from_slice(&size.to_be_bytes());
             seed.extend_from_slice(index);
             write("chunk_index", "vector", &seed);
         }
     }
+    // A level-1 root and its last page, as in the spec's vectors.
+    let mut ix = FileIndexer::new();
+    let n = weft_protocol::limits::INDEX_FANOUT + 1;
+    for i in 0..n {
+        let len = if i + 1 == n {
+            1
+        } else {
+            weft_protocol::limits::MIN_CHUNK
+        };
+        ix.push_hash(ContentHash::of(&(i as u64).to_be_bytes()), len);
+    }
+    let paged = ix.finish();
+    let mut seed = vec![0u8];
+    seed.extend_from_slice(&paged.size.to_be_bytes());
+    seed.extend_from_slice(&paged.indexes[0].1);
+    write("chunk_index", "level-1-root", &seed);
+    let mut seed = vec![2u8];
+    seed.extend_from_slice(&1u64.to_be_bytes());
+    seed.extend_from_slice(&paged.indexes[2].1);
+    write("chunk_index", "last-page", &seed);
 
-    let mut huge = u64::MAX.to_be_bytes().to_vec();
-    huge.extend_from_slice(&[0xab; 64]);
+    let mut huge = vec![0u8];
+    huge.extend_from_slice(&u64::MAX.to_be_bytes());
+    huge.extend_from_slice(&[0xab; 81]);
     write("chunk_index", "size-2-to-the-64", &huge);
 
     let mut w = Writer::new(Vec::new()).expect("writer");

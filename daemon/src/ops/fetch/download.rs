@@ -65,7 +65,7 @@ pub(super) async fn download(
     node: &Node,
     id: BundleId,
     peers: &PeerSet,
-    wanted: Vec<(ContentHash, u64)>,
+    wanted: Vec<(ContentHash, Expect)>,
     progress: &Progress,
 ) -> Result<(), NodeError> {
     let mut slots: Vec<Slot> = peer_list(peers).into_iter().map(slot).collect();
@@ -74,12 +74,15 @@ pub(super) async fn download(
     let mut asked: HashMap<ContentHash, (Instant, Vec<PeerId>, Want)> = HashMap::new();
     let mut queue: VecDeque<Want> = wanted
         .into_iter()
-        .map(|(hash, len)| Want {
+        .map(|(hash, expect)| Want {
             hash,
-            len,
+            expect,
             tried: HashSet::new(),
         })
         .collect();
+    // Blobs not received yet: the download ends when none is left, though
+    // endgame copies may still be awaited from slow peers.
+    let mut remaining: HashSet<ContentHash> = queue.iter().map(|w| w.hash).collect();
     // The streams run on tasks of their own (aborted when the fetch ends)
     // and report every blob through `arrivals`.
     let (tx, mut arrivals) = mpsc::channel::<Arrival>(ARRIVALS);
@@ -100,6 +103,9 @@ pub(super) async fn download(
         // resumes at the next start.
         if node.jobs.tracker().is_requested() {
             break Err(stopping());
+        }
+        if remaining.is_empty() {
+            break Ok(());
         }
         // Peers found since the last round join.
         let known = peer_list(peers);
@@ -211,8 +217,11 @@ pub(super) async fn download(
             tokio::time::sleep_until(wake.max(now + Duration::from_millis(10))).await;
             continue;
         }
+        // Waiting on a peer that stalls must not wait for its timeout: in
+        // the endgame the loop wakes now and then to re-ask what is late.
         let arrival = tokio::select! {
             a = arrivals.recv() => a,
+            _ = tokio::time::sleep(ENDGAME_TICK), if queue.is_empty() => continue,
             _ = node.jobs.tracker().requested() => break Err(stopping()),
         };
         let Some(Arrival {
@@ -255,8 +264,9 @@ pub(super) async fn download(
                 slot.refusals = 0;
                 slot.window = (slot.window + 1).min(PER_PEER_WINDOW);
                 received.insert(want.hash);
+                remaining.remove(&want.hash);
                 Metrics::add(&node.metrics.blobs_fetched, 1);
-                progress.add(want.len);
+                progress.add(want.expect.progress());
                 Metrics::add(&node.metrics.bytes_fetched, bytes.len() as u64);
                 pending_bytes += bytes.len();
                 pending.push((want.hash, bytes));
@@ -270,10 +280,10 @@ pub(super) async fn download(
                     writing = Some(tokio::task::spawn_blocking(move || store.put_blobs(&batch)));
                 }
             }
-            Outcome::Inconsistent { expected, actual } => {
+            Outcome::Inconsistent(why) => {
                 break Err(NodeError::BadRequest(format!(
-                    "bundle {id} is inconsistent: its manifest says block {} has {expected} bytes, \
-                     but the block with that hash has {actual}; the publisher made a broken bundle",
+                    "bundle {id} is inconsistent: block {} does not fit its manifest ({why}); \
+                     the publisher made a broken bundle",
                     want.hash
                 )));
             }

@@ -44,7 +44,7 @@ use std::time::Duration;
 use libp2p::PeerId;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use weft_protocol::chunk::{chunk_count, chunk_len, has_index};
+use weft_protocol::chunk::Expect;
 use weft_protocol::identity::Authority;
 use weft_protocol::{BundleId, ContentHash, Request, Response, SignedManifest};
 
@@ -93,6 +93,8 @@ pub const STALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// At the end of a batch, a block waited for this long is asked of a
 /// second peer too.
 pub const ENDGAME_AFTER: Duration = Duration::from_secs(2);
+/// How often the endgame looks for late blocks while nothing arrives.
+const ENDGAME_TICK: Duration = Duration::from_millis(250);
 
 /// The peers a fetch may ask; grows while it runs (DHT providers).
 pub type PeerSet = Arc<Mutex<Vec<PeerId>>>;
@@ -317,49 +319,52 @@ pub async fn fetch(
     // Every blob this bundle needs is kept from GC until the commit.
     let mut protected = node.holdings.protect(m.files.iter().map(|f| f.hash));
 
-    // Phase 1: chunk indexes of the large files.
-    let mut indexes = Vec::new();
-    for f in m.files.iter().filter(|f| has_index(f.size)) {
-        let h = f.hash;
-        if !node.blocking(move |s| s.has_blob(&h)).await? {
-            indexes.push((f.hash, chunk_count(f.size) * 32));
+    // Phase 1: chunk indexes of the large files (their roots, then the
+    // pages of level-1 roots), each checked against the index rules.
+    let lists = loop {
+        let mut lists = Vec::new();
+        let mut missing = Vec::new();
+        for f in &m.files {
+            let file = f.clone();
+            match node.blocking(move |s| Ok(chunks_of(s, &file))).await? {
+                Ok(fc) => lists.push(fc),
+                Err(ChunkListError::Missing { missing: m, .. }) => missing.extend(m),
+                Err(ChunkListError::Damaged(e)) => {
+                    return Err(NodeError::Internal(format!("stored index: {e}")))
+                }
+                Err(ChunkListError::Store(e)) => return Err(e.into()),
+            }
         }
-    }
-    indexes.sort();
-    indexes.dedup();
-    for batch in indexes.chunks(BATCH_BLOBS) {
-        download(node, id, &peers, batch.to_vec(), &Progress::default()).await?;
-    }
+        if missing.is_empty() {
+            break lists;
+        }
+        missing.sort_by_key(|(h, _)| *h);
+        missing.dedup_by_key(|(h, _)| *h);
+        protected.extend(missing.iter().map(|(h, _)| *h));
+        for batch in missing.chunks(BATCH_BLOBS) {
+            download(node, id, &peers, batch.to_vec(), &Progress::default()).await?;
+        }
+    };
 
     // Phase 2: every chunk not already here, a batch at a time. Chunks
     // stored by an earlier batch are found by `has_blob`, so duplicates
     // across batches are fetched once too.
     let mut wanted = Vec::new();
     let mut in_batch = HashSet::new();
-    for f in &m.files {
-        let (h, file) = (f.hash, f.clone());
-        let chunks = match node.blocking(move |s| Ok(chunks_of(s, &file))).await? {
-            Ok(c) => c,
-            Err(ChunkListError::Missing) => {
-                return Err(NodeError::Internal(format!("index {h} vanished")))
-            }
-            Err(ChunkListError::Damaged(e)) => {
-                return Err(NodeError::Internal(format!("stored index: {e}")))
-            }
-            Err(ChunkListError::Store(e)) => return Err(e.into()),
-        };
-        for (i, c) in chunks.into_iter().enumerate() {
-            let len = chunk_len(f.size, i as u64);
-            if !in_batch.insert(c) {
-                progress.add(len);
+    for fc in lists {
+        protected.extend(fc.indexes.iter().map(|(h, _)| *h));
+        for c in fc.chunks {
+            if !in_batch.insert(c.hash) {
+                progress.add(c.len);
                 continue;
             }
-            protected.add(c);
-            if node.blocking(move |s| s.has_blob(&c)).await? {
-                progress.add(len);
+            protected.add(c.hash);
+            let h = c.hash;
+            if node.blocking(move |s| s.has_blob(&h)).await? {
+                progress.add(c.len);
                 continue;
             }
-            wanted.push((c, len));
+            wanted.push((c.hash, Expect::Chunk(c.len)));
             if wanted.len() >= BATCH_BLOBS {
                 download(node, id, &peers, std::mem::take(&mut wanted), &progress).await?;
                 in_batch.clear();

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use libp2p::PeerId;
 use tokio::sync::mpsc;
 use weft_protocol::blocks::{BlockRequest, FrameStatus};
-use weft_protocol::chunk::verify_blob;
+use weft_protocol::chunk::Expect;
 use weft_protocol::{ChunkError, ContentHash};
 
 use super::STALL_TIMEOUT;
@@ -19,7 +19,8 @@ use crate::net::Client;
 #[derive(Clone)]
 pub(super) struct Want {
     pub hash: ContentHash,
-    pub len: u64,
+    /// A chunk of a known length, or an index blob.
+    pub expect: Expect,
     /// Peers that said "not found" for this blob.
     pub tried: HashSet<PeerId>,
 }
@@ -27,7 +28,7 @@ pub(super) struct Want {
 /// What became of one blob asked for.
 #[derive(Clone)]
 pub(super) enum Outcome {
-    /// Its bytes, verified against its hash and length.
+    /// Its bytes, verified against its hash and length (or index rules).
     Verified(Vec<u8>),
     /// The peer does not have it.
     NotFound,
@@ -37,9 +38,10 @@ pub(super) enum Outcome {
     Failed(String),
     /// The peer sent bytes that do not verify, or broke the protocol.
     Lied(String),
-    /// The bytes match the hash but not the length the manifest states:
-    /// the manifest is wrong, not the peer.
-    Inconsistent { expected: u64, actual: u64 },
+    /// The bytes match the hash but not the length the manifest states,
+    /// or an index that breaks the rules: the manifest is wrong, not the
+    /// peer.
+    Inconsistent(String),
 }
 
 /// One blob's outcome, and where it was asked.
@@ -139,15 +141,13 @@ async fn frame(s: &mut BlockStream, want: &Want) -> (Outcome, Option<Outcome>) {
         FrameStatus::Refused => (Outcome::Refused, Some(Outcome::Refused)),
         FrameStatus::Found => {
             match tokio::time::timeout(STALL_TIMEOUT, read_data(s, header.len)).await {
-                Ok(Ok(data)) => match verify_blob(&want.hash, want.len, &data) {
+                Ok(Ok(data)) => match want.expect.check(&want.hash, &data) {
                     Ok(()) => (Outcome::Verified(data), None),
-                    Err(ChunkError::WrongLength { expected, actual }) => {
-                        (Outcome::Inconsistent { expected, actual }, None)
-                    }
-                    Err(e) => (
+                    Err(e @ ChunkError::HashMismatch { .. }) => (
                         Outcome::Lied(e.to_string()),
                         Some(Outcome::Failed(e.to_string())),
                     ),
+                    Err(e) => (Outcome::Inconsistent(e.to_string()), None),
                 },
                 Ok(Err(e)) => {
                     let o = broke(e);

@@ -31,6 +31,11 @@ mod tests_support {
     }
 
     pub fn world(peers: Vec<PeerId>, script: Script) -> World {
+        world_with_stallers(peers, Vec::new(), script)
+    }
+
+    /// A world where `stallers` read every request and never answer.
+    pub fn world_with_stallers(peers: Vec<PeerId>, stallers: Vec<PeerId>, script: Script) -> World {
         let (tx, mut rx) = mpsc::channel(64);
         let punished = Arc::new(Mutex::new(Vec::new()));
         let p2 = punished.clone();
@@ -63,11 +68,15 @@ mod tests_support {
         let open: ScriptedOpener = Arc::new(move |peer| {
             let (near, far) = tokio::io::duplex(1 << 16);
             let (script, asked) = (script.clone(), asked.clone());
+            let stallers = stallers.clone();
             tokio::spawn(async move {
                 let mut far: BlockStream = Box::new(far.compat());
                 let Ok(request) = read_request(&mut far).await else {
                     return;
                 };
+                if stallers.contains(&peer) {
+                    std::future::pending::<()>().await;
+                }
                 for h in request.hashes {
                     let n = {
                         let mut a = asked.lock().unwrap();
@@ -139,8 +148,10 @@ mod tests_support {
             .collect()
     }
 
-    pub fn wanted(b: &HashMap<ContentHash, Vec<u8>>) -> Vec<(ContentHash, u64)> {
-        b.iter().map(|(h, v)| (*h, v.len() as u64)).collect()
+    pub fn wanted(b: &HashMap<ContentHash, Vec<u8>>) -> Vec<(ContentHash, Expect)> {
+        b.iter()
+            .map(|(h, v)| (*h, Expect::Chunk(v.len() as u64)))
+            .collect()
     }
 
     pub const ID: BundleId = BundleId::from_bytes([1; 32]);
@@ -228,6 +239,40 @@ mod cases {
         }
     }
 
+    /// A peer that takes requests and never answers costs the endgame's
+    /// wait, not its own timeout (on tokio's paused clock, so the figure
+    /// is the fetcher's decisions, not the machine's speed).
+    #[tokio::test(start_paused = true)]
+    async fn a_stalling_peer_does_not_hold_the_fetch_until_its_timeout() {
+        let b = Arc::new(blobs(40));
+        let (staller, honest) = (PeerId::random(), PeerId::random());
+        let b2 = b.clone();
+        let w = world_with_stallers(
+            vec![staller, honest],
+            vec![staller],
+            Arc::new(move |_, h, _| Response::Found(b2[&h].clone())),
+        );
+        let started = Instant::now();
+        download(
+            &w.node,
+            ID,
+            &set(&[staller, honest]),
+            wanted(&b),
+            &Progress::default(),
+        )
+        .await
+        .unwrap();
+        let took = started.elapsed();
+        assert!(
+            took < ENDGAME_AFTER + Duration::from_secs(1),
+            "the fetch waited {took:?} for a peer that stalls"
+        );
+        for h in b.keys() {
+            assert!(w.node.store.has_blob(h).unwrap());
+        }
+        assert!(w.punished.lock().unwrap().is_empty());
+    }
+
     #[tokio::test]
     async fn blobs_nobody_has_end_the_fetch_with_a_clear_error() {
         let b = blobs(3);
@@ -256,7 +301,7 @@ mod cases {
             &w.node,
             ID,
             &set(&[peer]),
-            vec![(*h, v.len() as u64 + 1)],
+            vec![(*h, Expect::Chunk(v.len() as u64 + 1))],
             &Progress::default(),
         )
         .await
