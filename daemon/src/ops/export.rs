@@ -10,13 +10,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use weft_protocol::chunk::verify_blob;
+use weft_protocol::chunk::{verify_blob, Chunk};
 use weft_protocol::SignedManifest;
 
 use crate::error::NodeError;
 use crate::jobs::Progress;
 use crate::node::Node;
-use crate::store::{chunks_of, ChunkListError};
+use crate::store::{chunks_of, start_writeback, ChunkListError, WRITEBACK_BYTES};
 
 fn target_of(dest: &Path, rel: &str) -> PathBuf {
     let mut p = dest.to_path_buf();
@@ -131,28 +131,39 @@ fn write_file(
     let io = |e: std::io::Error| {
         NodeError::BadRequest(format!("cannot write {}: {e}", target.display()))
     };
-    let file = std::fs::OpenOptions::new()
+    let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(tmp)
         .map_err(io)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    for c in &chunks {
-        let len = c.len;
-        let bytes = node
-            .store
-            .get_blob(&c.hash)?
-            .ok_or_else(|| NodeError::Internal(format!("a block of {} is missing", f.path)))?;
-        verify_blob(&c.hash, len, &bytes).map_err(|e| {
-            NodeError::Internal(format!("stored block of {} is damaged: {e}", f.path))
-        })?;
-        out.write_all(&bytes).map_err(io)?;
-        progress.add(len);
-    }
-    out.into_inner()
-        .map_err(|e| io(e.into_error()))?
-        .sync_all()
-        .map_err(io)?;
+    // One thread reads and verifies chunks while this one writes them, so
+    // the two overlap; writeback starts every few MiB, so the disk works
+    // meanwhile and the final sync finds little left.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, NodeError>>(4);
+    std::thread::scope(|s| -> Result<(), NodeError> {
+        s.spawn(move || {
+            for c in &chunks {
+                let read = read_chunk(node, c, &f.path);
+                let failed = read.is_err();
+                if tx.send(read).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let (mut written, mut back) = (0u64, 0u64);
+        for bytes in rx {
+            let bytes = bytes?;
+            file.write_all(&bytes).map_err(io)?;
+            written += bytes.len() as u64;
+            progress.add(bytes.len() as u64);
+            if written - back >= WRITEBACK_BYTES {
+                start_writeback(&file, back, written - back);
+                back = written;
+            }
+        }
+        Ok(())
+    })?;
+    file.sync_all().map_err(io)?;
     // A hard link fails if the target appeared since the checks (another
     // export, a case-insensitive file system), where a rename would
     // silently replace it. The staging copy goes with the staging folder.
@@ -171,6 +182,17 @@ fn write_file(
         Err(_) if std::fs::symlink_metadata(&target).is_ok() => Err(appeared()),
         Err(_) => std::fs::rename(tmp, &target).map_err(io),
     }
+}
+
+/// Reads one stored chunk of a file being exported and checks it again.
+fn read_chunk(node: &Node, c: &Chunk, path: &str) -> Result<Vec<u8>, NodeError> {
+    let bytes = node
+        .store
+        .get_blob(&c.hash)?
+        .ok_or_else(|| NodeError::Internal(format!("a block of {path} is missing")))?;
+    verify_blob(&c.hash, c.len, &bytes)
+        .map_err(|e| NodeError::Internal(format!("stored block of {path} is damaged: {e}")))?;
+    Ok(bytes)
 }
 
 /// Writes the files of a complete local bundle under `dest`.

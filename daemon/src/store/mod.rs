@@ -38,7 +38,7 @@ pub use rocks::{
     RocksStore, BLOCK_CACHE_BYTES, BYTES_PER_SYNC, SEGMENTS_DIR, SMALL_MEMTABLE_BYTES,
     TOTAL_MEMTABLE_BYTES,
 };
-pub use segments::{INLINE_MIN, SEGMENT_BYTES};
+pub use segments::{start_writeback, INLINE_MIN, SEGMENT_BYTES, WRITEBACK_BYTES};
 
 /// Column family: BundleId -> signed manifest bytes, for complete bundles.
 pub const CF_MANIFESTS: &str = "manifests";

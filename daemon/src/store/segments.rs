@@ -41,6 +41,22 @@ pub const WRITEBACK_BYTES: u64 = 8 << 20;
 /// punched over one blob frees whole blocks and never touches another.
 const ALIGN: u64 = 4096;
 
+/// Asks the kernel to start writing `len` bytes of `file` from `from` to
+/// the disk, without waiting (`sync_file_range`). Only a hint: an error
+/// changes nothing, as the fsync that makes the bytes durable decides.
+pub fn start_writeback(file: &File, from: u64, len: u64) {
+    // SAFETY: sync_file_range on an open descriptor with integer arguments;
+    // it touches no memory of ours.
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            from as libc::off64_t,
+            len as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+}
+
 fn align_up(n: u64) -> u64 {
     n.div_ceil(ALIGN) * ALIGN
 }
@@ -217,17 +233,7 @@ impl Segments {
         };
         file.write_all_at(data, loc.off)?;
         if let Some((from, len)) = back {
-            // SAFETY: sync_file_range on an open descriptor with integer
-            // arguments; it touches no memory of ours. Only a hint: an
-            // error changes nothing, as the commit's fdatasync decides.
-            unsafe {
-                libc::sync_file_range(
-                    file.as_raw_fd(),
-                    from as libc::off64_t,
-                    len as libc::off64_t,
-                    libc::SYNC_FILE_RANGE_WRITE,
-                );
-            }
+            start_writeback(&file, from, len);
         }
         Ok(loc)
     }
