@@ -166,11 +166,15 @@ that size each one.
   reference, and the run with the median ratio is reported. Reference: `b3sum` over the same files, then
   `cp -r` of them into the filesystem that holds the data dir, followed by
   `sync` (publishing syncs too).
-- **fetch**: `weft pin <id>` on a second daemon connected over TCP (noise,
-  yamux), so every chunk is fetched, verified and stored durably. Reference: a
-  plain TCP copy over loopback inside `weft-bench` (read the file on one side,
-  write and fsync it on the other, no crypto). Three runs, each with its own
-  reference and a new fetching daemon; the median ratio is reported.
+- **fetch**: `weft get <id> -o <folder>` on a second daemon connected over
+  TCP (noise, yamux) and QUIC, so every chunk is fetched, verified, stored
+  durably and written out. Reference: a plain TCP copy over loopback inside
+  `weft-bench` (read the file on one side, write and fsync it on the other,
+  no crypto), and the ceiling below. Three runs, each with its own reference
+  and a new fetching daemon; the median ratio is reported. Then the same
+  fetch from four seeders: the source, the last fetcher, a peer that answers
+  every block with bytes that do not match, and one that takes requests and
+  never answers, against the median run's plain copy.
 - **fetch curve**: the same fetch at each size, each a new bundle.
 - **gossip**: that many daemons, each dialling up to three random earlier
   ones; after a warm-up publish has reached every node, each trial publishes a
@@ -185,4 +189,24 @@ that size each one.
   first search.
 - **startup**: from spawning `weftd` to its first answered `/v1/status`.
 - **CLI**: wall time of `weft status`, process start to exit.
+- **ceiling**: two rust-libp2p swarms in the benchmark's own process, on
+  loopback, weftd's transport, 1 GiB from memory to memory on one stream
+  and on four; the reference for the transfer path.
+- **revocation**: in a mesh as for gossip, at its largest size, the time
+  from a device's revocation until every node has dropped a bundle that
+  device published; and the gossip path's rate on announcements signed by
+  certified devices against the same path on single keys.
+- **evict**: a hub fetches a 4 GiB cache, then restarts with a quota a
+  tenth lower; every byte `weftd` asks the disk to write from its start to
+  the end of the eviction (`/proc/PID/io`), against the cache's size.
+- **hub**: a hub holding N and N/10 small cached bundles and 4 pinned large
+  ones: start to API ready, idle RSS, re-providing every bundle to the DHT,
+  `weft check`, evicting a tenth of the cache, each with its growth.
+- **update**: a 256 MiB bundle, fetched by a second node; then a new
+  version with 1 MiB + 12,345 bytes inserted in the middle of its largest
+  file, and one with 5 bytes changed near the start of another file. The
+  figure is the verified bytes the second node fetched for each
+  (`bytes_fetched`), against the bundle's size; the reference is what fixed
+  1 MiB chunks would have fetched, computed on the same files in the same
+  run. Every version is written out and compared with its source.
 "#;
