@@ -321,7 +321,9 @@ pub async fn fetch(
 
     // Phase 1: chunk indexes of the large files (their roots, then the
     // pages of level-1 roots), each checked against the index rules.
+    let mut rounds = 0;
     let lists = loop {
+        rounds += 1;
         let mut lists = Vec::new();
         let mut missing = Vec::new();
         for f in &m.files {
@@ -337,6 +339,12 @@ pub async fn fetch(
         }
         if missing.is_empty() {
             break lists;
+        }
+        // Roots, then pages: a third round finds everything or nothing.
+        if rounds > 2 {
+            return Err(NodeError::Internal(format!(
+                "bundle {id}: chunk indexes fetched twice are still missing"
+            )));
         }
         missing.sort_by_key(|(h, _)| *h);
         missing.dedup_by_key(|(h, _)| *h);
