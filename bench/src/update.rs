@@ -77,6 +77,24 @@ fn fetch(d: &Daemon, id: &str, src: &Path, out: &Path) -> anyhow::Result<u64> {
     Ok(fetched)
 }
 
+/// One version's row: `got` bytes fetched of a `size`-byte bundle, against
+/// `fixed`, what fixed 1 MiB chunks would fetch.
+fn row(report: &mut Report, label: &str, got: u64, fixed: u64, size: u64) {
+    let ratio = got as f64 / size as f64;
+    report.add(
+        label,
+        format!("{:.2} MiB ({:.2}%)", got as f64 / MIB as f64, ratio * 100.0),
+        format!(
+            "fixed 1 MiB chunks: {:.1} MiB ({:.1}%)",
+            fixed as f64 / MIB as f64,
+            fixed as f64 / size as f64 * 100.0
+        ),
+        format!("{:.2}% of the bundle", ratio * 100.0),
+        "≤ 3%",
+        Some(ratio <= 0.03),
+    );
+}
+
 /// The case.
 pub fn run(sizes: &Sizes, work: &Path, report: &mut Report) -> anyhow::Result<()> {
     let total = sizes.update_mib * MIB;
@@ -111,23 +129,17 @@ pub fn run(sizes: &Sizes, work: &Path, report: &mut Report) -> anyhow::Result<()
     let v2 = publish(&a, &src)?;
     let size2 = total + inserted.len() as u64;
     let got = fetch(&b, &v2, &src, &out)?;
-    let ratio = got as f64 / size2 as f64;
-    report.add(
+    row(
+        report,
         &format!(
             "new version of a {} MiB bundle, {} bytes inserted at {} in its largest file: bytes fetched",
             size2 / MIB,
             inserted.len(),
             at
         ),
-        format!("{:.2} MiB ({:.2}%)", got as f64 / MIB as f64, ratio * 100.0),
-        format!(
-            "fixed 1 MiB chunks: {:.1} MiB ({:.1}%)",
-            fixed as f64 / MIB as f64,
-            fixed as f64 / size2 as f64 * 100.0
-        ),
-        format!("{:.2}% of the bundle", ratio * 100.0),
-        "≤ 3%",
-        Some(ratio <= 0.03),
+        got,
+        fixed,
+        size2,
     );
 
     // Version 3: 5 bytes changed near the start of the guide.
@@ -138,18 +150,12 @@ pub fn run(sizes: &Sizes, work: &Path, report: &mut Report) -> anyhow::Result<()
     let fixed = fixed_chunk_bytes(&old, &new);
     let v3 = publish(&a, &src)?;
     let got = fetch(&b, &v3, &src, &out)?;
-    let ratio = got as f64 / size2 as f64;
-    report.add(
+    row(
+        report,
         "new version with 5 bytes changed near the start of a file: bytes fetched",
-        format!("{:.2} MiB ({:.2}%)", got as f64 / MIB as f64, ratio * 100.0),
-        format!(
-            "fixed 1 MiB chunks: {:.1} MiB ({:.1}%)",
-            fixed as f64 / MIB as f64,
-            fixed as f64 / size2 as f64 * 100.0
-        ),
-        format!("{:.2}% of the bundle", ratio * 100.0),
-        "≤ 3%",
-        Some(ratio <= 0.03),
+        got,
+        fixed,
+        size2,
     );
     std::fs::remove_dir_all(&src).context("removing the update case's folder")?;
     Ok(())

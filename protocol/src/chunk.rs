@@ -378,14 +378,6 @@ impl Expect {
         }
     }
 
-    /// The most bytes it may have.
-    pub fn max_len(&self) -> u64 {
-        match self {
-            Expect::Chunk(len) => *len,
-            Expect::Index { .. } => MAX_INDEX_BYTES as u64,
-        }
-    }
-
     /// Checks `bytes` as this blob named `hash`: its hash first (a
     /// mismatch is the sender's fault), then its length or index rules (a
     /// failure there is the manifest's).
