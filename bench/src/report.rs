@@ -174,8 +174,21 @@ that size each one.
   and a new fetching daemon; the median ratio is reported. Then the same
   fetch from four seeders: the source, the last fetcher, a peer that answers
   every block with bytes that do not match, and one that takes requests and
-  never answers, against the median run's plain copy.
+  never answers, against the median run's plain copy. One more run of the
+  fetch and its reference on cold memory is reported on a row of its own.
 - **fetch curve**: the same fetch at each size, each a new bundle.
+- **warm memory**: a virtual machine hands memory its kernel has freed back
+  to the host after about two seconds (virtio-balloon free page reporting),
+  and the first write into such a page faults on the host: writing a file
+  then costs about 3 ms per MiB instead of 0.2 (measured with `dd` on the
+  machine of these figures: 3.1 s for 1 GiB after an idle moment, 0.2 to
+  0.4 s right after deleting the last one). Whichever step writes first
+  after an idle moment pays it. So every timed step that writes files,
+  weft's and its reference's alike (publish and `cp -r`, `weft get -o` and
+  the TCP copy, the export, the curve), is preceded by writing as many
+  bytes as it will write to a scratch file and deleting it unflushed; the
+  step then writes into memory just freed. The cold run of the fetch shows
+  the other case.
 - **gossip**: that many daemons, each dialling up to three random earlier
   ones; after a warm-up publish has reached every node, each trial publishes a
   new bundle from a random node and polls every node's API until it lists the

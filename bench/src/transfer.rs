@@ -12,7 +12,9 @@ use weft_protocol::api::{FetchResult, InitOutput, PublishResult};
 
 use crate::plot::{line_chart, Series};
 use crate::report::Report;
-use crate::util::{mib, rss_bytes, secs, sync, weft_timed, write_random_file};
+use crate::util::{
+    cold_memory, mib, rss_bytes, secs, sync, warm_memory, weft_timed, write_random_file,
+};
 use crate::Sizes;
 
 /// A bundle the source daemon holds.
@@ -125,11 +127,13 @@ impl Bench {
             // (by ratio) is reported.
             let mut runs = Vec::new();
             for run in 0..self.sizes.publish_runs {
-                let (b3, cp) = reference_hash_and_copy(b3sum.as_deref(), &files, &dir, &self.work)?;
+                let (b3, cp) =
+                    reference_hash_and_copy(b3sum.as_deref(), &files, &dir, &self.work, total)?;
                 // Each run publishes into an empty node: a node that holds
                 // the blocks already stores nothing again.
                 let fresh = Daemon::start(&format!("publish-{run}"));
                 weft_timed::<InitOutput>(&fresh, &["init"])?;
+                warm_memory(&self.work, total)?;
                 let (_, t) = weft_timed::<PublishResult>(
                     &fresh,
                     &["publish", &dir.to_string_lossy(), "--title", case],
@@ -209,9 +213,18 @@ impl Bench {
         let mut runs = Vec::new();
         let mut fetcher = None;
         let mut rss_rise = (0u64, 0u64);
-        for run in 0..self.sizes.publish_runs {
+        // One run on cold memory, then the runs on warm memory (see
+        // `warm_memory`), the reference's step and weft's alike.
+        let mut cold = None;
+        for run in 0..=self.sizes.publish_runs {
+            let warm = run > 0;
             sync();
             let tcp_out = self.work.join("tcp-copy.bin");
+            if warm {
+                warm_memory(&self.work, big.bytes)?;
+            } else {
+                cold_memory();
+            }
             let tcp = tcp_copy(&big.file, &tcp_out)?;
             if std::fs::metadata(&tcp_out)?.len() != big.bytes {
                 bail!("the TCP reference copy is short");
@@ -220,8 +233,8 @@ impl Bench {
             sync();
             drop(fetcher.take());
             let out = self.work.join("fetched");
-            let (t, d, rise) =
-                self.fetch_into_new_daemon(&format!("fetcher-{run}"), &big.id, Some(&out))?;
+            let name = format!("fetcher-{run}");
+            let (t, d, rise) = self.fetch_into_new_daemon(&name, &big, Some(&out), warm)?;
             let got = std::fs::metadata(out.join("data.bin"))?.len();
             if got != big.bytes {
                 bail!("weft get -o wrote {got} bytes, not {}", big.bytes);
@@ -229,7 +242,11 @@ impl Bench {
             std::fs::remove_dir_all(&out)?;
             rss_rise = (rss_rise.0.max(rise.0), rss_rise.1.max(rise.1));
             fetcher = Some(d);
-            runs.push((tcp, t));
+            if warm {
+                runs.push((tcp, t));
+            } else {
+                cold = Some((tcp, t));
+            }
         }
         let fetcher = fetcher.context("no fetch ran")?;
         runs.sort_by(|x, y| (x.0 / x.1).total_cmp(&(y.0 / y.1)));
@@ -252,6 +269,16 @@ impl Bench {
             "≥ 50%",
             Some(fetch_rate / tcp_rate >= 0.5),
         );
+        if let Some((tcp, t)) = cold {
+            report.add(
+                "the same on cold memory (one run, each step after the VM had handed freed memory back to its host)",
+                format!("{t:.2} s ({:.0} MiB/s)", mib(big.bytes) / t),
+                format!("plain TCP copy {tcp:.2} s ({:.0} MiB/s)", mib(big.bytes) / tcp),
+                format!("{:.0}%", 100.0 * tcp / t),
+                "—",
+                None,
+            );
+        }
         if let Some(ceiling) = report.ceiling {
             report.add(
                 "the same fetch against the libp2p transport's ceiling (memory to memory, same run)",
@@ -277,6 +304,7 @@ impl Bench {
         // `weft get`, measured on its own.
         let out = self.work.join("exported");
         sync();
+        warm_memory(&self.work, big.bytes)?;
         let (_, e) =
             weft_timed::<FetchResult>(&fetcher, &["get", &big.id, "-o", &out.to_string_lossy()])?;
         let exported = std::fs::metadata(out.join("data.bin"))?.len();
@@ -315,6 +343,7 @@ impl Bench {
         liar.connect(&d.multiaddr());
         staller.connect(&d.multiaddr());
         sync();
+        warm_memory(&self.work, 2 * big.bytes)?;
         let out = self.work.join("fetched-among-liars");
         let (_, t) =
             weft_timed::<FetchResult>(&d, &["get", &big.id, "-o", &out.to_string_lossy()])?;
@@ -342,14 +371,18 @@ impl Bench {
     }
 
     /// Starts a daemon, connects it to the source and times `weft pin` or,
-    /// with `out`, `weft get -o out`. Also returns how far the RSS of the
-    /// source and of the new daemon rose above their level before it.
+    /// with `out`, `weft get -o out`, on warm memory if `warm` says so
+    /// (the bytes it writes: the store's copy, and the output's). Also
+    /// returns how far the RSS of the source and of the new daemon rose
+    /// above their level before it.
     fn fetch_into_new_daemon(
         &mut self,
         name: &str,
-        id: &str,
+        held: &Held,
         out: Option<&Path>,
+        warm: bool,
     ) -> anyhow::Result<(f64, Daemon, (u64, u64))> {
+        let id = held.id.as_str();
         let tcp_only = self.sizes.tcp_only;
         let src = self.source()?;
         let d = Self::start_with(name, tcp_only);
@@ -383,6 +416,12 @@ impl Bench {
             None => vec!["pin".into(), id.into()],
         };
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if warm {
+            let copies = if out.is_some() { 2 } else { 1 };
+            warm_memory(&self.work, copies * held.bytes)?;
+        } else {
+            cold_memory();
+        }
         let timed = weft_timed::<FetchResult>(&d, &args);
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let peak = sampler
@@ -412,7 +451,7 @@ impl Bench {
             };
             sync();
             let (t, _d, _) =
-                self.fetch_into_new_daemon(&format!("curve-{size}"), &held.id, None)?;
+                self.fetch_into_new_daemon(&format!("curve-{size}"), &held, None, true)?;
             eprintln!("   curve: {size} MiB in {t:.3} s");
             points.push((size as f64, t));
             let _ = std::fmt::Write::write_fmt(
@@ -470,8 +509,10 @@ fn reference_hash_and_copy(
     files: &[PathBuf],
     dir: &Path,
     work: &Path,
+    bytes: u64,
 ) -> anyhow::Result<(Option<f64>, f64)> {
     sync();
+    warm_memory(work, bytes)?;
     let b3 = match b3sum {
         Some(b) => {
             let t = Instant::now();

@@ -117,6 +117,40 @@ pub fn sync() {
     let _ = Command::new("sync").status();
 }
 
+/// Puts the next timed step on warm memory. A virtual machine like this
+/// one hands memory the kernel has freed back to its host after about two
+/// seconds (virtio-balloon free page reporting), and the first write into
+/// such a page faults on the host: writing a file into it costs about
+/// 3 ms per MiB instead of 0.2. Whichever step writes first after an idle
+/// moment pays that, so every timed step that writes files, weft's and its
+/// reference's alike, is preceded by this: `bytes` written to a scratch
+/// file and deleted at once (never flushed), so the step's page cache
+/// reuses memory the kernel has just freed. Elsewhere it costs a memory
+/// copy.
+pub fn warm_memory(work: &Path, bytes: u64) -> anyhow::Result<()> {
+    let path = work.join("warm-memory.tmp");
+    let mut f = std::fs::File::create(&path)?;
+    let buf = vec![0x5au8; 8 << 20];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(buf.len() as u64) as usize;
+        f.write_all(&buf[..n])?;
+        left -= n as u64;
+    }
+    drop(f);
+    std::fs::remove_file(&path)?;
+    Ok(())
+}
+
+/// The opposite of [`warm_memory`], for the one run of a case measured
+/// as a new user would first see it: waits until the memory freed by the
+/// steps before has been handed back to the host (the kernel reports free
+/// memory two seconds after it is freed; five leave it time to finish).
+pub fn cold_memory() {
+    sync();
+    std::thread::sleep(Duration::from_secs(5));
+}
+
 /// Resident memory of a process, in bytes, from /proc.
 pub fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
