@@ -25,7 +25,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use weft_protocol::chunk::verify_blob;
 use weft_protocol::units::human;
 use weft_protocol::{Announcement, BundleId, PublisherId, SignedManifest};
 

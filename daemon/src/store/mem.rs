@@ -30,7 +30,14 @@ impl MemStore {
 
 impl Store for MemStore {
     fn get_blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.lock().blobs.get(hash).cloned())
+        // Checked like the disk store's reads: bytes that do not match
+        // their hash read as absent.
+        Ok(self
+            .lock()
+            .blobs
+            .get(hash)
+            .filter(|b| ContentHash::of(b) == *hash)
+            .cloned())
     }
     fn has_blob(&self, hash: &ContentHash) -> Result<bool, StoreError> {
         Ok(self.lock().blobs.contains_key(hash))

@@ -163,7 +163,10 @@ pub struct StoreCounts {
 
 /// The operations the daemon needs from storage.
 pub trait Store: Send + Sync + 'static {
-    /// A chunk or index by hash.
+    /// A chunk or index by hash. Its bytes are checked against `hash` on
+    /// every read (a blob that does not match is damaged: see
+    /// [`Store::take_damaged`]), so callers need not hash them again; they
+    /// still check the length their manifest states.
     fn get_blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError>;
     /// Blobs found damaged on disk since the last call. A damaged blob is
     /// deleted when it is read and the read answers "not here", so it is
