@@ -17,6 +17,7 @@ use weft_protocol::sync::SYNC_PROTOCOL;
 use weft_protocol::wire::{ANNOUNCE_TOPIC, XFER_PROTOCOL};
 
 use super::codec::{SyncCodec, XferCodec};
+use super::kad_store::ProviderStore;
 use super::*;
 
 /// The behaviours a weft node runs.
@@ -34,7 +35,7 @@ pub struct Behaviour {
     /// Catalog reconciliation.
     pub sync: request_response::Behaviour<SyncCodec>,
     /// The DHT: one provider record per held bundle.
-    pub kad: kad::Behaviour<kad::store::MemoryStore>,
+    pub kad: kad::Behaviour<ProviderStore>,
     /// LAN discovery, when switched on.
     pub mdns: Toggle<mdns::tokio::Behaviour>,
     /// Learns peers' listen addresses and agent versions.
@@ -257,16 +258,13 @@ impl Behaviour {
             // weftd re-provides on its own schedule, a few records at a time.
             .set_provider_publication_interval(None)
             .set_record_ttl(Some(PROVIDER_RECORD_TTL));
-        let kad_store = kad::store::MemoryStore::with_config(
+        // Keys whose provider records this node keeps for others: about
+        // 20 x (bundles / nodes) in a healthy DHT.
+        let kad_store = ProviderStore::new(
             me,
-            kad::store::MemoryStoreConfig {
-                // Keys whose provider records this node keeps for others:
-                // about 20 x (bundles / nodes) in a healthy DHT.
-                max_records: MAX_PROVIDER_RECORDS,
-                max_value_bytes: 4096,
-                max_providers_per_key: kad::K_VALUE.get(),
-                max_provided_keys: MAX_PROVIDED_KEYS,
-            },
+            MAX_PROVIDED_KEYS,
+            MAX_PROVIDER_RECORDS,
+            kad::K_VALUE.get(),
         );
         let mut kad = kad::Behaviour::with_config(me, kad_store, kad_config);
         // Every weftd answers DHT queries; without this, a node with no

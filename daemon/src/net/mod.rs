@@ -25,6 +25,7 @@ pub mod client;
 pub mod codec;
 mod event_loop;
 mod inbound;
+pub mod kad_store;
 mod providing;
 mod reach;
 pub mod socks;
