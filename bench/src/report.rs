@@ -185,10 +185,10 @@ that size each one.
   0.4 s right after deleting the last one). Whichever step writes first
   after an idle moment pays it. So every timed step that writes files,
   weft's and its reference's alike (publish and `cp -r`, `weft get -o` and
-  the TCP copy, the export, the curve), is preceded by writing as many
-  bytes as it will write to a scratch file and deleting it unflushed; the
-  step then writes into memory just freed. The cold run of the fetch shows
-  the other case.
+  the TCP copy, the export, the curve), is preceded by touching as much
+  anonymous memory as it will write and freeing it (a scratch file would
+  start writeback that the step then waits behind); the step then writes
+  into memory just freed. The cold run of the fetch shows the other case.
 - **gossip**: that many daemons, each dialling up to three random earlier
   ones; after a warm-up publish has reached every node, each trial publishes a
   new bundle from a random node and polls every node's API until it lists the

@@ -123,22 +123,22 @@ pub fn sync() {
 /// such a page faults on the host: writing a file into it costs about
 /// 3 ms per MiB instead of 0.2. Whichever step writes first after an idle
 /// moment pays that, so every timed step that writes files, weft's and its
-/// reference's alike, is preceded by this: `bytes` written to a scratch
-/// file and deleted at once (never flushed), so the step's page cache
-/// reuses memory the kernel has just freed. Elsewhere it costs a memory
-/// copy.
-pub fn warm_memory(work: &Path, bytes: u64) -> anyhow::Result<()> {
-    let path = work.join("warm-memory.tmp");
-    let mut f = std::fs::File::create(&path)?;
-    let buf = vec![0x5au8; 8 << 20];
-    let mut left = bytes;
-    while left > 0 {
-        let n = left.min(buf.len() as u64) as usize;
-        f.write_all(&buf[..n])?;
-        left -= n as u64;
+/// reference's alike, is preceded by this: `bytes` of anonymous memory
+/// touched page by page and freed at once, so the step's page cache reuses
+/// memory the kernel has just taken back. (A scratch file would do the
+/// same but start writeback to the disk, which the step would then wait
+/// behind.) Elsewhere it costs a moment of page faults.
+pub fn warm_memory(_work: &Path, bytes: u64) -> anyhow::Result<()> {
+    let mut v: Vec<u8> = Vec::new();
+    v.try_reserve_exact(bytes as usize)
+        .map_err(|e| anyhow::anyhow!("cannot take {bytes} bytes to warm memory: {e}"))?;
+    v.resize(bytes as usize, 0);
+    // The zeroed pages of a large allocation are mapped on first write.
+    for page in v.chunks_mut(4096) {
+        page[0] = 1;
     }
-    drop(f);
-    std::fs::remove_file(&path)?;
+    std::hint::black_box(&v);
+    drop(v);
     Ok(())
 }
 
