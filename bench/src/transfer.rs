@@ -133,7 +133,7 @@ impl Bench {
                 // the blocks already stores nothing again.
                 let fresh = Daemon::start(&format!("publish-{run}"));
                 weft_timed::<InitOutput>(&fresh, &["init"])?;
-                warm_memory(&self.work, total)?;
+                warm_memory(total)?;
                 let (_, t) = weft_timed::<PublishResult>(
                     &fresh,
                     &["publish", &dir.to_string_lossy(), "--title", case],
@@ -221,7 +221,7 @@ impl Bench {
             sync();
             let tcp_out = self.work.join("tcp-copy.bin");
             if warm {
-                warm_memory(&self.work, big.bytes)?;
+                warm_memory(big.bytes)?;
             } else {
                 cold_memory();
             }
@@ -304,7 +304,7 @@ impl Bench {
         // `weft get`, measured on its own.
         let out = self.work.join("exported");
         sync();
-        warm_memory(&self.work, big.bytes)?;
+        warm_memory(big.bytes)?;
         let (_, e) =
             weft_timed::<FetchResult>(&fetcher, &["get", &big.id, "-o", &out.to_string_lossy()])?;
         let exported = std::fs::metadata(out.join("data.bin"))?.len();
@@ -343,7 +343,7 @@ impl Bench {
         liar.connect(&d.multiaddr());
         staller.connect(&d.multiaddr());
         sync();
-        warm_memory(&self.work, 2 * big.bytes)?;
+        warm_memory(2 * big.bytes)?;
         let out = self.work.join("fetched-among-liars");
         let (_, t) =
             weft_timed::<FetchResult>(&d, &["get", &big.id, "-o", &out.to_string_lossy()])?;
@@ -418,7 +418,7 @@ impl Bench {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         if warm {
             let copies = if out.is_some() { 2 } else { 1 };
-            warm_memory(&self.work, copies * held.bytes)?;
+            warm_memory(copies * held.bytes)?;
         } else {
             cold_memory();
         }
@@ -512,7 +512,7 @@ fn reference_hash_and_copy(
     bytes: u64,
 ) -> anyhow::Result<(Option<f64>, f64)> {
     sync();
-    warm_memory(work, bytes)?;
+    warm_memory(bytes)?;
     let b3 = match b3sum {
         Some(b) => {
             let t = Instant::now();
