@@ -31,7 +31,7 @@ pub struct Behaviour {
     pub xfer: request_response::Behaviour<XferCodec>,
     /// Block streams (`/weft/xfer/2`), read and written outside the swarm
     /// task through its control.
-    pub blocks: libp2p_stream::Behaviour,
+    pub blocks: super::streams::Behaviour,
     /// Catalog reconciliation.
     pub sync: request_response::Behaviour<SyncCodec>,
     /// The DHT: one provider record per held bundle.
@@ -336,7 +336,7 @@ impl Behaviour {
             limits: connection_limits::Behaviour::new(limits),
             gossipsub,
             xfer,
-            blocks: libp2p_stream::Behaviour::new(),
+            blocks: super::streams::Behaviour::new(),
             sync,
             kad,
             mdns: mdns.into(),

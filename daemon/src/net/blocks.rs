@@ -1,6 +1,6 @@
 //! The block protocol's framing on a stream (`/weft/xfer/2`; the messages
 //! are in [`weft_protocol::blocks`]), for both sides. The streams come from
-//! `libp2p-stream` and are read and written by the fetcher's and the
+//! [`super::streams`] and are read and written by the fetcher's and the
 //! server's own tasks, never by the swarm task.
 
 use std::io;

@@ -122,7 +122,7 @@ pub type ScriptedOpener = Arc<dyn Fn(PeerId) -> Result<BlockStream, NetError> + 
 #[derive(Clone)]
 enum Opener {
     /// libp2p streams, opened beside the swarm task, not through it.
-    Libp2p(libp2p_stream::Control),
+    Libp2p(super::streams::Control),
     /// A unit test's.
     #[cfg(test)]
     Scripted(ScriptedOpener),
@@ -137,7 +137,10 @@ pub struct Client {
 
 impl Client {
     /// The event loop's client, opening block streams with `control`.
-    pub(crate) fn with_streams(tx: mpsc::Sender<Command>, control: libp2p_stream::Control) -> Self {
+    pub(crate) fn with_streams(
+        tx: mpsc::Sender<Command>,
+        control: super::streams::Control,
+    ) -> Self {
         Self {
             tx,
             blocks: Opener::Libp2p(control),
@@ -160,8 +163,7 @@ impl Client {
         match &self.blocks {
             Opener::Libp2p(control) => {
                 let s = control
-                    .clone()
-                    .open_stream(peer, StreamProtocol::new(BLOCKS_PROTOCOL))
+                    .open(peer, StreamProtocol::new(BLOCKS_PROTOCOL))
                     .await
                     .map_err(|e| failed(e.to_string()))?;
                 Ok(Box::new(s))

@@ -29,6 +29,7 @@ pub mod kad_store;
 mod providing;
 mod reach;
 pub mod socks;
+pub mod streams;
 pub mod transport;
 
 use std::time::Duration;

@@ -62,13 +62,21 @@ pub(crate) async fn fetch(
         .node
         .start_job(JobKind::Fetch, move |progress| async move {
             let pin = b.pin.then_some(PinKind::Explicit);
+            let started = std::time::Instant::now();
             let signed = crate::ops::fetch::fetch(&node, id, pin, progress.clone()).await?;
             let files = signed.manifest().files.len() as u64;
             let size = signed.manifest().total_size();
+            let fetched = started.elapsed();
             if let Some(out) = &b.out {
                 progress.done.store(0, std::sync::atomic::Ordering::Relaxed);
                 crate::ops::export::export(&node, signed.clone(), out.clone(), progress).await?;
             }
+            tracing::info!(
+                bundle = %id,
+                fetch_ms = fetched.as_millis() as u64,
+                write_out_ms = (started.elapsed() - fetched).as_millis() as u64,
+                "fetch job done"
+            );
             Ok(JobResult::Fetch(FetchResult {
                 files,
                 id,
