@@ -1,4 +1,5 @@
-//! Fixed-size identifiers: [`BundleId`], [`ContentHash`] and [`PublisherId`].
+//! Fixed-size identifiers: [`BundleId`], [`ContentHash`], [`PublisherId`]
+//! and [`GroupId`].
 //!
 //! Each id is 32 bytes. In text (the CLI, the JSON API, logs) it is 64
 //! lowercase hex characters, so a person can copy it from anywhere; in CBOR
@@ -203,6 +204,12 @@ id_type!(
     /// A publisher: the 32-byte ed25519 public key that signs bundles.
     PublisherId,
     "publisher id"
+);
+id_type!(
+    /// A private group: a hash of its founder and a random nonce
+    /// (`crate::group::group_id`). It names the group and says nothing else.
+    GroupId,
+    "group id"
 );
 
 impl ContentHash {

@@ -56,6 +56,13 @@ impl PublisherKey {
         PublisherId::from_bytes(self.signing.verifying_key().to_bytes())
     }
 
+    /// The X25519 secret this key opens sealed group keys with: the
+    /// clamping-ready scalar of the Ed25519 key (RFC 8032's expanded
+    /// secret), whose public half is [`x25519_public`] of [`Self::id`].
+    pub(crate) fn x25519_secret(&self) -> [u8; 32] {
+        self.signing.to_scalar_bytes()
+    }
+
     /// Signs `domain || body`.
     pub fn sign(&self, domain: &[u8], body: &[u8]) -> [u8; 64] {
         let mut msg = Vec::with_capacity(domain.len() + body.len());
@@ -69,6 +76,17 @@ impl std::fmt::Debug for PublisherKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PublisherKey({})", self.id().fmt_short())
     }
+}
+
+/// The X25519 public key of an Ed25519 public key (the birational map
+/// from Edwards to Montgomery form), which group keys are sealed to. A key
+/// that is not a point on the curve, or of small order, has none.
+pub fn x25519_public(key: &PublisherId) -> Option<[u8; 32]> {
+    let vk = VerifyingKey::from_bytes(key.as_bytes()).ok()?;
+    if vk.is_weak() {
+        return None;
+    }
+    Some(vk.to_montgomery().to_bytes())
 }
 
 /// Verifies `sig` over `domain || body` with `verify_strict`.

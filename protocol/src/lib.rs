@@ -14,6 +14,7 @@ pub mod archive;
 pub mod blocks;
 pub mod cbor;
 pub mod chunk;
+pub mod group;
 pub mod id;
 pub mod identity;
 pub mod invite;
@@ -31,7 +32,7 @@ pub mod words;
 
 pub use cbor::CborError;
 pub use chunk::{ChunkError, FileIndexer};
-pub use id::{BundleId, ContentHash, IdError, PublisherId};
+pub use id::{BundleId, ContentHash, GroupId, IdError, PublisherId};
 pub use keys::{PublisherKey, SignatureError};
 pub use manifest::{
     claim_key, retraction_entry_id, Announcement, CatalogEntry, DecodeError, FileEntry, KeyEvent,
