@@ -23,6 +23,13 @@ pub const KEY_EVENT_DOMAIN: &[u8] = b"weft/v1/key\0";
 pub const PROFILE_DOMAIN: &[u8] = b"weft/v1/profile\0";
 /// Domain prefix of vouch signatures.
 pub const VOUCH_DOMAIN: &[u8] = b"weft/v1/vouch\0";
+/// Domain prefix of group record signatures.
+pub const GROUP_RECORD_DOMAIN: &[u8] = b"weft/v1/group record\0";
+/// Domain prefix of key box signatures.
+pub const KEY_BOX_DOMAIN: &[u8] = b"weft/v1/key box\0";
+/// Domain prefix of private announcement signatures (by a group's epoch
+/// key).
+pub const PRIVATE_DOMAIN: &[u8] = b"weft/v1/private\0";
 
 /// A signature did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

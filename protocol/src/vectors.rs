@@ -178,6 +178,121 @@ pub fn render() -> String {
     ));
     s.push_str(&block(&to_hex(&frames)));
     s.push_str(&render_identity(&signed));
+    s.push_str(&render_groups(&signed, &ann));
+    s
+}
+
+/// Section 11's group vectors: the fixed key founds a group, adds a
+/// member, seals it the group's key, and publishes the fixed folder to
+/// the group.
+fn render_groups(bundle: &SignedManifest, inner: &SignedAnnouncement) -> String {
+    use crate::group::{self, Admin, BoxContents};
+    use rand_chacha::rand_core::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed([7; 32]);
+    let founder = key();
+    let member = PublisherKey::from_seed([0x31; 32]);
+    let admin = Admin {
+        key: &founder,
+        admin: founder.id(),
+    };
+    let (create, secret) =
+        group::create(&admin, "legal team", 1_700_000_200, &mut rng).expect("valid");
+    let g = create.record().group;
+    let state = group::resolve(&g, std::slice::from_ref(&create)).expect("resolves");
+    let add = group::change(
+        &admin,
+        &state,
+        crate::manifest::GroupKind::Add,
+        member.id(),
+        false,
+        vec![founder.id()],
+        &secret,
+        1_700_000_201,
+        &mut rng,
+    )
+    .expect("valid");
+    let contents = BoxContents::new(vec![(0, &secret)]);
+    let boxes = group::boxes(
+        &admin,
+        &g,
+        &add.hash(),
+        &[member.id()],
+        &contents,
+        1_700_000_202,
+        &mut rng,
+    )
+    .expect("valid");
+    let files: Vec<Vec<u8>> = folder().into_iter().map(|(_, b)| b).collect();
+    let file_refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+    let sealed =
+        group::seal_in_memory(&secret, g, 0, bundle.bytes(), &file_refs, &mut rng).expect("seals");
+    let (digest, _) = digest_bytes(&sealed);
+    let outer = group::outer_manifest(&secret, digest.hash, sealed.len() as u64, 1_700_000_300)
+        .expect("valid");
+    let private = group::announce(
+        &secret,
+        &g,
+        0,
+        outer.id(),
+        sealed.len() as u64,
+        inner,
+        1_700_000_300,
+        &mut rng,
+    )
+    .expect("valid");
+    let small = group::seal_in_memory(&secret, g, 0, b"", &[b"weft sealed vector\n"], &mut rng)
+        .expect("seals");
+    let mut s = String::new();
+    s.push_str(&format!(
+        "\nGroup `legal team`, founded by the fixed key; nonce `{}`; group id `{g}`\n",
+        create.record().nonce.expect("create has one")
+    ));
+    s.push_str(&format!(
+        "\nEpoch 0 secret: `{}`; epoch key `{}`\n",
+        to_hex(secret.as_bytes()),
+        secret.epoch_key()
+    ));
+    s.push_str(&format!(
+        "\nIts `create` record, dated 1,700,000,200 ({} bytes):\n\n",
+        create.bytes().len()
+    ));
+    s.push_str(&block(&to_hex(create.bytes())));
+    s.push_str(&format!("\nIts hash: `{}`\n", create.hash()));
+    s.push_str(&format!(
+        "\nThe `add` of the member whose secret seed is 32 bytes of 0x31 (publisher id `{}`), without history, dated 1,700,000,201 ({} bytes):\n\n",
+        member.id(),
+        add.bytes().len()
+    ));
+    s.push_str(&block(&to_hex(add.bytes())));
+    s.push_str(&format!("\nIts hash: `{}`\n", add.hash()));
+    s.push_str(&format!(
+        "\nThe key box for that member's key, holding epoch 0's secret, dated 1,700,000,202 ({} bytes):\n\n",
+        boxes[0].bytes().len()
+    ));
+    s.push_str(&block(&to_hex(boxes[0].bytes())));
+    s.push_str(&format!(
+        "\nThe fixed folder sealed for the group, its inner manifest the one above: {} bytes (a padded plaintext of {} bytes), BLAKE3 `{}`, header:\n\n",
+        sealed.len(),
+        group::padme(group::plain_len(bundle.bytes().len(), files.iter().map(|f| f.len() as u64).sum())),
+        ContentHash::of(&sealed)
+    ));
+    s.push_str(&block(&to_hex(&sealed[..group::HEADER_BYTES])));
+    s.push_str(&format!(
+        "\nIts outer manifest, dated 1,700,000,300 ({} bytes; outer id `{}`):\n\n",
+        outer.bytes().len(),
+        outer.id()
+    ));
+    s.push_str(&block(&to_hex(outer.bytes())));
+    s.push_str(&format!(
+        "\nIts private announcement, carrying the announcement above ({} bytes):\n\n",
+        private.bytes().len()
+    ));
+    s.push_str(&block(&to_hex(private.bytes())));
+    s.push_str(&format!(
+        "\nA sealed file of an empty inner manifest and one file of the 19 bytes `weft sealed vector\\n`, whole ({} bytes):\n\n",
+        small.len()
+    ));
+    s.push_str(&block(&to_hex(&small)));
     s
 }
 
@@ -439,5 +554,55 @@ mod tests {
             crate::identity::authority(Some(&state), &id, &device, &r.entry_id()),
             crate::identity::Authority::Revoked
         );
+    }
+
+    #[test]
+    fn the_group_vectors_open() {
+        use crate::group;
+        let (signed, _) = super::signed_manifest();
+        let inner = crate::SignedAnnouncement::sign(&signed, &super::key()).unwrap();
+        let text = super::render_groups(&signed, &inner);
+        let blocks: Vec<Vec<u8>> = text
+            .split("```text\n")
+            .skip(1)
+            .map(|b| crate::id::from_hex(&b[..b.find("```").unwrap()].replace('\n', "")).unwrap())
+            .collect();
+        let secret_hex = text.split("Epoch 0 secret: `").nth(1).unwrap();
+        let secret: [u8; 32] = crate::id::from_hex(&secret_hex[..64])
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let secret = group::EpochSecret::from_bytes(secret);
+        let create = crate::manifest::SignedGroupRecord::decode(&blocks[0]).unwrap();
+        let add = crate::manifest::SignedGroupRecord::decode(&blocks[1]).unwrap();
+        let g = create.record().group;
+        let state = group::resolve(&g, &[add.clone(), create.clone()]).unwrap();
+        assert_eq!(state.chain.len(), 2);
+        assert_eq!(state.epochs[0].key, secret.epoch_key());
+        let member = crate::PublisherKey::from_seed([0x31; 32]);
+        assert_eq!(
+            group::open_change(add.record(), &secret).unwrap().member,
+            Some(member.id())
+        );
+        let b = crate::manifest::SignedKeyBox::decode(&blocks[2]).unwrap();
+        let opened = group::open_box(&member, &b.key_box().info(), &b.key_box().sealed).unwrap();
+        assert_eq!(opened.secrets()[0].1, secret);
+        let outer = crate::SignedManifest::decode(&blocks[4]).unwrap();
+        let p = crate::manifest::SignedPrivate::decode(&blocks[5]).unwrap();
+        assert_eq!(p.private().id, outer.id());
+        assert_eq!(
+            group::open_announcement(p.private(), &secret).unwrap(),
+            inner
+        );
+        let small = &blocks[6];
+        let header = group::SealedHeader::parse(small).unwrap();
+        let mut opener = group::Opener::new(&secret, &header, small.len() as u64).unwrap();
+        let mut plain = Vec::new();
+        opener
+            .write(&small[group::HEADER_BYTES..], &mut plain)
+            .unwrap();
+        opener.finish(&mut plain).unwrap();
+        assert_eq!(&plain[..23], b"\0\0\0\0weft sealed vector\n");
+        assert!(plain[23..].iter().all(|&x| x == 0));
     }
 }

@@ -26,7 +26,7 @@ type PrivateKey = <Kem as hpke::Kem>::PrivateKey;
 type EncappedKey = <Kem as hpke::Kem>::EncappedKey;
 
 /// Most epochs one box carries.
-pub const MAX_BOX_EPOCHS: usize = 64;
+pub const MAX_BOX_EPOCHS: usize = 48;
 /// Length of HPKE's encapsulated key for X25519.
 const ENC: usize = 32;
 /// Largest box plaintext: [`MAX_BOX_EPOCHS`] entries and their framing.

@@ -10,17 +10,26 @@
 //! The signed records that carry them are in `crate::manifest::group`.
 
 mod boxes;
+mod build;
 mod meta;
 mod sealed;
 mod secret;
+mod state;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_chain;
 
 pub use boxes::{open_box, seal_box, BoxContents, EpochEntry, MAX_BOX_EPOCHS};
+pub use build::{
+    announce, boxes, change, create, open_announcement, open_change, outer_manifest, plain_len,
+    seal_in_memory, Admin, BuildError, OUTER_NAME,
+};
 pub use meta::{open_meta, seal_meta};
 pub use sealed::{padme, sealed_len, Opener, SealedHeader, Sealer, HEADER_BYTES, SEGMENT_BYTES};
 pub use secret::EpochSecret;
+pub use state::{resolve, ChainLink, EpochInfo, GroupState};
 
 use crate::id::{GroupId, PublisherId};
 
@@ -29,8 +38,8 @@ pub const GROUP_ID_DOMAIN: &[u8] = b"weft/v1/group\0";
 
 /// A group's id: `BLAKE3("weft/v1/group\0" || founder || nonce)`, where the
 /// founder is the publisher that signs the group's first record and the
-/// nonce is 16 random bytes of it.
-pub fn group_id(founder: &PublisherId, nonce: &[u8; 16]) -> GroupId {
+/// nonce is 32 random bytes of it.
+pub fn group_id(founder: &PublisherId, nonce: &[u8; 32]) -> GroupId {
     let mut h = blake3::Hasher::new();
     h.update(GROUP_ID_DOMAIN);
     h.update(founder.as_bytes());

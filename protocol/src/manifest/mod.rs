@@ -14,6 +14,7 @@ mod announcement;
 mod bundle;
 mod envelope;
 mod error;
+mod group;
 mod keylog;
 mod profile;
 mod retraction;
@@ -26,6 +27,11 @@ mod vouch;
 pub use announcement::{claim_key, Announcement, LangTitle, SignedAnnouncement, CLAIM_DOMAIN};
 pub use bundle::{FileEntry, Manifest};
 pub use error::{DecodeError, ValidationError};
+pub use group::{
+    box_info, change_aad, private_meta_aad, GroupChange, GroupKind, GroupRecord, KeyBox,
+    PrivateAnnouncement, SignedGroupRecord, SignedKeyBox, SignedPrivate, CHANGE_PAD, MAX_ADMINS,
+    MAX_BOX_BYTES, MAX_PRIVATE_INNER_BYTES, PRIVATE_META_PAD,
+};
 pub use keylog::{
     check_device_name, identity_id, next_commitment, KeyEvent, KeyKind, SignedKeyEvent,
     IDENTITY_DOMAIN, MAX_DEVICE_NAME_BYTES, MAX_KEEP_PER_EVENT, NEXT_DOMAIN,
