@@ -235,8 +235,8 @@ impl Catalog {
         self.read().keylogs.all(id)
     }
 
-    /// Entry keys of every announcement, retraction, vouch and profile of
-    /// `id`.
+    /// Entry keys of every announcement, retraction, vouch, profile and
+    /// group entry of `id`.
     fn entry_keys_of(&self, id: &PublisherId) -> Vec<BundleId> {
         self.entry_keys_in(&self.read(), id)
     }
@@ -263,6 +263,7 @@ impl Catalog {
         anns.chain(retractions)
             .chain(vouches)
             .chain(profile)
+            .chain(ix.groups.keys_of(id))
             .collect()
     }
 

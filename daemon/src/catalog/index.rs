@@ -2,6 +2,7 @@
 //! key and by the bundle they claim, the text searched, versions by
 //! (publisher, name), retractions, tombstones of claims proven false.
 
+use super::groups::Groups;
 use super::identities::KeyLogs;
 use super::profiles::Profiles;
 use super::quota::Quota;
@@ -69,6 +70,8 @@ pub(super) struct Index {
     pub(super) keylogs: KeyLogs,
     /// Publishers' latest profiles.
     pub(super) profiles: Profiles,
+    /// Private groups' records, key boxes and private announcements.
+    pub(super) groups: Groups,
 }
 
 pub(super) fn searchable_text(a: &Announcement, out: &mut String) {
@@ -135,6 +138,7 @@ impl Index {
             || self.vouches.contains(key)
             || self.keylogs.contains(key)
             || self.profiles.contains(key)
+            || self.groups.contains(key)
     }
 
     pub(super) fn insert_entry(&mut self, entry: &CatalogEntry) -> bool {
@@ -148,6 +152,17 @@ impl Index {
             CatalogEntry::Vouch(v) => self.insert_vouch(v.entry_id(), v.vouch(), size),
             CatalogEntry::Key(k) => self.insert_key(k).0,
             CatalogEntry::Profile(p) => self.insert_profile(p.entry_id(), p.profile(), size),
+            CatalogEntry::Group(_) | CatalogEntry::KeyBox(_) | CatalogEntry::Private(_) => {
+                if !self.groups.insert(entry, size) {
+                    return false;
+                }
+                let key = entry.entry_id();
+                self.removed_while_loading.remove(&key);
+                self.sorted = None;
+                let tier = self.tier(&entry.signer());
+                self.quota.added(key, entry.signer(), size, tier);
+                true
+            }
         }
     }
 
@@ -250,6 +265,11 @@ impl Index {
                     .signer(k)
                     .is_some_and(|(p, _)| self.tier(&p) == Tier::Seen)
             }))
+            .chain(self.groups.keys().copied().filter(|k| {
+                self.groups
+                    .signer(k)
+                    .is_some_and(|(p, _)| self.tier(&p) == Tier::Seen)
+            }))
             .collect();
         let tiers = self.tiers.clone();
         self.quota.recount(&tiers, seen.into_iter());
@@ -274,6 +294,8 @@ impl Index {
                         Some((id, _)) => (id, None),
                         None => match self.profiles.signer(&key) {
                             Some((p, _)) => (p, None),
+                            // A group's entries are never evicted one by
+                            // one: a chain with a hole resolves to less.
                             None => continue,
                         },
                     },
@@ -351,6 +373,9 @@ impl Index {
                 }
             }
             CatalogEntry::Vouch(_) | CatalogEntry::Key(_) | CatalogEntry::Profile(_) => None,
+            CatalogEntry::Group(_) | CatalogEntry::KeyBox(_) | CatalogEntry::Private(_) => {
+                self.groups.refusal(entry)
+            }
             CatalogEntry::Retraction(r) => {
                 let r = r.retraction();
                 let known = match self.held.get(&r.retracts) {
@@ -447,7 +472,12 @@ impl Index {
         if !self.loaded {
             self.removed_while_loading.insert(*id);
         }
-        if let Some((by, size)) = self.keylogs.remove(id).or_else(|| self.profiles.remove(id)) {
+        if let Some((by, size)) = self
+            .keylogs
+            .remove(id)
+            .or_else(|| self.profiles.remove(id))
+            .or_else(|| self.groups.remove(id))
+        {
             self.sorted = None;
             self.quota.removed(by, size, self.tier(&by));
         }

@@ -107,12 +107,17 @@ impl Admission {
 
 /// The order a batch of entries is checked in: key events first, in seq
 /// order (they say which devices may sign the rest, and each needs the
-/// one before it), then by the signer's tier.
-pub fn order_key(catalog: &Catalog, bytes: &[u8]) -> (bool, u64, Tier) {
+/// one before it); then group records in seq order, key boxes and private
+/// announcements (each needs the records before it); then by the signer's
+/// tier.
+pub fn order_key(catalog: &Catalog, bytes: &[u8]) -> (u8, u64, Tier) {
     match CatalogEntry::decode_stored(bytes) {
-        Ok(CatalogEntry::Key(k)) => (false, k.event().seq, Tier::Trusted),
-        Ok(e) => (true, 0, catalog.trust().tier(&e.signer())),
-        Err(_) => (true, 0, Tier::Seen),
+        Ok(CatalogEntry::Key(k)) => (0, k.event().seq, Tier::Trusted),
+        Ok(CatalogEntry::Group(r)) => (1, r.record().seq, Tier::Trusted),
+        Ok(CatalogEntry::KeyBox(_)) => (2, 0, Tier::Trusted),
+        Ok(CatalogEntry::Private(_)) => (3, 0, Tier::Trusted),
+        Ok(e) => (4, 0, catalog.trust().tier(&e.signer())),
+        Err(_) => (4, 0, Tier::Seen),
     }
 }
 
@@ -149,6 +154,9 @@ fn admit(
         CatalogEntry::Vouch(_) => "vouch",
         CatalogEntry::Key(_) => "key event",
         CatalogEntry::Profile(_) => "profile",
+        CatalogEntry::Group(_) => "group record",
+        CatalogEntry::KeyBox(_) => "key box",
+        CatalogEntry::Private(_) => "private bundle",
     };
     if let Ok(peek) = CatalogEntry::decode_stored(bytes) {
         let dropped = match catalog.trust().tier(&peek.signer()) {

@@ -19,6 +19,7 @@ use weft_protocol::{
     SignedManifest, Vouch,
 };
 
+mod groups;
 mod identities;
 mod index;
 pub mod ingest;
@@ -26,6 +27,8 @@ mod profiles;
 mod quota;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_groups;
 mod vouches;
 
 use index::Index;
@@ -230,6 +233,7 @@ impl Catalog {
                 + ix.vouches.len()
                 + ix.keylogs.len()
                 + ix.profiles.len()
+                + ix.groups.len()
         };
         self.push_vouches();
         self.loaded.send_replace(true);
@@ -361,7 +365,10 @@ impl Catalog {
                 CatalogEntry::Retraction(_)
                 | CatalogEntry::Vouch(_)
                 | CatalogEntry::Key(_)
-                | CatalogEntry::Profile(_) => false,
+                | CatalogEntry::Profile(_)
+                | CatalogEntry::Group(_)
+                | CatalogEntry::KeyBox(_)
+                | CatalogEntry::Private(_) => false,
             };
             (indexed, contested)
         };
@@ -641,12 +648,21 @@ impl Catalog {
             .chain(ix.vouches.keys())
             .chain(ix.keylogs.keys())
             .chain(ix.profiles.keys())
+            .chain(ix.groups.keys())
             .copied()
             .collect();
         ids.sort_unstable();
         let ids = Arc::new(ids);
         ix.sorted = Some(ids.clone());
         ids
+    }
+
+    /// A private group's state as the records held here resolve it.
+    pub fn group_state(
+        &self,
+        id: &weft_protocol::GroupId,
+    ) -> Option<weft_protocol::group::GroupState> {
+        self.read().groups.state(id).cloned()
     }
 
     /// Whether an entry (of any kind) is indexed.

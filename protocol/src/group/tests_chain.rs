@@ -260,6 +260,33 @@ fn a_private_announcement_opens_for_members_only_and_names_its_inner_publisher()
     assert_eq!(open_announcement(back.private(), &s0).unwrap(), inner);
     let other = EpochSecret::generate(&mut w.rng);
     assert!(open_announcement(back.private(), &other).is_err());
+    // The catalog tells the three kinds apart from every other entry.
+    use crate::manifest::CatalogEntry;
+    assert!(matches!(
+        CatalogEntry::decode(p.bytes()).unwrap(),
+        CatalogEntry::Private(_)
+    ));
+    assert!(matches!(
+        CatalogEntry::decode(create.bytes()).unwrap(),
+        CatalogEntry::Group(_)
+    ));
+    let st = resolve(&g, std::slice::from_ref(&create)).unwrap();
+    let bx = boxes(
+        &admin(&w.ana),
+        &g,
+        &st.head().hash,
+        &[w.bo.id()],
+        &BoxContents::new(vec![(0, &s0)]),
+        6,
+        &mut w.rng,
+    )
+    .unwrap();
+    let e = CatalogEntry::decode(bx[0].bytes()).unwrap();
+    assert!(matches!(e, CatalogEntry::KeyBox(_)));
+    assert_eq!((e.signer(), e.signed_by()), (w.ana.id(), w.ana.id()));
+    // A private announcement signed with `by` by anyone but the epoch key
+    // itself is refused.
+    assert!(crate::manifest::SignedPrivate::sign(p.private().clone(), &w.bo).is_err());
     // Nothing of the inner announcement shows in the bytes outsiders see.
     let title = inner.announcement().titles[0].title.as_bytes();
     assert!(!p.bytes().windows(title.len()).any(|x| x == title));

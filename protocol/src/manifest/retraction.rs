@@ -11,6 +11,9 @@ use crate::limits::MAX_ANNOUNCEMENT_BYTES;
 use super::announcement::SignedAnnouncement;
 use super::envelope::{Envelope, Sealed, Signable};
 use super::error::{field, DecodeError, ValidationError};
+use super::group::{
+    GroupRecord, KeyBox, PrivateAnnouncement, SignedGroupRecord, SignedKeyBox, SignedPrivate,
+};
 use super::keylog::{KeyEvent, SignedKeyEvent};
 use super::profile::{Profile, SignedProfile};
 use super::vouch::{SignedVouch, Vouch};
@@ -109,6 +112,12 @@ pub enum CatalogEntry {
     Key(SignedKeyEvent),
     /// A publisher's profile.
     Profile(SignedProfile),
+    /// A change of a private group (section 6.6).
+    Group(SignedGroupRecord),
+    /// A group's epoch secret sealed to one member device.
+    KeyBox(SignedKeyBox),
+    /// A private bundle's announcement, signed by its group's epoch key.
+    Private(SignedPrivate),
 }
 
 /// Which kind of entry an envelope holds. The bodies' field sets differ
@@ -123,6 +132,9 @@ fn kind_of(bytes: &[u8]) -> &'static str {
         Ok(env) if is::<Vouch>(&env.body) => "vouch",
         Ok(env) if is::<KeyEvent>(&env.body) => "key event",
         Ok(env) if is::<Profile>(&env.body) => "profile",
+        Ok(env) if is::<GroupRecord>(&env.body) => "group record",
+        Ok(env) if is::<KeyBox>(&env.body) => "key box",
+        Ok(env) if is::<PrivateAnnouncement>(&env.body) => "private announcement",
         _ => "announcement",
     }
 }
@@ -137,6 +149,9 @@ impl CatalogEntry {
             "vouch" => Self::Vouch(SignedVouch::decode(bytes)?),
             "key event" => Self::Key(SignedKeyEvent::decode(bytes)?),
             "profile" => Self::Profile(SignedProfile::decode(bytes)?),
+            "group record" => Self::Group(SignedGroupRecord::decode(bytes)?),
+            "key box" => Self::KeyBox(SignedKeyBox::decode(bytes)?),
+            "private announcement" => Self::Private(SignedPrivate::decode(bytes)?),
             _ => Self::Announcement(SignedAnnouncement::decode(bytes)?),
         })
     }
@@ -153,6 +168,9 @@ impl CatalogEntry {
             }),
             "key event" => Self::Key(SignedKeyEvent::decode_stored(bytes)?),
             "profile" => Self::Profile(SignedProfile::decode_stored(bytes)?),
+            "group record" => Self::Group(SignedGroupRecord::decode_stored(bytes)?),
+            "key box" => Self::KeyBox(SignedKeyBox::decode_stored(bytes)?),
+            "private announcement" => Self::Private(SignedPrivate::decode_stored(bytes)?),
             _ => Self::Announcement(SignedAnnouncement::decode_stored(bytes)?),
         })
     }
@@ -167,6 +185,9 @@ impl CatalogEntry {
             Self::Vouch(v) => v.entry_id(),
             Self::Key(k) => k.entry_id(),
             Self::Profile(p) => p.entry_id(),
+            Self::Group(r) => r.entry_id(),
+            Self::KeyBox(b) => b.entry_id(),
+            Self::Private(p) => p.entry_id(),
         }
     }
 
@@ -178,6 +199,9 @@ impl CatalogEntry {
             Self::Vouch(v) => v.bytes(),
             Self::Key(k) => k.bytes(),
             Self::Profile(p) => p.bytes(),
+            Self::Group(r) => r.bytes(),
+            Self::KeyBox(b) => b.bytes(),
+            Self::Private(p) => p.bytes(),
         }
     }
 
@@ -190,6 +214,9 @@ impl CatalogEntry {
             Self::Vouch(v) => v.vouch().by,
             Self::Key(k) => k.event().id,
             Self::Profile(p) => p.profile().publisher,
+            Self::Group(r) => r.record().admin,
+            Self::KeyBox(b) => b.key_box().admin,
+            Self::Private(p) => p.private().key,
         }
     }
 
@@ -202,6 +229,9 @@ impl CatalogEntry {
             Self::Vouch(v) => v.signed_by(),
             Self::Key(k) => k.event().root,
             Self::Profile(p) => p.signed_by(),
+            Self::Group(r) => r.signed_by(),
+            Self::KeyBox(b) => b.signed_by(),
+            Self::Private(p) => p.signed_by(),
         }
     }
 
@@ -221,6 +251,9 @@ impl CatalogEntry {
             Self::Vouch(v) => v.vouch().created,
             Self::Key(k) => k.event().created,
             Self::Profile(p) => p.profile().created,
+            Self::Group(r) => r.record().created,
+            Self::KeyBox(b) => b.key_box().created,
+            Self::Private(p) => p.private().created,
         }
     }
 }
