@@ -202,10 +202,14 @@ fn render_groups(bundle: &SignedManifest, inner: &SignedAnnouncement) -> String 
     let add = group::change(
         &admin,
         &state,
-        crate::manifest::GroupKind::Add,
-        member.id(),
-        false,
-        vec![founder.id()],
+        group::Change {
+            kind: crate::manifest::GroupKind::Add,
+            member: member.id(),
+            history: false,
+            name: "legal team".into(),
+            members: vec![founder.id(), member.id()],
+            admins: vec![founder.id()],
+        },
         &secret,
         1_700_000_201,
         &mut rng,

@@ -29,6 +29,23 @@ fn g() -> G {
     }
 }
 
+fn ch(
+    kind: GroupKind,
+    member: PublisherId,
+    history: bool,
+    admins: Vec<PublisherId>,
+    members: Vec<PublisherId>,
+) -> group::Change {
+    group::Change {
+        kind,
+        member,
+        history,
+        name: "legal team".into(),
+        members,
+        admins,
+    }
+}
+
 fn admin(k: &PublisherKey) -> Admin<'_> {
     Admin {
         key: k,
@@ -78,10 +95,13 @@ fn every_node_keeps_a_groups_chain_and_refuses_what_does_not_fit_it() {
     let add_bo = group::change(
         &admin(&w.ana),
         &st,
-        GroupKind::Add,
-        w.bo.id(),
-        false,
-        vec![w.ana.id()],
+        ch(
+            GroupKind::Add,
+            w.bo.id(),
+            false,
+            vec![w.ana.id()],
+            vec![w.ana.id(), w.bo.id()],
+        ),
         &s0,
         now,
         &mut w.rng,
@@ -142,10 +162,13 @@ fn every_node_keeps_a_groups_chain_and_refuses_what_does_not_fit_it() {
     let rm = group::change(
         &admin(&w.ana),
         &st,
-        GroupKind::Remove,
-        w.bo.id(),
-        false,
-        vec![w.ana.id()],
+        ch(
+            GroupKind::Remove,
+            w.bo.id(),
+            false,
+            vec![w.ana.id()],
+            vec![w.ana.id()],
+        ),
         &s1,
         now,
         &mut w.rng,
@@ -179,10 +202,13 @@ fn a_groups_entries_load_in_any_order() {
     let add: SignedGroupRecord = group::change(
         &admin(&w.ana),
         &st,
-        GroupKind::Add,
-        w.bo.id(),
-        true,
-        vec![w.ana.id()],
+        ch(
+            GroupKind::Add,
+            w.bo.id(),
+            true,
+            vec![w.ana.id()],
+            vec![w.ana.id(), w.bo.id()],
+        ),
         &s0,
         now,
         &mut w.rng,

@@ -66,9 +66,10 @@ pub fn create(
     let group = group_id(&by.admin, &nonce);
     let secret = EpochSecret::generate(rng);
     let change = GroupChange {
-        name: Some(name.to_string()),
+        name: name.to_string(),
         member: None,
         history: None,
+        members: vec![by.admin],
     };
     let record = GroupRecord {
         v: VERSION,
@@ -88,35 +89,50 @@ pub fn create(
     Ok((SignedGroupRecord::sign(record, by.key)?, secret))
 }
 
-/// The next record on `state`'s chain: adds `member` (`Add`, under the
-/// current epoch's `secret`) or removes it (`Remove`, under `secret`, the
-/// new epoch's). `admins` is the admin list after it.
-#[allow(clippy::too_many_arguments)]
+/// What a change does and what the group is after it.
+pub struct Change {
+    /// Add or remove.
+    pub kind: GroupKind,
+    /// Who.
+    pub member: PublisherId,
+    /// `Add`: whether the member receives the earlier epochs' secrets.
+    pub history: bool,
+    /// The group's name.
+    pub name: String,
+    /// Every member after it.
+    pub members: Vec<PublisherId>,
+    /// The admins after it.
+    pub admins: Vec<PublisherId>,
+}
+
+/// The next record on `state`'s chain: adds a member (under the current
+/// epoch's `secret`) or removes one (under `secret`, the new epoch's).
 pub fn change(
     by: &Admin,
     state: &GroupState,
-    kind: GroupKind,
-    member: PublisherId,
-    history: bool,
-    admins: Vec<PublisherId>,
+    what: Change,
     secret: &EpochSecret,
     created: u64,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<SignedGroupRecord, BuildError> {
+    let kind = what.kind;
     let seq = state.chain.len() as u64;
     let epoch = match kind {
         GroupKind::Remove => state.epoch() + 1,
         _ => state.epoch(),
     };
-    let change = GroupChange {
-        name: None,
-        member: Some(member),
-        history: (kind == GroupKind::Add).then_some(u64::from(history)),
-    };
-    change.validate(kind)?;
-    let mut admins = admins;
+    let mut members = what.members;
+    members.sort();
+    members.dedup();
+    let mut admins = what.admins;
     admins.sort();
     admins.dedup();
+    let change = GroupChange {
+        name: what.name,
+        member: Some(what.member),
+        history: (kind == GroupKind::Add).then_some(u64::from(what.history)),
+        members,
+    };
     let record = GroupRecord {
         v: VERSION,
         seq,
@@ -132,6 +148,7 @@ pub fn change(
         epoch_key: secret.epoch_key(),
     };
     record.validate()?;
+    change.validate(&record)?;
     Ok(SignedGroupRecord::sign(record, by.key)?)
 }
 
@@ -141,7 +158,7 @@ pub fn open_change(record: &GroupRecord, secret: &EpochSecret) -> Result<GroupCh
     let change: GroupChange = cbor::decode(&plain, CHANGE_PAD, "group change")
         .map_err(|e| GroupError::Shape(format!("a group change: {e}")))?;
     change
-        .validate(record.kind)
+        .validate(record)
         .map_err(|e| GroupError::Shape(e.to_string()))?;
     Ok(change)
 }

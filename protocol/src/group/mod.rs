@@ -24,7 +24,7 @@ mod tests_chain;
 pub use boxes::{open_box, seal_box, BoxContents, EpochEntry, MAX_BOX_EPOCHS};
 pub use build::{
     announce, boxes, change, create, open_announcement, open_change, outer_manifest, plain_len,
-    seal_in_memory, Admin, BuildError, OUTER_NAME,
+    seal_in_memory, Admin, BuildError, Change, OUTER_NAME,
 };
 pub use meta::{open_meta, seal_meta};
 pub use sealed::{padme, sealed_len, Opener, SealedHeader, Sealer, HEADER_BYTES, SEGMENT_BYTES};

@@ -4,6 +4,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 use super::*;
+use crate::id::PublisherId;
 use crate::keys::PublisherKey;
 use crate::manifest::{GroupKind, SignedAnnouncement, SignedGroupRecord};
 
@@ -23,6 +24,23 @@ fn world() -> World {
     }
 }
 
+fn ch(
+    kind: GroupKind,
+    member: PublisherId,
+    history: bool,
+    admins: Vec<PublisherId>,
+    members: Vec<PublisherId>,
+) -> Change {
+    Change {
+        kind,
+        member,
+        history,
+        name: "legal team".into(),
+        members,
+        admins,
+    }
+}
+
 fn admin(k: &PublisherKey) -> Admin<'_> {
     Admin {
         key: k,
@@ -35,9 +53,10 @@ fn a_group_is_created_grows_and_shrinks_and_every_node_resolves_the_same_chain()
     let mut w = world();
     let (create, s0) = create(&admin(&w.ana), "legal team", 100, &mut w.rng).unwrap();
     let g = create.record().group;
+    let c = open_change(create.record(), &s0).unwrap();
     assert_eq!(
-        open_change(create.record(), &s0).unwrap().name.as_deref(),
-        Some("legal team")
+        (c.name.as_str(), c.members.as_slice()),
+        ("legal team", &[w.ana.id()][..])
     );
     let mut records = vec![create.clone()];
     let st = resolve(&g, &records).unwrap();
@@ -49,10 +68,13 @@ fn a_group_is_created_grows_and_shrinks_and_every_node_resolves_the_same_chain()
     let add_bo = change(
         &admin(&w.ana),
         &st,
-        GroupKind::Add,
-        w.bo.id(),
-        true,
-        vec![w.ana.id()],
+        ch(
+            GroupKind::Add,
+            w.bo.id(),
+            true,
+            vec![w.ana.id()],
+            vec![w.ana.id(), w.bo.id()],
+        ),
         &s0,
         101,
         &mut w.rng,
@@ -63,10 +85,13 @@ fn a_group_is_created_grows_and_shrinks_and_every_node_resolves_the_same_chain()
     let add_cy = change(
         &admin(&w.ana),
         &st,
-        GroupKind::Add,
-        w.cy.id(),
-        false,
-        vec![w.ana.id(), w.cy.id()],
+        ch(
+            GroupKind::Add,
+            w.cy.id(),
+            false,
+            vec![w.ana.id(), w.cy.id()],
+            vec![w.ana.id(), w.bo.id(), w.cy.id()],
+        ),
         &s0,
         102,
         &mut w.rng,
@@ -82,10 +107,13 @@ fn a_group_is_created_grows_and_shrinks_and_every_node_resolves_the_same_chain()
     let rm_bo = change(
         &admin(&w.cy),
         &st,
-        GroupKind::Remove,
-        w.bo.id(),
-        false,
-        st.admins().to_vec(),
+        ch(
+            GroupKind::Remove,
+            w.bo.id(),
+            false,
+            st.admins().to_vec(),
+            vec![w.ana.id(), w.cy.id()],
+        ),
         &s1,
         103,
         &mut w.rng,
@@ -136,10 +164,13 @@ fn a_record_that_does_not_extend_the_chain_counts_for_nothing() {
     let by_bo = change(
         &admin(&w.bo),
         &st,
-        GroupKind::Add,
-        w.cy.id(),
-        false,
-        vec![w.ana.id()],
+        ch(
+            GroupKind::Add,
+            w.cy.id(),
+            false,
+            vec![w.ana.id()],
+            vec![w.ana.id(), w.cy.id()],
+        ),
         &s0,
         2,
         &mut w.rng,
@@ -149,10 +180,13 @@ fn a_record_that_does_not_extend_the_chain_counts_for_nothing() {
     let stale = change(
         &admin(&w.ana),
         &st,
-        GroupKind::Remove,
-        w.cy.id(),
-        false,
-        vec![w.ana.id()],
+        ch(
+            GroupKind::Remove,
+            w.cy.id(),
+            false,
+            vec![w.ana.id()],
+            vec![w.ana.id()],
+        ),
         &s0,
         2,
         &mut w.rng,
@@ -179,10 +213,13 @@ fn at_a_fork_the_founder_wins_then_the_lowest_hash() {
     let add_bo = change(
         &admin(&w.ana),
         &st,
-        GroupKind::Add,
-        w.bo.id(),
-        false,
-        vec![w.ana.id(), w.bo.id()],
+        ch(
+            GroupKind::Add,
+            w.bo.id(),
+            false,
+            vec![w.ana.id(), w.bo.id()],
+            vec![w.ana.id(), w.bo.id()],
+        ),
         &s0,
         2,
         &mut w.rng,
@@ -195,10 +232,13 @@ fn at_a_fork_the_founder_wins_then_the_lowest_hash() {
     let by_bo = change(
         &admin(&w.bo),
         &st,
-        GroupKind::Remove,
-        w.cy.id(),
-        false,
-        vec![w.ana.id(), w.bo.id()],
+        ch(
+            GroupKind::Remove,
+            w.cy.id(),
+            false,
+            vec![w.ana.id(), w.bo.id()],
+            vec![w.ana.id(), w.bo.id()],
+        ),
         &s1,
         3,
         &mut w.rng,
@@ -207,10 +247,13 @@ fn at_a_fork_the_founder_wins_then_the_lowest_hash() {
     let by_ana = change(
         &admin(&w.ana),
         &st,
-        GroupKind::Add,
-        w.cy.id(),
-        false,
-        vec![w.ana.id(), w.bo.id()],
+        ch(
+            GroupKind::Add,
+            w.cy.id(),
+            false,
+            vec![w.ana.id(), w.bo.id()],
+            vec![w.ana.id(), w.bo.id(), w.cy.id()],
+        ),
         &s0,
         3,
         &mut w.rng,
@@ -227,10 +270,13 @@ fn at_a_fork_the_founder_wins_then_the_lowest_hash() {
     let oust = change(
         &admin(&w.bo),
         &st,
-        GroupKind::Remove,
-        w.ana.id(),
-        false,
-        vec![w.bo.id()],
+        ch(
+            GroupKind::Remove,
+            w.ana.id(),
+            false,
+            vec![w.bo.id()],
+            vec![w.bo.id()],
+        ),
         &s1,
         3,
         &mut w.rng,

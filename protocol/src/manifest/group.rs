@@ -22,7 +22,7 @@ use super::VERSION;
 /// Most admins of a group.
 pub const MAX_ADMINS: usize = 16;
 /// Size of a record's sealed change, before the nonce and tag.
-pub const CHANGE_PAD: usize = 256;
+pub const CHANGE_PAD: usize = 2304;
 /// Size of a private announcement's sealed metadata, before the nonce and
 /// tag: the inner announcement and its 4-byte length.
 pub const PRIVATE_META_PAD: usize = 3200;
@@ -87,39 +87,58 @@ pub struct GroupRecord {
     pub epoch_key: PublisherId,
 }
 
-/// The sealed part of a group record. Fields in canonical CBOR order.
+/// The sealed part of a group record: the group as it is after the
+/// record, so that a member who cannot open earlier records (added without
+/// history) still knows it. Fields in canonical CBOR order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupChange {
-    /// `create` only: the group's name, 1 to 64 bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `add` and `remove`: the member (a publisher).
+    /// The group's name, 1 to 64 bytes, not blank.
+    pub name: String,
+    /// `add` and `remove`: the member added or removed (a publisher).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<PublisherId>,
     /// `add` only: 1 if the new member receives the earlier epochs'
     /// secrets too, else 0 (canonical CBOR has no booleans).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<u64>,
+    /// Every member after the record, admins included: sorted, no
+    /// duplicates, 1 to [`MAX_MEMBERS`].
+    pub members: Vec<PublisherId>,
 }
 
+/// Most members of a group.
+pub const MAX_MEMBERS: usize = 64;
+
 impl GroupChange {
-    /// Checks it fits a record of `kind`.
-    pub fn validate(&self, kind: GroupKind) -> Result<(), ValidationError> {
-        let ok = match kind {
+    /// Checks it fits `record` (which a member opened it from).
+    pub fn validate(&self, record: &GroupRecord) -> Result<(), ValidationError> {
+        if self.name.trim().is_empty() || self.name.len() > 64 {
+            return Err(field(
+                "change",
+                "the group's name is 1 to 64 bytes, not blank",
+            ));
+        }
+        if self.members.is_empty() || self.members.len() > MAX_MEMBERS {
+            return Err(field(
+                "change",
+                format!("a group has 1 to {MAX_MEMBERS} members"),
+            ));
+        }
+        check_sorted_ids("members", &self.members)?;
+        if record.admins.iter().any(|a| !self.members.contains(a)) {
+            return Err(field("change", "every admin is a member"));
+        }
+        let ok = match record.kind {
             GroupKind::Create => {
-                self.member.is_none()
-                    && self.history.is_none()
-                    && self
-                        .name
-                        .as_ref()
-                        .is_some_and(|n| !n.trim().is_empty() && n.len() <= 64)
+                self.member.is_none() && self.history.is_none() && self.members == [record.admin]
             }
             GroupKind::Add => {
-                self.name.is_none() && self.member.is_some() && matches!(self.history, Some(0 | 1))
+                matches!(self.history, Some(0 | 1))
+                    && self.member.is_some_and(|m| self.members.contains(&m))
             }
             GroupKind::Remove => {
-                self.name.is_none() && self.history.is_none() && self.member.is_some()
+                self.history.is_none() && self.member.is_some_and(|m| !self.members.contains(&m))
             }
         };
         if ok {
@@ -127,7 +146,10 @@ impl GroupChange {
         } else {
             Err(field(
                 "change",
-                format!("does not fit a {kind:?} record (create names the group in 1 to 64 bytes; add and remove name a member)"),
+                format!(
+                    "does not fit a {:?} record (create lists its founder alone; add names a member now listed; remove names one no longer listed)",
+                    record.kind
+                ),
             ))
         }
     }
