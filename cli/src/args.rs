@@ -76,6 +76,12 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: ProfileCmd,
     },
+    /// Private groups: share with members only, through nodes that
+    /// cannot read what they carry
+    Group {
+        #[command(subcommand)]
+        action: GroupCmd,
+    },
     /// Add this machine as a device of an identity, approve a device, or
     /// revoke one (a seized laptop)
     Device {
@@ -299,6 +305,42 @@ pub(crate) enum Command {
     Manpages {
         /// The folder
         dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum GroupCmd {
+    /// Found a group, with you as its admin
+    Create {
+        /// Its name (only members ever see it)
+        name: String,
+    },
+    /// Add a member (admins only); its devices receive the group's key
+    Add {
+        /// Group id, or the name of a group you can read
+        group: String,
+        /// Publisher id, or the name you gave it
+        publisher: String,
+        /// Also give it the keys of what was shared before it joined
+        #[arg(long)]
+        history: bool,
+        /// Make it an admin too
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Remove a member (admins only): a new key that it never receives
+    Remove {
+        /// Group id, or the name of a group you can read
+        group: String,
+        /// Publisher id, or the name you gave it
+        publisher: String,
+    },
+    /// List the groups this node knows of
+    List,
+    /// Show a group: its members, epoch and bundles
+    Show {
+        /// Group id, or the name of a group you can read
+        group: String,
     },
 }
 

@@ -15,6 +15,7 @@ pub mod config;
 pub mod doctor;
 pub mod error;
 pub mod gateway;
+pub mod groups;
 pub mod holdings;
 pub mod http;
 pub mod i18n;
@@ -113,7 +114,7 @@ pub async fn run(
     ));
     catalog::spawn_load(catalog.clone(), store.clone());
     let (provide_tx, provide_rx) = tokio::sync::mpsc::channel(ops::provide::PROVIDE_QUEUE);
-    let (holdings, rules, names) = {
+    let (holdings, rules, names, keyring) = {
         let (store, max, catalog) = (store.clone(), config.storage_max, catalog.clone());
         let (follow, block) = (config.follow.clone(), config.block.clone());
         let trust = trust.clone();
@@ -139,6 +140,7 @@ pub async fn run(
                 Arc::new(held),
                 Arc::new(rules::Rules::load(store.as_ref(), follow, block, trust)?),
                 Arc::new(names),
+                Arc::new(groups::Keyring::load(store.as_ref())?),
             ))
         })
         .await
@@ -276,6 +278,7 @@ pub async fn run(
         holdings,
         rules,
         names,
+        keyring,
         unlocked,
     };
     if let Ok(own) = node.publisher_id() {

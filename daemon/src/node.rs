@@ -58,6 +58,8 @@ pub struct Node {
     pub rules: Arc<crate::rules::Rules>,
     /// Petnames.
     pub names: Arc<crate::names::Names>,
+    /// The epoch secrets of private groups this node holds.
+    pub keyring: Arc<crate::groups::Keyring>,
     /// The publisher key, when `weftd --passphrase-fd` unlocked it at start.
     pub unlocked: Option<Arc<PublisherKey>>,
 }

@@ -14,11 +14,11 @@ use serde_json::{json, Value};
 use weft_e2e::{http, make_folder, router_routes, wait_until, Daemon};
 use weft_protocol::api::{
     BundleDetails, CheckReport, ConnectResponse, DoctorResponse, ErrorResponse, ExportResult,
-    FetchResult, GcReport, IdentityInfo, ImportResult, InviteResponse, JobStarted, JobStatus,
-    JoinResponse, KeyEventsMade, LoginLinkResponse, NamedPublisher, NamesResponse, PeersResponse,
-    PinsResponse, ProfileResponse, ProvidersResponse, PublishResult, RetractResponse,
-    RuleChangeResponse, RulesResponse, SearchResponse, StatusResponse, Tier, UnpinResponse,
-    UpgradeResult, UploadStarted, UploadedFile, VouchResponse, WhyResponse,
+    FetchResult, GcReport, GroupView, GroupsResponse, IdentityInfo, ImportResult, InviteResponse,
+    JobStarted, JobStatus, JoinResponse, KeyEventsMade, LoginLinkResponse, NamedPublisher,
+    NamesResponse, PeersResponse, PinsResponse, ProfileResponse, ProvidersResponse, PublishResult,
+    RetractResponse, RuleChangeResponse, RulesResponse, SearchResponse, StatusResponse, Tier,
+    UnpinResponse, UpgradeResult, UploadStarted, UploadedFile, VouchResponse, WhyResponse,
 };
 
 /// Checks that `v` reads as `T` and writes back as `v` itself.
@@ -323,6 +323,62 @@ fn every_json_route_answers_exactly_its_type() {
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     let _: UploadedFile = exactly("POST /v1/uploads/{id}", &v);
     c.insert("POST /v1/uploads/{id}".into());
+
+    // Private groups. B (a single key by now) signs its profile, which
+    // A hears: A can then seal a group's key to it.
+    let member = b.status().publisher.expect("B has a key").to_string();
+    let _: ProfileResponse = call(
+        &b,
+        c,
+        "POST",
+        "/v1/profile",
+        "/v1/profile",
+        Some(json!({"name": "Shapes member"})),
+    );
+    let made: GroupView = call(
+        &a,
+        c,
+        "POST",
+        "/v1/group",
+        "/v1/group",
+        Some(json!({"name": "shapes group"})),
+    );
+    let gid = made.id.to_string();
+    let add = format!("/v1/groups/{gid}/add");
+    let body = json!({"member": member});
+    wait_until("A to hear from B", Duration::from_secs(60), || {
+        a.api().call("POST", &add, Some(&body), a.path()).is_ok()
+    });
+    // Adding a member again seals the key to its devices again.
+    let added: GroupView = call(
+        &a,
+        c,
+        "POST",
+        "/v1/groups/{group}/add",
+        &add,
+        Some(body.clone()),
+    );
+    assert_eq!(added.members.len(), 2);
+    let all: GroupsResponse = call(&a, c, "GET", "/v1/groups", "/v1/groups", None);
+    assert_eq!(all.groups.len(), 1);
+    let one: GroupView = call(
+        &a,
+        c,
+        "GET",
+        "/v1/groups/{group}",
+        &format!("/v1/groups/{gid}"),
+        None,
+    );
+    assert_eq!(one.name.as_deref(), Some("shapes group"));
+    let removed: GroupView = call(
+        &a,
+        c,
+        "POST",
+        "/v1/groups/{group}/remove",
+        &format!("/v1/groups/{gid}/remove"),
+        Some(body),
+    );
+    assert_eq!(removed.epoch, 1);
 
     // Retraction last: it removes the bundle from listings.
     let _: RetractResponse = call(

@@ -15,6 +15,7 @@ mod conventions;
 mod crashloop;
 mod discovery;
 mod flood;
+mod groups;
 mod hostile;
 mod hubs;
 mod identity;

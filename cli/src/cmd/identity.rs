@@ -139,6 +139,10 @@ pub(crate) fn init(ctx: &Ctx, with_passphrase: bool, no_root: bool, name: Option
     if let Some(p) = &root_path {
         write(p, &key_file(root.seed(), pass.as_deref())?.to_text())?;
     }
+    // A running daemon takes the new identity's key events into its
+    // catalog now, so that its peers learn them at the next catch-up (and
+    // can, for one, add it to a group) before it signs anything.
+    let _ = ctx.get::<serde_json::Value>("/v1/identity");
     let words: Vec<String> = paper.words().into_iter().map(String::from).collect();
     if ctx.json {
         return ctx.print_json(&InitOutput {

@@ -4,6 +4,7 @@
 mod archive;
 mod docs;
 mod fetch;
+mod groups;
 mod identity;
 mod names;
 mod network;
@@ -14,7 +15,7 @@ mod status;
 mod store;
 mod ui;
 
-use crate::args::{Cli, Command, DeviceCmd, IdentityCmd, ProfileCmd};
+use crate::args::{Cli, Command, DeviceCmd, GroupCmd, IdentityCmd, ProfileCmd};
 use crate::context::{default_data_dir, Ctx, Res};
 
 /// Runs one command line.
@@ -48,6 +49,18 @@ pub(crate) fn run(cli: Cli) -> Res {
         Command::Name { publisher, name } => names::name(&ctx, &publisher, &name),
         Command::Unname { publisher } => names::unname(&ctx, &publisher),
         Command::Names => names::names(&ctx),
+        Command::Group { action } => match action {
+            GroupCmd::Create { name } => groups::create(&ctx, &name),
+            GroupCmd::Add {
+                group,
+                publisher,
+                history,
+                admin,
+            } => groups::add(&ctx, &group, &publisher, history, admin),
+            GroupCmd::Remove { group, publisher } => groups::remove(&ctx, &group, &publisher),
+            GroupCmd::List => groups::list(&ctx),
+            GroupCmd::Show { group } => groups::show(&ctx, &group),
+        },
         Command::Profile { action } => match action {
             ProfileCmd::Set {
                 name,

@@ -74,6 +74,25 @@ impl Groups {
         self.groups.get(id)?.state(id)
     }
 
+    /// Every group heard of.
+    pub(super) fn ids(&self) -> Vec<GroupId> {
+        self.groups.keys().copied().collect()
+    }
+
+    /// A group's records, key boxes and private announcements.
+    pub(super) fn entries(
+        &self,
+        id: &GroupId,
+    ) -> (
+        Vec<SignedGroupRecord>,
+        Vec<SignedKeyBox>,
+        Vec<SignedPrivate>,
+    ) {
+        self.groups.get(id).map_or_else(Default::default, |g| {
+            (g.records.clone(), g.boxes.clone(), g.privates.clone())
+        })
+    }
+
     /// Why this node refuses a group entry now, if it does: it does not
     /// fit the group as this node knows it. Entries that may fit once
     /// catch-up brings what comes before them are refused too, without
@@ -217,5 +236,45 @@ impl Groups {
             .iter()
             .filter(move |(_, (_, p, _))| *p == signer)
             .map(|(k, _)| *k)
+    }
+}
+
+/// Groups, as the rest of the daemon reads them.
+impl super::Catalog {
+    /// A private group's state as the records held here resolve it.
+    pub fn group_state(
+        &self,
+        id: &weft_protocol::GroupId,
+    ) -> Option<weft_protocol::group::GroupState> {
+        self.read().groups.state(id).cloned()
+    }
+
+    /// Every group heard of.
+    pub fn group_ids(&self) -> Vec<weft_protocol::GroupId> {
+        self.read().groups.ids()
+    }
+
+    /// A group's records held here, on the chain or not.
+    pub fn group_records(
+        &self,
+        id: &weft_protocol::GroupId,
+    ) -> Vec<weft_protocol::manifest::SignedGroupRecord> {
+        self.read().groups.entries(id).0
+    }
+
+    /// A group's key boxes held here.
+    pub fn group_boxes(
+        &self,
+        id: &weft_protocol::GroupId,
+    ) -> Vec<weft_protocol::manifest::SignedKeyBox> {
+        self.read().groups.entries(id).1
+    }
+
+    /// A group's private announcements held here.
+    pub fn group_privates(
+        &self,
+        id: &weft_protocol::GroupId,
+    ) -> Vec<weft_protocol::manifest::SignedPrivate> {
+        self.read().groups.entries(id).2
     }
 }

@@ -657,14 +657,6 @@ impl Catalog {
         ids
     }
 
-    /// A private group's state as the records held here resolve it.
-    pub fn group_state(
-        &self,
-        id: &weft_protocol::GroupId,
-    ) -> Option<weft_protocol::group::GroupState> {
-        self.read().groups.state(id).cloned()
-    }
-
     /// Whether an entry (of any kind) is indexed.
     pub fn contains(&self, id: &BundleId) -> bool {
         self.read().contains(id)

@@ -32,7 +32,9 @@ use weft_protocol::{BundleId, PublisherId};
 
 use crate::node::Node;
 use error::{bad, ApiError};
-use routes::{catalog::*, identity::*, jobs::*, names::*, node::*, rules::*, storage::*};
+use routes::{
+    catalog::*, groups::*, identity::*, jobs::*, names::*, node::*, rules::*, storage::*,
+};
 
 /// Largest request body the API reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -72,6 +74,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/unname", post(unname))
         .route("/v1/profile", post(set_profile))
         .route("/v1/profile/{publisher}", get(show_profile))
+        .route("/v1/groups", get(groups))
+        .route("/v1/group", post(create_group))
+        .route("/v1/groups/{group}", get(show_group))
+        .route("/v1/groups/{group}/add", post(add_member))
+        .route("/v1/groups/{group}/remove", post(remove_member))
         .route("/v1/vouch", post(vouch))
         .route("/v1/unvouch", post(unvouch))
         .route("/v1/publish", post(publish))

@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod export;
 pub mod fetch;
+pub mod group;
 pub mod identity;
 pub mod keeper;
 pub mod profile;

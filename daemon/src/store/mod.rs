@@ -65,15 +65,20 @@ pub const CF_TOMBSTONES: &str = "tombstones";
 /// Column family: publisher id -> petname (UTF-8), see `crate::names`.
 pub const CF_NAMES: &str = "names";
 
+/// Column family: group id and epoch (8 bytes, big-endian) -> that
+/// epoch's 32-byte secret, see `crate::groups`.
+pub const CF_GROUP_KEYS: &str = "group_keys";
+
 /// The small key-value families reached through [`Store::put_kv`] and
 /// friends.
-pub const KV_FAMILIES: [&str; 6] = [
+pub const KV_FAMILIES: [&str; 7] = [
     CF_PEERS,
     CF_RULES,
     CF_ACCESS,
     CF_FETCHES,
     CF_TOMBSTONES,
     CF_NAMES,
+    CF_GROUP_KEYS,
 ];
 
 /// Why a file's chunk list could not be read.

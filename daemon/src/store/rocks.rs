@@ -96,6 +96,7 @@ impl RocksStore {
             rocksdb::ColumnFamilyDescriptor::new(CF_FETCHES, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_TOMBSTONES, small()),
             rocksdb::ColumnFamilyDescriptor::new(CF_NAMES, small()),
+            rocksdb::ColumnFamilyDescriptor::new(CF_GROUP_KEYS, small()),
         ];
         let db = rocksdb::DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| {
             let reason = e.into_string();

@@ -38,6 +38,7 @@ mod archive;
 mod catalog;
 mod cli;
 mod errors;
+mod groups;
 mod identity;
 mod jobs;
 mod names;
@@ -56,6 +57,7 @@ pub use archive::{ArchiveFile, ExportResult, ExportedBundle, ImportResult, Impor
 pub use catalog::{BundleDetails, FetchResult, RetractResponse, SearchResponse, SearchResult};
 pub use cli::{CliError, InitOutput};
 pub use errors::ErrorResponse;
+pub use groups::{GroupCreateBody, GroupMember, GroupMemberBody, GroupView, GroupsResponse};
 pub use identity::{
     DeviceBody, DeviceInfo, DeviceStatus, IdentityInfo, KeyEventsMade, RevokeBody, RotateBody,
     UpgradeBody, UpgradeResult,
@@ -109,6 +111,9 @@ mod tests {
             ("### `GET /v1/names`", 1),
             ("### `POST /v1/name`", 2),
             ("### `POST /v1/profile`", 2),
+            ("### `GET /v1/groups`", 1),
+            ("### `POST /v1/group`", 2),
+            ("### `POST /v1/groups/{group}/add`", 1),
             ("### `POST /v1/vouch`", 2),
             ("### `POST /v1/fetch`", 2),
             ("### `POST /v1/retract`", 2),

@@ -30,7 +30,7 @@ pub use error::{DecodeError, ValidationError};
 pub use group::{
     box_info, change_aad, private_meta_aad, GroupChange, GroupKind, GroupRecord, KeyBox,
     PrivateAnnouncement, SignedGroupRecord, SignedKeyBox, SignedPrivate, CHANGE_PAD, MAX_ADMINS,
-    MAX_BOX_BYTES, MAX_PRIVATE_INNER_BYTES, PRIVATE_META_PAD,
+    MAX_BOX_BYTES, MAX_MEMBERS, MAX_PRIVATE_INNER_BYTES, PRIVATE_META_PAD,
 };
 pub use keylog::{
     check_device_name, identity_id, next_commitment, KeyEvent, KeyKind, SignedKeyEvent,

@@ -133,6 +133,7 @@ mod tests_support {
                 holdings,
                 rules: policy,
                 names: Arc::default(),
+                keyring: Arc::default(),
                 unlocked: None,
             },
             punished,

@@ -1,0 +1,128 @@
+//! Private groups across real daemons on loopback: a group's members read
+//! it, an outsider carries its records without reading them, and a removed
+//! member does not receive the key of the epoch its removal starts.
+
+use std::time::Duration;
+
+use weft_e2e::{wait_until, Daemon};
+use weft_protocol::api::{GroupView, InitOutput};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn show(d: &Daemon, group: &str) -> Option<GroupView> {
+    let o = d.weft(&["--json", "group", "show", group]);
+    o.status
+        .success()
+        .then(|| serde_json::from_slice(&o.stdout).expect("weft --json prints a group"))
+}
+
+fn fails_with(o: &std::process::Output, needle: &str) {
+    assert!(!o.status.success(), "expected a failure: {o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(needle), "{needle:?} not in {err}");
+}
+
+/// Runs `f` until it succeeds, for up to [`WAIT`]; its JSON output. On
+/// timeout, fails with the last error it printed.
+fn retry_ok<T: serde::de::DeserializeOwned>(
+    what: &str,
+    mut f: impl FnMut() -> std::process::Output,
+) -> T {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let o = f();
+        if o.status.success() {
+            return serde_json::from_slice(&o.stdout).expect("weft --json prints JSON");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}; last error: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn members_read_their_group_an_outsider_cannot_and_a_removed_member_loses_the_new_key() {
+    let (ana, bo, cy) = (
+        Daemon::start("ana"),
+        Daemon::start("bo"),
+        Daemon::start("cy"),
+    );
+    let ids: Vec<InitOutput> = [&ana, &bo, &cy]
+        .iter()
+        .map(|d| d.weft_json_as(&["init"]))
+        .collect();
+    let (a, b, c) = (
+        ids[0].publisher.to_string(),
+        ids[1].publisher.to_string(),
+        ids[2].publisher.to_string(),
+    );
+    bo.connect(&ana);
+    cy.connect(&ana);
+    cy.connect(&bo);
+
+    let made: GroupView = ana.weft_json_as(&["group", "create", "legal team"]);
+    let gid = made.id.to_string();
+    assert_eq!(made.name.as_deref(), Some("legal team"));
+    assert!(made.admin && made.member && made.readable);
+    assert_eq!(made.epoch, 0);
+
+    // ana adds bo once ana's node has bo's key log (its devices), which
+    // catch-up brings; until then the add is refused and nothing signed.
+    let added: GroupView = retry_ok("ana to add bo", || {
+        ana.weft(&["--json", "group", "add", &gid, &b])
+    });
+    assert_eq!(added.members.len(), 2);
+
+    // bo's node opens its key box and reads the group.
+    wait_until("bo to read the group", WAIT, || {
+        show(&bo, &gid).is_some_and(|v| v.readable && v.member)
+    });
+    let seen = show(&bo, &gid).unwrap();
+    assert_eq!(seen.name.as_deref(), Some("legal team"));
+    let members: Vec<String> = seen
+        .members
+        .iter()
+        .map(|m| m.publisher.to_string())
+        .collect();
+    assert!(members.contains(&a) && members.contains(&b), "{members:?}");
+    assert!(!seen.admin);
+    // bo can read the group by its name too.
+    assert_eq!(show(&bo, "legal team").unwrap().id, seen.id);
+
+    // cy carries the records but reads nothing of them.
+    wait_until("cy to hear of the group", WAIT, || {
+        show(&cy, &gid).is_some_and(|v| v.records == 2)
+    });
+    let outside = show(&cy, &gid).unwrap();
+    assert_eq!(outside.name, None);
+    assert!(outside.members.is_empty());
+    assert!(!outside.readable && !outside.member && outside.epochs_held.is_empty());
+    assert_eq!(outside.admins.len(), 1, "admins are public");
+
+    // A member who is no admin cannot change the group.
+    fails_with(&bo.weft(&["group", "add", &gid, &c]), "only an admin");
+    // Nor can anyone remove its founder.
+    fails_with(
+        &ana.weft(&["group", "remove", &gid, &a]),
+        "cannot be removed",
+    );
+
+    // ana removes bo: epoch 1, whose key bo's node never receives.
+    let removed: GroupView = ana.weft_json_as(&["group", "remove", &gid, &b]);
+    assert_eq!(removed.epoch, 1);
+    assert!(removed.readable);
+    assert_eq!(removed.epochs_held, vec![0, 1]);
+    wait_until("bo to see the removal", WAIT, || {
+        show(&bo, &gid).is_some_and(|v| v.epoch == 1)
+    });
+    let after = show(&bo, &gid).unwrap();
+    assert!(!after.readable && !after.member, "{after:?}");
+    assert_eq!(after.epochs_held, vec![0], "bo keeps only the key it had");
+    wait_until("cy to see the removal", WAIT, || {
+        show(&cy, &gid).is_some_and(|v| v.epoch == 1)
+    });
+    assert!(show(&cy, &gid).unwrap().epochs_held.is_empty());
+}
