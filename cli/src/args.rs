@@ -113,6 +113,10 @@ pub(crate) enum Command {
         /// Version number [default: one more than the latest known]
         #[arg(long)]
         seq: Option<u64>,
+        /// Publish privately to this group (its id or name): sealed, so
+        /// that only its members can read it
+        #[arg(long)]
+        group: Option<String>,
     },
     /// List catalog entries, newest first, optionally matching some text
     Search {

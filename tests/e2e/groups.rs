@@ -126,3 +126,96 @@ fn members_read_their_group_an_outsider_cannot_and_a_removed_member_loses_the_ne
     });
     assert!(show(&cy, &gid).unwrap().epochs_held.is_empty());
 }
+
+/// Whether any file under `dir` contains `needle`.
+fn any_file_contains(dir: &std::path::Path, needle: &[u8]) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        if p.is_dir() {
+            any_file_contains(&p, needle)
+        } else {
+            std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+        }
+    })
+}
+
+#[test]
+fn a_private_bundle_is_read_by_members_and_carried_sealed_by_everyone_else() {
+    let (ana, bo, cy) = (
+        Daemon::start("ana"),
+        Daemon::start("bo"),
+        Daemon::start("cy"),
+    );
+    let ids: Vec<InitOutput> = [&ana, &bo, &cy]
+        .iter()
+        .map(|d| d.weft_json_as(&["init"]))
+        .collect();
+    let b = ids[1].publisher.to_string();
+    bo.connect(&ana);
+    cy.connect(&ana);
+    cy.connect(&bo);
+    let made: GroupView = ana.weft_json_as(&["group", "create", "safeguarding"]);
+    let gid = made.id.to_string();
+    let _: GroupView = retry_ok("ana to add bo", || {
+        ana.weft(&["--json", "group", "add", &gid, &b])
+    });
+
+    // A folder whose every byte says what it is: a grep for it anywhere
+    // that holds plaintext finds it.
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("procedures");
+    std::fs::create_dir_all(src.join("forms")).unwrap();
+    let marker = b"SAFEGUARDING-PLAINTEXT-MARKER ";
+    let big: Vec<u8> = marker.iter().copied().cycle().take(300_000).collect();
+    std::fs::write(src.join("procedures.txt"), &big).unwrap();
+    std::fs::write(src.join("forms/incident-report.md"), b"# Incident report\n").unwrap();
+    let title = "Confidential safeguarding procedures";
+    let published: weft_protocol::api::PublishResult = ana.weft_json_as(&[
+        "publish",
+        src.to_str().unwrap(),
+        "--title",
+        title,
+        "--group",
+        &gid,
+    ]);
+    assert_eq!(published.files, 2);
+    let id = published.id.to_string();
+
+    // bo, a member, fetches it and reads every file byte for byte.
+    wait_until("bo to read the group", WAIT, || {
+        show(&bo, &gid).is_some_and(|v| v.readable)
+    });
+    let out = work.path().join("bo-out");
+    let got: weft_protocol::api::FetchResult =
+        bo.weft_json_as(&["get", &id, "-o", out.to_str().unwrap()]);
+    assert_eq!((got.files, got.size), (2, big.len() as u64 + 18));
+    assert_eq!(std::fs::read(out.join("procedures.txt")).unwrap(), big);
+    assert_eq!(
+        std::fs::read(out.join("forms/incident-report.md")).unwrap(),
+        b"# Incident report\n"
+    );
+
+    // cy, no member, stores and serves the same bundle but cannot open it.
+    let cy_out = work.path().join("cy-out");
+    let o = cy.weft(&["get", &id, "-o", cy_out.to_str().unwrap()]);
+    fails_with(&o, "whose key this node does not hold");
+    assert!(!cy_out.join("procedures.txt").exists());
+    let found = cy.weft(&["--json", "search", "safeguarding"]);
+    assert!(found.status.success());
+    assert!(!String::from_utf8_lossy(&found.stdout).contains(title));
+    // Nothing of the plaintext is in any node's data dir, the publisher's
+    // and the member's included: they hold the sealed bundle only. The
+    // same grep finds it in the files bo wrote out.
+    assert!(any_file_contains(&out, marker));
+    for d in [&ana, &bo, &cy] {
+        assert!(
+            !any_file_contains(d.path(), marker),
+            "{}",
+            d.path().display()
+        );
+        assert!(!any_file_contains(d.path(), title.as_bytes()));
+    }
+}

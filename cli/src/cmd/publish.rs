@@ -23,17 +23,29 @@ fn split_lang<'a>(s: &'a str, default: &'a str) -> (&'a str, &'a str) {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn publish(
-    ctx: &Ctx,
-    path: &Path,
-    name: Option<String>,
-    titles: Vec<String>,
-    descriptions: Vec<String>,
-    lang: Option<String>,
-    tags: Vec<String>,
-    licence: String,
-    seq: Option<u64>,
-) -> Res {
+/// What `weft publish` says of the bundle.
+pub(crate) struct Describe {
+    pub(crate) name: Option<String>,
+    pub(crate) titles: Vec<String>,
+    pub(crate) descriptions: Vec<String>,
+    pub(crate) lang: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) licence: String,
+    pub(crate) seq: Option<u64>,
+    pub(crate) group: Option<String>,
+}
+
+pub(crate) fn publish(ctx: &Ctx, path: &Path, d: Describe) -> Res {
+    let Describe {
+        name,
+        titles,
+        descriptions,
+        lang,
+        tags,
+        licence,
+        seq,
+        group,
+    } = d;
     let abs = std::fs::canonicalize(path)
         .map_err(|e| other(format!("cannot publish {}: {e}", path.display())))?;
     let default_lang = lang.unwrap_or_else(|| "und".into());
@@ -58,10 +70,19 @@ pub(crate) fn publish(
         }
     }
     let passphrase = ctx.passphrase_for_signing()?;
-    let body = json!({"path": abs, "name": name, "texts": texts, "tags": tags, "licence": licence, "seq": seq, "passphrase": passphrase});
+    let private = group.is_some();
+    let body = json!({"path": abs, "name": name, "texts": texts, "tags": tags, "licence": licence, "seq": seq, "passphrase": passphrase, "group": group});
     let r: Answer<PublishResult> = ctx.run_job("/v1/publish", body, "publishing")?;
     simple(ctx, r, |r| {
-        println!("Published {} (seq {}): {}", r.name, r.seq, r.id);
+        if private {
+            println!(
+                "Published {} (seq {}) privately to the group: {}",
+                r.name, r.seq, r.id
+            );
+            println!("  Only the group's members can read it; other nodes carry it sealed.");
+        } else {
+            println!("Published {} (seq {}): {}", r.name, r.seq, r.id);
+        }
         println!("  {}, {}", plural(r.files, "file"), human(r.size));
     })
 }

@@ -61,6 +61,19 @@ fn export_blocking(
     dest: &Path,
     progress: &Progress,
 ) -> Result<(), NodeError> {
+    write_all(signed, dest, |f, file| {
+        write_file(node, f, &target_of(dest, &f.path), file, progress)
+    })
+}
+
+/// Writes every file of `signed` under `dest`: `fill` writes one file's
+/// bytes into a new file, which is synced and then put in place. Nothing
+/// that exists is overwritten.
+pub(super) fn write_all(
+    signed: &SignedManifest,
+    dest: &Path,
+    mut fill: impl FnMut(&weft_protocol::FileEntry, &mut std::fs::File) -> Result<(), NodeError>,
+) -> Result<(), NodeError> {
     let m = signed.manifest();
     if let Ok(meta) = std::fs::symlink_metadata(dest) {
         if !meta.is_dir() {
@@ -95,27 +108,58 @@ fn export_blocking(
             Err(e) => return Err(cant(&p, e)),
         }
     };
-    let result =
-        m.files.iter().enumerate().try_for_each(|(k, f)| {
-            write_file(node, f, dest, &staging.join(k.to_string()), progress)
-        });
+    let result = m.files.iter().enumerate().try_for_each(|(k, f)| {
+        let target = target_of(dest, &f.path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| cant(parent, e))?;
+        }
+        let tmp = staging.join(k.to_string());
+        let io = |e: std::io::Error| {
+            NodeError::BadRequest(format!("cannot write {}: {e}", target.display()))
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io)?;
+        fill(f, &mut file)?;
+        file.sync_all().map_err(io)?;
+        place(&tmp, &target)
+    });
     let _ = std::fs::remove_dir_all(&staging);
     result
 }
 
+/// Puts a complete file in place. A hard link fails if the target
+/// appeared since the checks (another export, a case-insensitive file
+/// system), where a rename would silently replace it. The staging copy
+/// goes with the staging folder. File systems without hard links (FAT on a
+/// USB stick) fall back to a checked rename.
+fn place(tmp: &Path, target: &Path) -> Result<(), NodeError> {
+    let appeared = || {
+        NodeError::Conflict(format!(
+            "{} appeared while exporting; nothing was overwritten, but files already \
+             written stay; remove them or choose another output folder with -o",
+            target.display()
+        ))
+    };
+    match std::fs::hard_link(tmp, target) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(appeared()),
+        Err(_) if std::fs::symlink_metadata(target).is_ok() => Err(appeared()),
+        Err(_) => std::fs::rename(tmp, target)
+            .map_err(|e| NodeError::BadRequest(format!("cannot write {}: {e}", target.display()))),
+    }
+}
+
+/// Writes one file of a held public bundle from its stored blocks.
 fn write_file(
     node: &Node,
     f: &weft_protocol::FileEntry,
-    dest: &Path,
-    tmp: &Path,
+    target: &Path,
+    file: &mut std::fs::File,
     progress: &Progress,
 ) -> Result<(), NodeError> {
-    let target = target_of(dest, &f.path);
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            NodeError::BadRequest(format!("cannot create {}: {e}", parent.display()))
-        })?;
-    }
     let chunks = match chunks_of(node.store.as_ref(), f) {
         Ok(c) => c.chunks,
         Err(ChunkListError::Missing { .. }) => {
@@ -132,11 +176,6 @@ fn write_file(
     let io = |e: std::io::Error| {
         NodeError::BadRequest(format!("cannot write {}: {e}", target.display()))
     };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(tmp)
-        .map_err(io)?;
     // One thread reads and verifies chunks while this one writes them, so
     // the two overlap; writeback starts every few MiB, so the disk works
     // meanwhile and the final sync finds little left.
@@ -158,31 +197,12 @@ fn write_file(
             written += bytes.len() as u64;
             progress.add(bytes.len() as u64);
             if written - back >= WRITEBACK_BYTES {
-                start_writeback(&file, back, written - back);
+                start_writeback(file, back, written - back);
                 back = written;
             }
         }
         Ok(())
-    })?;
-    file.sync_all().map_err(io)?;
-    // A hard link fails if the target appeared since the checks (another
-    // export, a case-insensitive file system), where a rename would
-    // silently replace it. The staging copy goes with the staging folder.
-    // File systems without hard links (FAT on a USB stick) fall back to a
-    // checked rename.
-    let appeared = || {
-        NodeError::Conflict(format!(
-            "{} appeared while exporting; nothing was overwritten, but files already \
-             written stay; remove them or choose another output folder with -o",
-            target.display()
-        ))
-    };
-    match std::fs::hard_link(tmp, &target) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(appeared()),
-        Err(_) if std::fs::symlink_metadata(&target).is_ok() => Err(appeared()),
-        Err(_) => std::fs::rename(tmp, &target).map_err(io),
-    }
+    })
 }
 
 /// Reads one stored chunk of a file being exported (the store checks its
@@ -200,20 +220,27 @@ fn read_chunk(node: &Node, c: &Chunk, path: &str) -> Result<Vec<u8>, NodeError> 
     Ok(bytes)
 }
 
-/// Writes the files of a complete local bundle under `dest`.
+/// Writes the files of a complete local bundle under `dest`. A sealed
+/// bundle of a group this node holds the key of is opened and its files
+/// written; the manifest returned is then the inner one, the files'.
 pub async fn export(
     node: &Node,
     signed: SignedManifest,
     dest: PathBuf,
     progress: Arc<Progress>,
-) -> Result<(), NodeError> {
+) -> Result<SignedManifest, NodeError> {
     if !dest.is_absolute() {
         return Err(NodeError::BadRequest(
             "the output folder must be an absolute path".into(),
         ));
     }
     let node = node.clone();
-    tokio::task::spawn_blocking(move || export_blocking(&node, &signed, &dest, &progress))
-        .await
-        .map_err(|e| NodeError::Internal(e.to_string()))?
+    tokio::task::spawn_blocking(move || match super::private::sealed_key(&node, &signed)? {
+        Some((header, secret)) => {
+            super::private::export_sealed(&node, &signed, &header, &secret, &dest, &progress)
+        }
+        None => export_blocking(&node, &signed, &dest, &progress).map(|()| signed),
+    })
+    .await
+    .map_err(|e| NodeError::Internal(e.to_string()))?
 }

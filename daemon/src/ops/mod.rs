@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod group;
 pub mod identity;
 pub mod keeper;
+pub mod private;
 pub mod profile;
 pub mod provide;
 pub mod publish;

@@ -38,15 +38,15 @@ const CUT_QUEUE: usize = 4;
 
 pub use weft_protocol::api::PublishRequest;
 
-fn bad(msg: impl Into<String>) -> NodeError {
+pub(super) fn bad(msg: impl Into<String>) -> NodeError {
     NodeError::BadRequest(msg.into())
 }
 
 /// A file found in the folder: its bundle path and where it is on disk.
-struct Found {
-    rel: String,
-    abs: PathBuf,
-    size: u64,
+pub(super) struct Found {
+    pub(super) rel: String,
+    pub(super) abs: PathBuf,
+    pub(super) size: u64,
 }
 
 fn walk(root: &Path) -> Result<Vec<Found>, NodeError> {
@@ -221,7 +221,7 @@ fn prepare(
     Ok((name, texts, tags))
 }
 
-type Batch = Vec<(ContentHash, Vec<u8>)>;
+pub(super) type Batch = Vec<(ContentHash, Vec<u8>)>;
 
 /// Reads and hashes every file on this thread while a second thread
 /// writes the chunks, so hashing and storing overlap. Returns the manifest
@@ -232,6 +232,20 @@ fn store_files(
     progress: &Progress,
     protected: &mut crate::holdings::Protected,
 ) -> Result<Vec<FileEntry>, NodeError> {
+    with_writer(node, |batch, tx| {
+        found
+            .iter()
+            .map(|f| store_file(f, progress, batch, tx, protected))
+            .collect()
+    })
+}
+
+/// Runs `read` on this thread while a second thread writes the chunk
+/// batches it sends; then sends what is left in its batch.
+pub(super) fn with_writer<T>(
+    node: &Node,
+    read: impl FnOnce(&mut Batch, &std::sync::mpsc::SyncSender<Batch>) -> Result<T, NodeError>,
+) -> Result<T, NodeError> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(WRITE_QUEUE);
     let store = node.store.clone();
     std::thread::scope(|s| {
@@ -242,14 +256,10 @@ fn store_files(
             Ok(())
         });
         let mut batch = Batch::with_capacity(CHUNKS_PER_BATCH);
-        let read = found
-            .iter()
-            .map(|f| store_file(f, progress, &mut batch, &tx, protected))
-            .collect::<Result<Vec<_>, _>>()
-            .and_then(|files| {
-                send(&tx, std::mem::take(&mut batch))?;
-                Ok(files)
-            });
+        let read = read(&mut batch, &tx).and_then(|out| {
+            send(&tx, std::mem::take(&mut batch))?;
+            Ok(out)
+        });
         drop(tx);
         let written = writer
             .join()
@@ -304,7 +314,7 @@ fn store_file(
 
 /// Hashes the chunks of one file as they come, queueing them (and the
 /// file's chunk index) for the writer.
-fn index_file(
+pub(super) fn index_file(
     f: &Found,
     chunks: impl Iterator<Item = std::io::Result<Vec<u8>>>,
     progress: &Progress,
@@ -334,8 +344,8 @@ fn index_file(
     }
     if seen != f.size {
         return Err(bad(format!(
-            "{} changed while it was being published; try again",
-            f.rel
+            "{} changed while it was being published ({seen} bytes read where {} were listed); try again",
+            f.rel, f.size
         )));
     }
     let digest = indexer.finish();
@@ -370,6 +380,20 @@ pub async fn publish(
         Some(s) => s,
         None => node.latest_seq(key.identity, &name).await + 1,
     };
+    if let Some(group) = &req.group {
+        let draft = Manifest {
+            v: VERSION,
+            seq,
+            name,
+            tags,
+            files: Vec::new(),
+            texts,
+            created: now_secs(),
+            licence: req.licence.trim().to_string(),
+            publisher: key.identity,
+        };
+        return super::private::publish(node, key, group, found, draft, progress).await;
+    }
     progress.total.store(
         found.iter().map(|f| f.size).sum(),
         std::sync::atomic::Ordering::Relaxed,
@@ -421,7 +445,7 @@ pub async fn publish(
     })
 }
 
-fn sign(
+pub(super) fn sign(
     manifest: Manifest,
     key: &PublisherKey,
 ) -> Result<(SignedManifest, SignedAnnouncement), NodeError> {

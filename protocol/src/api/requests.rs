@@ -167,4 +167,8 @@ pub struct PublishRequest {
     /// was not unlocked at start. Used for this request only.
     #[serde(default)]
     pub passphrase: Option<String>,
+    /// Publish privately to this group (its id, or the name of a group
+    /// this node can read): sealed so that only its members can read it.
+    #[serde(default)]
+    pub group: Option<String>,
 }

@@ -63,14 +63,14 @@ pub(crate) async fn fetch(
         .start_job(JobKind::Fetch, move |progress| async move {
             let pin = b.pin.then_some(PinKind::Explicit);
             let started = std::time::Instant::now();
-            let signed = crate::ops::fetch::fetch(&node, id, pin, progress.clone()).await?;
-            let files = signed.manifest().files.len() as u64;
-            let size = signed.manifest().total_size();
+            let mut signed = crate::ops::fetch::fetch(&node, id, pin, progress.clone()).await?;
             let fetched = started.elapsed();
             if let Some(out) = &b.out {
                 progress.done.store(0, std::sync::atomic::Ordering::Relaxed);
-                crate::ops::export::export(&node, signed.clone(), out.clone(), progress).await?;
+                signed = crate::ops::export::export(&node, signed, out.clone(), progress).await?;
             }
+            let files = signed.manifest().files.len() as u64;
+            let size = signed.manifest().total_size();
             tracing::info!(
                 bundle = %id,
                 fetch_ms = fetched.as_millis() as u64,
