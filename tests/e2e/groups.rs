@@ -198,6 +198,17 @@ fn a_private_bundle_is_read_by_members_and_carried_sealed_by_everyone_else() {
         b"# Incident report\n"
     );
 
+    // bo's search lists it by its sealed title, as shared with the group.
+    let found: weft_protocol::api::SearchResponse = bo.weft_json_as(&["search", "safeguarding"]);
+    let hit = found
+        .results
+        .iter()
+        .find(|r| r.id == published.id)
+        .expect("bo's search lists the private bundle");
+    assert_eq!(hit.titles[0].title, title);
+    assert_eq!(hit.group, Some(made.id));
+    assert_eq!(hit.publisher, ids[0].publisher);
+
     // cy, no member, stores and serves the same bundle but cannot open it.
     let cy_out = work.path().join("cy-out");
     let o = cy.weft(&["get", &id, "-o", cy_out.to_str().unwrap()]);

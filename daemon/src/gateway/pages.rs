@@ -200,6 +200,12 @@ pub(super) async fn servable(st: &GatewayState, id: &str) -> Result<SignedManife
         .ok()
         .flatten()
         .ok_or("gateway.not_here")?;
+    // A private group's sealed bundle is never served: it is useless to
+    // readers, and serving it would say which bundles the node carries
+    // for a group.
+    if crate::ops::private::looks_sealed(&m) {
+        return Err("gateway.not_here");
+    }
     // A retracted bundle, or one signed by a revoked device, is served only
     // where the operator pinned it explicitly.
     let kept = node.holdings.pin_kind(&id) == Some(crate::store::PinKind::Explicit);

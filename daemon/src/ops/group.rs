@@ -371,3 +371,85 @@ pub async fn remove(
     .await?;
     view_of(node, &gid)
 }
+
+/// The private bundles of the groups this node can read that match
+/// `query`, as search results: listed by the titles sealed in their
+/// announcements, under their outer ids. A bundle whose inner announcement
+/// does not verify, or whose publisher is not a member of its group as
+/// this node reads it, is left out.
+pub async fn search_private(
+    node: &Node,
+    query: &crate::catalog::Query,
+) -> Vec<weft_protocol::api::SearchResult> {
+    let groups = node.keyring.groups();
+    for g in &groups {
+        learn_with(node, *g, None).await;
+    }
+    let mut out = Vec::new();
+    for g in groups {
+        let Some(state) = node.catalog.group_state(&g) else {
+            continue;
+        };
+        let members = read_head(&node.keyring, &state, &node.catalog.group_records(&g))
+            .map(|c| c.members)
+            .unwrap_or_default();
+        for p in node.catalog.group_privates(&g) {
+            let p = p.private();
+            let Some(secret) = node.keyring.get(&g, p.epoch) else {
+                continue;
+            };
+            let Ok(inner) = group::open_announcement(p, &secret) else {
+                continue;
+            };
+            let a = inner.announcement();
+            if !members.contains(&a.publisher) || !matches(query, a) {
+                continue;
+            }
+            let local = node.store.has_manifest(&p.id).unwrap_or(false);
+            out.push(weft_protocol::api::SearchResult {
+                contested: false,
+                created: a.created,
+                files: a.files,
+                group: Some(g),
+                id: p.id,
+                local,
+                name: a.name.clone(),
+                pinned: local,
+                publisher: a.publisher,
+                publisher_name: node.describe(&a.publisher, query.lang.as_deref()),
+                retracted: false,
+                seq: a.seq,
+                size: a.size,
+                superseded_by: None,
+                tags: a.tags.clone(),
+                tier: node.catalog.trust().tier(&a.publisher),
+                titles: a.titles.clone(),
+            });
+        }
+    }
+    out.sort_by_key(|r| std::cmp::Reverse(r.created));
+    out
+}
+
+/// Whether an announcement matches a search as the catalog's search does:
+/// every word in its name, a title or a tag (any case), its language, tag
+/// and publisher.
+fn matches(q: &crate::catalog::Query, a: &weft_protocol::Announcement) -> bool {
+    let mut text = a.name.to_lowercase();
+    for t in &a.titles {
+        text.push('\n');
+        text.push_str(&t.title.to_lowercase());
+    }
+    for t in &a.tags {
+        text.push('\n');
+        text.push_str(t);
+    }
+    q.words.iter().all(|w| text.contains(w.as_str()))
+        && q.lang.as_ref().is_none_or(|l| {
+            a.titles
+                .iter()
+                .any(|t| t.lang == *l || t.lang.starts_with(&format!("{l}-")))
+        })
+        && q.tag.as_ref().is_none_or(|t| a.tags.contains(t))
+        && q.publisher.is_none_or(|p| p == a.publisher)
+}

@@ -280,6 +280,14 @@ async fn seal_and_store(
     .map_err(|e| NodeError::Internal(e.to_string()))?
 }
 
+/// Whether a manifest has the shape of a sealed bundle's outer manifest
+/// (one file named as the protocol names it).
+pub fn looks_sealed(signed: &SignedManifest) -> bool {
+    let m = signed.manifest();
+    m.name == group::OUTER_NAME
+        && matches!(m.files.as_slice(), [f] if f.path == group::OUTER_NAME && f.size >= HEADER_BYTES as u64)
+}
+
 /// The group key that opens a held bundle, when it is a sealed bundle:
 /// `None` for a public bundle; an error for a sealed one this node cannot
 /// open.
@@ -287,13 +295,11 @@ pub fn sealed_key(
     node: &Node,
     signed: &SignedManifest,
 ) -> Result<Option<(SealedHeader, EpochSecret)>, NodeError> {
-    let m = signed.manifest();
-    let [f] = m.files.as_slice() else {
-        return Ok(None);
-    };
-    if m.name != group::OUTER_NAME || f.path != group::OUTER_NAME || f.size < HEADER_BYTES as u64 {
+    if !looks_sealed(signed) {
         return Ok(None);
     }
+    let m = signed.manifest();
+    let f = &m.files[0];
     let chunks = chunks_of(node.store.as_ref(), f)
         .map_err(|e| NodeError::Internal(format!("the sealed file's blocks: {e:?}")))?;
     let first = chunks

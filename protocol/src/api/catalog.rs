@@ -30,6 +30,11 @@ pub struct SearchResult {
     pub created: u64,
     /// Number of files.
     pub files: u64,
+    /// The private group it was shared with (protocol section 6.6): only
+    /// members' nodes list it, by the titles sealed inside; left out for a
+    /// public bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<crate::GroupId>,
     /// The bundle id.
     pub id: BundleId,
     /// The complete bundle is stored on this node.
@@ -306,6 +311,7 @@ mod tests {
             contested: false,
             created: 1_718_000_000,
             files: 14,
+            group: None,
             id: bid(1),
             local: true,
             name: "water-guide".into(),

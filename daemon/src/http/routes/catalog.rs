@@ -36,6 +36,7 @@ pub(crate) fn search_result(
         contested,
         created: a.created,
         files: a.files,
+        group: None,
         id: a.id,
         local,
         name: a.name.clone(),
@@ -82,7 +83,8 @@ pub(crate) async fn search(
                 .collect::<Result<Vec<_>, StoreError>>()
         })
         .await?;
-    let results = found
+    let private = crate::ops::group::search_private(node, &query).await;
+    let mut results: Vec<SearchResult> = found
         .results
         .iter()
         .zip(flags)
@@ -100,8 +102,11 @@ pub(crate) async fn search(
             )
         })
         .collect();
+    let n = private.len() as u64;
+    results.splice(0..0, private);
+    results.truncate(limit);
     Ok(Json(SearchResponse {
-        matched: found.matched as u64,
+        matched: found.matched as u64 + n,
         results,
         total: node.catalog.len() as u64,
     }))
