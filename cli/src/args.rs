@@ -179,6 +179,10 @@ pub(crate) enum Command {
         /// Follow every publisher this publisher vouches for instead
         #[arg(long, value_name = "PUBLISHER", conflicts_with_all = ["publisher", "tag", "lang"])]
         vouched_by: Option<String>,
+        /// Mirror every bundle of a private group, sealed, without being a
+        /// member (a blind hub): the group's id
+        #[arg(long, value_name = "GROUP_ID", conflicts_with_all = ["publisher", "tag", "lang", "vouched_by"])]
+        group: Option<String>,
     },
     /// Remove a follow rule (mirrored bundles move to the cache)
     Unfollow {
@@ -193,6 +197,9 @@ pub(crate) enum Command {
         /// A rule following the publishers this one vouches for
         #[arg(long, value_name = "PUBLISHER", conflicts_with_all = ["publisher", "tag", "lang"])]
         vouched_by: Option<String>,
+        /// A rule mirroring a private group
+        #[arg(long, value_name = "GROUP_ID", conflicts_with_all = ["publisher", "tag", "lang", "vouched_by"])]
+        group: Option<String>,
     },
     /// Block a publisher: hide its bundles, never mirror or serve them, and
     /// remove those stored here

@@ -43,11 +43,16 @@ pub struct Follow {
     /// Publishers whose vouchees are followed (`weft follow --vouched-by`).
     #[serde(default)]
     pub vouched_by: BTreeSet<PublisherId>,
+    /// Private groups whose sealed bundles are mirrored (`weft follow
+    /// --group`): a blind hub carries them without reading them.
+    #[serde(default)]
+    pub groups: BTreeSet<weft_protocol::GroupId>,
 }
 
 impl From<Follow> for FollowRules {
     fn from(f: Follow) -> Self {
         FollowRules {
+            groups: f.groups,
             langs: f.langs,
             publishers: f.publishers,
             tags: f.tags,
@@ -94,6 +99,7 @@ impl Follow {
             && self.tags.is_empty()
             && self.langs.is_empty()
             && self.vouched_by.is_empty()
+            && self.groups.is_empty()
     }
 
     fn union(&self, other: &Follow) -> Follow {
@@ -102,6 +108,7 @@ impl Follow {
             tags: self.tags.union(&other.tags).cloned().collect(),
             langs: self.langs.union(&other.langs).cloned().collect(),
             vouched_by: self.vouched_by.union(&other.vouched_by).copied().collect(),
+            groups: self.groups.union(&other.groups).copied().collect(),
         }
     }
 
@@ -125,6 +132,7 @@ impl Follow {
             tags,
             langs,
             vouched_by: self.vouched_by,
+            groups: self.groups,
         })
     }
 }
@@ -154,6 +162,7 @@ impl RuleExt for Rule {
             Rule::Lang(l) => format!("follow:lang:{l}"),
             Rule::Block(p) => format!("block:{p}"),
             Rule::VouchedBy(p) => format!("follow:vouched_by:{p}"),
+            Rule::Group(g) => format!("follow:group:{g}"),
         }
     }
 
@@ -165,6 +174,7 @@ impl RuleExt for Rule {
             "follow:lang" => Rule::Lang(value.to_string()),
             "block" => Rule::Block(value.parse().ok()?),
             "follow:vouched_by" => Rule::VouchedBy(value.parse().ok()?),
+            "follow:group" => Rule::Group(value.parse().ok()?),
             _ => return None,
         })
     }
@@ -199,6 +209,7 @@ impl RuleExt for Rule {
             Rule::Lang(l) => set(&mut follow.langs, l, add),
             Rule::Block(p) => set(&mut block.publishers, p, add),
             Rule::VouchedBy(p) => set(&mut follow.vouched_by, p, add),
+            Rule::Group(g) => set(&mut follow.groups, g, add),
         }
     }
 }
@@ -310,6 +321,7 @@ impl Rules {
             Rule::Lang(l) => cf.langs.contains(l),
             Rule::Block(p) => cb.publishers.contains(p),
             Rule::VouchedBy(p) => cf.vouched_by.contains(p),
+            Rule::Group(g) => cf.groups.contains(g),
         };
         if !add && in_config {
             return Err(NodeError::Conflict(
@@ -321,6 +333,7 @@ impl Rules {
             + u.0.tags.len()
             + u.0.langs.len()
             + u.0.vouched_by.len()
+            + u.0.groups.len()
             + u.1.publishers.len();
         if add && count >= MAX_RULES * 4 {
             return Err(NodeError::Conflict(format!(

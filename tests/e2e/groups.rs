@@ -217,6 +217,36 @@ fn a_private_bundle_is_read_by_members_and_carried_sealed_by_everyone_else() {
     let found = cy.weft(&["--json", "search", "safeguarding"]);
     assert!(found.status.success());
     assert!(!String::from_utf8_lossy(&found.stdout).contains(title));
+    // bo is removed; what ana publishes next bo's node fetches but cannot
+    // open, while bo keeps what it already wrote out.
+    let _: GroupView = ana.weft_json_as(&["group", "remove", &gid, &b]);
+    std::fs::write(
+        src.join("forms/incident-report.md"),
+        b"# Incident report v2\n",
+    )
+    .unwrap();
+    let after: weft_protocol::api::PublishResult = ana.weft_json_as(&[
+        "publish",
+        src.to_str().unwrap(),
+        "--title",
+        title,
+        "--group",
+        &gid,
+    ]);
+    let late = work.path().join("bo-late");
+    let mut last = String::new();
+    wait_until(
+        "bo to be refused the new bundle for want of its key",
+        WAIT,
+        || {
+            let o = bo.weft(&["get", &after.id.to_string(), "-o", late.to_str().unwrap()]);
+            last = String::from_utf8_lossy(&o.stderr).into_owned();
+            !o.status.success() && last.contains("whose key this node does not hold")
+        },
+    );
+    assert!(!late.join("forms/incident-report.md").exists(), "{last}");
+    assert_eq!(std::fs::read(out.join("procedures.txt")).unwrap(), big);
+
     // Nothing of the plaintext is in any node's data dir, the publisher's
     // and the member's included: they hold the sealed bundle only. The
     // same grep finds it in the files bo wrote out.
@@ -229,4 +259,60 @@ fn a_private_bundle_is_read_by_members_and_carried_sealed_by_everyone_else() {
         );
         assert!(!any_file_contains(d.path(), title.as_bytes()));
     }
+}
+
+#[test]
+fn a_blind_hub_mirrors_a_groups_bundles_and_serves_them_while_the_publisher_is_offline() {
+    let mut ana = Daemon::start("ana");
+    let (bo, hub) = (Daemon::start("bo"), Daemon::start("hub"));
+    let ids: Vec<InitOutput> = [&ana, &bo]
+        .iter()
+        .map(|d| d.weft_json_as(&["init"]))
+        .collect();
+    let b = ids[1].publisher.to_string();
+    // ana and bo meet only through the hub.
+    ana.connect(&hub);
+    bo.connect(&hub);
+    let made: GroupView = ana.weft_json_as(&["group", "create", "field notes"]);
+    let gid = made.id.to_string();
+    let rule = hub.weft(&["follow", "--group", &gid]);
+    assert!(rule.status.success(), "{rule:?}");
+    let _: GroupView = retry_ok("ana to add bo", || {
+        ana.weft(&["--json", "group", "add", &gid, &b])
+    });
+
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("notes");
+    std::fs::create_dir_all(&src).unwrap();
+    let marker = b"FIELD-NOTES-PLAINTEXT ";
+    let body: Vec<u8> = marker.iter().copied().cycle().take(200_000).collect();
+    std::fs::write(src.join("notes.txt"), &body).unwrap();
+    let published: weft_protocol::api::PublishResult =
+        ana.weft_json_as(&["publish", src.to_str().unwrap(), "--group", &gid]);
+    let id = published.id;
+
+    // The hub fetches and pins the sealed bundle on its own.
+    wait_until("the hub to mirror the sealed bundle", WAIT, || {
+        hub.weft_json_as::<weft_protocol::api::PinsResponse>(&["pins"])
+            .pins
+            .iter()
+            .any(|p| p.id == id && p.local)
+    });
+    let shown = show(&hub, &gid).expect("the hub knows the group");
+    assert!(!shown.readable && shown.name.is_none());
+
+    // The publisher goes offline; bo fetches from the hub alone.
+    ana.kill();
+    wait_until("bo to read the group", WAIT, || {
+        show(&bo, &gid).is_some_and(|v| v.readable)
+    });
+    let out = work.path().join("out");
+    let got: weft_protocol::api::FetchResult =
+        bo.weft_json_as(&["get", &id.to_string(), "-o", out.to_str().unwrap()]);
+    assert_eq!(got.size, body.len() as u64);
+    assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), body);
+    // The hub holds nothing readable.
+    assert!(any_file_contains(&out, marker));
+    assert!(!any_file_contains(hub.path(), marker));
+    assert!(!any_file_contains(hub.path(), b"field notes"));
 }

@@ -144,6 +144,7 @@ pub(crate) fn run(cli: Cli) -> Res {
             tag: None,
             lang: None,
             vouched_by: None,
+            group: None,
         }
         | Command::Rules => rules::list(&ctx),
         Command::Follow {
@@ -151,6 +152,7 @@ pub(crate) fn run(cli: Cli) -> Res {
             tag,
             lang,
             vouched_by,
+            group,
         } => rules::follow(
             &ctx,
             rules::Target {
@@ -158,6 +160,7 @@ pub(crate) fn run(cli: Cli) -> Res {
                 tag,
                 lang,
                 vouched_by,
+                group,
             },
         ),
         Command::Unfollow {
@@ -165,6 +168,7 @@ pub(crate) fn run(cli: Cli) -> Res {
             tag,
             lang,
             vouched_by,
+            group,
         } => rules::unfollow(
             &ctx,
             rules::Target {
@@ -172,6 +176,7 @@ pub(crate) fn run(cli: Cli) -> Res {
                 tag,
                 lang,
                 vouched_by,
+                group,
             },
         ),
         Command::Vouch { publisher, note } => rules::vouch(&ctx, &publisher, note, true),

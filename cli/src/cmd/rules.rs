@@ -16,18 +16,20 @@ pub(crate) struct Target {
     pub(crate) tag: Option<String>,
     pub(crate) lang: Option<String>,
     pub(crate) vouched_by: Option<String>,
+    pub(crate) group: Option<String>,
 }
 
 /// A publisher is an id or one of the user's names; the daemon resolves
 /// it and says so if it is neither.
 fn rule_body(t: Target) -> Result<Value, CallError> {
-    match (t.publisher, t.tag, t.lang, t.vouched_by) {
-        (Some(p), None, None, None) => Ok(json!({ "publisher": p })),
-        (None, Some(t), None, None) => Ok(json!({ "tag": t })),
-        (None, None, Some(l), None) => Ok(json!({ "lang": l })),
-        (None, None, None, Some(p)) => Ok(json!({ "vouched_by": p })),
+    match (t.publisher, t.tag, t.lang, t.vouched_by, t.group) {
+        (Some(p), None, None, None, None) => Ok(json!({ "publisher": p })),
+        (None, Some(t), None, None, None) => Ok(json!({ "tag": t })),
+        (None, None, Some(l), None, None) => Ok(json!({ "lang": l })),
+        (None, None, None, Some(p), None) => Ok(json!({ "vouched_by": p })),
+        (None, None, None, None, Some(g)) => Ok(json!({ "group": g })),
         _ => Err(other(
-            "name a publisher, or give --tag, --lang or --vouched-by (one rule at a time)",
+            "name a publisher, or give --tag, --lang, --vouched-by or --group (one rule at a time)",
         )),
     }
 }
@@ -38,6 +40,7 @@ fn publisher_only(p: String) -> Target {
         tag: None,
         lang: None,
         vouched_by: None,
+        group: None,
     }
 }
 
@@ -78,7 +81,8 @@ fn print_rules(v: &RulesResponse) {
             .map(|p| ("publisher", shown(p)))
             .chain(base.tags.iter().map(|t| ("tag", t.clone())))
             .chain(base.langs.iter().map(|l| ("lang", l.clone())))
-            .chain(base.vouched_by.iter().map(|p| ("vouched-by", shown(p))));
+            .chain(base.vouched_by.iter().map(|p| ("vouched-by", shown(p))))
+            .chain(base.groups.iter().map(|g| ("group", g.to_string())));
         for (kind, x) in rules {
             println!("follow {kind} {x}{src}");
             any = true;

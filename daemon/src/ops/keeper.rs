@@ -232,6 +232,14 @@ impl Keeper {
         let node = &self.node;
         let follow = node.rules.follow();
         let trust = node.catalog.trust();
+        // The sealed bundles of the groups followed: every one, as a blind
+        // hub carries a group's bundles without reading them.
+        let sealed: std::collections::HashMap<BundleId, u64> = follow
+            .groups
+            .iter()
+            .flat_map(|g| node.catalog.group_privates(g))
+            .map(|p| (p.private().id, p.private().size))
+            .collect();
         let held = node
             .holdings
             .snapshot()
@@ -244,37 +252,43 @@ impl Keeper {
                     retracted: standing.retracted,
                     revoked: standing.revoked,
                     superseded: standing.superseded_by.is_some(),
-                    followed: node
-                        .catalog
-                        .get(&id)
-                        .is_some_and(|a| follow.wants(&a, trust)),
+                    followed: sealed.contains_key(&id)
+                        || node
+                            .catalog
+                            .get(&id)
+                            .is_some_and(|a| follow.wants(&a, trust)),
                     pin: h.pin.map(|p| p.kind),
                 }
             })
             .collect();
-        let wanted = if follow.is_empty() {
+        let public: Vec<(BundleId, u64)> = if follow.is_empty() {
             Vec::new()
         } else {
             node.catalog
                 .latest_matching(&|a| follow.wants(a, trust))
                 .into_iter()
-                .map(|a| {
-                    let held = node.holdings.holds(&a.id);
-                    WantedView {
-                        id: a.id,
-                        held,
-                        pinned: node.holdings.pin_kind(&a.id).is_some(),
-                        over_quota: if held {
-                            None
-                        } else {
-                            node.holdings.pins_over_quota(a.size)
-                        },
-                        fetching: node.holdings.is_fetching(&a.id),
-                        recently_failed: self.recently_failed(&a.id, now),
-                    }
-                })
+                .map(|a| (a.id, a.size))
                 .collect()
         };
+        let wanted = public
+            .into_iter()
+            .chain(sealed)
+            .map(|(id, size)| {
+                let held = node.holdings.holds(&id);
+                WantedView {
+                    id,
+                    held,
+                    pinned: node.holdings.pin_kind(&id).is_some(),
+                    over_quota: if held {
+                        None
+                    } else {
+                        node.holdings.pins_over_quota(size)
+                    },
+                    fetching: node.holdings.is_fetching(&id),
+                    recently_failed: self.recently_failed(&id, now),
+                }
+            })
+            .collect();
         View {
             held,
             wanted,

@@ -119,6 +119,9 @@ pub struct RuleBody {
     /// Every publisher this one vouches for (follow only).
     #[serde(default)]
     pub vouched_by: Option<String>,
+    /// A private group's id: mirror its sealed bundles (follow only).
+    #[serde(default)]
+    pub group: Option<crate::GroupId>,
 }
 
 /// `POST /v1/export`.

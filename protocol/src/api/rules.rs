@@ -23,6 +23,9 @@ pub enum Rule {
     /// "<id>"}`.
     #[serde(rename = "vouched_by")]
     VouchedBy(PublisherId),
+    /// Mirror every private bundle of a group, sealed, without being a
+    /// member (a blind hub): `{"group": "<id>"}`.
+    Group(crate::GroupId),
 }
 
 /// `GET /v1/rules`: every rule. `weft rules` prints it.
@@ -53,6 +56,9 @@ pub struct ConfigRules {
 /// Follow rules (the daemon's `policy::Follow`), each a sorted array.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FollowRules {
+    /// Private groups mirrored sealed; left out when there are none.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub groups: BTreeSet<crate::GroupId>,
     /// Languages followed (BCP 47; `es` matches `es-MX` too).
     pub langs: BTreeSet<String>,
     /// Publishers followed.
@@ -100,6 +106,7 @@ mod tests {
             config: ConfigRules {
                 block: BlockRules::default(),
                 follow: FollowRules {
+                    groups: BTreeSet::new(),
                     langs: ["pt-BR".to_string()].into(),
                     publishers: BTreeSet::new(),
                     tags: BTreeSet::new(),
@@ -107,6 +114,7 @@ mod tests {
                 },
             },
             follow: FollowRules {
+                groups: BTreeSet::new(),
                 langs: ["es".to_string()].into(),
                 publishers: [pid(2), pid(1)].into(),
                 tags: ["water".to_string(), "health".to_string()].into(),

@@ -35,16 +35,17 @@ fn described(st: &ApiState) -> RulesResponse {
 
 pub(crate) fn rule_of(st: &ApiState, b: RuleBody, block: bool) -> Result<Rule, ApiError> {
     let publisher = |p: &str| st.node.resolve_publisher(p).map_err(ApiError::from);
-    let rule = match (b.publisher, b.tag, b.lang, b.vouched_by) {
-        (Some(p), None, None, None) if block => Rule::Block(publisher(&p)?),
-        (_, _, _, _) if block => return Err(bad("give the publisher to block, and nothing else")),
-        (Some(p), None, None, None) => Rule::Publisher(publisher(&p)?),
-        (None, Some(t), None, None) => Rule::Tag(t),
-        (None, None, Some(l), None) => Rule::Lang(l),
-        (None, None, None, Some(p)) => Rule::VouchedBy(publisher(&p)?),
+    let rule = match (b.publisher, b.tag, b.lang, b.vouched_by, b.group) {
+        (Some(p), None, None, None, None) if block => Rule::Block(publisher(&p)?),
+        (..) if block => return Err(bad("give the publisher to block, and nothing else")),
+        (Some(p), None, None, None, None) => Rule::Publisher(publisher(&p)?),
+        (None, Some(t), None, None, None) => Rule::Tag(t),
+        (None, None, Some(l), None, None) => Rule::Lang(l),
+        (None, None, None, Some(p), None) => Rule::VouchedBy(publisher(&p)?),
+        (None, None, None, None, Some(g)) => Rule::Group(g),
         _ => {
             return Err(bad(
-                "give exactly one of publisher, tag, lang or vouched_by",
+                "give exactly one of publisher, tag, lang, vouched_by or group",
             ))
         }
     };
