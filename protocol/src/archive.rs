@@ -34,7 +34,7 @@ use crate::chunk::{
 };
 use crate::id::ContentHash;
 use crate::limits::{INDEX_FANOUT, MAX_ANNOUNCEMENT_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES};
-use crate::manifest::{SignedAnnouncement, SignedKeyEvent, SignedManifest};
+use crate::manifest::{CatalogEntry, SignedAnnouncement, SignedKeyEvent, SignedManifest};
 
 /// The first bytes of every archive.
 pub const MAGIC: &[u8; 16] = b"weft archive v1\n";
@@ -46,6 +46,9 @@ pub const KIND_ANNOUNCEMENT: u8 = 2;
 pub const KIND_BLOB: u8 = 3;
 /// Record kind: a signed key event.
 pub const KIND_KEY_EVENT: u8 = 4;
+/// Record kind: a private group's signed record, key box or private
+/// announcement (protocol section 6.6).
+pub const KIND_GROUP: u8 = 5;
 /// Record kind: the end.
 pub const KIND_END: u8 = 0xff;
 /// The file extension of archives.
@@ -69,6 +72,10 @@ pub enum Item {
     /// An identity's key event, verified on its own (whether it fits the
     /// identity's log is the importer's check).
     KeyEvent(SignedKeyEvent),
+    /// A private group's record, key box or private announcement,
+    /// verified on its own (whether it fits its group is the importer's
+    /// check).
+    Group(CatalogEntry),
     /// A verified blob of the current bundle.
     Blob(ContentHash, Vec<u8>),
     /// The current bundle is complete; its announcement, if it had one,
@@ -126,6 +133,12 @@ impl<W: Write> Writer<W> {
     /// Writes a key event; only between bundles.
     pub fn key_event(&mut self, e: &SignedKeyEvent) -> io::Result<()> {
         self.record(KIND_KEY_EVENT, e.bytes())
+    }
+
+    /// Writes a private group's record, key box or private announcement;
+    /// only between bundles.
+    pub fn group_entry(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.record(KIND_GROUP, bytes)
     }
 
     /// Writes one blob.
@@ -339,6 +352,27 @@ impl<R: Read> Reader<R> {
                 let e = SignedKeyEvent::decode(&bytes)
                     .or_else(|e| self.fail(at, format!("a key event does not verify: {e}")))?;
                 self.out.push_back(Item::KeyEvent(e));
+            }
+            KIND_GROUP => {
+                self.close_bundle(at, "a group entry")?;
+                if len as usize > MAX_ANNOUNCEMENT_BYTES {
+                    return self.fail(
+                        at,
+                        format!(
+                            "a group entry of {len} bytes is over the limit of {MAX_ANNOUNCEMENT_BYTES}"
+                        ),
+                    );
+                }
+                let bytes = self.payload(at, len, "a group entry")?;
+                let e = CatalogEntry::decode(&bytes)
+                    .or_else(|e| self.fail(at, format!("a group entry does not verify: {e}")))?;
+                if !matches!(
+                    e,
+                    CatalogEntry::Group(_) | CatalogEntry::KeyBox(_) | CatalogEntry::Private(_)
+                ) {
+                    return self.fail(at, "a group record holds another kind of entry");
+                }
+                self.out.push_back(Item::Group(e));
             }
             KIND_ANNOUNCEMENT => {
                 let Some(plan) = &self.plan else {
@@ -604,7 +638,7 @@ mod tests {
                     assert!(announcement.is_some());
                     done.push(manifest.id());
                 }
-                Item::Manifest(_) | Item::KeyEvent(_) => {}
+                Item::Manifest(_) | Item::KeyEvent(_) | Item::Group(_) => {}
             }
         }
         Ok((blobs, done))

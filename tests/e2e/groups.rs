@@ -316,3 +316,80 @@ fn a_blind_hub_mirrors_a_groups_bundles_and_serves_them_while_the_publisher_is_o
     assert!(!any_file_contains(hub.path(), marker));
     assert!(!any_file_contains(hub.path(), b"field notes"));
 }
+
+#[test]
+fn a_private_bundle_travels_on_a_usb_stick_sealed_and_opens_only_for_members() {
+    let (ana, dora, cy) = (
+        Daemon::start("ana"),
+        Daemon::start("dora"),
+        Daemon::start("cy"),
+    );
+    let ids: Vec<InitOutput> = [&ana, &dora, &cy]
+        .iter()
+        .map(|d| d.weft_json_as(&["init"]))
+        .collect();
+    let work = tempfile::tempdir().unwrap();
+    // dora is never online: her identity reaches ana on a stick, with a
+    // bundle of hers.
+    let hello = work.path().join("hello");
+    std::fs::create_dir_all(&hello).unwrap();
+    std::fs::write(hello.join("hi.txt"), b"hello from dora\n").unwrap();
+    let hi: weft_protocol::api::PublishResult =
+        dora.weft_json_as(&["publish", hello.to_str().unwrap()]);
+    let stick1 = work.path().join("from-dora.weft");
+    let o = dora.weft(&["export", &hi.id.to_string(), "-o", stick1.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    let o = ana.weft(&["import", stick1.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+
+    let made: GroupView = ana.weft_json_as(&["group", "create", "stick group"]);
+    let gid = made.id.to_string();
+    let _: GroupView = ana.weft_json_as(&["group", "add", &gid, &ids[1].publisher.to_string()]);
+    let src = work.path().join("minutes");
+    std::fs::create_dir_all(&src).unwrap();
+    let marker = b"STICK-MINUTES-PLAINTEXT ";
+    let body: Vec<u8> = marker.iter().copied().cycle().take(150_000).collect();
+    std::fs::write(src.join("minutes.txt"), &body).unwrap();
+    let title = "Minutes of the closed meeting";
+    let published: weft_protocol::api::PublishResult = ana.weft_json_as(&[
+        "publish",
+        src.to_str().unwrap(),
+        "--title",
+        title,
+        "--group",
+        &gid,
+    ]);
+    let id = published.id.to_string();
+    let stick2 = work.path().join("sealed.weft");
+    let o = ana.weft(&["export", &id, "-o", stick2.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    // The stick says nothing: no title, no group name, no plaintext.
+    let on_stick = std::fs::read(&stick2).unwrap();
+    for needle in [&marker[..], title.as_bytes(), b"stick group"] {
+        assert!(!on_stick.windows(needle.len()).any(|w| w == needle));
+    }
+
+    // dora imports it and reads it, never having been online.
+    let o = dora.weft(&["import", stick2.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    let out = work.path().join("dora-out");
+    let got: weft_protocol::api::FetchResult =
+        dora.weft_json_as(&["get", &id, "-o", out.to_str().unwrap()]);
+    assert_eq!(got.files, 1);
+    assert_eq!(std::fs::read(out.join("minutes.txt")).unwrap(), body);
+    assert_eq!(
+        show(&dora, &gid).unwrap().name.as_deref(),
+        Some("stick group")
+    );
+
+    // cy, no member, stores it but cannot open it.
+    let o = cy.weft(&["import", stick2.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    let cy_out = work.path().join("cy-out");
+    fails_with(
+        &cy.weft(&["get", &id, "-o", cy_out.to_str().unwrap()]),
+        "whose key this node does not hold",
+    );
+    assert!(!any_file_contains(cy.path(), marker));
+    assert!(!any_file_contains(cy.path(), title.as_bytes()));
+}

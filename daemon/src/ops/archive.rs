@@ -76,7 +76,42 @@ fn write_archive(
             |e: std::io::Error| NodeError::Internal(format!("writing {}: {e}", path.display()));
         let mut w = Writer::new(BufWriter::with_capacity(1 << 20, file)).map_err(io)?;
         let mut logged = std::collections::HashSet::new();
+        let mut groups_written = std::collections::HashSet::new();
         for m in bundles {
+            // A sealed bundle: its group's entries first, so that a
+            // member's node that was never online can read it.
+            if let Some((gid, private)) = private_of(node, m) {
+                let state = node.catalog.group_state(&gid);
+                if groups_written.insert(gid) {
+                    if let Some(state) = &state {
+                        let admins: std::collections::BTreeSet<_> = state
+                            .chain
+                            .iter()
+                            .flat_map(|l| l.admins.iter().copied())
+                            .collect();
+                        for a in admins {
+                            if logged.insert(a) {
+                                for e in node.catalog.key_chain(&a) {
+                                    w.key_event(&e).map_err(io)?;
+                                }
+                            }
+                        }
+                        let records = node.catalog.group_records(&gid);
+                        for link in &state.chain {
+                            if let Some(r) = records.iter().find(|r| r.hash() == link.hash) {
+                                w.group_entry(r.bytes()).map_err(io)?;
+                            }
+                        }
+                        for b in node.catalog.group_boxes(&gid) {
+                            if state.link(&b.key_box().record).is_some() {
+                                w.group_entry(b.bytes()).map_err(io)?;
+                            }
+                        }
+                    }
+                }
+                w.group_entry(private.bytes()).map_err(io)?;
+            }
+
             // The publisher's key log first, so that a node that learns of
             // it only from this archive can check the manifest's signer.
             let publisher = m.manifest().publisher;
@@ -242,16 +277,39 @@ fn open_reader<'a>(
     .map_err(|e| bad(format!("{}: {e}; nothing was imported", path.display())))
 }
 
+/// The group and private announcement of a sealed bundle, if it is one.
+fn private_of(
+    node: &Node,
+    m: &SignedManifest,
+) -> Option<(
+    weft_protocol::GroupId,
+    weft_protocol::manifest::SignedPrivate,
+)> {
+    if !crate::ops::private::looks_sealed(m) {
+        return None;
+    }
+    let id = m.id();
+    node.catalog.group_ids().into_iter().find_map(|g| {
+        node.catalog
+            .group_privates(&g)
+            .into_iter()
+            .find(|p| p.private().id == id)
+            .map(|p| (g, p))
+    })
+}
+
 /// What a verified archive holds.
 struct Verified {
     bundles: Vec<(SignedManifest, Option<SignedAnnouncement>)>,
     key_events: Vec<weft_protocol::SignedKeyEvent>,
+    groups: Vec<weft_protocol::CatalogEntry>,
 }
 
 /// Pass 1: reads every archive, verifying everything, storing nothing.
 fn verify_all(files: &[PathBuf], progress: &Progress) -> Result<Verified, NodeError> {
     let mut bundles = Vec::new();
     let mut key_events = Vec::new();
+    let mut groups = Vec::new();
     for path in files {
         let mut r = open_reader(path, progress)?;
         loop {
@@ -261,6 +319,7 @@ fn verify_all(files: &[PathBuf], progress: &Progress) -> Result<Verified, NodeEr
                     announcement,
                 })) => bundles.push((manifest, announcement)),
                 Ok(Some(Item::KeyEvent(e))) => key_events.push(e),
+                Ok(Some(Item::Group(e))) => groups.push(e),
                 Ok(Some(_)) => {}
                 Ok(None) => break,
                 Err(e) => {
@@ -275,6 +334,7 @@ fn verify_all(files: &[PathBuf], progress: &Progress) -> Result<Verified, NodeEr
     Ok(Verified {
         bundles,
         key_events,
+        groups,
     })
 }
 
@@ -296,6 +356,18 @@ pub fn import_blocking(
     for e in &verified.key_events {
         node.catalog
             .add_entry(store, &weft_protocol::CatalogEntry::Key(e.clone()))?;
+    }
+    // Then private groups' entries, each after what it needs: records in
+    // seq order, key boxes, private announcements. One that does not fit
+    // its group here is refused by the catalog, as from a peer.
+    let mut groups = verified.groups.clone();
+    groups.sort_by_key(|e| match e {
+        weft_protocol::CatalogEntry::Group(r) => (0, r.record().seq),
+        weft_protocol::CatalogEntry::KeyBox(_) => (1, 0),
+        _ => (2, 0),
+    });
+    for e in &groups {
+        node.catalog.add_entry(store, e)?;
     }
     // Which bundles are new, and do they fit?
     let mut new = std::collections::HashSet::new();
@@ -339,7 +411,7 @@ pub fn import_blocking(
             })?;
             match item {
                 Some(Item::Manifest(m)) => skip = !new.contains(&m.id()),
-                Some(Item::KeyEvent(_)) => {}
+                Some(Item::KeyEvent(_) | Item::Group(_)) => {}
                 Some(Item::Blob(h, bytes)) => {
                     if skip {
                         continue;

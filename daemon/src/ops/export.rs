@@ -234,6 +234,9 @@ pub async fn export(
             "the output folder must be an absolute path".into(),
         ));
     }
+    if super::private::looks_sealed(&signed) {
+        super::group::learn_all(node).await;
+    }
     let node = node.clone();
     tokio::task::spawn_blocking(move || match super::private::sealed_key(&node, &signed)? {
         Some((header, secret)) => {

@@ -102,6 +102,15 @@ fn me(node: &Node) -> Option<PublisherId> {
     node.publisher_id().ok()
 }
 
+/// Opens the key boxes of every group this node knows of that its key can
+/// open (a node that imported a group's entries from an archive learns its
+/// keys here).
+pub async fn learn_all(node: &Node) {
+    for g in node.catalog.group_ids() {
+        learn_with(node, g, None).await;
+    }
+}
+
 /// Opens the boxes of `group` this node's key can open, when the key is
 /// at hand without a passphrase (or with `passphrase`).
 async fn learn_with(node: &Node, group: GroupId, passphrase: Option<String>) {
