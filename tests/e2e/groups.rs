@@ -393,3 +393,232 @@ fn a_private_bundle_travels_on_a_usb_stick_sealed_and_opens_only_for_members() {
     assert!(!any_file_contains(cy.path(), marker));
     assert!(!any_file_contains(cy.path(), title.as_bytes()));
 }
+
+/// Seconds since the Unix epoch.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn forged_and_replayed_group_entries_are_refused_and_go_no_further() {
+    use rand::rngs::OsRng;
+    use weft_e2e::raw::{rpc, RawPeer};
+    use weft_protocol::group::{self, Admin, BoxContents, Change, EpochSecret};
+    use weft_protocol::manifest::{GroupKind, SignedPrivate};
+    use weft_protocol::wire::ANNOUNCE_TOPIC;
+    use weft_protocol::{Announcement, BundleId, LangTitle, PublisherKey, SignedAnnouncement};
+
+    let (ana, bo) = (Daemon::start("ana"), Daemon::start("bo"));
+    let ids: Vec<InitOutput> = [&ana, &bo]
+        .iter()
+        .map(|d| d.weft_json_as(&["init"]))
+        .collect();
+    bo.connect(&ana);
+    let made: GroupView = ana.weft_json_as(&["group", "create", "real group"]);
+    let gid = made.id;
+    let g = gid.to_string();
+    let _: GroupView = retry_ok("ana to add bo", || {
+        ana.weft(&["--json", "group", "add", &g, &ids[1].publisher.to_string()])
+    });
+    wait_until("bo to read the group", WAIT, || {
+        show(&bo, &g).is_some_and(|v| v.readable && v.records == 2)
+    });
+    let state_before = show(&bo, &g).unwrap();
+
+    // An evil peer, no admin of the group, tries to change it.
+    let evil = PublisherKey::from_seed([0x66; 32]);
+    let me = Admin {
+        key: &evil,
+        admin: evil.id(),
+    };
+    let mut records = Vec::new();
+    // The evil peer runs a group of its own, legitimately, and then tries
+    // what the protocol forbids in it and in the real group.
+    let (own, s0) = group::create(&me, "evil group", now() - 7200, &mut OsRng).unwrap();
+    let own_id = own.record().group;
+    records.push(own.clone());
+    let st = group::resolve(&own_id, &records).unwrap();
+    let victim = PublisherKey::from_seed([0x67; 32]).id();
+    let add = group::change(
+        &me,
+        &st,
+        Change {
+            kind: GroupKind::Add,
+            member: victim,
+            history: false,
+            name: "evil group".into(),
+            members: vec![evil.id(), victim],
+            admins: vec![evil.id()],
+        },
+        &s0,
+        now() - 7200,
+        &mut OsRng,
+    )
+    .unwrap();
+    records.push(add.clone());
+    let st = group::resolve(&own_id, &records).unwrap();
+    let s1 = EpochSecret::generate(&mut OsRng);
+    let remove = group::change(
+        &me,
+        &st,
+        Change {
+            kind: GroupKind::Remove,
+            member: victim,
+            history: false,
+            name: "evil group".into(),
+            members: vec![evil.id()],
+            admins: vec![evil.id()],
+        },
+        &s1,
+        now() - 3600,
+        &mut OsRng,
+    )
+    .unwrap();
+    // Refused: a change signed by a member who is no admin.
+    let victim_key = PublisherKey::from_seed([0x67; 32]);
+    let by_member = group::change(
+        &Admin {
+            key: &victim_key,
+            admin: victim,
+        },
+        &st,
+        Change {
+            kind: GroupKind::Add,
+            member: ids[1].publisher,
+            history: true,
+            name: "evil group".into(),
+            members: vec![evil.id(), victim, ids[1].publisher],
+            admins: vec![evil.id()],
+        },
+        &s0,
+        now() - 7000,
+        &mut OsRng,
+    )
+    .unwrap();
+    let (m, _) = weft_protocol::vectors::signed_manifest();
+    let inner = SignedAnnouncement::sign(&m, &weft_protocol::vectors::key()).unwrap();
+    let private = |s: &EpochSecret, epoch: u64, created: u64, n: u8| -> SignedPrivate {
+        group::announce(
+            s,
+            &own_id,
+            epoch,
+            BundleId::from_bytes([n; 32]),
+            1000,
+            &inner,
+            created,
+            &mut OsRng,
+        )
+        .unwrap()
+    };
+    // Kept: epoch 0's bundle from before the removal, and epoch 1's.
+    let before = private(&s0, 0, now() - 5000, 1);
+    let current = private(&s1, 1, now(), 2);
+    // Refused: epoch 0's key used after its epoch ended (the removed
+    // member's replay), a bundle signed by a key that is no epoch's, and
+    // a box for the real group by someone who is no admin of it.
+    let replayed = private(&s0, 0, now(), 3);
+    let stray = EpochSecret::generate(&mut OsRng);
+    let forged = private(&stray, 1, now(), 4);
+    let fake_box = group::boxes(
+        &me,
+        &gid,
+        &weft_protocol::ContentHash::from_bytes([0; 32]),
+        &[ids[1].device],
+        &BoxContents::new(vec![(0, &stray)]),
+        now(),
+        &mut OsRng,
+    )
+    .unwrap();
+    // Tampered: a flipped byte in a valid announcement's sealed metadata.
+    let mut tampered = current.bytes().to_vec();
+    let at = tampered.len() - 200;
+    tampered[at] ^= 1;
+    // The sentinel: a plain public announcement sent last on the same
+    // stream; once the publisher's node lists it, everything before it has
+    // been judged and, if kept, forwarded.
+    let sentinel = SignedAnnouncement::sign_announcement(
+        Announcement {
+            v: weft_protocol::VERSION,
+            id: BundleId::from_bytes([9; 32]),
+            seq: 1,
+            name: "sentinel".into(),
+            size: 10,
+            tags: vec![],
+            files: 1,
+            titles: vec![LangTitle {
+                lang: "en".into(),
+                title: "sentinel".into(),
+            }],
+            created: now(),
+            publisher: evil.id(),
+        },
+        &evil,
+    )
+    .unwrap();
+
+    let rejected = |d: &Daemon| d.status().counters.gossip_rejected;
+    let (bo_rejected, ana_rejected) = (rejected(&bo), rejected(&ana));
+    let peer = RawPeer::start();
+    let bo_peer = peer.connect(&bo.multiaddr());
+    let mut gossip = peer.gossip(bo_peer);
+    gossip.send(&rpc::subscribe(ANNOUNCE_TOPIC)).unwrap();
+    let batch: Vec<&[u8]> = vec![
+        own.bytes(),
+        add.bytes(),
+        remove.bytes(),
+        by_member.bytes(),
+        before.bytes(),
+        current.bytes(),
+        replayed.bytes(),
+        forged.bytes(),
+        fake_box[0].bytes(),
+        &tampered,
+    ];
+    for e in batch {
+        gossip.send(&rpc::publish(ANNOUNCE_TOPIC, &[e])).unwrap();
+    }
+    gossip
+        .send(&rpc::publish(ANNOUNCE_TOPIC, &[sentinel.bytes()]))
+        .unwrap();
+    wait_until("ana to list the sentinel", WAIT, || {
+        ana.lists(&BundleId::from_bytes([9; 32]).to_string())
+    });
+
+    // bo refused each of the five (a change by a member who is no admin,
+    // a replay of an ended epoch's key, a bundle signed by no epoch's key,
+    // a key box by someone who is no admin, a tampered announcement), and
+    // none of them reached ana.
+    let log = bo.log();
+    let judged: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("refused")
+                || l.contains("rejected")
+                || l.contains("not kept")
+                || l.contains("group record")
+        })
+        .collect();
+    assert_eq!(rejected(&bo) - bo_rejected, 5, "{judged:#?}");
+    assert_eq!(rejected(&ana), ana_rejected);
+    let own_g = own_id.to_string();
+    for d in [&bo, &ana] {
+        // The evil peer's own group is kept as far as it is valid: three
+        // records, and only the two private bundles it may publish.
+        let v = show(d, &own_g).expect("the evil group is known");
+        assert_eq!(
+            (v.records, v.epoch, v.bundles),
+            (3, 1, 2),
+            "{}",
+            d.path().display()
+        );
+        // The real group is untouched, and bo's node holds no false key.
+        let real = show(d, &g).unwrap();
+        assert_eq!(real.records, state_before.records);
+    }
+    let bo_view = show(&bo, &g).unwrap();
+    assert_eq!(bo_view.epochs_held, state_before.epochs_held);
+    assert!(bo_view.readable);
+}

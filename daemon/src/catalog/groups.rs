@@ -124,10 +124,26 @@ impl Groups {
                     .records
                     .iter()
                     .any(|p| Some(p.hash()) == v.prev && p.record().seq + 1 == v.seq);
-                (!fits).then(|| {
-                    format!(
+                if !fits {
+                    return Some(format!(
                         "group record {} follows a record not known here",
                         r.entry_id().fmt_short()
+                    ));
+                }
+                // Its signer must be an admin after the record it follows
+                // (on a fork off the chain, an admin at some point of it).
+                let Some(state) = group.state(&gid) else {
+                    return Some(format!("group {} does not resolve here", gid.fmt_short()));
+                };
+                let admin = match v.prev.and_then(|h| state.link(&h)) {
+                    Some(link) => link.admins.contains(&v.admin),
+                    None => state.chain.iter().any(|l| l.admins.contains(&v.admin)),
+                };
+                (!admin).then(|| {
+                    format!(
+                        "a change of group {} signed by {}, who is not one of its admins",
+                        gid.fmt_short(),
+                        v.admin.fmt_short()
                     )
                 })
             }
