@@ -18,6 +18,7 @@ mod flood;
 mod gossip;
 mod hub;
 mod plot;
+mod private;
 mod report;
 mod revocation;
 mod transfer;
@@ -70,6 +71,9 @@ enum Case {
     /// New versions of a bundle (an insertion, a small edit): the bytes a
     /// node holding the old version fetches.
     Update,
+    /// Private groups: publish and fetch sealed against public, and a
+    /// removal's spread.
+    Private,
 }
 
 /// Measure weft against the machine's limits and write docs/benchmarks.md.
@@ -252,6 +256,7 @@ fn main() -> anyhow::Result<()> {
             Case::Evict,
             Case::Hub,
             Case::Update,
+            Case::Private,
         ];
     }
     let mut report = Report::new(args.quick, &sizes);
@@ -276,6 +281,7 @@ fn main() -> anyhow::Result<()> {
             Case::Evict => evict::run(&sizes, work.path(), &mut report)?,
             Case::Hub => hub::run(&sizes, work.path(), &mut report)?,
             Case::Update => update::run(&sizes, work.path(), &mut report)?,
+            Case::Private => private::run(&sizes, work.path(), &mut report)?,
         }
     }
     drop(transfer);

@@ -33,6 +33,10 @@ use crate::store::{chunks_of, BundleCommit, Pin};
 
 /// Bytes read from a file at a time while sealing.
 const READ_BYTES: usize = 1 << 20;
+/// Sealed chunks waiting to be hashed.
+const SEAL_QUEUE: usize = 4;
+/// Opened chunks waiting to be hashed and written.
+const OPEN_QUEUE: usize = 4;
 
 /// Hashes one file as the protocol does, storing nothing.
 fn hash_file(f: &Found, progress: &Progress) -> Result<FileEntry, NodeError> {
@@ -264,15 +268,22 @@ async fn seal_and_store(
             size,
         };
         let mut protected = n2.holdings.protect([]);
-        let entry = with_writer(&n2, |batch, tx| {
-            index_file(
-                &sealed,
-                ChunkReader::new(reader),
-                &p2,
-                batch,
-                tx,
-                &mut protected,
-            )
+        // Reading, sealing and cutting run on a thread of their own while
+        // this one hashes the sealed chunks and a third writes them.
+        let (cut_tx, cut_rx) = std::sync::mpsc::sync_channel(SEAL_QUEUE);
+        let entry = std::thread::scope(|s| {
+            s.spawn(move || {
+                for chunk in ChunkReader::new(reader) {
+                    let failed = chunk.is_err();
+                    // A closed channel: the hashing side stopped.
+                    if cut_tx.send(chunk).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            with_writer(&n2, |batch, tx| {
+                index_file(&sealed, cut_rx.into_iter(), &p2, batch, tx, &mut protected)
+            })
         })?;
         Ok((size, entry, protected))
     })
@@ -415,30 +426,59 @@ pub fn export_sealed(
     r.read_exact(&mut m).map_err(damaged)?;
     let inner = SignedManifest::decode(&m)
         .map_err(|e| damaged(std::io::Error::other(format!("its inner manifest: {e}"))))?;
-    super::export::write_all(&inner, dest, |file, out| {
-        let mut ix = FileIndexer::new();
-        for chunk in ChunkReader::new((&mut r).take(file.size)) {
-            let chunk = chunk.map_err(damaged)?;
-            ix.push_chunk(&chunk);
-            out.write_all(&chunk)
-                .map_err(|e| NodeError::BadRequest(format!("cannot write {}: {e}", file.path)))?;
-            progress.add(chunk.len() as u64);
-        }
-        let d = ix.finish();
-        if d.size != file.size || d.hash != file.hash {
-            return Err(damaged(std::io::Error::other(format!(
-                "{} does not match its hash in the inner manifest",
-                file.path
-            ))));
-        }
-        Ok(())
+    // One thread opens the sealed file and cuts each file's plaintext into
+    // chunks while this one hashes and writes them.
+    let sizes: Vec<u64> = inner.manifest().files.iter().map(|f| f.size).collect();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(OPEN_QUEUE);
+    std::thread::scope(|s| {
+        let opening = s.spawn(move || -> std::io::Result<()> {
+            for size in sizes {
+                for chunk in ChunkReader::new((&mut r).take(size)) {
+                    let failed = chunk.is_err();
+                    if tx.send(chunk).is_err() || failed {
+                        return Ok(());
+                    }
+                }
+            }
+            // The rest is padding: zeros, up to the last segment's tag.
+            let mut rest = Vec::new();
+            r.read_to_end(&mut rest)?;
+            if rest.iter().any(|&b| b != 0) {
+                return Err(std::io::Error::other("its padding is not zeros"));
+            }
+            Ok(())
+        });
+        let mut rx = rx.into_iter();
+        super::export::write_all(&inner, dest, |file, out| {
+            let mut ix = FileIndexer::new();
+            let mut seen = 0u64;
+            while seen < file.size {
+                let chunk = rx
+                    .next()
+                    .unwrap_or_else(|| Err(std::io::Error::other("it ends early")))
+                    .map_err(damaged)?;
+                seen += chunk.len() as u64;
+                ix.push_chunk(&chunk);
+                out.write_all(&chunk).map_err(|e| {
+                    NodeError::BadRequest(format!("cannot write {}: {e}", file.path))
+                })?;
+                progress.add(chunk.len() as u64);
+            }
+            let d = ix.finish();
+            if d.size != file.size || d.hash != file.hash {
+                return Err(damaged(std::io::Error::other(format!(
+                    "{} does not match its hash in the inner manifest",
+                    file.path
+                ))));
+            }
+            Ok(())
+        })?;
+        drop(rx);
+        opening
+            .join()
+            .map_err(|_| NodeError::Internal("the opening thread panicked".into()))?
+            .map_err(damaged)
     })?;
-    // The rest is padding: zeros, up to the last segment's tag.
-    let mut rest = Vec::new();
-    r.read_to_end(&mut rest).map_err(damaged)?;
-    if rest.iter().any(|&b| b != 0) {
-        return Err(damaged(std::io::Error::other("its padding is not zeros")));
-    }
     Ok(inner)
 }
 
