@@ -264,7 +264,8 @@ fn a_private_bundle_is_read_by_members_and_carried_sealed_by_everyone_else() {
 #[test]
 fn a_blind_hub_mirrors_a_groups_bundles_and_serves_them_while_the_publisher_is_offline() {
     let mut ana = Daemon::start("ana");
-    let (bo, hub) = (Daemon::start("bo"), Daemon::start("hub"));
+    let bo = Daemon::start("bo");
+    let hub = Daemon::start_with("hub", &["--gateway", "127.0.0.1:0"]);
     let ids: Vec<InitOutput> = [&ana, &bo]
         .iter()
         .map(|d| d.weft_json_as(&["init"]))
@@ -300,6 +301,15 @@ fn a_blind_hub_mirrors_a_groups_bundles_and_serves_them_while_the_publisher_is_o
     });
     let shown = show(&hub, &gid).expect("the hub knows the group");
     assert!(!shown.readable && shown.name.is_none());
+    // The hub's public gateway neither lists nor serves it.
+    let gw = std::fs::read_to_string(hub.path().join("gateway.addr")).unwrap();
+    let page = weft_e2e::http::get(gw.trim(), &format!("/bundle/{id}"), &[]);
+    assert_eq!(page.status, 404, "{}", page.text());
+    let file = weft_e2e::http::get(gw.trim(), &format!("/file/{id}/sealed"), &[]);
+    assert_eq!(file.status, 404, "{}", file.text());
+    assert!(!weft_e2e::http::get(gw.trim(), "/", &[])
+        .text()
+        .contains(&id.to_string()));
 
     // The publisher goes offline; bo fetches from the hub alone.
     ana.kill();
