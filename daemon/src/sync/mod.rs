@@ -75,6 +75,24 @@ struct Ctx {
     store: Arc<dyn Store>,
     catalog: Arc<Catalog>,
     metrics: Arc<Metrics>,
+    /// Entry ids a session is fetching now: sessions with other peers
+    /// leave them to it rather than fetch them twice.
+    in_flight: Arc<std::sync::Mutex<HashSet<BundleId>>>,
+}
+
+/// Ids a session took to fetch; given back when it ends, however it ends.
+struct Claim {
+    set: Arc<std::sync::Mutex<HashSet<BundleId>>>,
+    ids: Vec<BundleId>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        for id in &self.ids {
+            set.remove(id);
+        }
+    }
 }
 
 impl Ctx {
@@ -131,6 +149,20 @@ impl Ctx {
             need.truncate(MAX_ENTRIES_PER_SESSION);
             report.truncated = true;
         }
+        // What another session is fetching now is left to it; if that one
+        // fails, the next session here fetches it.
+        let claim = {
+            let mut set = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            let before = need.len();
+            need.retain(|id| set.insert(*id));
+            if need.len() < before {
+                report.truncated = true;
+            }
+            Claim {
+                set: self.in_flight.clone(),
+                ids: need.clone(),
+            }
+        };
         // Everything fetched is checked together at the end, key events
         // first, so that an entry never waits for a later batch to bring
         // the certificate of the device that signed it. At most
@@ -164,6 +196,7 @@ impl Ctx {
         if !fetched.is_empty() {
             report.added += self.accept(peer, &asked, fetched).await?;
         }
+        drop(claim);
         if !diff.have.is_empty() {
             // The peer lacks some of ours: let it pull them.
             let _ = self.exchange(peer, SyncRequest::Hint, &mut received).await;
@@ -248,6 +281,7 @@ pub fn spawn(
         store,
         catalog,
         metrics,
+        in_flight: Arc::default(),
     };
     shutdown.clone().spawn(run(ctx, events, shutdown))
 }
