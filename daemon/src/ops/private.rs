@@ -426,6 +426,8 @@ pub fn export_sealed(
     r.read_exact(&mut m).map_err(damaged)?;
     let inner = SignedManifest::decode(&m)
         .map_err(|e| damaged(std::io::Error::other(format!("its inner manifest: {e}"))))?;
+    // The real publisher's key must count for it, as for any manifest.
+    super::fetch::check_signer(node, &inner)?;
     // One thread opens the sealed file and cuts each file's plaintext into
     // chunks while this one hashes and writes them.
     let sizes: Vec<u64> = inner.manifest().files.iter().map(|f| f.size).collect();
