@@ -546,9 +546,9 @@ fn forged_and_replayed_group_entries_are_refused_and_go_no_further() {
     let mut tampered = current.bytes().to_vec();
     let at = tampered.len() - 200;
     tampered[at] ^= 1;
-    // The sentinel: a plain public announcement sent last on the same
-    // stream; once the publisher's node lists it, everything before it has
-    // been judged and, if kept, forwarded.
+    // The sentinel: a plain public announcement sent after the refused
+    // ones on the same stream; once the publisher's node lists it,
+    // everything before it has been judged and, if kept, forwarded.
     let sentinel = SignedAnnouncement::sign_announcement(
         Announcement {
             v: weft_protocol::VERSION,
@@ -585,16 +585,20 @@ fn forged_and_replayed_group_entries_are_refused_and_go_no_further() {
         replayed.bytes(),
         forged.bytes(),
         fake_box[0].bytes(),
+        // The sentinel goes before the tampered entry: an invalid message
+        // costs the sender its gossip score, after which bo may ignore the
+        // rest of what it sends.
+        sentinel.bytes(),
         &tampered,
     ];
     for e in batch {
         gossip.send(&rpc::publish(ANNOUNCE_TOPIC, &[e])).unwrap();
     }
-    gossip
-        .send(&rpc::publish(ANNOUNCE_TOPIC, &[sentinel.bytes()]))
-        .unwrap();
     wait_until("ana to list the sentinel", WAIT, || {
         ana.lists(&BundleId::from_bytes([9; 32]).to_string())
+    });
+    wait_until("bo to judge the tampered entry", WAIT, || {
+        rejected(&bo) - bo_rejected >= 5
     });
 
     // bo refused each of the five (a change by a member who is no admin,
