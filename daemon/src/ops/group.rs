@@ -76,10 +76,7 @@ async fn box_for(
     devices: &[PublisherId],
     contents: &BoxContents,
 ) -> Result<(), NodeError> {
-    let admin = Admin {
-        key: &signer.key,
-        admin: signer.identity,
-    };
+    let admin = admin_of(signer);
     let r = record.record();
     let boxes = group::boxes(
         &admin,
@@ -106,25 +103,41 @@ fn me(node: &Node) -> Option<PublisherId> {
 /// open (a node that imported a group's entries from an archive learns its
 /// keys here).
 pub async fn learn_all(node: &Node) {
-    for g in node.catalog.group_ids() {
-        learn_with(node, g, None).await;
-    }
+    learn_groups(node, node.catalog.group_ids()).await;
 }
 
-/// Opens the boxes of `group` this node's key can open, when the key is
-/// at hand without a passphrase (or with `passphrase`).
-async fn learn_with(node: &Node, group: GroupId, passphrase: Option<String>) {
-    let Ok(signer) = node.signing_key(passphrase).await else {
+/// Opens the boxes of `groups` this node's key can open, when the key is
+/// at hand without a passphrase; the key is read once for all of them.
+async fn learn_groups(node: &Node, groups: Vec<GroupId>) {
+    if groups.is_empty() {
+        return;
+    }
+    let Ok(signer) = node.signing_key(None).await else {
         return;
     };
     let (keyring, catalog) = (node.keyring.clone(), node.catalog.clone());
     let learnt = node
-        .blocking(move |s| learn(&keyring, s, &catalog, &group, &signer.key))
+        .blocking(move |s| {
+            let mut learnt = Vec::new();
+            for g in groups {
+                let n = learn(&keyring, s, &catalog, &g, &signer.key)?;
+                if n > 0 {
+                    learnt.push((g, n));
+                }
+            }
+            Ok(learnt)
+        })
         .await;
-    if let Ok(n) = learnt {
-        if n > 0 {
-            tracing::info!(group = %group.fmt_short(), secrets = n, "group: opened key boxes for this node");
-        }
+    for (g, n) in learnt.unwrap_or_default() {
+        tracing::info!(group = %g.fmt_short(), secrets = n, "group: opened key boxes for this node");
+    }
+}
+
+/// The admin `signer` signs as.
+fn admin_of(signer: &Signer) -> Admin<'_> {
+    Admin {
+        key: &signer.key,
+        admin: signer.identity,
     }
 }
 
@@ -163,9 +176,7 @@ pub fn resolve(node: &Node, text: &str) -> Result<GroupId, NodeError> {
 /// Every group this node knows of, the ones it can read first.
 pub async fn list(node: &Node) -> GroupsResponse {
     let ids = node.catalog.group_ids();
-    for g in &ids {
-        learn_with(node, *g, None).await;
-    }
+    learn_groups(node, ids.clone()).await;
     let mut groups: Vec<GroupView> = ids.iter().filter_map(|g| view_of(node, g).ok()).collect();
     groups.sort_by(|a, b| (!a.readable, &a.name, a.id).cmp(&(!b.readable, &b.name, b.id)));
     GroupsResponse { groups }
@@ -173,12 +184,9 @@ pub async fn list(node: &Node) -> GroupsResponse {
 
 /// One group.
 pub async fn show(node: &Node, text: &str) -> Result<GroupView, NodeError> {
-    if let Ok(id) = text.parse::<GroupId>() {
-        learn_with(node, id, None).await;
-    } else {
-        for g in node.catalog.group_ids() {
-            learn_with(node, g, None).await;
-        }
+    match text.parse::<GroupId>() {
+        Ok(id) => learn_groups(node, vec![id]).await,
+        Err(_) => learn_all(node).await,
     }
     let id = resolve(node, text)?;
     view_of(node, &id)
@@ -187,10 +195,7 @@ pub async fn show(node: &Node, text: &str) -> Result<GroupView, NodeError> {
 /// Founds a group with this node's publisher as its founder and admin.
 pub async fn create(node: &Node, body: GroupCreateBody) -> Result<GroupView, NodeError> {
     let signer = node.signing_key(body.passphrase).await?;
-    let admin = Admin {
-        key: &signer.key,
-        admin: signer.identity,
-    };
+    let admin = admin_of(&signer);
     let (record, secret) = group::create(&admin, body.name.trim(), now_secs(), &mut OsRng)
         .map_err(|e| NodeError::BadRequest(format!("the group: {e}")))?;
     let gid = record.record().group;
@@ -232,7 +237,7 @@ struct Current {
 
 async fn current(node: &Node, text: &str, signer: &Signer) -> Result<Current, NodeError> {
     let gid = resolve(node, text)?;
-    learn_with(node, gid, None).await;
+    learn_groups(node, vec![gid]).await;
     let state = node
         .catalog
         .group_state(&gid)
@@ -278,10 +283,7 @@ pub async fn add(node: &Node, text: &str, body: GroupMemberBody) -> Result<Group
     if body.admin && !admins.contains(&member) {
         admins.push(member);
     }
-    let admin = Admin {
-        key: &signer.key,
-        admin: signer.identity,
-    };
+    let admin = admin_of(&signer);
     let what = Change {
         kind: GroupKind::Add,
         member,
@@ -354,10 +356,7 @@ pub async fn remove(
     let devices = devices_for(node, &members)?;
     let secret = EpochSecret::generate(&mut OsRng);
     let epoch = cur.state.epoch() + 1;
-    let admin = Admin {
-        key: &signer.key,
-        admin: signer.identity,
-    };
+    let admin = admin_of(&signer);
     let what = Change {
         kind: GroupKind::Remove,
         member,
@@ -391,9 +390,7 @@ pub async fn search_private(
     query: &crate::catalog::Query,
 ) -> Vec<weft_protocol::api::SearchResult> {
     let groups = node.keyring.groups();
-    for g in &groups {
-        learn_with(node, *g, None).await;
-    }
+    learn_groups(node, groups.iter().copied().collect()).await;
     let mut out = Vec::new();
     for g in groups {
         let Some(state) = node.catalog.group_state(&g) else {

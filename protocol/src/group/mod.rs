@@ -21,6 +21,7 @@ mod tests;
 #[cfg(test)]
 mod tests_chain;
 
+pub use crate::manifest::{group_id, GROUP_ID_DOMAIN};
 pub use boxes::{open_box, seal_box, BoxContents, EpochEntry, MAX_BOX_EPOCHS};
 pub use build::{
     announce, boxes, change, create, open_announcement, open_change, outer_manifest, plain_len,
@@ -31,21 +32,7 @@ pub use sealed::{padme, sealed_len, Opener, SealedHeader, Sealer, HEADER_BYTES, 
 pub use secret::EpochSecret;
 pub use state::{resolve, ChainLink, EpochInfo, GroupState};
 
-use crate::id::{GroupId, PublisherId};
-
-/// Domain of a group id.
-pub const GROUP_ID_DOMAIN: &[u8] = b"weft/v1/group\0";
-
-/// A group's id: `BLAKE3("weft/v1/group\0" || founder || nonce)`, where the
-/// founder is the publisher that signs the group's first record and the
-/// nonce is 32 random bytes of it.
-pub fn group_id(founder: &PublisherId, nonce: &[u8; 32]) -> GroupId {
-    let mut h = blake3::Hasher::new();
-    h.update(GROUP_ID_DOMAIN);
-    h.update(founder.as_bytes());
-    h.update(nonce);
-    GroupId::from_bytes(*h.finalize().as_bytes())
-}
+use crate::id::PublisherId;
 
 /// Why sealed group data could not be made or opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,6 +2,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 use super::*;
+use crate::id::GroupId;
 use crate::keys::PublisherKey;
 
 fn rng() -> ChaCha20Rng {

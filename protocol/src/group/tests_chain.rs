@@ -296,8 +296,25 @@ fn a_private_announcement_opens_for_members_only_and_names_its_inner_publisher()
     let mut w = world();
     let (create, s0) = create(&admin(&w.ana), "g", 1, &mut w.rng).unwrap();
     let g = create.record().group;
-    let (manifest, _) = crate::vectors::signed_manifest();
-    let inner = SignedAnnouncement::sign(&manifest, &crate::vectors::key()).unwrap();
+    let inner = SignedAnnouncement::sign_announcement(
+        crate::manifest::Announcement {
+            v: crate::manifest::VERSION,
+            id: crate::id::BundleId::from_bytes([3; 32]),
+            seq: 1,
+            name: "procedures".into(),
+            size: 10,
+            tags: vec![],
+            files: 1,
+            titles: vec![crate::manifest::LangTitle {
+                lang: "en".into(),
+                title: "Safeguarding procedures".into(),
+            }],
+            created: 5,
+            publisher: w.bo.id(),
+        },
+        &w.bo,
+    )
+    .unwrap();
     let outer = crate::id::BundleId::from_bytes([4; 32]);
     let p = announce(&s0, &g, 0, outer, 123_456, &inner, 5, &mut w.rng).unwrap();
     assert_eq!(p.private().key, s0.epoch_key());

@@ -19,6 +19,20 @@ use super::envelope::{Sealed, Signable};
 use super::error::{field, DecodeError, ValidationError};
 use super::VERSION;
 
+/// Domain of a group id.
+pub const GROUP_ID_DOMAIN: &[u8] = b"weft/v1/group\0";
+
+/// A group's id: `BLAKE3("weft/v1/group\0" || founder || nonce)`, where the
+/// founder is the publisher that signs the group's first record and the
+/// nonce is 32 random bytes of it.
+pub fn group_id(founder: &PublisherId, nonce: &[u8; 32]) -> GroupId {
+    let mut h = blake3::Hasher::new();
+    h.update(GROUP_ID_DOMAIN);
+    h.update(founder.as_bytes());
+    h.update(nonce);
+    GroupId::from_bytes(*h.finalize().as_bytes())
+}
+
 /// Most admins of a group.
 pub const MAX_ADMINS: usize = 16;
 /// Size of a record's sealed change, before the nonce and tag.
@@ -192,7 +206,7 @@ impl GroupRecord {
         }
         if create {
             let nonce = self.nonce.expect("checked");
-            if crate::group::group_id(&self.admin, nonce.as_bytes()) != self.group {
+            if group_id(&self.admin, nonce.as_bytes()) != self.group {
                 return Err(field("group", "is not the id of its founder and nonce"));
             }
             if self.epoch != 0 || self.admins != [self.admin] {

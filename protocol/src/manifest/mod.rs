@@ -28,9 +28,10 @@ pub use announcement::{claim_key, Announcement, LangTitle, SignedAnnouncement, C
 pub use bundle::{FileEntry, Manifest};
 pub use error::{DecodeError, ValidationError};
 pub use group::{
-    box_info, change_aad, private_meta_aad, GroupChange, GroupKind, GroupRecord, KeyBox,
-    PrivateAnnouncement, SignedGroupRecord, SignedKeyBox, SignedPrivate, CHANGE_PAD, MAX_ADMINS,
-    MAX_BOX_BYTES, MAX_MEMBERS, MAX_PRIVATE_INNER_BYTES, PRIVATE_META_PAD,
+    box_info, change_aad, group_id, private_meta_aad, GroupChange, GroupKind, GroupRecord, KeyBox,
+    PrivateAnnouncement, SignedGroupRecord, SignedKeyBox, SignedPrivate, CHANGE_PAD,
+    GROUP_ID_DOMAIN, MAX_ADMINS, MAX_BOX_BYTES, MAX_MEMBERS, MAX_PRIVATE_INNER_BYTES,
+    PRIVATE_META_PAD,
 };
 pub use keylog::{
     check_device_name, identity_id, next_commitment, KeyEvent, KeyKind, SignedKeyEvent,
