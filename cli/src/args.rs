@@ -141,6 +141,10 @@ pub(crate) enum Command {
         /// `weft why`)
         #[arg(long)]
         trusted_only: bool,
+        /// Only the private bundles of this group (its id, or the name of
+        /// a group this node can read)
+        #[arg(long)]
+        group: Option<String>,
     },
     /// Show a bundle's details
     Show {

@@ -6,13 +6,13 @@
 //! that opened them: whoever can read the data dir of a member's node can
 //! read that member's groups (`docs/security.md`).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::RwLock;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::{Mutex, RwLock};
 
 use weft_protocol::api::{GroupMember, GroupView};
 use weft_protocol::group::{open_box, open_change, EpochSecret, GroupState};
 use weft_protocol::manifest::{GroupChange, SignedGroupRecord, SignedKeyBox};
-use weft_protocol::{GroupId, PublisherId, PublisherKey};
+use weft_protocol::{ContentHash, GroupId, PublisherId, PublisherKey};
 
 use crate::catalog::Catalog;
 use crate::store::{Store, StoreError, CF_GROUP_KEYS};
@@ -21,6 +21,10 @@ use crate::store::{Store, StoreError, CF_GROUP_KEYS};
 #[derive(Default)]
 pub struct Keyring {
     map: RwLock<BTreeMap<(GroupId, u64), EpochSecret>>,
+    /// Key boxes a device key has done with since the daemon started: the
+    /// ones it cannot open, and the ones whose every secret is kept. Each
+    /// box costs one key agreement to try, so it is tried once.
+    done: Mutex<HashSet<(PublisherId, ContentHash)>>,
 }
 
 fn key_bytes(group: &GroupId, epoch: u64) -> Vec<u8> {
@@ -44,11 +48,16 @@ impl Keyring {
             .collect();
         Ok(Self {
             map: RwLock::new(map),
+            done: Mutex::default(),
         })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<(GroupId, u64), EpochSecret>> {
         self.map.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn done(&self) -> std::sync::MutexGuard<'_, HashSet<(PublisherId, ContentHash)>> {
+        self.done.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The secret of one epoch of a group.
@@ -103,25 +112,43 @@ pub fn learn(
         return Ok(0);
     };
     let mut new = 0;
+    let me = device.id();
     for b in catalog.group_boxes(group) {
-        for (epoch, secret) in open(&state, &b, device) {
+        let mark = (me, b.hash());
+        if keyring.done().contains(&mark) {
+            continue;
+        }
+        let (secrets, all) = open(&state, &b, device);
+        for (epoch, secret) in secrets {
             if keyring.put(store, group, epoch, &secret)? {
                 new += 1;
             }
+        }
+        if all {
+            keyring.done().insert(mark);
         }
     }
     Ok(new)
 }
 
 /// The secrets a box holds for `device`, keeping only those whose epoch
-/// key is the one the chain names (a box cannot slip in a false key).
-fn open(state: &GroupState, b: &SignedKeyBox, device: &PublisherKey) -> Vec<(u64, EpochSecret)> {
+/// key is the one the chain names (a box cannot slip in a false key), and
+/// whether the box is done with: it does not open for `device`, or the
+/// chain has every epoch it holds a secret of. (A box that arrives before
+/// the record of an epoch it holds is opened again once the record is
+/// here.)
+fn open(
+    state: &GroupState,
+    b: &SignedKeyBox,
+    device: &PublisherKey,
+) -> (Vec<(u64, EpochSecret)>, bool) {
     let kb = b.key_box();
     let Ok(contents) = open_box(device, &kb.info(), &kb.sealed) else {
-        return Vec::new();
+        return (Vec::new(), true);
     };
-    contents
-        .secrets()
+    let all = contents.secrets();
+    let done = all.iter().all(|(e, _)| (*e as usize) < state.epochs.len());
+    let kept = all
         .into_iter()
         .filter(|(e, s)| {
             state
@@ -129,7 +156,8 @@ fn open(state: &GroupState, b: &SignedKeyBox, device: &PublisherKey) -> Vec<(u64
                 .get(*e as usize)
                 .is_some_and(|info| info.key == s.epoch_key())
         })
-        .collect()
+        .collect();
+    (kept, done)
 }
 
 /// The group as the head record this node can open says: its name and

@@ -144,15 +144,27 @@ async function viewCatalog(params) {
   if (tag) p.set("tag", tag);
   if (pub) p.set("publisher", pub);
   if (trusted) p.set("trusted_only", "true");
-  const r = await api("GET", "/v1/search?" + p.toString());
+  const [r, groups] = await Promise.all([api("GET", "/v1/search?" + p.toString()), groupNames()]);
   if (!r.results.length) {
     list.replaceChildren(h("p", { class: "muted" }, T("catalog.empty")));
     return;
   }
   list.replaceChildren(
     h("p", { class: "muted", id: "matched" }, T("catalog.matched", { n: r.matched })),
-    h("ul", { class: "results" }, r.results.map((b) => h("li", { class: "result" },
+    resultList(r.results, groups));
+}
+
+// The names of the groups this node can read, by id.
+async function groupNames() {
+  const g = await api("GET", "/v1/groups");
+  return Object.fromEntries(g.groups.filter((x) => x.name !== null).map((x) => [x.id, x.name]));
+}
+
+// A list of search results; `groups` names the groups of private ones.
+function resultList(results, groups) {
+  return h("ul", { class: "results" }, results.map((b) => h("li", { class: "result" },
       h("a", { href: "#/b/" + b.id }, (pick(b.titles) || { title: b.name }).title),
+      b.group ? h("span", { class: "badge private" }, T("group.private_badge", { group: groups[b.group] || b.group.slice(0, 12) })) : null,
       b.local ? h("span", { class: "badge" }, T("catalog.held")) : null,
       b.pinned ? h("span", { class: "badge" }, T("catalog.pinned")) : null,
       b.retracted ? h("span", { class: "badge warn" }, T("bundle.retracted")) : null,
@@ -160,7 +172,7 @@ async function viewCatalog(params) {
       b.tier === "trusted" || b.tier === "vouched" ? h("span", { class: "badge tier" }, T("tier." + b.tier)) : null,
       h("div", { class: "meta" }, b.name, " · ", human(b.size), " · ",
         T("bundle.file_count", { n: b.files }), b.tags.length ? " · " + b.tags.join(", ") : "",
-        " · ", who(b.publisher_name))))));
+        " · ", who(b.publisher_name)))));
 }
 
 // How a publisher is shown: your name for it, else its own claim (marked),
@@ -177,7 +189,7 @@ function who(n) {
 }
 
 async function viewBundle(id) {
-  const b = await api("GET", "/v1/bundles/" + encodeURIComponent(id));
+  const [b, groups] = await Promise.all([api("GET", "/v1/bundles/" + encodeURIComponent(id)), groupNames()]);
   const text = pick(b.texts) || pick(b.titles) || { title: b.name, description: "" };
   const box = h("div", { id: "job" });
   const actions = h("div", { class: "actions" });
@@ -222,6 +234,8 @@ async function viewBundle(id) {
     b.contested ? h("p", { class: "warn", id: "bundle-contested", role: "alert" }, T("bundle.contested")) : null,
     b.retracted ? h("p", { class: "error" }, T("bundle.retracted")) : null,
     b.superseded_by ? h("p", {}, h("a", { href: "#/b/" + b.superseded_by }, T("bundle.superseded"))) : null,
+    b.group ? h("p", { id: "bundle-private", class: "private-note" }, T("group.private_note") + " ",
+      h("a", { href: "#/g/" + b.group }, groups[b.group] || b.group)) : null,
     h("p", { id: "bundle-state", class: "muted" }, state),
     actions, box,
     b.revoked ? h("p", { class: "error", id: "bundle-revoked" }, T("bundle.revoked")) : null,
@@ -229,8 +243,12 @@ async function viewBundle(id) {
     files);
 }
 
-async function viewPublish() {
-  const status = await api("GET", "/v1/status");
+async function viewPublish(params) {
+  const [status, groups] = await Promise.all([api("GET", "/v1/status"), api("GET", "/v1/groups")]);
+  const readable = groups.groups.filter((g) => g.readable && g.member);
+  const audience = h("select", { id: "pub-group" },
+    h("option", { value: "" }, T("publish.everyone")),
+    readable.map((g) => h("option", { value: g.id, selected: g.id === params.get("group") }, T("publish.group_only", { group: g.name }))));
   const box = h("div", { id: "job" });
   const textRow = (l) => h("div", { class: "text-row" },
     h("label", { class: "field" }, T("publish.lang"), h("input", { type: "text", name: "t-lang", value: l, size: 6, required: true })),
@@ -262,6 +280,8 @@ async function viewPublish() {
       field(T("publish.upload_folder"), dirIn)),
     h("fieldset", {}, field(T("publish.name"), name, T("publish.name_hint")), field(T("publish.tags"), tags),
       field(T("publish.licence"), licence)),
+    h("h2", {}, T("publish.audience")),
+    h("fieldset", {}, field(T("publish.share_with"), audience, T("publish.audience_hint"))),
     h("h2", {}, T("publish.texts")), texts,
     h("p", {}, h("button", { type: "button", class: "secondary", id: "add-lang", onclick: () => texts.append(textRow("")) }, T("publish.add_lang"))),
     status.publisher_locked ? h("fieldset", {}, field(T("publish.passphrase"), pass)) : null,
@@ -303,6 +323,7 @@ async function viewPublish() {
       };
       if (name.value.trim()) body.name = name.value.trim();
       if (pass.value) body.passphrase = pass.value;
+      if (audience.value) body.group = audience.value;
       const { job } = await api("POST", "/v1/publish", body);
       const result = await follow(job, box, "progress.publishing");
       staged = null;
@@ -310,6 +331,93 @@ async function viewPublish() {
     } catch (e) { fail(e); } finally { submit.disabled = false; }
   });
   show(h("h1", {}, T("nav.publish")), form);
+}
+
+// A passphrase field, shown only when the publisher key is sealed with one.
+function passField(status) {
+  if (!status.publisher_locked) return [null, () => ({})];
+  const pass = h("input", { type: "password", name: "passphrase", autocomplete: "off" });
+  return [h("label", { class: "field" }, T("publish.passphrase"), pass),
+    () => (pass.value ? { passphrase: pass.value } : {})];
+}
+
+async function viewGroups() {
+  const [g, status] = await Promise.all([api("GET", "/v1/groups"), api("GET", "/v1/status")]);
+  const name = h("input", { type: "text", id: "group-name", name: "name", required: true, maxlength: 64 });
+  const [passEl, passBody] = passField(status);
+  const form = h("form", { class: "bar", id: "group-create" },
+    h("label", { class: "field" }, T("groups.name"), name), passEl,
+    h("button", { type: "submit" }, T("groups.create")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const v = await api("POST", "/v1/group", Object.assign({ name: name.value.trim() }, passBody()));
+      location.hash = "#/g/" + v.id;
+    } catch (e) { fail(e); }
+  });
+  const rows = g.groups.map((x) => h("tr", {},
+    h("td", {}, x.name !== null ? h("a", { href: "#/g/" + x.id }, x.name) : h("span", { class: "muted" }, T("groups.unreadable"))),
+    h("td", {}, T("groups.member_count", { n: x.members.length })),
+    h("td", {}, T("groups.bundle_count", { n: x.bundles })),
+    h("td", {}, x.admin ? h("span", { class: "badge" }, T("groups.you_admin"))
+      : x.member ? h("span", { class: "badge" }, T("groups.you_member")) : null),
+    h("td", {}, h("code", {}, x.id))));
+  show(h("h1", {}, T("nav.groups")), h("p", { class: "muted" }, T("groups.intro")),
+    status.publisher ? null : h("p", { class: "error" }, T("publish.no_key")),
+    rows.length ? h("table", { id: "groups" }, h("tbody", {}, rows)) : h("p", { class: "muted", id: "groups" }, T("groups.none")),
+    h("h2", {}, T("groups.new")), form);
+}
+
+async function viewGroup(id) {
+  const [g, status, names] = await Promise.all([api("GET", "/v1/groups/" + encodeURIComponent(id)),
+    api("GET", "/v1/status"), api("GET", "/v1/names")]);
+  const found = g.readable ? await api("GET", "/v1/search?limit=1000&group=" + g.id) : { results: [] };
+  const change = async (path, body) => {
+    try {
+      await api("POST", "/v1/groups/" + g.id + path, body);
+      await viewGroup(g.id);
+      toast(T("groups.changed"));
+    } catch (e) { fail(e); }
+  };
+  const [passEl, passBody] = passField(status);
+  const members = g.members.length ? h("table", { id: "members" }, h("tbody", {}, g.members.map((m) => h("tr", {},
+    h("td", {}, who(m.name), m.publisher === status.publisher ? h("small", {}, " (" + T("groups.you") + ")") : null),
+    h("td", {}, m.admin ? h("span", { class: "badge" }, T("groups.admin")) : null),
+    h("td", {}, g.admin && m.publisher !== status.publisher ? h("button", {
+      class: "secondary", "aria-label": T("groups.remove_who", { who: m.name.petname || m.name.fingerprint }),
+      onclick: () => change("/remove", Object.assign({ member: m.publisher }, passBody())),
+    }, T("groups.remove")) : null)))))
+    : h("p", { class: "muted" }, T("groups.members_hidden"));
+  let add = null;
+  if (g.admin) {
+    const member = h("input", { type: "text", id: "member", name: "member", required: true, list: "petnames" });
+    const history = h("input", { type: "checkbox", id: "member-history" });
+    const admin = h("input", { type: "checkbox", id: "member-admin" });
+    add = h("form", { class: "bar", id: "member-add" },
+      h("label", { class: "field" }, T("groups.member"), member,
+        h("datalist", { id: "petnames" }, names.names.map((n) => h("option", { value: n.name.petname || n.publisher })))),
+      h("label", { class: "check" }, history, T("groups.history")),
+      h("label", { class: "check" }, admin, T("groups.make_admin")), passEl,
+      h("button", { type: "submit" }, T("groups.add")));
+    add.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      change("/add", Object.assign({ member: member.value.trim(), history: history.checked, admin: admin.checked }, passBody()));
+    });
+  }
+  const role = g.admin ? T("groups.you_admin") : g.member ? T("groups.you_member") : T("groups.you_outside");
+  show(
+    h("p", {}, h("a", { href: "#/groups" }, "← " + T("groups.back"))),
+    h("h1", { id: "group-title" }, g.name !== null ? g.name : T("groups.unreadable")),
+    h("p", { class: "muted", id: "group-role" }, role),
+    h("dl", {}, [["groups.id", h("code", {}, g.id)], ["groups.epoch", String(g.epoch)],
+      ["groups.readable", g.readable ? T("groups.yes") : T("groups.no")]].map(([k, v]) => [h("dt", {}, T(k)),
+      h("dd", { id: "group-" + k.split(".")[1] }, v)])),
+    h("h2", {}, T("groups.members")), members,
+    add ? [h("h2", {}, T("groups.add_member")), h("p", { class: "muted" }, T("groups.add_hint")), add] : null,
+    h("h2", {}, T("groups.bundles")),
+    g.readable && g.member ? h("p", {}, h("a", { href: "#/publish?group=" + g.id, id: "group-publish" }, T("groups.publish_here"))) : null,
+    found.results.length ? h("div", { id: "group-bundles" }, resultList(found.results, { [g.id]: g.name }))
+      : h("p", { class: "muted", id: "group-bundles" }, T("groups.no_bundles")));
 }
 
 async function viewRules() {
@@ -337,11 +445,11 @@ async function viewRules() {
     f.addEventListener("submit", (ev) => { ev.preventDefault(); change(path, { [kind.value]: value.value.trim() }); });
     return f;
   };
-  const follows = [["publisher", "publishers"], ["tag", "tags"], ["lang", "langs"]];
+  const follows = [["publisher", "publishers"], ["tag", "tags"], ["lang", "langs"], ["group", "groups"]];
   show(
     h("h1", {}, T("nav.rules")), h("p", { class: "muted" }, T("rules.intro")),
     h("h2", {}, T("rules.following")), h("div", { id: "follow-list" }, list(r.follow, follows, "/v1/unfollow")),
-    addForm("/v1/follow", ["publisher", "tag", "lang"], "follow-form"),
+    addForm("/v1/follow", ["publisher", "tag", "lang", "group"], "follow-form"),
     h("h2", {}, T("rules.blocked")), h("div", { id: "block-list" }, list(r.block, [["publisher", "publishers"]], "/v1/unblock")),
     addForm("/v1/block", ["publisher"], "block-form"));
 }
@@ -402,12 +510,14 @@ async function route() {
   const [path, query] = hash.split("?");
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean);
-  const name = parts[0] === "b" ? "catalog" : (parts[0] || "catalog");
+  const name = parts[0] === "b" ? "catalog" : parts[0] === "g" ? "groups" : (parts[0] || "catalog");
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("current", a.dataset.view === name);
-  document.body.dataset.view = parts[0] === "b" ? "bundle" : name;
+  document.body.dataset.view = parts[0] === "b" ? "bundle" : parts[0] === "g" ? "group" : name;
   try {
     if (parts[0] === "b" && parts[1]) await viewBundle(decodeURIComponent(parts[1]));
-    else if (parts[0] === "publish") await viewPublish();
+    else if (parts[0] === "publish") await viewPublish(params);
+    else if (parts[0] === "groups") await viewGroups();
+    else if (parts[0] === "g" && parts[1]) await viewGroup(decodeURIComponent(parts[1]));
     else if (parts[0] === "rules") await viewRules();
     else if (parts[0] === "network") await viewNetwork();
     else if (parts[0] === "storage") await viewStorage();

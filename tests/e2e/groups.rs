@@ -208,6 +208,22 @@ fn a_private_bundle_is_read_by_members_and_carried_sealed_by_everyone_else() {
     assert_eq!(hit.titles[0].title, title);
     assert_eq!(hit.group, Some(made.id));
     assert_eq!(hit.publisher, ids[0].publisher);
+    // Searching in the group lists it too, and `weft show` shows what is
+    // sealed inside: the real name, and the files once held.
+    let in_group: weft_protocol::api::SearchResponse =
+        bo.weft_json_as(&["search", "--group", "safeguarding"]);
+    assert_eq!(in_group.results.len(), 1);
+    assert_eq!(in_group.results[0].id, published.id);
+    let details: weft_protocol::api::BundleDetails = bo.weft_json_as(&["show", &id]);
+    assert_eq!(details.group, Some(made.id));
+    assert_eq!(details.titles[0].title, title);
+    let files: Vec<String> = details
+        .file_list
+        .expect("bo holds it")
+        .iter()
+        .map(|f| f.path.clone())
+        .collect();
+    assert_eq!(files, ["forms/incident-report.md", "procedures.txt"]);
 
     // cy, no member, stores and serves the same bundle but cannot open it.
     let cy_out = work.path().join("cy-out");
@@ -217,6 +233,12 @@ fn a_private_bundle_is_read_by_members_and_carried_sealed_by_everyone_else() {
     let found = cy.weft(&["--json", "search", "safeguarding"]);
     assert!(found.status.success());
     assert!(!String::from_utf8_lossy(&found.stdout).contains(title));
+    let in_group: weft_protocol::api::SearchResponse =
+        cy.weft_json_as(&["search", "--group", &gid]);
+    assert!(in_group.results.is_empty());
+    let details: weft_protocol::api::BundleDetails = cy.weft_json_as(&["show", &id]);
+    assert_eq!(details.group, None);
+    assert!(!serde_json::to_string(&details).unwrap().contains(title));
     // bo is removed; what ana publishes next bo's node fetches but cannot
     // open, while bo keeps what it already wrote out.
     let _: GroupView = ana.weft_json_as(&["group", "remove", &gid, &b]);

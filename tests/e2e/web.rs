@@ -15,6 +15,7 @@ use weft_e2e::webdriver::{screenshot_path, unavailable, Browser};
 use weft_e2e::{dir_with_config, init, pseudo_random, skip, wait_until, Daemon};
 
 const VIDEO: usize = 6 << 20;
+const WAIT: Duration = Duration::from_secs(60);
 
 /// A publisher node A with a bundle in three languages and a second small
 /// bundle, and the user's node B, connected to A, listing both. A uploads
@@ -794,4 +795,173 @@ fn a_gateway_on_the_api_port_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("never share an origin"), "{err}");
+}
+
+/// Whether `d` has heard from `publisher` (what sealing a group's key to
+/// it needs).
+fn heard_from(d: &Daemon, publisher: &str) -> bool {
+    d.weft_json(&["why", publisher])["entries"]
+        .as_u64()
+        .is_some_and(|n| n > 0)
+}
+
+/// A private group run from the web UI: ana founds it, adds bo and cy by
+/// the names she gave them, publishes to it from the browser and removes
+/// cy; bo, whose browser speaks Spanish, finds the bundle in the group's
+/// page, fetches it and reads its files; cy's node, once removed, cannot
+/// read the group.
+#[test]
+fn groups_in_the_web_ui() {
+    if let Some(why) = unavailable() {
+        return skip("groups_in_the_web_ui", &why);
+    }
+    let (ana, bo, cy) = (
+        Daemon::start("ana"),
+        Daemon::start("bo"),
+        Daemon::start("cy"),
+    );
+    let (b_id, c_id) = {
+        init(&ana);
+        (init(&bo), init(&cy))
+    };
+    bo.connect(&ana);
+    cy.connect(&ana);
+    for (id, name) in [(&b_id, "Bo"), (&c_id, "Cy")] {
+        assert!(ana.weft(&["name", id, name]).status.success());
+        wait_until("ana to hear from the member", WAIT, || heard_from(&ana, id));
+    }
+
+    let browser = Browser::start("en-US,en");
+    let login = String::from_utf8(ana.weft(&["ui"]).stdout).unwrap();
+    let base = ui_base(login.trim());
+    browser.goto(login.trim());
+    ready(&browser);
+    browser.goto(&format!("{base}#/groups"));
+    ready(&browser);
+    browser.wait_text("#groups", "knows of no group");
+    browser.type_into("#group-name", "legal team");
+    browser.click("#group-create button");
+    browser.wait_text("#group-title", "legal team");
+    assert!(browser.text("#group-role").contains("admin"));
+    let gid = ana.weft_json(&["group", "show", "legal team"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Members are added by the names ana gave them.
+    for name in ["Bo", "Cy"] {
+        ready(&browser);
+        browser.type_into("#member", name);
+        browser.click("#member-add button");
+        browser.wait_text("#members", name);
+    }
+    let members = ana.weft_json(&["group", "show", &gid])["members"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(members, 3, "ana, bo and cy");
+    shot(&browser, "ui-group");
+
+    // Publish to the group from its page, with files uploaded from the
+    // browser.
+    let up = ana.path().join("to-upload");
+    std::fs::create_dir_all(&up).unwrap();
+    let secret = "Witness list: Marisol, Kwame, Aline";
+    std::fs::write(up.join("minutes.md"), format!("# Minutes\n\n{secret}\n")).unwrap();
+    browser.click("#group-publish");
+    ready(&browser);
+    assert_eq!(
+        browser.eval(
+            "return document.querySelector('#pub-group').value;",
+            json!([])
+        ),
+        json!(gid),
+        "the group is chosen for the bundle"
+    );
+    browser.type_into("#pub-files", &up.join("minutes.md").display().to_string());
+    browser.clear("#pub-name");
+    browser.type_into("#pub-name", "minutes");
+    browser.type_into(
+        "#texts .text-row:nth-child(1) [name=t-title]",
+        "Meeting minutes",
+    );
+    browser.type_into(
+        "#texts .text-row:nth-child(1) [name=t-desc]",
+        "What we decided on Tuesday.",
+    );
+    browser.click("#pub-submit");
+    browser.wait_for("#published a");
+    browser.click("#published a");
+    browser.wait_text("#bundle-title", "Meeting minutes");
+    browser.wait_text("#bundle-private", "legal team");
+    assert!(browser.text("#files").contains("minutes.md"));
+    let bundle = browser
+        .eval("return location.hash.split('/').pop();", json!([]))
+        .as_str()
+        .unwrap()
+        .to_string();
+    shot(&browser, "ui-bundle-private");
+    // The catalog lists it, marked private to the group.
+    browser.goto(&format!("{base}#/"));
+    ready(&browser);
+    browser.wait_text("#results .badge.private", "legal team");
+
+    // bo reads it in Spanish: the group, its bundle, its files.
+    wait_until("bo to list the private bundle", WAIT, || {
+        bo.weft_json(&["search", "minutes"])["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == bundle.as_str())
+    });
+    let es = Browser::start("es-ES,es");
+    let login = String::from_utf8(bo.weft(&["ui"]).stdout).unwrap();
+    let bo_base = ui_base(login.trim());
+    es.goto(login.trim());
+    ready(&es);
+    es.goto(&format!("{bo_base}#/groups"));
+    ready(&es);
+    es.wait_text("h1", "Grupos");
+    es.click(&format!("#groups a[href='#/g/{gid}']"));
+    es.wait_text("#group-title", "legal team");
+    es.wait_text("#group-role", "Eres miembro");
+    es.wait_text("#group-bundles", "Meeting minutes");
+    shot(&es, "ui-group-es");
+    es.click("#group-bundles .result a");
+    es.wait_text("#bundle-private", "Privado");
+    es.click("#btn-fetch-pin");
+    es.wait_for("#btn-unpin");
+    es.wait_text("#files", "minutes.md");
+    assert!(es.text("#bundle-description").contains("Tuesday"));
+    let out = bo.path().join("read");
+    assert!(bo
+        .weft(&["get", &bundle, "-o", out.to_str().unwrap()])
+        .status
+        .success());
+    assert_eq!(
+        std::fs::read_to_string(out.join("minutes.md")).unwrap(),
+        format!("# Minutes\n\n{secret}\n")
+    );
+    drop(es);
+
+    // ana removes cy, in French.
+    browser.goto(&format!("{base}#/g/{gid}"));
+    ready(&browser);
+    switch_language(&browser, "fr");
+    browser.wait_text("#members", "administrateur");
+    browser.click("#members button[aria-label='Retirer Cy du groupe']");
+    wait_until("the removal to show", WAIT, || {
+        !browser.text("#members").contains("Cy")
+    });
+    browser.wait_text("#group-epoch", "1");
+    shot(&browser, "ui-group-fr");
+    let left = ana.weft_json(&["group", "show", &gid]);
+    assert_eq!(left["epoch"], 1);
+    assert_eq!(left["members"].as_array().unwrap().len(), 2);
+    wait_until("cy to see the removal", WAIT, || {
+        cy.weft_json(&["group", "show", &gid])["epoch"] == 1
+    });
+    let outside = cy.weft_json(&["group", "show", &gid]);
+    assert_eq!(outside["readable"], false, "{outside}");
+    assert_eq!(outside["member"], false, "{outside}");
 }

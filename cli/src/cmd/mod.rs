@@ -123,6 +123,7 @@ pub(crate) fn run(cli: Cli) -> Res {
             limit,
             all_versions,
             trusted_only,
+            group,
         } => search::search(
             &ctx,
             search::Filters {
@@ -133,6 +134,7 @@ pub(crate) fn run(cli: Cli) -> Res {
                 limit,
                 all_versions,
                 trusted_only,
+                group,
             },
         ),
         Command::Why { publisher } => search::why(&ctx, &publisher),

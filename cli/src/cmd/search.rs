@@ -16,6 +16,7 @@ pub(crate) struct Filters {
     pub(crate) limit: usize,
     pub(crate) all_versions: bool,
     pub(crate) trusted_only: bool,
+    pub(crate) group: Option<String>,
 }
 
 pub(crate) fn search(ctx: &Ctx, f: Filters) -> Res {
@@ -29,6 +30,7 @@ pub(crate) fn search(ctx: &Ctx, f: Filters) -> Res {
         ("limit", Some(f.limit.to_string())),
         ("all_versions", f.all_versions.then(|| "true".to_string())),
         ("trusted_only", f.trusted_only.then(|| "true".to_string())),
+        ("group", f.group),
     ] {
         if let Some(v) = v {
             q.push(format!("{k}={}", urlencode(&v)));
@@ -50,6 +52,12 @@ pub(crate) fn search(ctx: &Ctx, f: Filters) -> Res {
                     "CONTESTED: another publisher claims this id; `weft get` settles it"
                 }
                 _ => "",
+            };
+            let flags = match &e.group {
+                Some(g) => format!("private to group {g}  {flags}")
+                    .trim_end()
+                    .to_string(),
+                None => flags.to_string(),
             };
             println!(
                 "{}  {} (seq {})  {}  {}  by {} [{}]  {}",
@@ -94,6 +102,9 @@ pub(crate) fn show(ctx: &Ctx, id: &str) -> Res {
 fn print_details(v: &BundleDetails) {
     println!("id:        {}", v.id);
     println!("name:      {} (seq {})", v.name, v.seq);
+    if let Some(g) = &v.group {
+        println!("private:   shared with group {g} only (`weft group show {g}`)");
+    }
     println!("publisher: {}", v.publisher_name.display());
     println!("           {} ({})", v.publisher, v.tier.as_str());
     if v.revoked {

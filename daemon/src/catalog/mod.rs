@@ -85,7 +85,7 @@ impl Query {
 }
 
 /// One page of search results.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Found {
     /// Matching announcements, newest first.
     pub results: Vec<Announcement>,

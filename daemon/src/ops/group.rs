@@ -380,19 +380,35 @@ pub async fn remove(
     view_of(node, &gid)
 }
 
-/// The private bundles of the groups this node can read that match
-/// `query`, as search results: listed by the titles sealed in their
-/// announcements, under their outer ids. A bundle whose inner announcement
-/// does not verify, or whose publisher is not a member of its group as
-/// this node reads it, is left out.
-pub async fn search_private(
-    node: &Node,
-    query: &crate::catalog::Query,
-) -> Vec<weft_protocol::api::SearchResult> {
-    let groups = node.keyring.groups();
-    learn_groups(node, groups.iter().copied().collect()).await;
+/// A private bundle this node can read: its group, its outer id (what is
+/// stored and fetched) and the real announcement sealed inside.
+pub struct ReadablePrivate {
+    /// The group it was shared with.
+    pub group: GroupId,
+    /// The outer bundle's id.
+    pub id: weft_protocol::BundleId,
+    /// The real publisher's announcement.
+    pub inner: weft_protocol::Announcement,
+}
+
+/// Every private bundle of the groups this node can read (of `only`, when
+/// given). One whose inner announcement does not verify, or whose publisher
+/// is not a member of its group as this node reads it, is left out.
+pub async fn readable_privates(node: &Node, only: Option<GroupId>) -> Vec<ReadablePrivate> {
+    // A member whose node has not opened the group's boxes yet (they
+    // arrived by gossip or catch-up since) learns its keys here.
+    let known: Vec<GroupId> = node
+        .catalog
+        .group_ids()
+        .into_iter()
+        .filter(|g| only.is_none_or(|o| o == *g))
+        .collect();
+    learn_groups(node, known).await;
     let mut out = Vec::new();
-    for g in groups {
+    for g in node.keyring.groups() {
+        if only.is_some_and(|o| o != g) {
+            continue;
+        }
         let Some(state) = node.catalog.group_state(&g) else {
             continue;
         };
@@ -407,32 +423,62 @@ pub async fn search_private(
             let Ok(inner) = group::open_announcement(p, &secret) else {
                 continue;
             };
-            let a = inner.announcement();
-            if !members.contains(&a.publisher) || !matches(query, a) {
-                continue;
+            let inner = inner.announcement().clone();
+            if members.contains(&inner.publisher) {
+                out.push(ReadablePrivate {
+                    group: g,
+                    id: p.id,
+                    inner,
+                });
             }
-            let local = node.store.has_manifest(&p.id).unwrap_or(false);
-            out.push(weft_protocol::api::SearchResult {
-                contested: false,
-                created: a.created,
-                files: a.files,
-                group: Some(g),
-                id: p.id,
-                local,
-                name: a.name.clone(),
-                pinned: local,
-                publisher: a.publisher,
-                publisher_name: node.describe(&a.publisher, query.lang.as_deref()),
-                retracted: false,
-                seq: a.seq,
-                size: a.size,
-                superseded_by: None,
-                tags: a.tags.clone(),
-                tier: node.catalog.trust().tier(&a.publisher),
-                titles: a.titles.clone(),
-            });
         }
     }
+    out
+}
+
+/// A private bundle as search lists it: by the titles sealed in its
+/// announcement, under its outer id.
+pub fn private_result(
+    node: &Node,
+    p: &ReadablePrivate,
+    lang: Option<&str>,
+) -> weft_protocol::api::SearchResult {
+    let a = &p.inner;
+    let local = node.store.has_manifest(&p.id).unwrap_or(false);
+    weft_protocol::api::SearchResult {
+        contested: false,
+        created: a.created,
+        files: a.files,
+        group: Some(p.group),
+        id: p.id,
+        local,
+        name: a.name.clone(),
+        pinned: local && node.store.is_pinned(&p.id).unwrap_or(false),
+        publisher: a.publisher,
+        publisher_name: node.describe(&a.publisher, lang),
+        retracted: false,
+        seq: a.seq,
+        size: a.size,
+        superseded_by: None,
+        tags: a.tags.clone(),
+        tier: node.catalog.trust().tier(&a.publisher),
+        titles: a.titles.clone(),
+    }
+}
+
+/// The private bundles of the groups this node can read (of `only`, when
+/// given) that match `query`, as search results, newest first.
+pub async fn search_private(
+    node: &Node,
+    query: &crate::catalog::Query,
+    only: Option<GroupId>,
+) -> Vec<weft_protocol::api::SearchResult> {
+    let mut out: Vec<_> = readable_privates(node, only)
+        .await
+        .iter()
+        .filter(|p| matches(query, &p.inner))
+        .map(|p| private_result(node, p, query.lang.as_deref()))
+        .collect();
     out.sort_by_key(|r| std::cmp::Reverse(r.created));
     out
 }

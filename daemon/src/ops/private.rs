@@ -385,16 +385,24 @@ impl Read for OpeningReader<'_> {
     }
 }
 
-/// Opens a held sealed bundle and writes its files under `dest`, checking
-/// the inner manifest's signature and every file's hash. Blocking.
-pub fn export_sealed(
-    node: &Node,
+/// An error for a sealed bundle that does not open as it should.
+fn damaged(signed: &SignedManifest, e: std::io::Error) -> NodeError {
+    NodeError::Internal(format!(
+        "bundle {} does not open: {e} (damaged, or tampered with)",
+        signed.id()
+    ))
+}
+
+/// Opens a held sealed file up to the end of its inner manifest: the
+/// reader, positioned at the first file's plaintext, and the inner
+/// manifest, whose signer is checked to count for its publisher as for
+/// any manifest. Blocking.
+fn open_inner<'a>(
+    node: &'a Node,
     signed: &SignedManifest,
     header: &SealedHeader,
     secret: &EpochSecret,
-    dest: &Path,
-    progress: &Progress,
-) -> Result<SignedManifest, NodeError> {
+) -> Result<(OpeningReader<'a>, SignedManifest), NodeError> {
     let f = &signed.manifest().files[0];
     let chunks = chunks_of(node.store.as_ref(), f)
         .map_err(|e| NodeError::Internal(format!("the sealed file's blocks: {e:?}")))?;
@@ -408,26 +416,52 @@ pub fn export_sealed(
         out: Vec::new(),
         pos: 0,
     };
-    let damaged = |e: std::io::Error| {
-        NodeError::Internal(format!(
-            "bundle {} does not open: {e} (damaged, or tampered with)",
-            signed.id()
-        ))
-    };
     let mut len = [0u8; 4];
-    r.read_exact(&mut len).map_err(damaged)?;
+    r.read_exact(&mut len).map_err(|e| damaged(signed, e))?;
     let len = u32::from_be_bytes(len) as usize;
     if len > weft_protocol::limits::MAX_MANIFEST_BYTES {
-        return Err(damaged(std::io::Error::other(
-            "its inner manifest is too long",
-        )));
+        return Err(damaged(
+            signed,
+            std::io::Error::other("its inner manifest is too long"),
+        ));
     }
     let mut m = vec![0u8; len];
-    r.read_exact(&mut m).map_err(damaged)?;
-    let inner = SignedManifest::decode(&m)
-        .map_err(|e| damaged(std::io::Error::other(format!("its inner manifest: {e}"))))?;
-    // The real publisher's key must count for it, as for any manifest.
+    r.read_exact(&mut m).map_err(|e| damaged(signed, e))?;
+    let inner = SignedManifest::decode(&m).map_err(|e| {
+        damaged(
+            signed,
+            std::io::Error::other(format!("its inner manifest: {e}")),
+        )
+    })?;
     super::fetch::check_signer(node, &inner)?;
+    Ok((r, inner))
+}
+
+/// The inner manifest of a held bundle, when it is a sealed bundle this
+/// node can open: `None` for a public bundle; an error for a sealed one it
+/// cannot open. Blocking.
+pub fn inner_manifest(
+    node: &Node,
+    signed: &SignedManifest,
+) -> Result<Option<SignedManifest>, NodeError> {
+    match sealed_key(node, signed)? {
+        Some((header, secret)) => Ok(Some(open_inner(node, signed, &header, &secret)?.1)),
+        None => Ok(None),
+    }
+}
+
+/// Opens a held sealed bundle and writes its files under `dest`, checking
+/// the inner manifest's signature and every file's hash. Blocking.
+pub fn export_sealed(
+    node: &Node,
+    signed: &SignedManifest,
+    header: &SealedHeader,
+    secret: &EpochSecret,
+    dest: &Path,
+    progress: &Progress,
+) -> Result<SignedManifest, NodeError> {
+    let (mut r, inner) = open_inner(node, signed, header, secret)?;
+    let damaged = |e: std::io::Error| damaged(signed, e);
     // One thread opens the sealed file and cuts each file's plaintext into
     // chunks while this one hashes and writes them.
     let sizes: Vec<u64> = inner.manifest().files.iter().map(|f| f.size).collect();

@@ -84,6 +84,12 @@ pub struct BundleDetails {
     pub file_list: Option<Vec<FileEntry>>,
     /// Number of files.
     pub files: u64,
+    /// The private group it was shared with, when this node can read it
+    /// (protocol section 6.6): the other fields are then those sealed
+    /// inside, and `id` is the outer bundle's; left out for a public
+    /// bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<crate::GroupId>,
     /// The bundle id.
     pub id: BundleId,
     /// Only when stored: the licence, possibly empty; absent otherwise.
@@ -358,6 +364,7 @@ mod tests {
                 }]
             }),
             files: 14,
+            group: None,
             id: bid(1),
             licence: stored.then(|| "CC-BY-4.0".into()),
             local: stored,

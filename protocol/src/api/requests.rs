@@ -48,6 +48,9 @@ pub struct SearchQuery {
     pub all_versions: Option<bool>,
     /// Only trusted and vouched publishers.
     pub trusted_only: Option<bool>,
+    /// Only the private bundles of this group (its id, or the name of a
+    /// group this node can read).
+    pub group: Option<String>,
 }
 
 /// `POST /v1/fetch`.

@@ -74,7 +74,15 @@ pub(crate) async fn search(
         .limit
         .unwrap_or(DEFAULT_SEARCH_RESULTS)
         .min(MAX_SEARCH_RESULTS);
-    let found = node.catalog.search(&query, limit);
+    let group = match &q.group {
+        Some(g) => Some(crate::ops::group::resolve(node, g)?),
+        None => None,
+    };
+    // A group's bundles are all private: the public catalog has none.
+    let found = match group {
+        Some(_) => catalog::Found::default(),
+        None => node.catalog.search(&query, limit),
+    };
     let ids: Vec<BundleId> = found.results.iter().map(|a| a.id).collect();
     let flags = node
         .blocking(move |s| {
@@ -83,7 +91,7 @@ pub(crate) async fn search(
                 .collect::<Result<Vec<_>, StoreError>>()
         })
         .await?;
-    let private = crate::ops::group::search_private(node, &query).await;
+    let private = crate::ops::group::search_private(node, &query, group).await;
     let mut results: Vec<SearchResult> = found
         .results
         .iter()
@@ -122,6 +130,12 @@ pub(crate) async fn show(
     let ann = node.catalog.get(&id);
     let manifest = node.local_manifest(id).await?;
     let pinned = node.blocking(move |s| s.is_pinned(&id)).await?;
+    if ann.is_none() {
+        let private = crate::ops::group::readable_privates(node, None).await;
+        if let Some(p) = private.iter().find(|p| p.id == id) {
+            return show_private(node, p, manifest, pinned).await;
+        }
+    }
     let (a, local) = match (&ann, &manifest) {
         (Some(a), _) => (a.clone(), manifest.is_some()),
         (None, Some(m)) => (Announcement::for_manifest(m), true),
@@ -144,6 +158,7 @@ pub(crate) async fn show(
         created: r.created,
         file_list: m.map(|m| m.files.clone()),
         files: r.files,
+        group: None,
         id: r.id,
         licence: m.map(|m| m.licence.clone()),
         local: r.local,
@@ -157,6 +172,52 @@ pub(crate) async fn show(
         seq: r.seq,
         size: r.size,
         superseded_by: r.superseded_by,
+        tags: r.tags,
+        texts: m.map(|m| m.texts.clone()),
+        tier: r.tier,
+        titles: r.titles,
+    }))
+}
+
+/// A private bundle this node can read, shown by what is sealed inside:
+/// the titles of its announcement, and once it is held, the licence, texts
+/// and files of its inner manifest.
+async fn show_private(
+    node: &crate::node::Node,
+    p: &crate::ops::group::ReadablePrivate,
+    outer: Option<weft_protocol::SignedManifest>,
+    pinned: bool,
+) -> ApiResult<BundleDetails> {
+    let r = crate::ops::group::private_result(node, p, None);
+    let inner = match outer {
+        Some(outer) => {
+            let n = node.clone();
+            tokio::task::spawn_blocking(move || crate::ops::private::inner_manifest(&n, &outer))
+                .await
+                .map_err(|e| crate::error::NodeError::Internal(e.to_string()))??
+        }
+        None => None,
+    };
+    let m = inner.as_ref().map(|m| m.manifest());
+    Ok(Json(BundleDetails {
+        contested: false,
+        created: r.created,
+        file_list: m.map(|m| m.files.clone()),
+        files: r.files,
+        group: r.group,
+        id: r.id,
+        licence: m.map(|m| m.licence.clone()),
+        local: r.local,
+        name: r.name,
+        pin: node.holdings.pin_kind(&r.id),
+        pinned,
+        publisher: r.publisher,
+        publisher_name: r.publisher_name,
+        retracted: false,
+        revoked: false,
+        seq: r.seq,
+        size: r.size,
+        superseded_by: None,
         tags: r.tags,
         texts: m.map(|m| m.texts.clone()),
         tier: r.tier,
