@@ -350,6 +350,13 @@ pub(crate) enum GroupCmd {
         /// Publisher id, or the name you gave it
         publisher: String,
     },
+    /// Start a new key epoch with the same members (admins only): what
+    /// to do when a member's device is revoked, if your node did not do
+    /// it already
+    Rekey {
+        /// Group id, or the name of a group you can read
+        group: String,
+    },
     /// List the groups this node knows of
     List,
     /// Show a group: its members, epoch and bundles

@@ -178,6 +178,32 @@ pub fn read_head(
     None
 }
 
+/// The latest revocation of a device of one of `members` dated from the
+/// start of the epoch in force up to `now`, if any: the epoch's secret may
+/// have been sealed to that device, so the group needs a new epoch. (A
+/// revocation's date is its own `created`; one dated later than `now`
+/// counts once that time comes, so a wrong clock cannot make an epoch
+/// start in the future.)
+pub fn revoked_since(
+    catalog: &Catalog,
+    state: &GroupState,
+    members: &[PublisherId],
+    now: u64,
+) -> Option<u64> {
+    let started = state.epochs.last()?.started;
+    members
+        .iter()
+        .filter_map(|m| catalog.key_state(m))
+        .flat_map(|k| {
+            k.devices
+                .values()
+                .filter(|d| d.revoked && d.revoked_at >= started && d.revoked_at <= now)
+                .map(|d| d.revoked_at)
+                .collect::<Vec<_>>()
+        })
+        .max()
+}
+
 /// A group as this node's user sees it. `me` is this node's publisher.
 pub fn view(
     keyring: &Keyring,
@@ -204,6 +230,9 @@ pub fn view(
         })
         .unwrap_or_default();
     let readable = keyring.get(group, state.epoch()).is_some();
+    let rekey_due = head.as_ref().is_some_and(|c| {
+        revoked_since(catalog, &state, &c.members, crate::clock::now_secs()).is_some()
+    });
     Some(GroupView {
         admin: me.is_some_and(|m| admins.contains(&m)),
         admins,
@@ -218,5 +247,6 @@ pub fn view(
         name: head.map(|c| c.name),
         readable,
         records: state.chain.len() as u64,
+        rekey_due,
     })
 }

@@ -45,6 +45,10 @@ pub struct DeviceState {
     pub added: u64,
     /// Whether it is revoked.
     pub revoked: bool,
+    /// When the revocation says it was made (its `created`, informative:
+    /// a group's admin starts a new epoch for a revocation dated after the
+    /// epoch in force began); 0 while not revoked.
+    pub revoked_at: u64,
     /// What it signed that stays valid once it is revoked.
     pub kept: Kept,
 }
@@ -239,6 +243,7 @@ impl KeyState {
                         name: ev.name.clone().expect("validated"),
                         added: ev.created,
                         revoked: false,
+                        revoked_at: 0,
                         kept: Kept::default(),
                     },
                 );
@@ -247,6 +252,7 @@ impl KeyState {
                 Some(d) if !d.revoked => {
                     add_kept(&mut d.kept, keep, &mut s.kept_ids)?;
                     d.revoked = true;
+                    d.revoked_at = ev.created;
                 }
                 Some(_) => {
                     return Err(LogError::Device(format!(

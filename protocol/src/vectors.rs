@@ -204,7 +204,7 @@ fn render_groups(bundle: &SignedManifest, inner: &SignedAnnouncement) -> String 
         &state,
         group::Change {
             kind: crate::manifest::GroupKind::Add,
-            member: member.id(),
+            member: Some(member.id()),
             history: false,
             name: "legal team".into(),
             members: vec![founder.id(), member.id()],
@@ -297,6 +297,31 @@ fn render_groups(bundle: &SignedManifest, inner: &SignedAnnouncement) -> String 
         small.len()
     ));
     s.push_str(&block(&to_hex(&small)));
+    let s1 = group::EpochSecret::generate(&mut rng);
+    let state = group::resolve(&g, &[create.clone(), add.clone()]).expect("resolves");
+    let rekey = group::change(
+        &admin,
+        &state,
+        group::Change {
+            kind: crate::manifest::GroupKind::Rekey,
+            member: None,
+            history: false,
+            name: "legal team".into(),
+            members: vec![founder.id(), member.id()],
+            admins: vec![founder.id()],
+        },
+        &s1,
+        1_700_000_400,
+        &mut rng,
+    )
+    .expect("valid");
+    s.push_str(&format!(
+        "\nA `rekey` after the `add`, dated 1,700,000,400, starting epoch 1 with the secret `{}` (epoch key `{}`; {} bytes):\n\n",
+        to_hex(s1.as_bytes()),
+        s1.epoch_key(),
+        rekey.bytes().len()
+    ));
+    s.push_str(&block(&to_hex(rekey.bytes())));
     s
 }
 
@@ -608,5 +633,22 @@ mod tests {
         opener.finish(&mut plain).unwrap();
         assert_eq!(&plain[..23], b"\0\0\0\0weft sealed vector\n");
         assert!(plain[23..].iter().all(|&x| x == 0));
+        // The rekey: epoch 1, the same admins, a change naming no member.
+        let rekey = crate::manifest::SignedGroupRecord::decode(&blocks[7]).unwrap();
+        let state = group::resolve(&g, &[rekey.clone(), add, create]).unwrap();
+        assert_eq!(state.epoch(), 1);
+        assert_eq!(state.admins(), rekey.record().admins.as_slice());
+        let s1_hex = text
+            .split("starting epoch 1 with the secret `")
+            .nth(1)
+            .unwrap();
+        let s1: [u8; 32] = crate::id::from_hex(&s1_hex[..64])
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let s1 = group::EpochSecret::from_bytes(s1);
+        assert_eq!(state.epochs[1].key, s1.epoch_key());
+        let c = group::open_change(rekey.record(), &s1).unwrap();
+        assert_eq!((c.member, c.members.len()), (None, 2));
     }
 }

@@ -239,6 +239,7 @@ fn every_json_route_answers_exactly_its_type() {
         let made: KeyEventsMade = call(&a, c, "POST", route, route, Some(body));
         assert_eq!(made.events.len(), 1, "{route}");
     }
+    let revoked_at = unix_now();
     // A single-key publisher becomes an identity: B gets a plain key.
     std::fs::write(
         b.path().join("publisher.key"),
@@ -335,6 +336,14 @@ fn every_json_route_answers_exactly_its_type() {
         "/v1/profile",
         Some(json!({"name": "Shapes member"})),
     );
+    // A group founded in the second of the revocation above starts a new
+    // epoch at once (the revoked device might have had its key); a second
+    // later, none is due.
+    wait_until(
+        "a second after the revocation",
+        Duration::from_secs(5),
+        || unix_now() > revoked_at,
+    );
     let made: GroupView = call(
         &a,
         c,
@@ -379,6 +388,15 @@ fn every_json_route_answers_exactly_its_type() {
         Some(body),
     );
     assert_eq!(removed.epoch, 1);
+    let rekeyed: GroupView = call(
+        &a,
+        c,
+        "POST",
+        "/v1/groups/{group}/rekey",
+        &format!("/v1/groups/{gid}/rekey"),
+        Some(json!({})),
+    );
+    assert_eq!((rekeyed.epoch, rekeyed.members.len()), (2, 1));
 
     // Retraction last: it removes the bundle from listings.
     let _: RetractResponse = call(
@@ -410,4 +428,11 @@ fn every_json_route_answers_exactly_its_type() {
         .collect();
     let missed: Vec<_> = json_routes.difference(&covered).collect();
     assert!(missed.is_empty(), "routes not checked: {missed:?}");
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }

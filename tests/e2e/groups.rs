@@ -479,7 +479,7 @@ fn forged_and_replayed_group_entries_are_refused_and_go_no_further() {
         &st,
         Change {
             kind: GroupKind::Add,
-            member: victim,
+            member: Some(victim),
             history: false,
             name: "evil group".into(),
             members: vec![evil.id(), victim],
@@ -498,7 +498,7 @@ fn forged_and_replayed_group_entries_are_refused_and_go_no_further() {
         &st,
         Change {
             kind: GroupKind::Remove,
-            member: victim,
+            member: Some(victim),
             history: false,
             name: "evil group".into(),
             members: vec![evil.id()],
@@ -519,7 +519,7 @@ fn forged_and_replayed_group_entries_are_refused_and_go_no_further() {
         &st,
         Change {
             kind: GroupKind::Add,
-            member: ids[1].publisher,
+            member: Some(ids[1].publisher),
             history: true,
             name: "evil group".into(),
             members: vec![evil.id(), victim, ids[1].publisher],
@@ -657,4 +657,124 @@ fn forged_and_replayed_group_entries_are_refused_and_go_no_further() {
     let bo_view = show(&bo, &g).unwrap();
     assert_eq!(bo_view.epochs_held, state_before.epochs_held);
     assert!(bo_view.readable);
+}
+
+/// Whether `d` has heard from `publisher`: its key log or anything it
+/// signed.
+fn heard_from(d: &Daemon, publisher: &str) -> bool {
+    d.weft_json(&["why", publisher])["entries"]
+        .as_u64()
+        .is_some_and(|n| n > 0)
+}
+
+#[test]
+fn a_revoked_device_of_a_member_is_shut_out_by_a_new_epoch_the_admin_starts_on_its_own() {
+    let ana = Daemon::start("ana");
+    let laptop = Daemon::start("bo-laptop");
+    let phone = Daemon::start("bo-phone");
+    let _: InitOutput = ana.weft_json_as(&["init"]);
+    let bo: InitOutput = laptop.weft_json_as(&["init", "--device-name", "laptop"]);
+    let b = bo.publisher.to_string();
+    let words = bo.paper_backup.join(" ");
+    laptop.connect(&ana);
+    phone.connect(&ana);
+    phone.connect(&laptop);
+    // bo certifies a phone with the paper backup.
+    wait_until("the phone to hear of bo's identity", WAIT, || {
+        heard_from(&phone, &b)
+    });
+    let o = phone.weft_with_input(
+        &[
+            "device",
+            "add",
+            "--identity",
+            &b,
+            "--name",
+            "phone",
+            "--paper",
+        ],
+        &format!("{words}\n"),
+    );
+    assert!(o.status.success(), "{o:?}");
+    let info: weft_protocol::api::IdentityInfo = phone.weft_json_as(&["identity"]);
+    let laptop_key = info
+        .devices
+        .iter()
+        .find(|d| d.name == "laptop")
+        .expect("the laptop is a device")
+        .key
+        .to_string();
+
+    let made: GroupView = ana.weft_json_as(&["group", "create", "tenants union"]);
+    let gid = made.id.to_string();
+    // ana adds bo once her node knows both of bo's devices.
+    wait_until("ana to know the phone", WAIT, || {
+        ana.weft_json(&["why", &b])["entries"].as_u64() >= Some(3)
+    });
+    let _: GroupView = retry_ok("ana to add bo", || {
+        ana.weft(&["--json", "group", "add", &gid, &b])
+    });
+    for d in [&laptop, &phone] {
+        wait_until("both of bo's devices to read the group", WAIT, || {
+            show(d, &gid).is_some_and(|v| v.readable && v.member)
+        });
+    }
+
+    // The laptop is seized; the phone revokes it. ana's node sees the
+    // revocation and starts epoch 1 by itself, sealed to the phone only.
+    let o = phone.weft_with_input(
+        &["device", "revoke", &laptop_key, "--paper"],
+        &format!("{words}\n"),
+    );
+    assert!(o.status.success(), "{o:?}");
+    wait_until("ana's node to start a new epoch", WAIT, || {
+        show(&ana, &gid).is_some_and(|v| v.epoch == 1)
+    });
+    let after = show(&ana, &gid).unwrap();
+    assert!(!after.rekey_due, "{after:?}");
+    assert_eq!(after.members.len(), 2, "the same members");
+    wait_until("the phone to read epoch 1", WAIT, || {
+        show(&phone, &gid).is_some_and(|v| v.readable && v.epochs_held == [0, 1])
+    });
+    wait_until("the laptop to see epoch 1", WAIT, || {
+        show(&laptop, &gid).is_some_and(|v| v.epoch == 1)
+    });
+    let seized = show(&laptop, &gid).unwrap();
+    assert!(!seized.readable, "{seized:?}");
+    assert_eq!(
+        seized.epochs_held,
+        vec![0],
+        "the laptop keeps only the old key"
+    );
+
+    // What ana shares now the phone reads and the laptop cannot open.
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("rent-strike");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("plan.md"), b"# Rent strike plan\n").unwrap();
+    let published: weft_protocol::api::PublishResult = ana.weft_json_as(&[
+        "publish",
+        src.to_str().unwrap(),
+        "--title",
+        "Rent strike plan",
+        "--group",
+        &gid,
+    ]);
+    let id = published.id.to_string();
+    let out = work.path().join("phone-out");
+    let _: weft_protocol::api::FetchResult = retry_ok("the phone to fetch it", || {
+        phone.weft(&["--json", "get", &id, "-o", out.to_str().unwrap()])
+    });
+    assert_eq!(
+        std::fs::read(out.join("plan.md")).unwrap(),
+        b"# Rent strike plan\n"
+    );
+    let seized_out = work.path().join("laptop-out");
+    let mut last = String::new();
+    wait_until("the laptop to be refused for want of the key", WAIT, || {
+        let o = laptop.weft(&["get", &id, "-o", seized_out.to_str().unwrap()]);
+        last = String::from_utf8_lossy(&o.stderr).into_owned();
+        !o.status.success() && last.contains("whose key this node does not hold")
+    });
+    assert!(!seized_out.join("plan.md").exists(), "{last}");
 }

@@ -954,12 +954,16 @@ fn groups_in_the_web_ui() {
         !browser.text("#members").contains("Cy")
     });
     browser.wait_text("#group-epoch", "1");
+    // A new key by hand, same members.
+    browser.click("#btn-rekey");
+    browser.wait_text("#group-epoch", "2");
+    assert!(browser.text("#members").contains("Bo"));
     shot(&browser, "ui-group-fr");
     let left = ana.weft_json(&["group", "show", &gid]);
-    assert_eq!(left["epoch"], 1);
+    assert_eq!(left["epoch"], 2);
     assert_eq!(left["members"].as_array().unwrap().len(), 2);
-    wait_until("cy to see the removal", WAIT, || {
-        cy.weft_json(&["group", "show", &gid])["epoch"] == 1
+    wait_until("cy to see the removal and the new key", WAIT, || {
+        cy.weft_json(&["group", "show", &gid])["epoch"] == 2
     });
     let outside = cy.weft_json(&["group", "show", &gid]);
     assert_eq!(outside["readable"], false, "{outside}");

@@ -1,4 +1,4 @@
-//! `weft group`: private groups (create, add, remove, list, show).
+//! `weft group`: private groups (create, add, remove, rekey, list, show).
 
 use serde_json::json;
 use weft_protocol::api::{GroupView, GroupsResponse};
@@ -31,6 +31,9 @@ fn print_group(v: &GroupView) {
     }
     if v.members.is_empty() {
         println!("  {} admin(s); its members are sealed", v.admins.len());
+    }
+    if v.rekey_due {
+        println!("  WARNING: a member's device was revoked after this key epoch began; an admin should run `weft group rekey {}`", v.id);
     }
 }
 
@@ -84,6 +87,25 @@ pub(crate) fn remove(ctx: &Ctx, group: &str, member: &str) -> Res {
     simple(ctx, v, |v| {
         println!(
             "Removed. Epoch {} begins: what is shared from now on is sealed with a key the removed member never receives; what it already fetched, it keeps.",
+            v.epoch
+        );
+        print_group(v);
+    })
+}
+
+/// `weft group rekey GROUP`.
+pub(crate) fn rekey(ctx: &Ctx, group: &str) -> Res {
+    let mut body = json!({});
+    if let Some(p) = ctx.passphrase_for_signing()? {
+        body["passphrase"] = json!(p);
+    }
+    let v: Answer<GroupView> = ctx.post(
+        &format!("/v1/groups/{}/rekey", urlencode(group)),
+        Some(body),
+    )?;
+    simple(ctx, v, |v| {
+        println!(
+            "Epoch {} begins: what is shared from now on is sealed with a key only the members' devices in good standing receive.",
             v.epoch
         );
         print_group(v);

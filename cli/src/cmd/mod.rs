@@ -58,6 +58,7 @@ pub(crate) fn run(cli: Cli) -> Res {
                 admin,
             } => groups::add(&ctx, &group, &publisher, history, admin),
             GroupCmd::Remove { group, publisher } => groups::remove(&ctx, &group, &publisher),
+            GroupCmd::Rekey { group } => groups::rekey(&ctx, &group),
             GroupCmd::List => groups::list(&ctx),
             GroupCmd::Show { group } => groups::show(&ctx, &group),
         },

@@ -38,7 +38,7 @@ fn ch(
 ) -> group::Change {
     group::Change {
         kind,
-        member,
+        member: Some(member),
         history,
         name: "legal team".into(),
         members,

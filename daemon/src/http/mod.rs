@@ -79,6 +79,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/groups/{group}", get(show_group))
         .route("/v1/groups/{group}/add", post(add_member))
         .route("/v1/groups/{group}/remove", post(remove_member))
+        .route("/v1/groups/{group}/rekey", post(rekey_group))
         .route("/v1/vouch", post(vouch))
         .route("/v1/unvouch", post(unvouch))
         .route("/v1/publish", post(publish))

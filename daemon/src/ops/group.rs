@@ -286,7 +286,7 @@ pub async fn add(node: &Node, text: &str, body: GroupMemberBody) -> Result<Group
     let admin = admin_of(&signer);
     let what = Change {
         kind: GroupKind::Add,
-        member,
+        member: Some(member),
         history: body.history,
         name: cur.name.clone(),
         members,
@@ -353,31 +353,134 @@ pub async fn remove(
         .copied()
         .filter(|m| *m != member)
         .collect();
+    new_epoch(
+        node,
+        &signer,
+        cur,
+        Some(member),
+        members,
+        admins,
+        now_secs(),
+    )
+    .await
+}
+
+/// Starts a new epoch with the same members and admins (`rekey`), whose
+/// secret only their devices in good standing receive.
+pub async fn rekey(
+    node: &Node,
+    text: &str,
+    body: weft_protocol::api::GroupRekeyBody,
+) -> Result<GroupView, NodeError> {
+    let signer = node.signing_key(body.passphrase).await?;
+    let cur = current(node, text, &signer).await?;
+    let (members, admins) = (cur.members.clone(), cur.state.admins().to_vec());
+    new_epoch(node, &signer, cur, None, members, admins, now_secs()).await
+}
+
+/// Starts a new epoch: a `remove` of `member`, or a `rekey` without one.
+/// Its secret is sealed to every device in good standing of `members`.
+async fn new_epoch(
+    node: &Node,
+    signer: &Signer,
+    cur: Current,
+    member: Option<PublisherId>,
+    members: Vec<PublisherId>,
+    admins: Vec<PublisherId>,
+    created: u64,
+) -> Result<GroupView, NodeError> {
+    let gid = cur.state.group;
     let devices = devices_for(node, &members)?;
     let secret = EpochSecret::generate(&mut OsRng);
     let epoch = cur.state.epoch() + 1;
-    let admin = admin_of(&signer);
     let what = Change {
-        kind: GroupKind::Remove,
+        kind: if member.is_some() {
+            GroupKind::Remove
+        } else {
+            GroupKind::Rekey
+        },
         member,
         history: false,
         name: cur.name.clone(),
-        members: members.clone(),
+        members,
         admins,
     };
-    let record = group::change(&admin, &cur.state, what, &secret, now_secs(), &mut OsRng)
-        .map_err(|e| NodeError::BadRequest(format!("the change: {e}")))?;
+    let record = group::change(
+        &admin_of(signer),
+        &cur.state,
+        what,
+        &secret,
+        created,
+        &mut OsRng,
+    )
+    .map_err(|e| NodeError::BadRequest(format!("the change: {e}")))?;
     keep_secret(node, gid, epoch, &secret).await?;
     add_own(node, CatalogEntry::Group(record.clone())).await?;
     box_for(
         node,
-        &signer,
+        signer,
         &record,
         &devices,
         &BoxContents::new(vec![(epoch, &secret)]),
     )
     .await?;
     view_of(node, &gid)
+}
+
+/// Starts a new epoch of every group this node's publisher is an admin of
+/// whose epoch in force began before a member's device was revoked (see
+/// [`crate::groups::revoked_since`]), dated after that revocation. Run by
+/// the keeper. Answers the groups it could not rekey because the key needs
+/// a passphrase (`weft group rekey` does it then).
+pub async fn rekey_revoked(node: &Node) -> Vec<GroupId> {
+    let Ok(me) = node.publisher_id() else {
+        return Vec::new();
+    };
+    let now = now_secs();
+    let due: Vec<(GroupId, u64)> = node
+        .catalog
+        .group_ids()
+        .into_iter()
+        .filter_map(|g| {
+            let state = node.catalog.group_state(&g)?;
+            if !state.admins().contains(&me) || node.keyring.get(&g, state.epoch()).is_none() {
+                return None;
+            }
+            let head = read_head(&node.keyring, &state, &node.catalog.group_records(&g))?;
+            crate::groups::revoked_since(&node.catalog, &state, &head.members, now).map(|t| (g, t))
+        })
+        .collect();
+    if due.is_empty() {
+        return Vec::new();
+    }
+    let Ok(signer) = node.signing_key(None).await else {
+        return due.into_iter().map(|(g, _)| g).collect();
+    };
+    for (g, revoked) in due {
+        let started = async {
+            let cur = current(node, &g.to_string(), &signer).await?;
+            let (members, admins) = (cur.members.clone(), cur.state.admins().to_vec());
+            new_epoch(
+                node,
+                &signer,
+                cur,
+                None,
+                members,
+                admins,
+                now.max(revoked + 1),
+            )
+            .await
+        };
+        match started.await {
+            Ok(v) => {
+                tracing::info!(group = %g.fmt_short(), epoch = v.epoch, "group: started a new epoch, because a member's device was revoked")
+            }
+            Err(e) => {
+                tracing::warn!(group = %g.fmt_short(), error = %e, "group: a member's device was revoked, and a new epoch could not be started")
+            }
+        }
+    }
+    Vec::new()
 }
 
 /// A private bundle this node can read: its group, its outer id (what is

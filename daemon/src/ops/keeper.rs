@@ -11,7 +11,10 @@
 //!    most [`MIRROR_CONCURRENCY`] at a time (paused when pins alone fill
 //!    the quota);
 //! 4. resumes interrupted fetches;
-//! 5. collects garbage when something was removed or the quota is
+//! 5. starts a new epoch of each private group this node's publisher is an
+//!    admin of when a member's device was revoked since the epoch in force
+//!    began ([`super::group::rekey_revoked`]);
+//! 6. collects garbage when something was removed or the quota is
 //!    exceeded.
 //!
 //! Every decision is made by pure functions ([`plan_holdings`],
@@ -219,6 +222,8 @@ struct Keeper {
     rules_seen: u64,
     /// Fetches report here when they end.
     done_tx: mpsc::Sender<(BundleId, bool)>,
+    /// Groups whose new epoch waits for a passphrase, already logged.
+    rekey_warned: HashSet<weft_protocol::GroupId>,
 }
 
 impl Keeper {
@@ -335,6 +340,15 @@ impl Keeper {
             self.act(action).await?;
         }
         self.settle_contests(now);
+        // A member's device revoked: the groups this node admins get a new
+        // epoch that device never receives.
+        let waiting = super::group::rekey_revoked(&node).await;
+        for g in &waiting {
+            if self.rekey_warned.insert(*g) {
+                tracing::warn!(group = %g, "group: a member's device was revoked; this node's key needs a passphrase to start a new epoch: run `weft group rekey {g}`");
+            }
+        }
+        self.rekey_warned.retain(|g| waiting.contains(g));
         let usage = node.holdings.usage();
         if needs_gc(removed, node.holdings.over_quota(), usage.cached) {
             let holdings = node.holdings.clone();
@@ -424,6 +438,7 @@ pub fn spawn(node: Node, shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
         let mut k = Keeper {
             slots: Arc::new(tokio::sync::Semaphore::new(MIRROR_CONCURRENCY)),
             failed: HashMap::new(),
+            rekey_warned: HashSet::new(),
             known: HashSet::new(),
             rules_seen: node.rules.generation(),
             done_tx,

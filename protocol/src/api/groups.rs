@@ -36,6 +36,15 @@ pub struct GroupMemberBody {
     pub passphrase: Option<String>,
 }
 
+/// `POST /v1/groups/{group}/rekey`: start a new epoch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRekeyBody {
+    /// Opens a passphrase-sealed key, for this request only.
+    #[serde(default)]
+    pub passphrase: Option<String>,
+}
+
 /// A member of a group, as this node shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupMember {
@@ -73,6 +82,13 @@ pub struct GroupView {
     pub readable: bool,
     /// Records on the chain that counts.
     pub records: u64,
+    /// A device of a member was revoked after the epoch in force began, so
+    /// the epoch's secret may be on a seized device: an admin should start
+    /// a new epoch (`weft group rekey`). An admin's node whose key needs no
+    /// passphrase does so on its own. Always false when this node cannot
+    /// read the group.
+    #[serde(default)]
+    pub rekey_due: bool,
 }
 
 /// `GET /v1/groups`.
@@ -99,6 +115,9 @@ mod tests {
         let add: GroupMemberBody =
             serde_json::from_str(&api_example("### `POST /v1/groups/{group}/add`", 0)).unwrap();
         assert!(add.history && !add.admin);
+        let rekey: GroupRekeyBody =
+            serde_json::from_str(&api_example("### `POST /v1/groups/{group}/rekey`", 0)).unwrap();
+        assert_eq!(rekey, GroupRekeyBody::default());
         let keys: Vec<String> = serde_json::to_value(&one)
             .unwrap()
             .as_object()

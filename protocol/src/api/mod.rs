@@ -57,7 +57,9 @@ pub use archive::{ArchiveFile, ExportResult, ExportedBundle, ImportResult, Impor
 pub use catalog::{BundleDetails, FetchResult, RetractResponse, SearchResponse, SearchResult};
 pub use cli::{CliError, InitOutput};
 pub use errors::ErrorResponse;
-pub use groups::{GroupCreateBody, GroupMember, GroupMemberBody, GroupView, GroupsResponse};
+pub use groups::{
+    GroupCreateBody, GroupMember, GroupMemberBody, GroupRekeyBody, GroupView, GroupsResponse,
+};
 pub use identity::{
     DeviceBody, DeviceInfo, DeviceStatus, IdentityInfo, KeyEventsMade, RevokeBody, RotateBody,
     UpgradeBody, UpgradeResult,
@@ -114,6 +116,7 @@ mod tests {
             ("### `GET /v1/groups`", 1),
             ("### `POST /v1/group`", 2),
             ("### `POST /v1/groups/{group}/add`", 1),
+            ("### `POST /v1/groups/{group}/rekey`", 1),
             ("### `POST /v1/vouch`", 2),
             ("### `POST /v1/fetch`", 2),
             ("### `POST /v1/retract`", 2),

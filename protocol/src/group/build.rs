@@ -91,10 +91,10 @@ pub fn create(
 
 /// What a change does and what the group is after it.
 pub struct Change {
-    /// Add or remove.
+    /// Add, remove or rekey.
     pub kind: GroupKind,
-    /// Who.
-    pub member: PublisherId,
+    /// Who is added or removed; `None` for a rekey.
+    pub member: Option<PublisherId>,
     /// `Add`: whether the member receives the earlier epochs' secrets.
     pub history: bool,
     /// The group's name.
@@ -106,7 +106,8 @@ pub struct Change {
 }
 
 /// The next record on `state`'s chain: adds a member (under the current
-/// epoch's `secret`) or removes one (under `secret`, the new epoch's).
+/// epoch's `secret`), or removes one or rekeys the group (under `secret`,
+/// the new epoch's).
 pub fn change(
     by: &Admin,
     state: &GroupState,
@@ -118,8 +119,8 @@ pub fn change(
     let kind = what.kind;
     let seq = state.chain.len() as u64;
     let epoch = match kind {
-        GroupKind::Remove => state.epoch() + 1,
-        _ => state.epoch(),
+        GroupKind::Remove | GroupKind::Rekey => state.epoch() + 1,
+        GroupKind::Create | GroupKind::Add => state.epoch(),
     };
     let mut members = what.members;
     members.sort();
@@ -129,7 +130,7 @@ pub fn change(
     admins.dedup();
     let change = GroupChange {
         name: what.name,
-        member: Some(what.member),
+        member: what.member,
         history: (kind == GroupKind::Add).then_some(u64::from(what.history)),
         members,
     };

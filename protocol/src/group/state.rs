@@ -94,6 +94,11 @@ impl GroupState {
                     && before.difference(&after).count() <= 1
                     && after.contains(&self.founder)
             }
+            GroupKind::Rekey => {
+                r.epoch == head.epoch + 1
+                    && self.epochs.iter().all(|e| e.key != r.epoch_key)
+                    && after == before
+            }
         }
     }
 }
@@ -139,7 +144,7 @@ pub fn resolve(group: &GroupId, records: &[SignedGroupRecord]) -> Option<GroupSt
             return Some(state);
         };
         let v = next.record();
-        if v.kind == GroupKind::Remove {
+        if matches!(v.kind, GroupKind::Remove | GroupKind::Rekey) {
             state.epochs.push(EpochInfo {
                 key: v.epoch_key,
                 record: next.hash(),

@@ -33,7 +33,7 @@ fn ch(
 ) -> Change {
     Change {
         kind,
-        member,
+        member: Some(member),
         history,
         name: "legal team".into(),
         members,
@@ -353,4 +353,86 @@ fn a_private_announcement_opens_for_members_only_and_names_its_inner_publisher()
     // Nothing of the inner announcement shows in the bytes outsiders see.
     let title = inner.announcement().titles[0].title.as_bytes();
     assert!(!p.bytes().windows(title.len()).any(|x| x == title));
+}
+
+#[test]
+fn a_rekey_starts_an_epoch_with_the_same_members_and_admins_only() {
+    let mut w = world();
+    let (create, s0) = create(&admin(&w.ana), "legal team", 100, &mut w.rng).unwrap();
+    let g = create.record().group;
+    let mut records = vec![create];
+    let st = resolve(&g, &records).unwrap();
+    let add_bo = change(
+        &admin(&w.ana),
+        &st,
+        ch(
+            GroupKind::Add,
+            w.bo.id(),
+            false,
+            vec![w.ana.id()],
+            vec![w.ana.id(), w.bo.id()],
+        ),
+        &s0,
+        101,
+        &mut w.rng,
+    )
+    .unwrap();
+    records.push(add_bo);
+    let st = resolve(&g, &records).unwrap();
+    let ana = PublisherKey::from_seed([1; 32]);
+    let both = vec![w.ana.id(), w.bo.id()];
+    let rekey =
+        |st: &GroupState, admins: Vec<PublisherId>, s: &EpochSecret, rng: &mut ChaCha20Rng| {
+            change(
+                &admin(&ana),
+                st,
+                Change {
+                    kind: GroupKind::Rekey,
+                    member: None,
+                    history: false,
+                    name: "legal team".into(),
+                    members: both.clone(),
+                    admins,
+                },
+                s,
+                102,
+                rng,
+            )
+        };
+    // A rekey that would change the admins extends nothing.
+    let s1 = EpochSecret::generate(&mut w.rng);
+    let sneaky = rekey(&st, vec![w.ana.id(), w.bo.id()], &s1, &mut w.rng).unwrap();
+    let mut with_sneaky = records.clone();
+    with_sneaky.push(sneaky);
+    assert_eq!(resolve(&g, &with_sneaky).unwrap().epoch(), 0);
+    // Nor does one that reuses an epoch's key.
+    let reused = rekey(&st, vec![w.ana.id()], &s0, &mut w.rng).unwrap();
+    let mut with_reused = records.clone();
+    with_reused.push(reused);
+    assert_eq!(resolve(&g, &with_reused).unwrap().epoch(), 0);
+    // The real one: epoch 1 under a new secret, same admins; its change
+    // names no member and lists the same members.
+    let good = rekey(&st, vec![w.ana.id()], &s1, &mut w.rng).unwrap();
+    records.push(good.clone());
+    let st = resolve(&g, &records).unwrap();
+    assert_eq!((st.epoch(), st.admins()), (1, &[w.ana.id()][..]));
+    assert_eq!(st.epochs[1].key, s1.epoch_key());
+    let c = open_change(good.record(), &s1).unwrap();
+    assert_eq!(c.member, None);
+    assert_eq!(c.members, {
+        let mut m = vec![w.ana.id(), w.bo.id()];
+        m.sort();
+        m
+    });
+    // A rekey that names a member does not validate.
+    let bad = Change {
+        kind: GroupKind::Rekey,
+        member: Some(w.bo.id()),
+        history: false,
+        name: "legal team".into(),
+        members: vec![w.ana.id(), w.bo.id()],
+        admins: vec![w.ana.id()],
+    };
+    let s2 = EpochSecret::generate(&mut w.rng);
+    assert!(change(&admin(&w.ana), &st, bad, &s2, 103, &mut w.rng).is_err());
 }

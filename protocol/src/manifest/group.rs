@@ -59,6 +59,11 @@ pub enum GroupKind {
     /// Removes a member and starts a new epoch, whose secret the removed
     /// member never receives.
     Remove,
+    /// Starts a new epoch with the same members and admins, whose secret
+    /// only their devices in good standing receive: what an admin does
+    /// when a member's device is revoked (a seized laptop keeps the old
+    /// epoch's secret, never the new one).
+    Rekey,
 }
 
 /// One change of a group, signed by an admin. Fields in canonical CBOR
@@ -154,6 +159,7 @@ impl GroupChange {
             GroupKind::Remove => {
                 self.history.is_none() && self.member.is_some_and(|m| !self.members.contains(&m))
             }
+            GroupKind::Rekey => self.member.is_none() && self.history.is_none(),
         };
         if ok {
             Ok(())
@@ -161,7 +167,7 @@ impl GroupChange {
             Err(field(
                 "change",
                 format!(
-                    "does not fit a {:?} record (create lists its founder alone; add names a member now listed; remove names one no longer listed)",
+                    "does not fit a {:?} record (create lists its founder alone; add names a member now listed; remove names one no longer listed; rekey names none)",
                     record.kind
                 ),
             ))

@@ -1,6 +1,6 @@
 //! Private groups: `GET /v1/groups`, `POST /v1/group`, `GET
 //! /v1/groups/{group}`, `POST /v1/groups/{group}/add`, `POST
-//! /v1/groups/{group}/remove`.
+//! /v1/groups/{group}/remove`, `POST /v1/groups/{group}/rekey`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -46,6 +46,17 @@ pub(crate) async fn add_member(
 ) -> ApiResult<GroupView> {
     let b: GroupMemberBody = parse_body(&headers, &body)?;
     Ok(Json(group::add(&st.node, &g, b).await?))
+}
+
+/// `POST /v1/groups/{group}/rekey`: start a new epoch, same members.
+pub(crate) async fn rekey_group(
+    State(st): State<ApiState>,
+    Path(g): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<GroupView> {
+    let b: weft_protocol::api::GroupRekeyBody = parse_body(&headers, &body)?;
+    Ok(Json(group::rekey(&st.node, &g, b).await?))
 }
 
 /// `POST /v1/groups/{group}/remove`: remove a member.
