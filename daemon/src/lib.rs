@@ -155,8 +155,10 @@ pub async fn run(
             tls: config.tls.clone(),
         },
         relay: config.relay.clone(),
+        private_reach: config.private_reach,
     };
-    let swarm = net::build_swarm(key, &opts).map_err(anyhow::Error::msg)?;
+    let swarm =
+        net::build_swarm(key, &opts, metrics.bytes_relayed.clone()).map_err(anyhow::Error::msg)?;
     // Block streams are accepted here and served beside the swarm task.
     let incoming_blocks = swarm
         .behaviour()

@@ -83,6 +83,9 @@ pub struct Metrics {
     pub bytes_served: AtomicU64,
     /// Verified bytes this node fetched from peers.
     pub bytes_fetched: AtomicU64,
+    /// Bytes sent and received over relayed connections (shared with the
+    /// relay transport, which counts them).
+    pub bytes_relayed: std::sync::Arc<AtomicU64>,
     /// Blocks fetched and verified.
     pub blobs_fetched: AtomicU64,
     /// Stored blocks found damaged on read (deleted and fetched again).
@@ -144,6 +147,7 @@ impl Metrics {
             blobs_served: g(&self.blobs_served),
             bytes_served: g(&self.bytes_served),
             bytes_fetched: g(&self.bytes_fetched),
+            bytes_relayed: g(&self.bytes_relayed),
             blobs_fetched: g(&self.blobs_fetched),
             requests_refused: g(&self.requests_refused),
             blocks_damaged: g(&self.blocks_damaged),

@@ -459,7 +459,7 @@ async function viewRules() {
 }
 
 async function viewNetwork() {
-  const [p, d] = await Promise.all([api("GET", "/v1/peers"), api("GET", "/v1/doctor")]);
+  const [p, d, s] = await Promise.all([api("GET", "/v1/peers"), api("GET", "/v1/doctor"), api("GET", "/v1/status")]);
   const addr = h("input", { type: "text", id: "connect-addr", placeholder: T("network.connect_hint"), size: 50 });
   const form = h("form", { class: "bar" }, h("label", { class: "field" }, T("network.connect"), addr),
     h("button", { type: "submit" }, T("network.connect_button")));
@@ -467,16 +467,23 @@ async function viewNetwork() {
     ev.preventDefault();
     try { await api("POST", "/v1/connect", { addr: addr.value.trim() }); await viewNetwork(); } catch (e) { fail(e); }
   });
+  const path = (x) => h("span", { class: x.relayed ? "badge warn" : "badge" },
+    x.relayed ? T("network.relayed") : T("network.direct"));
+  const others = (x) => (x.connections || []).slice(1).map((c) => c.transport).join(", ");
   const peers = p.peers.length ? h("table", { id: "peers" }, h("thead", {}, h("tr", {},
-    h("th", {}, T("network.peer")), h("th", {}, T("network.addresses")), h("th", {}, T("network.transport")),
-    h("th", {}, T("network.score")))),
-  h("tbody", {}, p.peers.map((x) => h("tr", {}, h("td", {}, h("code", {}, x.peer_id)), h("td", {}, x.address),
-    h("td", {}, x.transport), h("td", {}, x.score === null ? "" : x.score.toFixed(1))))))
+    h("th", {}, T("network.peer")), h("th", {}, T("network.path")), h("th", {}, T("network.addresses")),
+    h("th", {}, T("network.transport")), h("th", {}, T("network.score")))),
+  h("tbody", {}, p.peers.map((x) => h("tr", {}, h("td", {}, h("code", {}, x.peer_id)), h("td", { class: "path" }, path(x)),
+    h("td", {}, x.address),
+    h("td", {}, x.transport, others(x) ? h("div", { class: "muted" }, T("network.also", { list: others(x) })) : null),
+    h("td", {}, x.score === null ? "" : x.score.toFixed(1))))))
     : h("p", { class: "muted" }, T("network.none"));
+  const relayed = h("p", { class: "muted", id: "relayed-bytes" },
+    T("network.relayed_bytes", { bytes: human(s.counters.bytes_relayed || 0) }));
   const findings = h("div", { id: "findings" }, d.findings.map((f) => h("div", { class: "finding level-" + f.level },
     h("strong", {}, f.level), " ", f.finding,
     f.suggestion ? h("div", { class: "muted" }, T("network.suggestion") + ": " + f.suggestion) : null)));
-  show(h("h1", {}, T("nav.network")), h("h2", {}, T("network.peers")), peers, form,
+  show(h("h1", {}, T("nav.network")), h("h2", {}, T("network.peers")), peers, relayed, form,
     h("h2", {}, T("network.checks")), findings);
 }
 

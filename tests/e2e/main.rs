@@ -21,5 +21,6 @@ mod hubs;
 mod identity;
 mod network;
 mod powerloss;
+mod punch;
 mod trust;
 mod web;

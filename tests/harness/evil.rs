@@ -96,7 +96,7 @@ impl EvilPeer {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let mut swarm = build_swarm(key, &weft_daemon::net::NetOptions::default()).expect("swarm");
+                let mut swarm = build_swarm(key, &weft_daemon::net::NetOptions::default(), Default::default()).expect("swarm");
                 // Block streams: garbage for every hash asked, or silence.
                 let mut blocks = swarm
                     .behaviour()

@@ -238,6 +238,116 @@ impl Lab {
     }
 }
 
+/// How a NAT router maps inside addresses to outside ones and which
+/// packets from outside it lets in: the behaviours of RFC 4787, as far as
+/// hole punching cares. Every kind drops unsolicited packets to the router
+/// itself, as home routers do (a RST or an ICMP error from the router
+/// would end a punch early, and a conntrack entry left by an unsolicited
+/// packet would take the port the inside host needs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NatKind {
+    /// Endpoint-independent mapping keeping the port; endpoint-independent
+    /// filtering (anyone may send to the mapped port: "full cone").
+    FullCone,
+    /// Endpoint-independent mapping keeping the port; address-dependent
+    /// filtering (only hosts the inside host has sent to).
+    AddressRestricted,
+    /// Endpoint-independent mapping keeping the port; address- and
+    /// port-dependent filtering (only the exact endpoints sent to). This is
+    /// what Linux masquerading does by default.
+    PortRestricted,
+    /// Endpoint-independent mapping to another port (4141 inside is 5141
+    /// outside, whoever the peer); address- and port-dependent filtering.
+    PortChanging,
+    /// Address- and port-dependent mapping to random ports: a new outside
+    /// port for every peer ("symmetric"). Punching is not expected to
+    /// work with it unless the other side lets anyone in.
+    Symmetric,
+}
+
+impl NatKind {
+    /// Every kind, from the most open to the most closed.
+    pub const ALL: [NatKind; 5] = [
+        NatKind::FullCone,
+        NatKind::AddressRestricted,
+        NatKind::PortRestricted,
+        NatKind::PortChanging,
+        NatKind::Symmetric,
+    ];
+
+    /// A short name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            NatKind::FullCone => "full-cone",
+            NatKind::AddressRestricted => "address-restricted",
+            NatKind::PortRestricted => "port-restricted",
+            NatKind::PortChanging => "port-changing",
+            NatKind::Symmetric => "symmetric",
+        }
+    }
+
+    /// The ruleset of a router whose outside cable is `wan` (address
+    /// `public`) and inside cable `lan`, with one host `inside` behind it
+    /// using `port` (TCP and UDP).
+    pub fn ruleset(self, wan: &str, lan: &str, inside: &str, public: &str, port: u16) -> String {
+        let forward_in = format!(
+            "iifname \"{wan}\" meta l4proto {{ tcp, udp }} th dport {port} dnat ip to {inside}"
+        );
+        let masq = "masquerade".to_string();
+        let (pre, post, track) = match self {
+            NatKind::FullCone => (forward_in, vec![masq], ""),
+            NatKind::AddressRestricted => (
+                format!("ip saddr @contacted {forward_in}"),
+                vec![masq],
+                "update @contacted { ip daddr }",
+            ),
+            NatKind::PortRestricted => (String::new(), vec![masq], ""),
+            NatKind::PortChanging => (
+                String::new(),
+                vec![
+                    format!(
+                        "meta l4proto {{ tcp, udp }} th sport {port} snat ip to {public}:{}",
+                        u32::from(port) + 1000
+                    ),
+                    masq,
+                ],
+                "",
+            ),
+            NatKind::Symmetric => (String::new(), vec!["masquerade random".into()], ""),
+        };
+        let post: Vec<String> = post
+            .into_iter()
+            .map(|r| format!("oifname \"{wan}\" {r}"))
+            .collect();
+        let post = post.join("\n");
+        format!(
+            r#"table inet nat {{
+                set contacted {{ type ipv4_addr; flags timeout; timeout 5m; }}
+                chain pre {{
+                    type nat hook prerouting priority -100;
+                    {pre}
+                }}
+                chain post {{
+                    type nat hook postrouting priority 100;
+                    {post}
+                }}
+                chain input {{
+                    type filter hook input priority 0; policy drop;
+                    iifname "lo" accept
+                    ct state established,related accept
+                    iifname "{lan}" accept
+                }}
+                chain forwarding {{
+                    type filter hook forward priority 0; policy drop;
+                    ct state established,related accept
+                    ct status dnat accept
+                    iifname "{lan}" {track} accept
+                }}
+            }}"#
+        )
+    }
+}
+
 /// The interface name for a cable towards `peer` (at most 15 bytes).
 fn iface(peer: &str) -> String {
     format!("v-{peer}").chars().take(15).collect()

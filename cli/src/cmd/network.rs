@@ -17,8 +17,22 @@ pub(crate) fn peers(ctx: &Ctx) -> Res {
     let empty = "Not connected to any peer. Connect with `weft connect <multiaddr>`.";
     simple(ctx, v, |v| {
         print_lines(&v.peers, empty, |p| {
+            // Say plainly whether the bytes go through a relay, and name
+            // the other paths open to the same peer.
+            let path = if p.relayed { "RELAYED" } else { "direct" };
+            let others: Vec<String> = p
+                .connections
+                .iter()
+                .skip(1)
+                .map(|c| c.transport.clone())
+                .collect();
+            let also = if others.is_empty() {
+                String::new()
+            } else {
+                format!(" (also {})", others.join(", "))
+            };
             format!(
-                "{}  {}  {}  {}",
+                "{}  {path}  {}{also}  {}  {}",
                 p.peer_id,
                 p.transport,
                 p.address,

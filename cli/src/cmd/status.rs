@@ -73,6 +73,10 @@ pub(crate) fn status(ctx: &Ctx) -> Res {
         }
         let c = &v.counters;
         println!(
+            "relayed:    {} through relays (this node's own traffic, both ways)",
+            weft_protocol::units::human(c.bytes_relayed)
+        );
+        println!(
             "refused:    {} announcements, {} blocks, {} manifests; {} peers banned",
             c.gossip_rejected, c.chunks_rejected, c.manifests_rejected, c.peers_punished
         );

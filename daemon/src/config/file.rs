@@ -186,4 +186,7 @@ pub struct NetSection {
     /// PEM certificates to trust when dialling `/tls/ws` hubs, besides the
     /// web's usual roots (for hubs with a self-signed certificate).
     pub tls_trust: Option<Vec<PathBuf>>,
+    /// `"auto"` (ask peers to dial back) or `"private"` (this node is
+    /// behind a NAT or firewall: reserve relay slots at once).
+    pub reachability: Option<String>,
 }

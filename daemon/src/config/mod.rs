@@ -83,6 +83,9 @@ pub struct Config {
     pub relay: Option<RelayLimits>,
     /// Dial every peer through this SOCKS5 proxy.
     pub socks5: Option<SocketAddr>,
+    /// `net.reachability = "private"`: known to be unreachable from
+    /// outside, so relay slots are reserved at once, without AutoNAT.
+    pub private_reach: bool,
     /// WebSocket TLS certificate, key and extra trust.
     pub tls: crate::net::transport::TlsOptions,
     /// The public gateway, if it is on.
@@ -331,6 +334,15 @@ impl Config {
             Some(r) => r.resolve()?,
             None => None,
         };
+        let private_reach = match net.reachability.as_deref() {
+            None | Some("auto") => false,
+            Some("private") => true,
+            Some(other) => {
+                return Err(format!(
+                    "net.reachability is \"auto\" or \"private\", not {other:?}"
+                ))
+            }
+        };
         let follow = file
             .follow
             .unwrap_or_default()
@@ -352,6 +364,7 @@ impl Config {
             file: None,
             relay,
             socks5,
+            private_reach,
             tls,
             psk,
             data_dir,

@@ -60,6 +60,17 @@ impl Config {
                 V::Integer(i64::try_from(u).unwrap_or(i64::MAX)),
             );
         }
+        net.insert(
+            "reachability".into(),
+            V::String(
+                if self.private_reach {
+                    "private"
+                } else {
+                    "auto"
+                }
+                .into(),
+            ),
+        );
         if let Some(p) = self.socks5 {
             net.insert("socks5".into(), V::String(p.to_string()));
         }

@@ -79,6 +79,14 @@ fn relay_proxy_and_tls_settings() {
     assert_eq!(c.tls.key, Some(PathBuf::from("/k.pem")));
     let err = conf("[net]\nsocks5 = \"tor\"\n").unwrap_err();
     assert!(err.contains("not a proxy address"), "{err}");
+    assert!(!conf("").unwrap().private_reach);
+    assert!(
+        conf("[net]\nreachability = \"private\"\n")
+            .unwrap()
+            .private_reach
+    );
+    let err = conf("[net]\nreachability = \"hidden\"\n").unwrap_err();
+    assert!(err.contains("\"auto\" or \"private\""), "{err}");
 }
 
 #[test]

@@ -9,8 +9,8 @@ use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{
-    autonat, connection_limits, dcutr, identify, identity, kad, mdns, noise, ping, relay, yamux,
-    StreamProtocol, Swarm,
+    autonat, connection_limits, dcutr, identify, identity, kad, mdns, ping, relay, StreamProtocol,
+    Swarm,
 };
 use weft_protocol::limits::MAX_ANNOUNCEMENT_BYTES;
 use weft_protocol::sync::SYNC_PROTOCOL;
@@ -51,6 +51,8 @@ pub struct Behaviour {
     pub autonat: Toggle<autonat::Behaviour>,
     /// Turns relayed connections into direct ones where the NATs allow.
     pub dcutr: Toggle<dcutr::Behaviour>,
+    /// Gives DCUtR the addresses peers really observed.
+    pub observed: super::observed::Behaviour,
 }
 
 /// Most bytes in one gossipsub frame (and in a stream's read buffer).
@@ -300,7 +302,7 @@ impl Behaviour {
         let proxied = opts.transport.socks5.is_some();
         // Behind a proxy, asking for a dial-back would tell peers our own
         // addresses, and the answer is always "unreachable" anyway.
-        let autonat = (!proxied).then(|| {
+        let autonat = (!proxied && !opts.private_reach).then(|| {
             autonat::Behaviour::new(
                 me,
                 autonat::Config {
@@ -333,6 +335,7 @@ impl Behaviour {
             relay_client,
             autonat: autonat.into(),
             dcutr: dcutr.into(),
+            observed: super::observed::Behaviour::default(),
             limits: connection_limits::Behaviour::new(limits),
             gossipsub,
             xfer,
@@ -354,19 +357,24 @@ impl Behaviour {
 }
 
 /// A swarm with the transports of [`crate::transport`], the relay client
-/// and weft's behaviours.
-pub fn build_swarm(key: identity::Keypair, opts: &NetOptions) -> Result<Swarm<Behaviour>, String> {
+/// (counting the bytes it carries into `relayed`) and weft's behaviours.
+pub fn build_swarm(
+    key: identity::Keypair,
+    opts: &NetOptions,
+    relayed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> Result<Swarm<Behaviour>, String> {
+    use libp2p::Transport;
     let idle = |c: libp2p::swarm::Config| c.with_idle_connection_timeout(Duration::from_secs(120));
-    let transport = crate::net::transport::build(&key, &opts.transport)?;
+    let (relay_transport, relay_client) = relay::client::new(key.public().to_peer_id());
+    let transport = crate::net::transport::relayed(&key, relay_transport, relayed)
+        .or_transport(crate::net::transport::build(&key, &opts.transport)?)
+        .map(|e, _| e.into_inner())
+        .boxed();
     Ok(libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_other_transport(|_| Ok::<_, Box<dyn std::error::Error + Send + Sync>>(transport))
         .map_err(|e| e.to_string())?
-        .with_relay_client(noise::Config::new, yamux::Config::default)
-        .map_err(|e| e.to_string())?
-        .with_behaviour(|key, relay_client| {
-            Behaviour::new(key, relay_client, opts).map_err(|e| e.into())
-        })
+        .with_behaviour(|key| Behaviour::new(key, relay_client, opts).map_err(|e| e.into()))
         .map_err(|e| e.to_string())?
         .with_swarm_config(idle)
         .build())

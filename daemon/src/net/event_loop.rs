@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::StreamExt;
 use libp2p::core::ConnectedPoint;
@@ -86,27 +86,6 @@ pub struct Parts {
     pub shutdown: Shutdown,
 }
 
-/// Refuses a fixed port that another process already holds. libp2p binds
-/// its sockets with address reuse, so without this check a second daemon
-/// would share the port silently and peers would reach either one.
-fn check_port_free(addr: &Multiaddr) -> Result<(), String> {
-    use libp2p::multiaddr::Protocol;
-    let mut it = addr.iter();
-    let ip: std::net::IpAddr = match it.next() {
-        Some(Protocol::Ip4(ip)) => ip.into(),
-        Some(Protocol::Ip6(ip)) => ip.into(),
-        _ => return Ok(()),
-    };
-    let probe = match it.next() {
-        Some(Protocol::Tcp(port)) if port != 0 => std::net::TcpListener::bind((ip, port)).map(drop),
-        Some(Protocol::Udp(port)) if port != 0 => std::net::UdpSocket::bind((ip, port)).map(drop),
-        _ => return Ok(()),
-    };
-    probe.map_err(|e| {
-        format!("cannot listen on {addr}: {e}; is another weftd running? Choose other ports with --listen")
-    })
-}
-
 /// Starts the swarm task: listens, subscribes, dials `peers`, and returns
 /// its client. The swarm's addresses are ready when this returns.
 pub async fn spawn(
@@ -135,39 +114,7 @@ pub async fn start(
         opts,
         shutdown,
     } = parts;
-    // Probe every fixed port before binding any: a dual-stack probe of
-    // [::]:port would otherwise collide with our own 0.0.0.0:port.
-    for addr in listen {
-        check_port_free(addr)?;
-    }
-    for addr in listen {
-        swarm
-            .listen_on(addr.clone())
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    }
-    // Wait until every listener reports its address, so `weft status` shows
-    // real ports from the first moment.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut ready = 0;
-    while ready < listen.len() {
-        match tokio::time::timeout_at(deadline, swarm.select_next_some()).await {
-            Ok(SwarmEvent::NewListenAddr { address, .. }) => {
-                info!(%address, "listening");
-                if opts.transport.socks5.is_none() {
-                    swarm.add_external_address(address);
-                }
-                ready += 1;
-            }
-            Ok(SwarmEvent::ListenerError { error, .. }) => {
-                return Err(format!("listener failed: {error}"))
-            }
-            Ok(SwarmEvent::ListenerClosed { reason: Err(e), .. }) => {
-                return Err(format!("listener failed: {e}"))
-            }
-            Ok(_) => {}
-            Err(_) => return Err("listeners did not start within 10 seconds".into()),
-        }
-    }
+    super::listen::listen(&mut swarm, listen, opts.transport.socks5.is_none()).await?;
     let (tx, commands) = mpsc::channel(COMMAND_CHANNEL);
     let mut redial_timer = tokio::time::interval(REDIAL_INTERVAL);
     redial_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -197,11 +144,9 @@ pub async fn start(
         shutdown,
         reach: Reach {
             boot: peers.iter().map(|a| (a.clone(), (None, None))).collect(),
-            // Behind a proxy nobody can dial us: reserve relay slots.
-            nat: opts
-                .transport
-                .socks5
-                .is_some()
+            // Behind a proxy nobody can dial us, and a node told it is
+            // unreachable believes it: reserve relay slots.
+            nat: (opts.transport.socks5.is_some() || opts.private_reach)
                 .then_some(autonat::NatStatus::Private),
             ..Reach::default()
         },
@@ -344,23 +289,7 @@ impl EventLoop {
                 self.pending_requests.insert(id, reply);
             }
             Command::Peers { reply } => {
-                let gs = &self.swarm.behaviour().gossipsub;
-                let list = self
-                    .peers
-                    .iter()
-                    .map(|(id, st)| PeerInfo {
-                        peer_id: id.to_string(),
-                        transport: transport_label(
-                            &st.address,
-                            st.outbound && self.opts.transport.socks5.is_some(),
-                        ),
-                        address: st.address.to_string(),
-                        outbound: st.outbound,
-                        agent: st.agent.clone(),
-                        score: gs.peer_score(id),
-                    })
-                    .collect();
-                let _ = reply.send(list);
+                let _ = reply.send(self.peer_list());
             }
             Command::Reach { reply } => {
                 let _ = reply.send(self.reachability());
@@ -591,10 +520,18 @@ impl EventLoop {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                connection_id,
                 peer_id,
                 info,
-                ..
             })) => {
+                let relay = info.protocols.contains(&relay::HOP_PROTOCOL_NAME);
+                self.on_identified(
+                    connection_id,
+                    peer_id,
+                    &info.observed_addr,
+                    &info.listen_addrs,
+                    relay,
+                );
                 if let Some(st) = self.peers.get_mut(&peer_id) {
                     st.agent = Some(info.agent_version.chars().take(64).collect());
                 }
@@ -604,7 +541,7 @@ impl EventLoop {
                     .filter(dialable)
                     .take(MAX_ADDRS)
                     .collect();
-                if info.protocols.contains(&relay::HOP_PROTOCOL_NAME) {
+                if relay {
                     // Reach the relay the way we reached it, if we dialled.
                     let via = self
                         .peers
@@ -668,9 +605,15 @@ impl EventLoop {
                 };
                 info!(peer = %peer_id, %address, "connected");
                 let via_proxy = outbound && self.opts.transport.socks5.is_some();
-                self.reach
-                    .connections
-                    .insert(connection_id, transport_label(&address, via_proxy));
+                self.reach.connections.insert(
+                    connection_id,
+                    super::reach::Conn {
+                        peer: peer_id,
+                        address: address.clone(),
+                        outbound,
+                        transport: transport_label(&address, via_proxy),
+                    },
+                );
                 self.reach.answered.insert(peer_id);
                 self.reach.dial_errors.remove(&peer_id);
                 self.boot_result(connection_id, Ok(peer_id));
@@ -707,6 +650,7 @@ impl EventLoop {
                 self.reach.connections.remove(&connection_id);
                 if num_established == 0 {
                     self.reach.hop.remove(&peer_id);
+                    self.reach.quic_dialled.remove(&peer_id);
                     info!(peer = %peer_id, "disconnected");
                     self.peers.remove(&peer_id);
                     let _ = self

@@ -26,6 +26,8 @@ pub mod codec;
 mod event_loop;
 mod inbound;
 pub mod kad_store;
+mod listen;
+pub mod observed;
 mod providing;
 mod reach;
 pub mod socks;
@@ -137,6 +139,9 @@ pub struct NetOptions {
     pub transport: transport::TransportOptions,
     /// Run a circuit relay for others, with these limits.
     pub relay: Option<RelayLimits>,
+    /// Known to be unreachable from outside (`net.reachability =
+    /// "private"`): no AutoNAT, relay slots reserved at once.
+    pub private_reach: bool,
 }
 
 /// The relay's limits, resolved. See `docs/censorship.md`.

@@ -56,6 +56,23 @@ pub fn transport_label(addr: &Multiaddr, via_proxy: bool) -> String {
     }
 }
 
+/// One open connection, as `weft peers` shows it.
+pub(super) struct Conn {
+    pub(super) peer: PeerId,
+    /// The far end's address (for the far end of a relayed connection,
+    /// only `/p2p/…`).
+    pub(super) address: Multiaddr,
+    pub(super) outbound: bool,
+    /// [`transport_label`]'s name for it.
+    pub(super) transport: String,
+}
+
+impl Conn {
+    pub(super) fn relayed(&self) -> bool {
+        self.transport == "relayed"
+    }
+}
+
 /// A reservation we asked a relay for.
 pub(super) struct RelaySlot {
     pub(super) listener: ListenerId,
@@ -76,8 +93,11 @@ pub(super) struct Reach {
     pub(super) circuits: usize,
     pub(super) circuits_total: u64,
     pub(super) punch: HolePunch,
-    /// Transport of each open connection.
-    pub(super) connections: HashMap<ConnectionId, String>,
+    /// Each open connection.
+    pub(super) connections: HashMap<ConnectionId, Conn>,
+    /// Relays dialled over QUIC as well, so that one of them observes
+    /// this node's QUIC address (a hole-punching candidate).
+    pub(super) quic_dialled: HashSet<PeerId>,
     /// Dials of configured bootstrap addresses.
     pub(super) boot_dials: HashMap<ConnectionId, Multiaddr>,
     /// Configured bootstrap addresses: the peer that answered, last error.
@@ -157,8 +177,8 @@ impl EventLoop {
             _ => (NatStatus::Unknown, None),
         };
         let mut connections = std::collections::BTreeMap::new();
-        for label in self.reach.connections.values() {
-            *connections.entry(label.clone()).or_insert(0) += 1;
+        for c in self.reach.connections.values() {
+            *connections.entry(c.transport.clone()).or_insert(0) += 1;
         }
         let mut bootstrap: Vec<BootstrapInfo> = self
             .reach
@@ -237,6 +257,119 @@ impl EventLoop {
             socks5: self.opts.transport.socks5.map(|a| a.to_string()),
             hole_punch: self.reach.punch.clone(),
             mdns: self.opts.mdns,
+        }
+    }
+
+    /// Every connected peer with its connections, for `weft peers`.
+    pub(super) fn peer_list(&self) -> Vec<PeerInfo> {
+        let gs = &self.swarm.behaviour().gossipsub;
+        // Direct TCP first, then WebSocket, then QUIC, then relayed: the
+        // order block streams choose connections in.
+        let rank = |t: &str| match t.split(' ').next().unwrap_or("") {
+            "tcp" => 0,
+            "websocket" | "websocket+tls" => 1,
+            "quic" => 2,
+            "relayed" => 4,
+            _ => 3,
+        };
+        self.peers
+            .iter()
+            .map(|(id, st)| {
+                let mut conns: Vec<&Conn> = self
+                    .reach
+                    .connections
+                    .values()
+                    .filter(|c| c.peer == *id)
+                    .collect();
+                conns.sort_by_key(|c| rank(&c.transport));
+                let (address, transport) = match conns.first() {
+                    Some(c) => (c.address.to_string(), c.transport.clone()),
+                    None => (
+                        st.address.to_string(),
+                        transport_label(
+                            &st.address,
+                            st.outbound && self.opts.transport.socks5.is_some(),
+                        ),
+                    ),
+                };
+                PeerInfo {
+                    peer_id: id.to_string(),
+                    relayed: transport == "relayed",
+                    transport,
+                    address,
+                    outbound: st.outbound,
+                    agent: st.agent.clone(),
+                    score: gs.peer_score(id),
+                    connections: conns
+                        .iter()
+                        .map(|c| weft_protocol::api::ConnectionInfo {
+                            address: c.address.to_string(),
+                            outbound: c.outbound,
+                            relayed: c.relayed(),
+                            transport: c.transport.clone(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// What identify learnt on connection `connection`: the address `peer`
+    /// saw this node at becomes a hole-punching candidate (when the
+    /// connection is direct), and a relay reached over TCP only is dialled
+    /// over QUIC too, so that some peer observes this node's QUIC address
+    /// and hole punching can try QUIC as well as TCP.
+    pub(super) fn on_identified(
+        &mut self,
+        connection: ConnectionId,
+        peer: PeerId,
+        observed: &Multiaddr,
+        listen_addrs: &[Multiaddr],
+        relay: bool,
+    ) {
+        let proxied = self.opts.transport.socks5.is_some();
+        let Some(conn) = self.reach.connections.get(&connection) else {
+            return;
+        };
+        if proxied || conn.relayed() || observed.iter().any(|p| p == Protocol::P2pCircuit) {
+            return;
+        }
+        self.swarm
+            .behaviour_mut()
+            .observed
+            .observed(observed.clone());
+        let quic_on = self.opts.transport.psk.is_none();
+        let has_quic = self
+            .reach
+            .connections
+            .values()
+            .any(|c| c.peer == peer && c.transport == "quic");
+        if !relay || !quic_on || has_quic || self.reach.quic_dialled.contains(&peer) {
+            return;
+        }
+        let ip = |a: &Multiaddr| {
+            a.iter().find_map(|p| match p {
+                Protocol::Ip4(ip) => Some(std::net::IpAddr::V4(ip)),
+                Protocol::Ip6(ip) => Some(std::net::IpAddr::V6(ip)),
+                _ => None,
+            })
+        };
+        let Some(reached) = ip(&conn.address) else {
+            return;
+        };
+        let quic = listen_addrs
+            .iter()
+            .find(|a| ip(a) == Some(reached) && a.iter().any(|p| matches!(p, Protocol::QuicV1)));
+        if let Some(a) = quic {
+            debug!(%peer, address = %a, "dialling a relay over QUIC too, for hole punching");
+            self.reach.quic_dialled.insert(peer);
+            let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                .addresses(vec![a.clone()])
+                .condition(libp2p::swarm::dial_opts::PeerCondition::Always)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                debug!(%peer, error = %e, "the QUIC dial of a relay did not start");
+            }
         }
     }
 

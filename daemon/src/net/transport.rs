@@ -15,6 +15,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use libp2p::core::muxing::StreamMuxerBox;
 use libp2p::core::transport::Boxed;
@@ -155,6 +159,71 @@ where
             make().boxed()
         }
     }
+}
+
+/// A byte stream that counts the bytes crossing it, both ways.
+pub struct Counted<S> {
+    inner: S,
+    count: Arc<AtomicU64>,
+}
+
+impl<S> Counted<S> {
+    fn add(&self, r: &Poll<std::io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = r {
+            self.count.fetch_add(*n as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+impl<S: futures::AsyncRead + Unpin> futures::AsyncRead for Counted<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        self.add(&r);
+        r
+    }
+}
+
+impl<S: futures::AsyncWrite + Unpin> futures::AsyncWrite for Counted<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.add(&r);
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+/// The relay client's transport (connections through relays), upgraded
+/// like the others and counting into `count` every byte it carries, so
+/// that `weft status` can say how much went through relays. As before,
+/// relayed connections carry no pnet handshake of their own.
+pub fn relayed(
+    key: &identity::Keypair,
+    t: libp2p::relay::client::Transport,
+    count: Arc<AtomicU64>,
+) -> Boxed<Conn> {
+    secure(
+        t.map(move |inner, _| Counted {
+            inner,
+            count: count.clone(),
+        }),
+        key,
+        None,
+    )
 }
 
 /// Builds the whole transport stack for `key`.

@@ -70,9 +70,9 @@ pub use names::{
     PublisherName,
 };
 pub use net::{
-    BootstrapInfo, ConnectResponse, DoctorResponse, FailedAddr, Finding, FindingLevel, HolePunch,
-    InviteResponse, JoinResponse, JoinedAddr, NatStatus, PeerInfo, PeersResponse,
-    ProvidersResponse, Reachability, RelayServerInfo, ReservationInfo,
+    BootstrapInfo, ConnectResponse, ConnectionInfo, DoctorResponse, FailedAddr, Finding,
+    FindingLevel, HolePunch, InviteResponse, JoinResponse, JoinedAddr, NatStatus, PeerInfo,
+    PeersResponse, ProvidersResponse, Reachability, RelayServerInfo, ReservationInfo,
 };
 pub use node::{Counters, EntriesDropped, FetchingBundle, StatusResponse, StorageStatus};
 pub use publish::{PublishResult, UploadStarted, UploadedFile};

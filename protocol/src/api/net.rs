@@ -16,18 +16,38 @@ pub struct PeersResponse {
 /// One connected peer, in `GET /v1/peers` (the daemon's `net::PeerInfo`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeerInfo {
-    /// The address of this node's connection to it.
+    /// The address of the connection this node uses for it: the best one
+    /// (direct TCP, then WebSocket, then QUIC, then relayed).
     pub address: String,
     /// Its agent version, once identify has run; null before.
     pub agent: Option<String>,
+    /// Every open connection to it.
+    #[serde(default)]
+    pub connections: Vec<ConnectionInfo>,
     /// Whether this node dialled it.
     pub outbound: bool,
     /// The peer's libp2p id.
     pub peer_id: String,
+    /// Every connection to it is relayed: its bytes go through a relay.
+    #[serde(default)]
+    pub relayed: bool,
     /// Its gossipsub score as this node sees it; null when unknown.
     pub score: Option<f64>,
     /// `tcp`, `quic`, `websocket`, `websocket+tls` or `relayed`, with
-    /// ` via socks5` appended through a proxy.
+    /// ` via socks5` appended through a proxy: the best connection's.
+    pub transport: String,
+}
+
+/// One connection to a peer, in [`PeerInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionInfo {
+    /// The far end's address.
+    pub address: String,
+    /// Whether this node dialled it.
+    pub outbound: bool,
+    /// Whether it goes through a relay (`false`: direct).
+    pub relayed: bool,
+    /// As [`PeerInfo::transport`].
     pub transport: String,
 }
 
@@ -248,6 +268,13 @@ mod tests {
                     peer_id: "12D3KooWRelay".into(),
                     score: Some(-1.5),
                     transport: "tcp".into(),
+                    relayed: false,
+                    connections: vec![ConnectionInfo {
+                        address: "/ip4/198.51.100.7/tcp/4141".into(),
+                        outbound: true,
+                        relayed: false,
+                        transport: "tcp".into(),
+                    }],
                 },
                 PeerInfo {
                     address: "/p2p/12D3KooWX".into(),
@@ -256,15 +283,20 @@ mod tests {
                     peer_id: "12D3KooWX".into(),
                     score: None,
                     transport: "relayed".into(),
+                    relayed: true,
+                    connections: vec![],
                 },
             ],
         };
         // api.rs `peers`: `json!({ "peers": list })` of `net::PeerInfo`.
         let expected = json!({"peers": [
             {"peer_id": "12D3KooWRelay", "address": "/ip4/198.51.100.7/tcp/4141",
-             "transport": "tcp", "outbound": true, "agent": "weft/0.1.0", "score": -1.5},
+             "transport": "tcp", "outbound": true, "agent": "weft/0.1.0", "score": -1.5,
+             "relayed": false, "connections": [{"address": "/ip4/198.51.100.7/tcp/4141",
+             "outbound": true, "relayed": false, "transport": "tcp"}]},
             {"peer_id": "12D3KooWX", "address": "/p2p/12D3KooWX", "transport": "relayed",
-             "outbound": false, "agent": null, "score": null},
+             "outbound": false, "agent": null, "score": null, "relayed": true,
+             "connections": []},
         ]});
         check(&p, expected);
     }

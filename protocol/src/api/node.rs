@@ -152,6 +152,11 @@ pub struct Counters {
     pub blocks_damaged: u64,
     /// Verified bytes fetched from peers.
     pub bytes_fetched: u64,
+    /// Bytes this node sent and received over relayed connections (its
+    /// own traffic through relays, both ways, encrypted, framing
+    /// included).
+    #[serde(default)]
+    pub bytes_relayed: u64,
     /// Bytes served to peers.
     pub bytes_served: u64,
     /// Chunks or indexes from peers that did not match their hash.
@@ -197,6 +202,7 @@ mod tests {
             blobs_served: 2,
             blocks_damaged: 3,
             bytes_fetched: 4,
+            bytes_relayed: 21,
             bytes_served: 5,
             chunks_rejected: 6,
             entries_dropped: EntriesDropped {
@@ -249,6 +255,7 @@ mod tests {
             "blobs_served": 2,
             "bytes_served": 5,
             "bytes_fetched": 4,
+            "bytes_relayed": 21,
             "blobs_fetched": 1,
             "requests_refused": 11,
             "blocks_damaged": 3,

@@ -24,7 +24,12 @@ impl AddressBook for NoBook {
 
 async fn node(ctl: &Controller) -> (Client, EventLoop, Inlets) {
     let opts = NetOptions::default();
-    let swarm = build_swarm(libp2p::identity::Keypair::generate_ed25519(), &opts).unwrap();
+    let swarm = build_swarm(
+        libp2p::identity::Keypair::generate_ed25519(),
+        &opts,
+        Default::default(),
+    )
+    .unwrap();
     let (outlets, inlets) = outlets();
     let parts = Parts {
         metrics: Arc::default(),

@@ -54,6 +54,8 @@ mod tests_support {
                                     outbound: true,
                                     agent: None,
                                     score: None,
+                                    relayed: false,
+                                    connections: Vec::new(),
                                 })
                                 .collect(),
                         );
