@@ -21,6 +21,17 @@ fn is_loopback(addr: &str) -> bool {
     addr.starts_with("/ip4/127.") || addr.starts_with("/ip6/::1/")
 }
 
+/// One sentence for people: who can see this node's IP address, in the
+/// mode it runs in now.
+pub fn ip_visibility(r: &Reachability) -> String {
+    if let Some(proxy) = &r.socks5 {
+        return format!(
+            "Your peers cannot see this node's IP address: every connection goes out through the SOCKS5 proxy at {proxy}, so only the proxy's own path (with Tor, your Tor entry guard) sees it, and peers see the proxy's exit or your relay instead."
+        );
+    }
+    "Every peer this node connects to can see its IP address (through a relay too, once hole punching makes the connection direct), and any node can learn it from the addresses it announces (identify and the DHT); to hide it, go through a SOCKS5 proxy such as Tor (see docs/censorship.md).".into()
+}
+
 /// Reads the facts and says what they mean.
 pub fn findings(r: &Reachability) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -483,7 +483,8 @@ async function viewNetwork() {
   const findings = h("div", { id: "findings" }, d.findings.map((f) => h("div", { class: "finding level-" + f.level },
     h("strong", {}, f.level), " ", f.finding,
     f.suggestion ? h("div", { class: "muted" }, T("network.suggestion") + ": " + f.suggestion) : null)));
-  show(h("h1", {}, T("nav.network")), h("h2", {}, T("network.peers")), peers, relayed, form,
+  show(h("h1", {}, T("nav.network")), h("p", { id: "ip-visibility", class: "private-note" }, d.ip_visibility),
+    h("h2", {}, T("network.peers")), peers, relayed, form,
     h("h2", {}, T("network.checks")), findings);
 }
 

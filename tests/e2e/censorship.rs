@@ -355,6 +355,25 @@ fn behind_a_socks5_proxy_nothing_dials_directly() {
     let d = doctor(&cen);
     assert_eq!(d["socks5"], "10.4.0.1:1080", "{d}");
     assert_eq!(d["mdns"], false, "mDNS stays off behind a proxy: {d}");
+    // The doctor says in one sentence who sees this node's address, in
+    // this mode and in the ordinary one.
+    let says = |d: &Daemon| {
+        d.weft_json(&["doctor"])["ip_visibility"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let behind = says(&cen);
+    assert!(
+        behind.contains("cannot see") && behind.contains("10.4.0.1:1080"),
+        "{behind}"
+    );
+    assert!(says(&hub).starts_with("Every peer"), "{}", says(&hub));
+    let shown = String::from_utf8(cen.weft(&["doctor"]).stdout).unwrap();
+    assert!(
+        shown.contains("Your IP:") && shown.contains("cannot see"),
+        "{shown}"
+    );
     assert_eq!(
         lab.counter("cen", "guard", "direct").unwrap(),
         0,

@@ -407,6 +407,12 @@ fn web_ui_in_chromium() {
     ready(&browser);
     browser.wait_text("#peers", &w.a.peer_id());
     assert!(!browser.find_all("#findings .finding").is_empty());
+    // Who can see this node's IP address, in one sentence, and whether
+    // each peer is reached directly.
+    assert!(browser
+        .text("#ip-visibility")
+        .starts_with("Every peer this node connects to can see its IP address"));
+    assert!(browser.text("#peers .path").contains("direct"));
     shot(&browser, "ui-network");
 
     // Storage against the quota.

@@ -117,6 +117,7 @@ pub(crate) fn doctor(ctx: &Ctx) -> Res {
 /// `weft doctor` for people: the facts, then each finding with what to do.
 fn print_doctor(v: &DoctorResponse) {
     let r = &v.reachability;
+    println!("Your IP:     {}", v.ip_visibility);
     println!("Peer id:     {}", r.peer_id);
     println!("Listening:   {}", or_none(&r.listen_addrs));
     println!("Announced:   {}", or_none(&r.external_addrs));

@@ -57,6 +57,10 @@ pub struct ConnectionInfo {
 pub struct DoctorResponse {
     /// What the facts mean, each with a suggestion.
     pub findings: Vec<Finding>,
+    /// One sentence: who can see this node's IP address, in the mode it
+    /// runs in.
+    #[serde(default)]
+    pub ip_visibility: String,
     /// The facts.
     pub reachability: Reachability,
 }
@@ -308,6 +312,7 @@ mod tests {
                 level: FindingLevel::Ok,
                 suggestion: String::new(),
             }],
+            ip_visibility: "Every peer sees it.".into(),
             reachability: Reachability {
                 bootstrap: vec![BootstrapInfo {
                     address: "/ip4/198.51.100.7/tcp/4141/p2p/12D3KooWRelay".into(),
@@ -371,6 +376,7 @@ mod tests {
                 "mdns": true,
             },
             "findings": [{"level": "ok", "finding": "Connected to 3 peer(s).", "suggestion": ""}],
+            "ip_visibility": "Every peer sees it.",
         });
         check(&doctor(), expected);
     }

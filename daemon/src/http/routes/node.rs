@@ -101,6 +101,7 @@ pub(crate) async fn doctor(State(st): State<ApiState>) -> ApiResult<DoctorRespon
     let findings = crate::doctor::findings(&reachability);
     Ok(Json(DoctorResponse {
         findings,
+        ip_visibility: crate::doctor::ip_visibility(&reachability),
         reachability,
     }))
 }
