@@ -48,6 +48,16 @@ fn check_port_free(addr: &Multiaddr) -> Result<(), String> {
     })
 }
 
+/// Whether `addr` listens on every interface (`0.0.0.0` or `::`), and so
+/// reports one address per interface.
+fn wildcard(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| match p {
+        Protocol::Ip4(ip) => ip.is_unspecified(),
+        Protocol::Ip6(ip) => ip.is_unspecified(),
+        _ => false,
+    })
+}
+
 fn loopback(addr: &Multiaddr) -> bool {
     addr.iter().any(|p| match p {
         Protocol::Ip4(ip) => ip.is_loopback(),
@@ -70,14 +80,19 @@ pub(super) async fn listen(
         check_port_free(addr)?;
     }
     let mut ids: Vec<ListenerId> = Vec::new();
+    // Listeners on one address are done with their first report.
+    let mut specific: Vec<ListenerId> = Vec::new();
     for addr in listen {
-        ids.push(
-            swarm
-                .listen_on(addr.clone())
-                .map_err(|e| format!("cannot listen on {addr}: {e}"))?,
-        );
+        let id = swarm
+            .listen_on(addr.clone())
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        ids.push(id);
+        if !wildcard(addr) {
+            specific.push(id);
+        }
     }
-    // Per listener: whether it reported an address that is not loopback.
+    // Per listener: whether it is done (reported an address that is not
+    // loopback, or its one address).
     let mut outside: HashMap<ListenerId, bool> = HashMap::new();
     let deadline = tokio::time::Instant::now() + LISTEN_DEADLINE;
     let mut settle: Option<tokio::time::Instant> = None;
@@ -96,7 +111,7 @@ pub(super) async fn listen(
                 address,
             }) => {
                 info!(%address, "listening");
-                let out = !loopback(&address);
+                let out = !loopback(&address) || specific.contains(&listener_id);
                 if announce {
                     swarm.add_external_address(address);
                 }
