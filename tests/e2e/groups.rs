@@ -22,6 +22,20 @@ fn fails_with(o: &std::process::Output, needle: &str) {
     assert!(err.contains(needle), "{needle:?} not in {err}");
 }
 
+/// Three nodes, ana, bo and cy, each with a publisher of its own.
+fn three() -> (Daemon, Daemon, Daemon, Vec<InitOutput>) {
+    let (ana, bo, cy) = (
+        Daemon::start("ana"),
+        Daemon::start("bo"),
+        Daemon::start("cy"),
+    );
+    let ids = [&ana, &bo, &cy]
+        .iter()
+        .map(|d| d.weft_json_as(&["init"]))
+        .collect();
+    (ana, bo, cy, ids)
+}
+
 /// Runs `f` until it succeeds, for up to [`WAIT`]; its JSON output. On
 /// timeout, fails with the last error it printed.
 fn retry_ok<T: serde::de::DeserializeOwned>(
@@ -45,15 +59,7 @@ fn retry_ok<T: serde::de::DeserializeOwned>(
 
 #[test]
 fn members_read_their_group_an_outsider_cannot_and_a_removed_member_loses_the_new_key() {
-    let (ana, bo, cy) = (
-        Daemon::start("ana"),
-        Daemon::start("bo"),
-        Daemon::start("cy"),
-    );
-    let ids: Vec<InitOutput> = [&ana, &bo, &cy]
-        .iter()
-        .map(|d| d.weft_json_as(&["init"]))
-        .collect();
+    let (ana, bo, cy, ids) = three();
     let (a, b, c) = (
         ids[0].publisher.to_string(),
         ids[1].publisher.to_string(),
@@ -144,15 +150,7 @@ fn any_file_contains(dir: &std::path::Path, needle: &[u8]) -> bool {
 
 #[test]
 fn a_private_bundle_is_read_by_members_and_carried_sealed_by_everyone_else() {
-    let (ana, bo, cy) = (
-        Daemon::start("ana"),
-        Daemon::start("bo"),
-        Daemon::start("cy"),
-    );
-    let ids: Vec<InitOutput> = [&ana, &bo, &cy]
-        .iter()
-        .map(|d| d.weft_json_as(&["init"]))
-        .collect();
+    let (ana, bo, cy, ids) = three();
     let b = ids[1].publisher.to_string();
     bo.connect(&ana);
     cy.connect(&ana);
@@ -659,14 +657,6 @@ fn forged_and_replayed_group_entries_are_refused_and_go_no_further() {
     assert!(bo_view.readable);
 }
 
-/// Whether `d` has heard from `publisher`: its key log or anything it
-/// signed.
-fn heard_from(d: &Daemon, publisher: &str) -> bool {
-    d.weft_json(&["why", publisher])["entries"]
-        .as_u64()
-        .is_some_and(|n| n > 0)
-}
-
 #[test]
 fn a_revoked_device_of_a_member_is_shut_out_by_a_new_epoch_the_admin_starts_on_its_own() {
     let ana = Daemon::start("ana");
@@ -681,7 +671,7 @@ fn a_revoked_device_of_a_member_is_shut_out_by_a_new_epoch_the_admin_starts_on_i
     phone.connect(&laptop);
     // bo certifies a phone with the paper backup.
     wait_until("the phone to hear of bo's identity", WAIT, || {
-        heard_from(&phone, &b)
+        phone.heard_from(&b)
     });
     let o = phone.weft_with_input(
         &[

@@ -803,14 +803,6 @@ fn a_gateway_on_the_api_port_is_refused() {
     assert!(err.contains("never share an origin"), "{err}");
 }
 
-/// Whether `d` has heard from `publisher` (what sealing a group's key to
-/// it needs).
-fn heard_from(d: &Daemon, publisher: &str) -> bool {
-    d.weft_json(&["why", publisher])["entries"]
-        .as_u64()
-        .is_some_and(|n| n > 0)
-}
-
 /// A private group run from the web UI: ana founds it, adds bo and cy by
 /// the names she gave them, publishes to it from the browser and removes
 /// cy; bo, whose browser speaks Spanish, finds the bundle in the group's
@@ -834,7 +826,7 @@ fn groups_in_the_web_ui() {
     cy.connect(&ana);
     for (id, name) in [(&b_id, "Bo"), (&c_id, "Cy")] {
         assert!(ana.weft(&["name", id, name]).status.success());
-        wait_until("ana to hear from the member", WAIT, || heard_from(&ana, id));
+        wait_until("ana to hear from the member", WAIT, || ana.heard_from(id));
     }
 
     let browser = Browser::start("en-US,en");

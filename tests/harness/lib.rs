@@ -484,6 +484,15 @@ impl Daemon {
         }
     }
 
+    /// Whether this node has heard from `publisher` (its key log or
+    /// anything it signed), as a private group's admin needs before sealing
+    /// the group's key to it.
+    pub fn heard_from(&self, publisher: &str) -> bool {
+        self.weft_json(&["why", publisher])["entries"]
+            .as_u64()
+            .is_some_and(|n| n > 0)
+    }
+
     /// Entries in the catalog, from `weft status`.
     pub fn catalog_len(&self) -> u64 {
         self.status().catalog

@@ -78,6 +78,24 @@ struct SealingReader {
 }
 
 impl SealingReader {
+    /// The sealed file of `head` (the inner manifest's length and bytes)
+    /// then `files`, after the 75-byte `header`.
+    fn new(
+        sealer: Sealer,
+        header: &[u8],
+        head: Vec<u8>,
+        files: VecDeque<(File, u64, String)>,
+    ) -> Self {
+        Self {
+            sealer: Some(sealer),
+            head: Some(head),
+            files,
+            out: header.to_vec(),
+            pos: 0,
+            buf: Vec::new(),
+        }
+    }
+
     fn fill(&mut self) -> std::io::Result<()> {
         self.out.clear();
         self.pos = 0;
@@ -254,14 +272,7 @@ async fn seal_and_store(
                 File::open(&f.abs).map_err(|e| bad(format!("cannot read {}: {e}", f.rel)))?;
             files.push_back((file, f.size, f.rel.clone()));
         }
-        let reader = SealingReader {
-            sealer: Some(sealer),
-            head: Some(head),
-            files,
-            out: header.to_vec(),
-            pos: 0,
-            buf: Vec::new(),
-        };
+        let reader = SealingReader::new(sealer, &header, head, files);
         let sealed = Found {
             rel: group::OUTER_NAME.into(),
             abs: Default::default(),
@@ -541,14 +552,7 @@ mod tests {
         let padded = padme(plain.len() as u64);
         let (sealer, header) =
             Sealer::new(&secret, GroupId::from_bytes([1; 32]), 2, padded, &mut OsRng);
-        let mut r = SealingReader {
-            sealer: Some(sealer),
-            head: Some(head),
-            files,
-            out: header.to_vec(),
-            pos: 0,
-            buf: Vec::new(),
-        };
+        let mut r = SealingReader::new(sealer, &header, head, files);
         let mut sealed = Vec::new();
         r.read_to_end(&mut sealed).unwrap();
         assert_eq!(sealed.len() as u64, sealed_len(padded));
