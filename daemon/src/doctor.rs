@@ -29,6 +29,19 @@ pub fn ip_visibility(r: &Reachability) -> String {
             "Your peers cannot see this node's IP address: every connection goes out through the SOCKS5 proxy at {proxy}, so only the proxy's own path (with Tor, your Tor entry guard) sees it, and peers see the proxy's exit or your relay instead."
         );
     }
+    if r.hidden {
+        let mut through: Vec<&str> = r.reservations.iter().map(|s| s.relay.as_str()).collect();
+        through.sort();
+        through.dedup();
+        let via = if through.is_empty() {
+            "no relay holds a slot for it yet".to_string()
+        } else {
+            format!("its relays: {}", through.join(", "))
+        };
+        return format!(
+            "Hidden mode: only the hubs and relays this node was given can see its IP address ({via}); every other peer reaches it through them and sees theirs. Those hubs still see it, and anyone watching your network can see that you talk to them."
+        );
+    }
     "Every peer this node connects to can see its IP address (through a relay too, once hole punching makes the connection direct), and any node can learn it from the addresses it announces (identify and the DHT); to hide it, go through a SOCKS5 proxy such as Tor (see docs/censorship.md).".into()
 }
 
@@ -40,7 +53,22 @@ pub fn findings(r: &Reachability) -> Vec<Finding> {
         .iter()
         .filter(|a| !a.contains("/p2p-circuit"))
         .collect();
-    if direct.is_empty() {
+    if r.hidden {
+        let held = r.reservations.iter().filter(|s| s.accepted).count();
+        if held > 0 {
+            out.push(f(
+                Level::Ok,
+                format!("Hidden: this node listens on no address of its own and tells peers none; {held} relay(s) carry every connection to it."),
+                "",
+            ));
+        } else {
+            out.push(f(
+                Level::Warning,
+                "Hidden, but no relay holds a slot for this node: no peer can reach it, so what it publishes cannot be fetched from it.",
+                "Join a hub that runs a relay (relay = true in its config); this node then reserves a slot on it by itself.",
+            ));
+        }
+    } else if direct.is_empty() {
         out.push(f(
             Level::Warning,
             "This node is not listening on any address, so no one can connect to it.",
@@ -183,6 +211,7 @@ pub fn findings(r: &Reachability) -> Vec<Finding> {
             "",
         ));
     }
+    ladder(r, &mut out);
     let p = &r.hole_punch;
     if p.upgraded > 0 {
         out.push(f(
@@ -204,6 +233,89 @@ pub fn findings(r: &Reachability) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// A way of the fallback ladder, for people.
+fn way_words(way: &str) -> &str {
+    match way {
+        "direct" => "directly",
+        "websocket" => "over WebSocket (port 443)",
+        "relay" => "through a relay",
+        other => other,
+    }
+}
+
+/// What the fallback ladder tried for each bootstrap peer, what worked,
+/// and what to do when nothing did.
+fn ladder(r: &Reachability, out: &mut Vec<Finding>) {
+    for l in &r.ladder {
+        // One entry per address, with its last word on why it failed;
+        // the peer id is said once, not after every address.
+        let mut failed_at: Vec<(&str, &str, &str)> = Vec::new();
+        for st in &l.steps {
+            let Some(e) = st.error.as_deref() else {
+                continue;
+            };
+            let addr = st
+                .address
+                .strip_suffix(&format!("/p2p/{}", l.peer_id))
+                .unwrap_or(&st.address);
+            match failed_at.iter_mut().find(|(_, a, _)| *a == addr) {
+                Some(entry) => entry.2 = e,
+                None => failed_at.push((&st.way, addr, e)),
+            }
+        }
+        let failed: Vec<String> = failed_at
+            .iter()
+            .map(|(w, a, e)| format!("{} at {a} ({e})", way_words(w)))
+            .collect();
+        let tried = |w: &str| l.steps.iter().any(|s| s.way == w);
+        match &l.way {
+            _ if l.climbing => out.push(f(
+                Level::Info,
+                format!(
+                    "Still trying to reach {}{}.",
+                    l.peer_id,
+                    if failed.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; failed so far: {}", failed.join("; "))
+                    }
+                ),
+                "",
+            )),
+            Some(way) if !failed.is_empty() => out.push(f(
+                Level::Ok,
+                format!(
+                    "Reached {} {} after these failed: {}. That way is tried first next time.",
+                    l.peer_id,
+                    way_words(way),
+                    failed.join("; ")
+                ),
+                "",
+            )),
+            Some(_) => {}
+            None => out.push(f(
+                Level::Problem,
+                format!(
+                    "Could not reach {} any way: {}.",
+                    l.peer_id,
+                    if failed.is_empty() {
+                        "it has no address this node can dial".to_string()
+                    } else {
+                        failed.join("; ")
+                    }
+                ),
+                if !tried("websocket") {
+                    "Ask whoever runs it for an invite with its WebSocket address on port 443 (…/tcp/443/tls/ws), or route weft through Tor with net.socks5 = \"127.0.0.1:9050\"."
+                } else if !tried("relay") {
+                    "Ask whoever runs it for an invite with a relayed address (its operator lists relays in net.relays), or route weft through Tor with net.socks5 = \"127.0.0.1:9050\"."
+                } else {
+                    "Every way in the invite failed: the hub may be down, or this network blocks it and its relays. Ask for a fresh invite, or route weft through Tor with net.socks5 = \"127.0.0.1:9050\"."
+                },
+            )),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +356,69 @@ mod tests {
             .iter()
             .filter(|f| f.level != Level::Ok)
             .all(|f| !f.suggestion.is_empty() || f.level == Level::Info));
+    }
+
+    #[test]
+    fn the_ladder_says_what_failed_what_worked_and_what_next() {
+        use crate::net::ladder::{LadderReport, LadderStep};
+        let step = |way: &str, error: Option<&str>| LadderStep {
+            address: format!("/ip4/192.0.2.1/{way}"),
+            error: error.map(String::from),
+            way: way.into(),
+        };
+        let mut r = base();
+        r.ladder = vec![
+            LadderReport {
+                climbing: false,
+                peer_id: "hub-a".into(),
+                steps: vec![
+                    step("direct", Some("timed out")),
+                    step("websocket", Some("refused")),
+                    step("relay", None),
+                ],
+                way: Some("relay".into()),
+            },
+            LadderReport {
+                climbing: false,
+                peer_id: "hub-b".into(),
+                steps: vec![step("direct", Some("timed out"))],
+                way: None,
+            },
+        ];
+        let list = findings(&r);
+        assert!(has(&list, Level::Ok, "Reached hub-a through a relay after these failed: directly at /ip4/192.0.2.1/direct (timed out); over WebSocket (port 443)"));
+        let b = list.iter().find(|f| f.finding.contains("hub-b")).unwrap();
+        assert_eq!(b.level, Level::Problem);
+        assert!(
+            b.suggestion.contains("WebSocket address on port 443"),
+            "{b:?}"
+        );
+    }
+
+    #[test]
+    fn a_hidden_node_says_who_sees_its_address() {
+        let mut r = base();
+        r.hidden = true;
+        r.listen_addrs.clear();
+        assert!(ip_visibility(&r).contains("no relay holds a slot"));
+        let list = findings(&r);
+        assert!(has(&list, Level::Warning, "Hidden, but no relay"));
+        assert!(!has(&list, Level::Warning, "not listening on any address"));
+        r.reservations = vec![ReservationInfo {
+            relay: "12D3KooWHub".into(),
+            address: "/ip4/192.0.2.1/tcp/4141/p2p/12D3KooWHub/p2p-circuit".into(),
+            accepted: true,
+        }];
+        let says = ip_visibility(&r);
+        assert!(
+            says.starts_with("Hidden mode") && says.contains("12D3KooWHub"),
+            "{says}"
+        );
+        assert!(has(
+            &findings(&r),
+            Level::Ok,
+            "1 relay(s) carry every connection"
+        ));
     }
 
     #[test]

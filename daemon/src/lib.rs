@@ -156,6 +156,11 @@ pub async fn run(
         },
         relay: config.relay.clone(),
         private_reach: config.private_reach,
+        hidden: config.hidden,
+        // Behind a proxy every dial goes through it already.
+        gate: (config.hidden && config.socks5.is_none())
+            .then(|| net::hidden::DirectGate::new(config.peers.iter().chain(&config.relays))),
+        relays: config.relays.clone(),
     };
     let swarm =
         net::build_swarm(key, &opts, metrics.bytes_relayed.clone()).map_err(anyhow::Error::msg)?;

@@ -46,6 +46,12 @@ struct Args {
     /// Do not look for peers on the LAN with mDNS (config: mdns = false)
     #[arg(long)]
     no_mdns: bool,
+    /// Hide where this node is: no listener, no own addresses announced,
+    /// direct connections only to the hubs and relays it is given, every
+    /// other peer reached through their relays (config: net.privacy =
+    /// "hidden"; see docs/censorship.md)
+    #[arg(long)]
+    hidden: bool,
     /// Print a new private network key (for swarm.key) and exit
     #[arg(long)]
     new_swarm_key: bool,
@@ -136,6 +142,7 @@ fn main() -> ExitCode {
         api_port: args.api_port,
         mdns: args.no_mdns.then_some(false),
         gateway: args.gateway,
+        hidden: args.hidden,
     };
     let env: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))

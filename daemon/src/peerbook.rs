@@ -29,6 +29,10 @@ pub struct BookEntry {
     /// Added by `weft join`: never forgotten, always redialled.
     #[serde(default)]
     pub bootstrap: bool,
+    /// The way that reached it last (`direct`, `websocket`, `relay`),
+    /// tried first next time (see `net::ladder`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub way: Option<String>,
 }
 
 /// The peer book, shared by the swarm task and the API.
@@ -78,6 +82,7 @@ impl PeerBook {
                 addrs: Vec::new(),
                 seen: 0,
                 bootstrap: false,
+                way: None,
             });
             let mut fresh: Vec<String> = addrs
                 .iter()
@@ -135,6 +140,29 @@ impl PeerBook {
             .collect()
     }
 
+    /// Notes the way that reached `peer`, for next time. Blocking. A peer
+    /// not in the book is left out (the book holds peers it has addresses
+    /// for).
+    pub fn set_way(&self, peer: PeerId, way: &str) -> Result<(), StoreError> {
+        let value = {
+            let mut book = self.lock();
+            let Some(e) = book.get_mut(&peer) else {
+                return Ok(());
+            };
+            if e.way.as_deref() == Some(way) {
+                return Ok(());
+            }
+            e.way = Some(way.to_string());
+            serde_json::to_vec(&*e).unwrap_or_default()
+        };
+        self.store.put_kv(CF_PEERS, &peer.to_bytes(), &value)
+    }
+
+    /// The way that reached `peer` last, if noted.
+    pub fn way(&self, peer: &PeerId) -> Option<String> {
+        self.lock().get(peer).and_then(|e| e.way.clone())
+    }
+
     /// Bootstrap peers added by `weft join`.
     pub fn bootstrap(&self) -> Vec<PeerId> {
         let book = self.lock();
@@ -168,6 +196,16 @@ impl crate::net::AddressBook for PeerBook {
 
     fn bootstrap(&self) -> Vec<PeerId> {
         PeerBook::bootstrap(self)
+    }
+
+    fn way(&self, peer: &PeerId) -> Option<String> {
+        PeerBook::way(self, peer)
+    }
+
+    fn set_way(&self, peer: PeerId, way: &str) {
+        if let Err(e) = PeerBook::set_way(self, peer, way) {
+            tracing::warn!(error = %e, "could not write the peer book");
+        }
     }
 }
 

@@ -36,14 +36,36 @@ fn doctor(d: &Daemon) -> Value {
 /// `from` (made a publisher here) publishes a file of `size` bytes; each of
 /// `to` lists it and fetches it byte-identical. Returns the bundle id.
 fn share(from: &Daemon, to: &[&Daemon], name: &str, size: usize, seed: u64) -> String {
+    share_with(from, to, name, size, seed, false)
+}
+
+/// [`share`], where with `dht` each receiver first waits for the DHT to
+/// name the publisher as a provider (receivers not connected to it find
+/// it there).
+fn share_with(
+    from: &Daemon,
+    to: &[&Daemon],
+    name: &str,
+    size: usize,
+    seed: u64,
+    dht: bool,
+) -> String {
     init(from);
     let id = publish(from, name, size, seed, &[]);
+    let publisher = from.peer_id();
     for (i, d) in to.iter().enumerate() {
         wait_until(
             &format!("{name}: a receiver to list the bundle"),
             Duration::from_secs(30),
             || d.lists(&id),
         );
+        if dht {
+            wait_until(
+                &format!("{name}: the DHT to name the publisher"),
+                Duration::from_secs(30),
+                || d.names_provider(&id, &publisher),
+            );
+        }
         get_and_check(d, &id, &format!("got{i}"), size, seed);
     }
     id
@@ -463,4 +485,395 @@ fn when_the_hub_dies_mid_transfer_the_fetch_finishes_from_another_provider() {
         SIZE >> 20,
         p2.counters().blobs_served
     );
+}
+
+/// The counters of [`watch`]: packets from and to the hidden node's
+/// addresses.
+const WATCH: &str = "watch";
+
+/// Counts, in host `name`, every packet from or to `addrs`.
+fn watch(lab: &Lab, name: &str, addrs: &[&str]) {
+    let set = addrs.join(", ");
+    lab.nft(
+        name,
+        &format!(
+            r#"table inet {WATCH} {{
+                counter from_hidden {{ }}
+                counter to_hidden {{ }}
+                chain in {{
+                    type filter hook input priority -10; policy accept;
+                    ip saddr {{ {set} }} counter name from_hidden
+                }}
+                chain out {{
+                    type filter hook output priority -10; policy accept;
+                    ip daddr {{ {set} }} counter name to_hidden
+                }}
+            }}"#
+        ),
+    )
+    .unwrap();
+}
+
+/// A hidden node behind a NAT that would let anyone in (its port is
+/// forwarded) publishes and fetches through the hub's relay, and no other
+/// peer ever exchanges a packet with it or learns its address: not from
+/// identify, not from the DHT (a peer that had it would have dialled it
+/// while fetching), not from the invite it hands out.
+#[test]
+fn a_hidden_node_shares_through_its_hub_and_no_other_peer_learns_where_it_is() {
+    const WHAT: &str = "censorship 6: hidden mode";
+    let mut lab = lab!("c6", WHAT, &["nft"]);
+    lab.switch(
+        "inet",
+        &[
+            ("hub", "172.33.0.1/24"),
+            ("nat1", "172.33.0.2/24"),
+            ("nat2", "172.33.0.3/24"),
+            ("q", "172.33.0.4/24"),
+        ],
+    )
+    .unwrap();
+    lab.host("h").unwrap();
+    lab.host("p").unwrap();
+    lab.link("h", "10.11.0.2/24", "nat1", "10.11.0.1/24")
+        .unwrap();
+    lab.link("p", "10.12.0.2/24", "nat2", "10.12.0.1/24")
+        .unwrap();
+    // The hidden node's router forwards its port to it (full cone): if it
+    // listened or told anyone its address, peers could reach it.
+    for (nat, home, inside, public, kind) in [
+        ("nat1", "h", "10.11.0.2", "172.33.0.2", NatKind::FullCone),
+        (
+            "nat2",
+            "p",
+            "10.12.0.2",
+            "172.33.0.3",
+            NatKind::PortRestricted,
+        ),
+    ] {
+        lab.router(nat).unwrap();
+        let rules = kind.ruleset("v-inet", &format!("v-{home}"), inside, public, 4141);
+        lab.nft(nat, &rules).unwrap();
+    }
+    lab.route("h", "default via 10.11.0.1").unwrap();
+    lab.route("p", "default via 10.12.0.1").unwrap();
+    for peer in ["p", "q"] {
+        watch(&lab, peer, &["172.33.0.2", "10.11.0.2"]);
+    }
+
+    let listen = ["/ip4/0.0.0.0/tcp/4141", "/ip4/0.0.0.0/udp/4141/quic-v1"];
+    let hub = Daemon::start_opts(
+        "c6-hub",
+        dir_with_config("c6-hub", "relay = true\n"),
+        &[],
+        lab.options("hub", &listen),
+    );
+    let hub_id = hub.peer_id();
+    let to_hub = format!("peers = [\"/ip4/172.33.0.1/tcp/4141/p2p/{hub_id}\"]\n");
+    let q = Daemon::start_opts(
+        "c6-q",
+        dir_with_config("c6-q", &to_hub),
+        &[],
+        lab.options("q", &listen),
+    );
+    let p = Daemon::start_opts(
+        "c6-p",
+        dir_with_config(
+            "c6-p",
+            &format!("{to_hub}[net]\nreachability = \"private\"\n"),
+        ),
+        &[],
+        lab.options("p", &listen),
+    );
+    let h = Daemon::start_opts(
+        "c6-h",
+        dir_with_config("c6-h", &to_hub),
+        &["--hidden"],
+        lab.options("h", &listen),
+    );
+    for d in [&h, &p] {
+        wait_until("a relay slot on the hub", Duration::from_secs(60), || {
+            doctor(d)["reservations"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s["accepted"] == true))
+        });
+    }
+    let hidden_ips = |s: &str| s.contains("172.33.0.2") || s.contains("10.11.0.2");
+
+    // It has no address of its own to give: only relayed ones.
+    let r = doctor(&h);
+    assert_eq!(r["hidden"], true, "{r}");
+    for key in ["listen_addrs", "external_addrs"] {
+        let list = r[key].as_array().unwrap();
+        assert!(!list.is_empty(), "{key}: {r}");
+        assert!(
+            list.iter()
+                .all(|a| a.as_str().unwrap().contains("/p2p-circuit")),
+            "{key} holds an address of its own: {r}"
+        );
+    }
+    let says = h.weft_json(&["doctor"])["ip_visibility"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        says.starts_with("Hidden mode") && says.contains(&hub_id),
+        "{says}"
+    );
+    let invite = h.weft_json(&["invite"]);
+    let addrs = invite["addrs"].as_array().unwrap();
+    assert!(!addrs.is_empty(), "{invite}");
+    assert!(
+        addrs
+            .iter()
+            .all(|a| a.as_str().unwrap().contains("/p2p-circuit")
+                && !hidden_ips(a.as_str().unwrap())),
+        "{invite}"
+    );
+
+    // It publishes; a public peer and a peer behind NAT fetch from it.
+    share_with(&h, &[&q, &p], "c6-hidden-guide", 1 << 20, 76, true);
+    // It fetches from the peer behind NAT, through the relay too.
+    share_with(&p, &[&h], "c6-guide", 1 << 20, 77, true);
+    let h_id = h.peer_id();
+
+    for (name, d) in [("p", &p), ("q", &q)] {
+        let peers = d.weft_json(&["peers"]);
+        if let Some(entry) = peers["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["peer_id"] == h_id.as_str())
+        {
+            assert_eq!(entry["relayed"], true, "{name}: {entry}");
+            assert!(
+                !hidden_ips(&entry.to_string()),
+                "{name} knows where it is: {entry}"
+            );
+            let announced = entry["announced"].as_array().unwrap();
+            assert!(
+                announced
+                    .iter()
+                    .all(|a| a.as_str().unwrap().contains("/p2p-circuit")),
+                "{name}: {entry}"
+            );
+        }
+        for counter in ["from_hidden", "to_hidden"] {
+            assert_eq!(
+                lab.counter(name, WATCH, counter).unwrap(),
+                0,
+                "{name} exchanged packets with the hidden node ({counter})"
+            );
+        }
+    }
+    let relay = doctor(&hub)["relay_server"].clone();
+    assert!(relay["circuits_total"].as_u64() >= Some(2), "{relay}");
+}
+
+/// A hub reachable three ways (TCP and QUIC on 4141, WebSocket with TLS on
+/// 443, and relayed through a separate relay it holds a slot on), and a
+/// censored node behind a firewall that lets out only what `allowed`
+/// matches and silently drops everything else, as censors do. The
+/// censored node knows nothing but the hub's invite; it trusts the hub's
+/// self-signed certificate the way a real node trusts a hub's CA-signed
+/// one. Returns the lab, the relay, the hub and the censored node.
+fn ladder_lab(tag: &str, what: &str, allowed: &str) -> Option<(Lab, Daemon, Daemon, Daemon)> {
+    let mut lab = match Lab::new(tag, &["nft"]) {
+        Ok(l) => l,
+        Err(why) => {
+            skip(what, &format!("needs network namespaces of its own: {why}"));
+            return None;
+        }
+    };
+    lab.switch(
+        "inet",
+        &[
+            ("hub", "10.72.0.1/24"),
+            ("cen", "10.72.0.2/24"),
+            ("relay", "10.72.0.3/24"),
+        ],
+    )
+    .unwrap();
+    lab.nft(
+        "cen",
+        &format!(
+            r#"table inet censor {{
+                chain out {{
+                    type filter hook output priority 0; policy accept;
+                    oifname "lo" accept
+                    {allowed} accept
+                    drop
+                }}
+                chain in {{
+                    type filter hook input priority 0; policy accept;
+                    iifname "lo" accept
+                    ct state established,related accept
+                    drop
+                }}
+            }}"#
+        ),
+    )
+    .unwrap();
+    let relay = Daemon::start_opts(
+        &format!("{tag}-relay"),
+        dir_with_config(&format!("{tag}-relay"), "relay = true\n"),
+        &[],
+        lab.options(
+            "relay",
+            &["/ip4/10.72.0.3/tcp/4141", "/ip4/10.72.0.3/udp/4141/quic-v1"],
+        ),
+    );
+    let cert = rcgen::generate_simple_self_signed(vec!["10.72.0.1".to_string()]).unwrap();
+    let hub_dir = dir_with_config(
+        &format!("{tag}-hub"),
+        &format!(
+            "[net]\ntls_cert = \"hub-cert.pem\"\ntls_key = \"hub-key.pem\"\nrelays = [\"/ip4/10.72.0.3/tcp/4141/p2p/{}\"]\n",
+            relay.peer_id()
+        ),
+    );
+    std::fs::write(hub_dir.path().join("hub-cert.pem"), cert.cert.pem()).unwrap();
+    std::fs::write(
+        hub_dir.path().join("hub-key.pem"),
+        cert.key_pair.serialize_pem(),
+    )
+    .unwrap();
+    let hub = Daemon::start_opts(
+        &format!("{tag}-hub"),
+        hub_dir,
+        &[],
+        lab.options(
+            "hub",
+            &[
+                "/ip4/10.72.0.1/tcp/4141",
+                "/ip4/10.72.0.1/udp/4141/quic-v1",
+                "/ip4/10.72.0.1/tcp/443/tls/ws",
+            ],
+        ),
+    );
+    let cen_dir = dir_with_config(&format!("{tag}-cen"), "[net]\ntls_trust = [\"hub.pem\"]\n");
+    std::fs::write(cen_dir.path().join("hub.pem"), cert.cert.pem()).unwrap();
+    let cen = Daemon::start_opts(
+        &format!("{tag}-cen"),
+        cen_dir,
+        &[],
+        lab.options("cen", &["/ip4/10.72.0.2/tcp/4141"]),
+    );
+    Some((lab, relay, hub, cen))
+}
+
+/// The hub's invite, once it carries a direct, a WebSocket and a relayed
+/// address.
+fn invite_with_every_way(hub: &Daemon) -> String {
+    let mut invite = Value::Null;
+    wait_until(
+        "the hub's invite to carry every way to reach it",
+        Duration::from_secs(60),
+        || {
+            invite = hub.weft_json(&["invite"]);
+            let addrs: Vec<&str> = invite["addrs"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|a| a.as_str()).collect())
+                .unwrap_or_default();
+            addrs.iter().any(|a| a.contains("/tcp/4141/p2p/"))
+                && addrs.iter().any(|a| a.contains("/tls/ws"))
+                && addrs
+                    .iter()
+                    .any(|a| a.contains("10.72.0.3") && a.contains("/p2p-circuit/"))
+        },
+    );
+    invite["invite"].as_str().unwrap().to_string()
+}
+
+/// The ladder report of `d` for `peer`, from `weft doctor`.
+fn ladder_to(d: &Daemon, peer: &str) -> Value {
+    doctor(d)["ladder"]
+        .as_array()
+        .and_then(|l| l.iter().find(|r| r["peer_id"] == peer).cloned())
+        .unwrap_or_default()
+}
+
+/// Scenario 1 again, with nothing set but an invite: the node finds the
+/// WebSocket way on its own, says what it tried, and goes straight to it
+/// after a restart.
+#[test]
+fn given_only_an_invite_a_node_behind_a_443_only_firewall_climbs_to_websocket() {
+    const WHAT: &str = "censorship 7: invite only, 443 only";
+    let Some((lab, _relay, hub, mut cen)) =
+        ladder_lab("c7", WHAT, "ip daddr 10.72.0.1 tcp dport 443")
+    else {
+        return;
+    };
+    let invite = invite_with_every_way(&hub);
+    let joined = cen.weft_json(&["join", &invite]);
+    let hub_id = hub.peer_id();
+    let way = joined["joined"][0]["addr"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(way.contains("/tcp/443/tls/ws"), "{joined}");
+    let failed = joined["failed"].to_string();
+    assert!(
+        failed.contains("/tcp/4141"),
+        "the direct way was not tried first: {joined}"
+    );
+
+    share(&hub, &[&cen], "c7-guide", 1 << 20, 78);
+    assert_eq!(
+        transport_to(&cen, &hub_id).as_deref(),
+        Some("websocket+tls")
+    );
+    let report = ladder_to(&cen, &hub_id);
+    assert_eq!(report["way"], "websocket", "{report}");
+    let shown = String::from_utf8(cen.weft(&["doctor"]).stdout).unwrap();
+    assert!(
+        shown.contains("over WebSocket (port 443) after these failed"),
+        "{shown}"
+    );
+
+    // Remembered: after a restart the WebSocket way goes first.
+    cen.kill_and_restart();
+    wait_until(
+        "the node to reach the hub again",
+        Duration::from_secs(30),
+        || ladder_to(&cen, &hub_id)["way"] == "websocket",
+    );
+    let report = ladder_to(&cen, &hub_id);
+    assert_eq!(report["steps"][0]["way"], "websocket", "{report}");
+    assert_eq!(report["steps"][0]["error"], Value::Null, "{report}");
+    drop(lab);
+}
+
+/// The censor blocks the hub entirely, port 443 too, but not the relay:
+/// the node reaches the hub through the relay, by the invite alone.
+#[test]
+fn given_only_an_invite_a_node_cut_off_from_the_hub_reaches_it_through_a_relay() {
+    const WHAT: &str = "censorship 8: invite only, hub blocked, relay allowed";
+    let Some((lab, _relay, hub, cen)) = ladder_lab("c8", WHAT, "ip daddr 10.72.0.3 tcp dport 4141")
+    else {
+        return;
+    };
+    let invite = invite_with_every_way(&hub);
+    let joined = cen.weft_json(&["join", &invite]);
+    let hub_id = hub.peer_id();
+    let way = joined["joined"][0]["addr"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(way.contains("/p2p-circuit/"), "{joined}");
+    let failed = joined["failed"].to_string();
+    assert!(
+        failed.contains("/tcp/4141") && failed.contains("/tls/ws"),
+        "the direct and WebSocket ways were not tried first: {joined}"
+    );
+
+    share(&hub, &[&cen], "c8-guide", 1 << 20, 79);
+    assert_eq!(transport_to(&cen, &hub_id).as_deref(), Some("relayed"));
+    assert_eq!(ladder_to(&cen, &hub_id)["way"], "relay");
+    let shown = String::from_utf8(cen.weft(&["doctor"]).stdout).unwrap();
+    assert!(
+        shown.contains("through a relay after these failed"),
+        "{shown}"
+    );
+    eprintln!("{shown}");
+    drop(lab);
 }

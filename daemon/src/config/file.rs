@@ -189,4 +189,11 @@ pub struct NetSection {
     /// `"auto"` (ask peers to dial back) or `"private"` (this node is
     /// behind a NAT or firewall: reserve relay slots at once).
     pub reachability: Option<String>,
+    /// `"normal"` or `"hidden"`: no listener, no own addresses announced,
+    /// peers reached only through the configured hubs and their relays.
+    pub privacy: Option<String>,
+    /// Relays (`/…/p2p/<relay>`) to hold a slot on at all times, so that
+    /// people who cannot reach this node directly reach it through them;
+    /// invites carry the relayed addresses.
+    pub relays: Option<Vec<String>>,
 }

@@ -86,6 +86,12 @@ pub struct Config {
     /// `net.reachability = "private"`: known to be unreachable from
     /// outside, so relay slots are reserved at once, without AutoNAT.
     pub private_reach: bool,
+    /// `net.privacy = "hidden"` (or `--hidden`): no listener, no own
+    /// addresses announced, direct connections only to the configured
+    /// hubs and relays.
+    pub hidden: bool,
+    /// `net.relays`: relays to hold a slot on at all times.
+    pub relays: Vec<Multiaddr>,
     /// WebSocket TLS certificate, key and extra trust.
     pub tls: crate::net::transport::TlsOptions,
     /// The public gateway, if it is on.
@@ -169,6 +175,8 @@ pub struct Flags {
     pub mdns: Option<bool>,
     /// `--gateway`.
     pub gateway: Option<String>,
+    /// `--hidden`.
+    pub hidden: bool,
 }
 
 fn parse_addrs(list: &[String], what: &str) -> Result<Vec<Multiaddr>, String> {
@@ -251,6 +259,13 @@ impl Config {
         }
         if let Some(m) = flags.mdns {
             table.insert("mdns".into(), toml::Value::Boolean(m));
+        }
+        if flags.hidden {
+            set_path(
+                &mut table,
+                &["net".into(), "privacy".into()],
+                toml::Value::String("hidden".into()),
+            )?;
         }
         if let Some(g) = &flags.gateway {
             set_path(
@@ -343,6 +358,41 @@ impl Config {
                 ))
             }
         };
+        let hidden = match net.privacy.as_deref() {
+            None | Some("normal") => false,
+            Some("hidden") => true,
+            Some(other) => {
+                return Err(format!(
+                    "net.privacy is \"normal\" or \"hidden\", not {other:?}"
+                ))
+            }
+        };
+        let relays = parse_addrs(
+            &net.relays.clone().unwrap_or_default(),
+            "net.relays address",
+        )?;
+        for r in &relays {
+            let ends_in_peer = matches!(r.iter().last(), Some(libp2p::multiaddr::Protocol::P2p(_)));
+            if !ends_in_peer
+                || r.iter()
+                    .any(|p| p == libp2p::multiaddr::Protocol::P2pCircuit)
+            {
+                return Err(format!(
+                    "net.relays: {r} is not a relay's own address; give it as /ip4/…/tcp/…/p2p/<relay's peer id>"
+                ));
+            }
+        }
+        if hidden {
+            if relay.is_some() {
+                return Err("a hidden node (net.privacy = \"hidden\") cannot relay for others: relaying needs an address peers can reach. Remove [relay] or the hidden mode".into());
+            }
+            if gateway.is_some() {
+                return Err("a hidden node (net.privacy = \"hidden\") cannot serve a public gateway: it would show its address to every visitor. Remove gateway.listen or the hidden mode".into());
+            }
+            if file.mdns == Some(true) {
+                return Err("a hidden node (net.privacy = \"hidden\") runs no mDNS: mDNS announces its address on the LAN. Remove mdns = true or the hidden mode".into());
+            }
+        }
         let follow = file
             .follow
             .unwrap_or_default()
@@ -354,17 +404,26 @@ impl Config {
             follow,
             block: file.block.unwrap_or_default(),
             passphrase: None,
-            listen: parse_addrs(&listen, "listen address")?,
+            // A hidden node opens no listener at all: it is reached
+            // through the slots it holds on its hubs' relays.
+            listen: if hidden {
+                Vec::new()
+            } else {
+                parse_addrs(&listen, "listen address")?
+            },
             peers: parse_addrs(&all_peers, "peer address")?,
             api,
             // Behind a proxy the node stays quiet on the LAN unless asked.
-            mdns: file.mdns.unwrap_or(socks5.is_none()),
+            mdns: file.mdns.unwrap_or(socks5.is_none() && !hidden),
             gateway,
             trust: TrustConfig::resolve(file.trust)?,
             file: None,
             relay,
             socks5,
-            private_reach,
+            // A hidden node knows it cannot be reached directly.
+            private_reach: private_reach || hidden,
+            hidden,
+            relays,
             tls,
             psk,
             data_dir,

@@ -71,6 +71,19 @@ impl Config {
                 .into(),
             ),
         );
+        net.insert(
+            "privacy".into(),
+            V::String(if self.hidden { "hidden" } else { "normal" }.into()),
+        );
+        net.insert(
+            "relays".into(),
+            V::Array(
+                self.relays
+                    .iter()
+                    .map(|a| V::String(a.to_string()))
+                    .collect(),
+            ),
+        );
         if let Some(p) = self.socks5 {
             net.insert("socks5".into(), V::String(p.to_string()));
         }

@@ -124,3 +124,54 @@ fn quota_upload_limit_and_rules_come_from_the_file() {
     let err = Config::resolve(dir.path().into(), vec![], vec![], None, None).unwrap_err();
     assert!(err.contains("maximum"), "{err}");
 }
+
+#[test]
+fn hidden_mode_listens_nowhere_and_refuses_what_would_show_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |text: &str, hidden: bool| {
+        std::fs::write(dir.path().join(files::CONFIG), text).unwrap();
+        let flags = Flags {
+            listen: vec!["/ip4/0.0.0.0/tcp/4141".into()],
+            hidden,
+            ..Flags::default()
+        };
+        Config::load(dir.path().into(), flags, &[])
+    };
+    let c = load("", true).unwrap();
+    assert!(c.hidden && c.private_reach && !c.mdns && c.listen.is_empty());
+    assert!(
+        c.to_toml().contains("privacy = \"hidden\""),
+        "{}",
+        c.to_toml()
+    );
+    let c = load("[net]\nprivacy = \"hidden\"\n", false).unwrap();
+    assert!(c.hidden);
+    assert!(!load("", false).unwrap().hidden);
+    for (text, flag, says) in [
+        (
+            "[net]\nprivacy = \"invisible\"\n",
+            false,
+            "\"normal\" or \"hidden\"",
+        ),
+        ("relay = true\n", true, "cannot relay"),
+        ("mdns = true\n", true, "runs no mDNS"),
+        (
+            "[gateway]\nlisten = \"127.0.0.1:8080\"\n",
+            true,
+            "public gateway",
+        ),
+    ] {
+        let err = load(text, flag).err().unwrap_or_default();
+        assert!(err.contains(says), "{text}: {err}");
+    }
+    // net.relays: a relay's own address, with its peer id.
+    let relay = "/ip4/192.0.2.9/tcp/4141/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN";
+    let c = load(&format!("[net]\nrelays = [\"{relay}\"]\n"), false).unwrap();
+    assert_eq!(c.relays.len(), 1);
+    for bad in ["/ip4/192.0.2.9/tcp/4141", &format!("{relay}/p2p-circuit")] {
+        let err = load(&format!("[net]\nrelays = [\"{bad}\"]\n"), false)
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("not a relay's own address"), "{bad}: {err}");
+    }
+}

@@ -271,7 +271,13 @@ impl Behaviour {
         let mut kad = kad::Behaviour::with_config(me, kad_store, kad_config);
         // Every weftd answers DHT queries; without this, a node with no
         // confirmed public address would only ask.
-        kad.set_mode(Some(kad::Mode::Server));
+        // A hidden node only asks: answering would put it in others'
+        // routing tables.
+        kad.set_mode(Some(if opts.hidden {
+            kad::Mode::Client
+        } else {
+            kad::Mode::Server
+        }));
         let mdns = if opts.mdns {
             Some(
                 mdns::tokio::Behaviour::new(mdns::Config::default(), me)
@@ -325,11 +331,9 @@ impl Behaviour {
         });
         // Behind a proxy every "direct" dial would go through the proxy
         // anyway: hole punching has nothing to gain.
-        let dcutr = opts
-            .transport
-            .socks5
-            .is_none()
-            .then(|| dcutr::Behaviour::new(me));
+        // A hidden node never connects directly to anyone but its hubs.
+        let dcutr =
+            (opts.transport.socks5.is_none() && !opts.hidden).then(|| dcutr::Behaviour::new(me));
         Ok(Self {
             relay: relay.into(),
             relay_client,
@@ -348,8 +352,9 @@ impl Behaviour {
                     .with_agent_version(format!("weftd/{}", env!("CARGO_PKG_VERSION")))
                     // Peers learn a new relayed address as soon as it exists.
                     .with_push_listen_addr_updates(true)
-                    // Behind a proxy, peers are not told our own addresses.
-                    .with_hide_listen_addrs(proxied),
+                    // Behind a proxy or hidden, peers are told only our
+                    // external addresses: the relayed ones.
+                    .with_hide_listen_addrs(proxied || opts.hidden),
             ),
             ping: ping::Behaviour::default(),
         })
@@ -366,8 +371,12 @@ pub fn build_swarm(
     use libp2p::Transport;
     let idle = |c: libp2p::swarm::Config| c.with_idle_connection_timeout(Duration::from_secs(120));
     let (relay_transport, relay_client) = relay::client::new(key.public().to_peer_id());
+    let mut direct = crate::net::transport::build(&key, &opts.transport)?;
+    if let Some(gate) = &opts.gate {
+        direct = super::hidden::Gated::new(direct, gate.clone()).boxed();
+    }
     let transport = crate::net::transport::relayed(&key, relay_transport, relayed)
-        .or_transport(crate::net::transport::build(&key, &opts.transport)?)
+        .or_transport(direct)
         .map(|e, _| e.into_inner())
         .boxed();
     Ok(libp2p::SwarmBuilder::with_existing_identity(key)

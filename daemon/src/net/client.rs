@@ -23,6 +23,16 @@ pub enum Command {
         /// Replies with the peer's id.
         reply: oneshot::Sender<Result<PeerId, NetError>>,
     },
+    /// Reach a peer by the fallback ladder over these addresses (see
+    /// `net::ladder`) and reply with what was tried.
+    Climb {
+        /// Whom.
+        peer: PeerId,
+        /// Its addresses, each ending in `/p2p/<peer>`.
+        addrs: Vec<Multiaddr>,
+        /// `Ok` once connected, `Err` once every way failed.
+        reply: oneshot::Sender<Result<super::ladder::LadderReport, super::ladder::LadderReport>>,
+    },
     /// Gossip a signed announcement.
     Announce {
         /// Its bytes.
@@ -188,6 +198,18 @@ impl Client {
     /// Dials `addr` and waits for the connection.
     pub async fn dial(&self, addr: Multiaddr) -> Result<PeerId, NetError> {
         self.call(|reply| Command::Dial { addr, reply }).await?
+    }
+
+    /// Reaches `peer` by the fallback ladder over `addrs` (the hub's
+    /// addresses from an invite): `Ok` with the ways tried once connected,
+    /// `Err` with them once every way failed.
+    pub async fn climb(
+        &self,
+        peer: PeerId,
+        addrs: Vec<Multiaddr>,
+    ) -> Result<Result<super::ladder::LadderReport, super::ladder::LadderReport>, NetError> {
+        self.call(|reply| Command::Climb { peer, addrs, reply })
+            .await
     }
 
     /// Gossips an announcement (queued until a peer is there).

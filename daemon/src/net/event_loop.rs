@@ -30,6 +30,8 @@ pub(super) struct PeerState {
     pub(super) outbound: bool,
     pub(super) connections: usize,
     pub(super) agent: Option<String>,
+    /// The addresses it announced (identify), at most [`MAX_ADDRS`].
+    pub(super) announced: Vec<Multiaddr>,
     /// Its gossip messages handed over for checking, not yet judged.
     pub(super) validating: usize,
 }
@@ -69,6 +71,9 @@ pub struct EventLoop {
     pub(super) opts: NetOptions,
     pub(super) reach: Reach,
     pub(super) redial_timer: tokio::time::Interval,
+    /// Climbs of the fallback ladder, and how the last ones went.
+    pub(super) ladders: super::ladder::Ladders,
+    pub(super) ladder_timer: tokio::time::Interval,
     pub(super) shutdown: Shutdown,
 }
 
@@ -114,11 +119,13 @@ pub async fn start(
         opts,
         shutdown,
     } = parts;
-    super::listen::listen(&mut swarm, listen, opts.transport.socks5.is_none()).await?;
+    super::listen::listen(&mut swarm, listen, opts.announces_own()).await?;
     let (tx, commands) = mpsc::channel(COMMAND_CHANNEL);
     let mut redial_timer = tokio::time::interval(REDIAL_INTERVAL);
     redial_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     redial_timer.reset();
+    let mut ladder_timer = tokio::time::interval(std::time::Duration::from_secs(1));
+    ladder_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut lp = EventLoop {
         swarm,
         commands,
@@ -141,6 +148,8 @@ pub async fn start(
         providing: HashSet::new(),
         provider_lookups: HashMap::new(),
         redial_timer,
+        ladders: Default::default(),
+        ladder_timer,
         shutdown,
         reach: Reach {
             boot: peers.iter().map(|a| (a.clone(), (None, None))).collect(),
@@ -152,9 +161,13 @@ pub async fn start(
         },
         opts,
     };
-    for addr in peers {
-        lp.dial(addr, None);
+    if let Some(gate) = &lp.opts.gate {
+        // Hubs joined before are hubs given.
+        for p in lp.book.bootstrap() {
+            gate.allow_peer(p);
+        }
     }
+    lp.dial_given(peers);
     lp.dial_book();
     let control = lp.swarm.behaviour().blocks.new_control();
     Ok((Client::with_streams(tx, control), lp))
@@ -180,6 +193,7 @@ impl EventLoop {
                 }
             },
             _ = self.redial_timer.tick() => self.redial(),
+            _ = self.ladder_timer.tick() => self.ladder_tick(),
             _ = self.shutdown.requested() => {
                 debug!("shutdown requested");
                 return false;
@@ -191,15 +205,7 @@ impl EventLoop {
     fn redial(&mut self) {
         let now = Instant::now();
         self.banned.retain(|_, until| *until > now);
-        for addr in self.redial.clone() {
-            let peer = addr.iter().find_map(|p| match p {
-                libp2p::multiaddr::Protocol::P2p(id) => Some(id),
-                _ => None,
-            });
-            if peer.is_none_or(|p| !self.peers.contains_key(&p)) {
-                self.dial(addr, None);
-            }
-        }
+        self.dial_given(self.redial.clone());
         let lan: Vec<(PeerId, Vec<Multiaddr>)> = self
             .lan
             .iter()
@@ -229,13 +235,34 @@ impl EventLoop {
             if self.banned.get(&peer).is_some_and(|t| *t > Instant::now()) {
                 continue;
             }
-            let opts = DialOpts::peer_id(peer)
-                .addresses(addrs)
-                .condition(PeerCondition::DisconnectedAndNotDialing)
-                .build();
-            if let Err(e) = self.swarm.dial(opts) {
-                debug!(%peer, error = %e, "could not dial a peer from the book");
+            self.climb(peer, &addrs, None);
+        }
+    }
+
+    /// Dials the configured peers and relays (`given`, and `net.relays`)
+    /// that are not connected: by the fallback ladder over every address
+    /// known for each (the config's and the peer book's), or plainly for
+    /// an address that names no peer.
+    fn dial_given(&mut self, given: Vec<Multiaddr>) {
+        let mut by_peer: Vec<(PeerId, Vec<Multiaddr>)> = Vec::new();
+        for addr in given.into_iter().chain(self.opts.relays.clone()) {
+            let Some(Protocol::P2p(peer)) = addr.iter().last() else {
+                self.dial(addr, None);
+                continue;
+            };
+            match by_peer.iter_mut().find(|(p, _)| *p == peer) {
+                Some((_, list)) => list.push(addr),
+                None => by_peer.push((peer, vec![addr])),
             }
+        }
+        let known: HashMap<PeerId, Vec<Multiaddr>> =
+            self.book.candidates(usize::MAX).into_iter().collect();
+        for (peer, mut addrs) in by_peer {
+            if self.peers.contains_key(&peer) || self.ladders.climbing(&peer) {
+                continue;
+            }
+            addrs.extend(known.get(&peer).into_iter().flatten().cloned());
+            self.climb(peer, &addrs, None);
         }
     }
 
@@ -278,7 +305,19 @@ impl EventLoop {
 
     fn on_command(&mut self, cmd: Command) {
         match cmd {
-            Command::Dial { addr, reply } => self.dial(addr, Some(reply)),
+            Command::Dial { addr, reply } => {
+                // An address the user gave is a hub given, in hidden mode.
+                if let Some(gate) = &self.opts.gate {
+                    gate.allow(&addr);
+                }
+                self.dial(addr, Some(reply))
+            }
+            Command::Climb { peer, addrs, reply } => {
+                if let Some(gate) = &self.opts.gate {
+                    gate.allow_peer(peer);
+                }
+                self.climb(peer, &addrs, Some(reply))
+            }
             Command::Announce { bytes } => self.announce(bytes),
             Command::Request {
                 peer,
@@ -298,6 +337,11 @@ impl EventLoop {
                 let _ = reply.send(NetInfo {
                     peer_id: self.swarm.local_peer_id().to_string(),
                     listen_addrs: self.swarm.listeners().map(|a| a.to_string()).collect(),
+                    external_addrs: self
+                        .swarm
+                        .external_addresses()
+                        .map(|a| a.to_string())
+                        .collect(),
                     connected: self.peers.len(),
                 });
             }
@@ -534,6 +578,7 @@ impl EventLoop {
                 );
                 if let Some(st) = self.peers.get_mut(&peer_id) {
                     st.agent = Some(info.agent_version.chars().take(64).collect());
+                    st.announced = info.listen_addrs.iter().take(MAX_ADDRS).cloned().collect();
                 }
                 let addrs: Vec<Multiaddr> = info
                     .listen_addrs
@@ -616,6 +661,7 @@ impl EventLoop {
                 );
                 self.reach.answered.insert(peer_id);
                 self.reach.dial_errors.remove(&peer_id);
+                self.ladder_connected(peer_id, connection_id, &address);
                 self.boot_result(connection_id, Ok(peer_id));
                 if !self.peers.contains_key(&peer_id) {
                     if self.peers.is_empty() {
@@ -634,6 +680,7 @@ impl EventLoop {
                         outbound,
                         connections: 0,
                         agent: None,
+                        announced: Vec::new(),
                         validating: 0,
                     })
                     .connections += 1;
@@ -667,6 +714,7 @@ impl EventLoop {
                 error,
                 ..
             } => {
+                self.ladder_failed(connection_id, &error);
                 let why: String = error.to_string().chars().take(300).collect();
                 self.boot_result(connection_id, Err(why.clone()));
                 if let Some(p) = peer_id {
@@ -684,9 +732,9 @@ impl EventLoop {
             }
             SwarmEvent::NewListenAddr { address, .. } => {
                 info!(%address, "listening");
-                // Behind a proxy only relayed addresses are announced (the
-                // relay client confirms those itself).
-                if self.opts.transport.socks5.is_none() {
+                // Behind a proxy or hidden, only relayed addresses are
+                // announced (the relay client confirms those itself).
+                if self.opts.announces_own() {
                     self.swarm.add_external_address(address);
                 }
             }

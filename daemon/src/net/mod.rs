@@ -24,8 +24,10 @@ pub mod blocks;
 pub mod client;
 pub mod codec;
 mod event_loop;
+pub mod hidden;
 mod inbound;
 pub mod kad_store;
+pub mod ladder;
 mod listen;
 pub mod observed;
 mod providing;
@@ -142,6 +144,20 @@ pub struct NetOptions {
     /// Known to be unreachable from outside (`net.reachability =
     /// "private"`): no AutoNAT, relay slots reserved at once.
     pub private_reach: bool,
+    /// Hidden mode (`net.privacy = "hidden"`): see [`hidden`].
+    pub hidden: bool,
+    /// Direct dials allowed in hidden mode (none without a proxy).
+    pub gate: Option<std::sync::Arc<hidden::DirectGate>>,
+    /// Relays to hold a slot on at all times (`net.relays`).
+    pub relays: Vec<Multiaddr>,
+}
+
+impl NetOptions {
+    /// Whether the node tells peers its own addresses: not behind a proxy,
+    /// and not hidden.
+    pub fn announces_own(&self) -> bool {
+        self.transport.socks5.is_none() && !self.hidden
+    }
 }
 
 /// The relay's limits, resolved. See `docs/censorship.md`.
@@ -333,6 +349,10 @@ pub trait AddressBook: Send + Sync + 'static {
     fn candidates(&self, limit: usize) -> Vec<(PeerId, Vec<Multiaddr>)>;
     /// Peers to show as bootstrap peers.
     fn bootstrap(&self) -> Vec<PeerId>;
+    /// The way (`direct`, `websocket`, `relay`) that reached `peer` last.
+    fn way(&self, peer: &PeerId) -> Option<String>;
+    /// Notes the way that reached `peer`. May block.
+    fn set_way(&self, peer: PeerId, way: &str);
 }
 
 /// Most addresses remembered per peer.

@@ -25,6 +25,8 @@ pub struct NetInfo {
     pub peer_id: String,
     /// Addresses we listen on.
     pub listen_addrs: Vec<String>,
+    /// Addresses peers are told to use (confirmed or relayed).
+    pub external_addrs: Vec<String>,
     /// Number of connected peers.
     pub connected: usize,
 }
@@ -112,26 +114,56 @@ pub(super) struct Reach {
 pub(super) const MAX_DIAL_ERRORS: usize = 256;
 
 impl EventLoop {
-    /// Behind NAT, asks up to [`MAX_RELAYS`] connected relays for a slot;
-    /// once reachable directly, gives the slots back.
+    /// Holds a slot on each relay of `net.relays` at all times; behind
+    /// NAT, also asks up to [`MAX_RELAYS`] other connected relays for one,
+    /// and gives those back once reachable directly.
     pub(super) fn maybe_reserve(&mut self) {
         let private = matches!(self.reach.nat, Some(autonat::NatStatus::Private));
+        let chosen: HashSet<PeerId> = self
+            .opts
+            .relays
+            .iter()
+            .filter_map(|a| match a.iter().last() {
+                Some(Protocol::P2p(p)) => Some(p),
+                _ => None,
+            })
+            .collect();
         if !private {
-            for (relay, slot) in std::mem::take(&mut self.reach.relays) {
-                info!(%relay, "reachable directly; leaving the relay");
-                self.swarm.remove_listener(slot.listener);
+            let leave: Vec<PeerId> = self
+                .reach
+                .relays
+                .keys()
+                .filter(|p| !chosen.contains(*p))
+                .copied()
+                .collect();
+            for relay in leave {
+                if let Some(slot) = self.reach.relays.remove(&relay) {
+                    info!(%relay, "reachable directly; leaving the relay");
+                    self.swarm.remove_listener(slot.listener);
+                }
             }
-            return;
         }
-        let candidates: Vec<(PeerId, Multiaddr)> = self
+        let mut candidates: Vec<(PeerId, Multiaddr)> = self
             .reach
             .hop
             .iter()
-            .filter(|(p, _)| !self.reach.relays.contains_key(*p) && self.peers.contains_key(*p))
+            .filter(|(p, _)| {
+                !self.reach.relays.contains_key(*p)
+                    && self.peers.contains_key(*p)
+                    && (private || chosen.contains(*p))
+            })
             .map(|(p, a)| (*p, a.clone()))
             .collect();
+        // The chosen relays first.
+        candidates.sort_by_key(|(p, _)| !chosen.contains(p));
         for (relay, addr) in candidates {
-            if self.reach.relays.len() >= MAX_RELAYS {
+            let others = self
+                .reach
+                .relays
+                .keys()
+                .filter(|p| !chosen.contains(*p))
+                .count();
+            if !chosen.contains(&relay) && others >= MAX_RELAYS {
                 break;
             }
             let Ok(base) = addr.with_p2p(relay) else {
@@ -257,6 +289,25 @@ impl EventLoop {
             socks5: self.opts.transport.socks5.map(|a| a.to_string()),
             hole_punch: self.reach.punch.clone(),
             mdns: self.opts.mdns,
+            hidden: self.opts.hidden,
+            ladder: {
+                // Only the peers someone chose: the config's, the joined
+                // ones and the chosen relays.
+                let chosen: HashSet<String> = self
+                    .reach
+                    .boot
+                    .keys()
+                    .chain(&self.opts.relays)
+                    .filter_map(|a| match a.iter().last() {
+                        Some(Protocol::P2p(p)) => Some(p.to_string()),
+                        _ => None,
+                    })
+                    .chain(self.book.bootstrap().iter().map(|p| p.to_string()))
+                    .collect();
+                let mut l = self.ladders.reports();
+                l.retain(|r| chosen.contains(&r.peer_id));
+                l
+            },
         }
     }
 
@@ -299,6 +350,7 @@ impl EventLoop {
                     address,
                     outbound: st.outbound,
                     agent: st.agent.clone(),
+                    announced: st.announced.iter().map(|a| a.to_string()).collect(),
                     score: gs.peer_score(id),
                     connections: conns
                         .iter()
@@ -327,11 +379,15 @@ impl EventLoop {
         listen_addrs: &[Multiaddr],
         relay: bool,
     ) {
-        let proxied = self.opts.transport.socks5.is_some();
         let Some(conn) = self.reach.connections.get(&connection) else {
             return;
         };
-        if proxied || conn.relayed() || observed.iter().any(|p| p == Protocol::P2pCircuit) {
+        // Behind a proxy or hidden, what peers see of us is not ours to
+        // announce, and hole punching is off.
+        if !self.opts.announces_own()
+            || conn.relayed()
+            || observed.iter().any(|p| p == Protocol::P2pCircuit)
+        {
             return;
         }
         self.swarm

@@ -71,8 +71,9 @@ pub use names::{
 };
 pub use net::{
     BootstrapInfo, ConnectResponse, ConnectionInfo, DoctorResponse, FailedAddr, Finding,
-    FindingLevel, HolePunch, InviteResponse, JoinResponse, JoinedAddr, NatStatus, PeerInfo,
-    PeersResponse, ProvidersResponse, Reachability, RelayServerInfo, ReservationInfo,
+    FindingLevel, HolePunch, InviteResponse, JoinResponse, JoinedAddr, LadderReport, LadderStep,
+    NatStatus, PeerInfo, PeersResponse, ProvidersResponse, Reachability, RelayServerInfo,
+    ReservationInfo,
 };
 pub use node::{Counters, EntriesDropped, FetchingBundle, StatusResponse, StorageStatus};
 pub use publish::{PublishResult, UploadStarted, UploadedFile};

@@ -21,6 +21,11 @@ pub struct PeerInfo {
     pub address: String,
     /// Its agent version, once identify has run; null before.
     pub agent: Option<String>,
+    /// The addresses it announces (identify's listen addresses), once
+    /// identify has run: what this node, its peer book and its DHT
+    /// answers know of where it is.
+    #[serde(default)]
+    pub announced: Vec<String>,
     /// Every open connection to it.
     #[serde(default)]
     pub connections: Vec<ConnectionInfo>,
@@ -75,8 +80,17 @@ pub struct Reachability {
     pub connections: BTreeMap<String, u64>,
     /// Addresses other nodes are told to use: confirmed or relayed.
     pub external_addrs: Vec<String>,
+    /// Hidden mode (`net.privacy = "hidden"`): no listener, no own
+    /// addresses announced, direct connections only to the given hubs
+    /// and relays.
+    #[serde(default)]
+    pub hidden: bool,
     /// Hole punching since start.
     pub hole_punch: HolePunch,
+    /// The fallback ladder per bootstrap peer: the ways tried, in order,
+    /// and the way that worked.
+    #[serde(default)]
+    pub ladder: Vec<LadderReport>,
     /// Addresses the node listens on, relayed ones included.
     pub listen_addrs: Vec<String>,
     /// Whether mDNS runs.
@@ -149,6 +163,35 @@ pub struct BootstrapInfo {
     pub connected: bool,
     /// The last dial error, if it has not answered; else null.
     pub error: Option<String>,
+}
+
+/// How this node last reached (or failed to reach) one bootstrap peer, in
+/// [`Reachability`]: ways are tried directly first, then WebSocket
+/// (port 443), then through a relay; each next way starts when the last
+/// failed or after a few seconds, and the way that worked goes first
+/// next time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LadderReport {
+    /// Still trying.
+    pub climbing: bool,
+    /// The peer.
+    pub peer_id: String,
+    /// Each dial that ended, in the order they ended.
+    pub steps: Vec<LadderStep>,
+    /// `direct`, `websocket` or `relay`: the way that worked; null when
+    /// none has (yet).
+    pub way: Option<String>,
+}
+
+/// One dial of a [`LadderReport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LadderStep {
+    /// The address dialled.
+    pub address: String,
+    /// Why it failed; null when it connected.
+    pub error: Option<String>,
+    /// `direct`, `websocket` or `relay`.
+    pub way: String,
 }
 
 /// `hole_punch` of [`Reachability`]: results since start.
@@ -268,6 +311,7 @@ mod tests {
                 PeerInfo {
                     address: "/ip4/198.51.100.7/tcp/4141".into(),
                     agent: Some("weft/0.1.0".into()),
+                    announced: vec!["/ip4/198.51.100.7/tcp/4141".into()],
                     outbound: true,
                     peer_id: "12D3KooWRelay".into(),
                     score: Some(-1.5),
@@ -283,6 +327,7 @@ mod tests {
                 PeerInfo {
                     address: "/p2p/12D3KooWX".into(),
                     agent: None,
+                    announced: vec![],
                     outbound: false,
                     peer_id: "12D3KooWX".into(),
                     score: None,
@@ -296,10 +341,11 @@ mod tests {
         let expected = json!({"peers": [
             {"peer_id": "12D3KooWRelay", "address": "/ip4/198.51.100.7/tcp/4141",
              "transport": "tcp", "outbound": true, "agent": "weft/0.1.0", "score": -1.5,
+             "announced": ["/ip4/198.51.100.7/tcp/4141"],
              "relayed": false, "connections": [{"address": "/ip4/198.51.100.7/tcp/4141",
              "outbound": true, "relayed": false, "transport": "tcp"}]},
             {"peer_id": "12D3KooWX", "address": "/p2p/12D3KooWX", "transport": "relayed",
-             "outbound": false, "agent": null, "score": null, "relayed": true,
+             "outbound": false, "agent": null, "score": null, "relayed": true, "announced": [],
              "connections": []},
         ]});
         check(&p, expected);
@@ -322,11 +368,29 @@ mod tests {
                 }],
                 connections: [("relayed".to_string(), 1), ("tcp".to_string(), 2)].into(),
                 external_addrs: vec!["/ip4/203.0.113.9/tcp/4141".into()],
+                hidden: false,
                 hole_punch: HolePunch {
                     failed: 2,
                     last_error: Some("timeout".into()),
                     upgraded: 1,
                 },
+                ladder: vec![LadderReport {
+                    climbing: false,
+                    peer_id: "12D3KooWRelay".into(),
+                    steps: vec![
+                        LadderStep {
+                            address: "/ip4/198.51.100.7/tcp/4141/p2p/12D3KooWRelay".into(),
+                            error: Some("connection refused".into()),
+                            way: "direct".into(),
+                        },
+                        LadderStep {
+                            address: "/ip4/198.51.100.7/tcp/443/tls/ws/p2p/12D3KooWRelay".into(),
+                            error: None,
+                            way: "websocket".into(),
+                        },
+                    ],
+                    way: Some("websocket".into()),
+                }],
                 listen_addrs: vec!["/ip4/192.168.1.20/tcp/4141".into()],
                 mdns: true,
                 nat: NatStatus::Public,
@@ -374,6 +438,13 @@ mod tests {
                 "socks5": null,
                 "hole_punch": {"upgraded": 1, "failed": 2, "last_error": "timeout"},
                 "mdns": true,
+                "hidden": false,
+                "ladder": [{"peer_id": "12D3KooWRelay", "climbing": false, "way": "websocket",
+                    "steps": [
+                        {"address": "/ip4/198.51.100.7/tcp/4141/p2p/12D3KooWRelay",
+                         "error": "connection refused", "way": "direct"},
+                        {"address": "/ip4/198.51.100.7/tcp/443/tls/ws/p2p/12D3KooWRelay",
+                         "error": null, "way": "websocket"}]}],
             },
             "findings": [{"level": "ok", "finding": "Connected to 3 peer(s).", "suggestion": ""}],
             "ip_visibility": "Every peer sees it.",

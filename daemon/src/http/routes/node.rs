@@ -132,24 +132,26 @@ pub(crate) async fn connect(
     }))
 }
 
-/// This node's addresses worth giving to another machine: loopback ones
-/// only when there is nothing else (a node on one machine, or a test).
-pub(crate) fn invite_addrs(listen: &[String], peer: libp2p::PeerId) -> Vec<libp2p::Multiaddr> {
+/// This node's addresses worth giving to another machine, every way to
+/// reach it represented (direct, WebSocket, relayed; see `net::ladder`):
+/// loopback ones only when there is nothing else (a node on one machine,
+/// or a test).
+pub(crate) fn invite_addrs(known: &[String], peer: libp2p::PeerId) -> Vec<libp2p::Multiaddr> {
     use libp2p::multiaddr::Protocol;
-    let addrs: Vec<libp2p::Multiaddr> = listen
-        .iter()
-        .filter_map(|a| a.parse().ok())
-        .filter(crate::peerbook::dialable)
-        .collect();
+    let mut addrs: Vec<libp2p::Multiaddr> = Vec::new();
+    for a in known.iter().filter_map(|a| a.parse().ok()) {
+        if crate::peerbook::dialable(&a) && !addrs.contains(&a) {
+            addrs.push(a);
+        }
+    }
     let loopback = |a: &libp2p::Multiaddr| {
         matches!(a.iter().next(), Some(Protocol::Ip4(ip)) if ip.is_loopback())
             || matches!(a.iter().next(), Some(Protocol::Ip6(ip)) if ip.is_loopback())
     };
     let outside: Vec<_> = addrs.iter().filter(|a| !loopback(a)).cloned().collect();
     let chosen = if outside.is_empty() { addrs } else { outside };
-    chosen
+    crate::net::ladder::for_invite(&chosen, weft_protocol::invite::MAX_INVITE_ADDRS)
         .into_iter()
-        .take(weft_protocol::invite::MAX_INVITE_ADDRS)
         .map(|a| crate::peerbook::with_peer(a, peer))
         .collect()
 }
@@ -169,7 +171,13 @@ pub(crate) async fn invite(State(st): State<ApiState>) -> ApiResult<InviteRespon
         .peer_id
         .parse()
         .map_err(|_| NodeError::Internal("own peer id".into()))?;
-    let addrs = invite_addrs(&info.listen_addrs, peer);
+    let known: Vec<String> = info
+        .listen_addrs
+        .iter()
+        .chain(&info.external_addrs)
+        .cloned()
+        .collect();
+    let addrs = invite_addrs(&known, peer);
     if addrs.is_empty() {
         return Err(NodeError::Unavailable(
             "this node listens on no address another node could dial".into(),
@@ -221,6 +229,9 @@ pub(crate) async fn providers(
     }))
 }
 
+/// Longest wait for one peer of an invite, every way together.
+const JOIN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub(crate) async fn join(
     State(st): State<ApiState>,
     headers: HeaderMap,
@@ -247,6 +258,8 @@ pub(crate) async fn join(
     }
     let mut joined = Vec::new();
     let mut failed = Vec::new();
+    // The invite's addresses by peer (a hub, and maybe more), in order.
+    let mut by_peer: Vec<(libp2p::PeerId, Vec<libp2p::Multiaddr>)> = Vec::new();
     for bytes in inv.addrs {
         let addr = match libp2p::Multiaddr::try_from(bytes) {
             Ok(a) => a,
@@ -265,33 +278,62 @@ pub(crate) async fn join(
             });
             continue;
         };
-        let dial = tokio::time::timeout(
-            std::time::Duration::from_secs(20),
-            st.node.net.dial(addr.clone()),
-        )
-        .await;
-        match dial {
-            Ok(Ok(_)) => {
-                let book = st.node.book.clone();
-                let a = addr.clone();
-                tokio::task::spawn_blocking(move || book.record(peer, &[a], true))
-                    .await
-                    .map_err(|e| NodeError::Internal(e.to_string()))?
-                    .map_err(NodeError::from)?;
-                joined.push(JoinedAddr {
-                    addr: addr.to_string(),
-                    peer_id: peer.to_string(),
-                });
-            }
-            Ok(Err(e)) => failed.push(FailedAddr {
-                addr: Some(addr.to_string()),
-                error: e.to_string(),
-            }),
-            Err(_) => failed.push(FailedAddr {
-                addr: Some(addr.to_string()),
-                error: "no answer within 20 seconds".into(),
-            }),
+        match by_peer.iter_mut().find(|(p, _)| *p == peer) {
+            Some((_, list)) => list.push(addr),
+            None => by_peer.push((peer, vec![addr])),
         }
+    }
+    // Each peer by the fallback ladder: directly, then WebSocket, then
+    // through a relay, as the invite allows.
+    for (peer, addrs) in by_peer {
+        let climb = tokio::time::timeout(JOIN_WAIT, st.node.net.climb(peer, addrs.clone())).await;
+        let report = match climb {
+            Ok(Ok(Ok(report))) => Ok(report),
+            Ok(Ok(Err(report))) => Err(report),
+            Ok(Err(e)) => return Err(NodeError::from(e).into()),
+            Err(_) => {
+                failed.extend(addrs.iter().map(|a| FailedAddr {
+                    addr: Some(a.to_string()),
+                    error: format!("no way answered within {} seconds", JOIN_WAIT.as_secs()),
+                }));
+                continue;
+            }
+        };
+        let steps = match &report {
+            Ok(r) | Err(r) => r.steps.clone(),
+        };
+        failed.extend(steps.iter().filter_map(|s| {
+            s.error.as_ref().map(|e| FailedAddr {
+                addr: Some(s.address.clone()),
+                error: format!("{} ({})", e, s.way),
+            })
+        }));
+        if report.is_err() {
+            continue;
+        }
+        // The address that worked, else (already connected) the first.
+        let worked = steps
+            .iter()
+            .find(|s| s.error.is_none())
+            .and_then(|s| s.address.parse::<libp2p::Multiaddr>().ok())
+            .map(|a| crate::peerbook::with_peer(a, peer))
+            .unwrap_or_else(|| addrs[0].clone());
+        // Remember every way, the one that worked first.
+        let mut keep = vec![worked.clone()];
+        keep.extend(addrs.iter().filter(|a| **a != worked).cloned());
+        let way = crate::net::ladder::Way::of(&worked).name();
+        let book = st.node.book.clone();
+        tokio::task::spawn_blocking(move || {
+            book.record(peer, &keep, true)?;
+            book.set_way(peer, way)
+        })
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+        .map_err(NodeError::from)?;
+        joined.push(JoinedAddr {
+            addr: worked.to_string(),
+            peer_id: peer.to_string(),
+        });
     }
     if joined.is_empty() {
         return Err(ApiError(

@@ -20,6 +20,10 @@ impl AddressBook for NoBook {
     fn bootstrap(&self) -> Vec<PeerId> {
         Vec::new()
     }
+    fn way(&self, _: &PeerId) -> Option<String> {
+        None
+    }
+    fn set_way(&self, _: PeerId, _: &str) {}
 }
 
 async fn node(ctl: &Controller) -> (Client, EventLoop, Inlets) {

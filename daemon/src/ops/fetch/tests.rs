@@ -53,6 +53,7 @@ mod tests_support {
                                     transport: "tcp".into(),
                                     outbound: true,
                                     agent: None,
+                                    announced: Vec::new(),
                                     score: None,
                                     relayed: false,
                                     connections: Vec::new(),
