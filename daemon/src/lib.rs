@@ -162,6 +162,11 @@ pub async fn run(
             .then(|| net::hidden::DirectGate::new(config.peers.iter().chain(&config.relays))),
         relays: config.relays.clone(),
     };
+    if config.hidden {
+        tracing::info!(
+            "hidden mode: no listener and no address of our own announced; direct connections only to the given hubs and relays"
+        );
+    }
     let swarm =
         net::build_swarm(key, &opts, metrics.bytes_relayed.clone()).map_err(anyhow::Error::msg)?;
     // Block streams are accepted here and served beside the swarm task.
