@@ -162,9 +162,16 @@ pub async fn start(
         opts,
     };
     if let Some(gate) = &lp.opts.gate {
-        // Hubs joined before are hubs given.
-        for p in lp.book.bootstrap() {
-            gate.allow_peer(p);
+        // Hubs joined before are hubs given, and so are the relays their
+        // relayed addresses name.
+        let joined: HashSet<PeerId> = lp.book.bootstrap().into_iter().collect();
+        for (p, addrs) in lp.book.candidates(usize::MAX) {
+            if joined.contains(&p) {
+                gate.allow_peer(p);
+                for a in &addrs {
+                    gate.allow(a);
+                }
+            }
         }
     }
     lp.dial_given(peers);
@@ -313,8 +320,12 @@ impl EventLoop {
                 self.dial(addr, Some(reply))
             }
             Command::Climb { peer, addrs, reply } => {
+                // A hub joined, and the relays its invite names, are given.
                 if let Some(gate) = &self.opts.gate {
                     gate.allow_peer(peer);
+                    for a in &addrs {
+                        gate.allow(a);
+                    }
                 }
                 self.climb(peer, &addrs, Some(reply))
             }

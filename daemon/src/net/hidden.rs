@@ -11,7 +11,8 @@
 //!   addresses, so again only relayed ones;
 //! - [`Gated`] refuses every direct dial except to the peers and addresses
 //!   of [`DirectGate`]: the configured peers and relays, the peers joined
-//!   with an invite and the addresses given to `weft connect`. Everyone
+//!   with an invite, the addresses given to `weft connect`, and the relays
+//!   that relayed addresses among those name. Everyone
 //!   else is reached through a relay, where the relay sees both ends and
 //!   each end sees only the relay.
 //!
@@ -59,10 +60,17 @@ impl DirectGate {
     }
 
     /// Opens the gate to the peer `addr` names, or to `addr` itself when it
-    /// names none. A relayed address opens nothing: it is dialled through
-    /// the relay, whose own address must be given.
+    /// names none. For a relayed address (`/…/p2p/<relay>/p2p-circuit/…`),
+    /// to the relay it names: that is the one dialled directly.
     pub fn allow(&self, addr: &Multiaddr) {
         if addr.iter().any(|p| p == Protocol::P2pCircuit) {
+            let relay: Multiaddr = addr
+                .iter()
+                .take_while(|p| *p != Protocol::P2pCircuit)
+                .collect();
+            if peer_of(&relay).is_some() {
+                self.allow(&relay);
+            }
             return;
         }
         match peer_of(addr) {
@@ -186,12 +194,19 @@ mod tests {
             .parse()
             .unwrap();
         assert!(!gate.admits(&elsewhere));
-        // A relayed address opens nothing.
-        let circuit: Multiaddr = format!("{hub_addr}/p2p-circuit/p2p/{other}")
-            .parse()
-            .unwrap();
+        // A relayed address opens the way to its relay, not to the peer
+        // behind it.
+        let relay = PeerId::random();
+        let circuit: Multiaddr =
+            format!("/ip4/192.0.2.7/tcp/4141/p2p/{relay}/p2p-circuit/p2p/{other}")
+                .parse()
+                .unwrap();
         gate.allow(&circuit);
         assert!(!gate.admits(&elsewhere));
+        let to_relay: Multiaddr = format!("/ip4/192.0.2.7/tcp/4141/p2p/{relay}")
+            .parse()
+            .unwrap();
+        assert!(gate.admits(&to_relay));
         gate.allow_peer(other);
         assert!(gate.admits(&elsewhere));
     }
