@@ -5,6 +5,26 @@
 //! person or, with `--json`, for a program. Errors are one or two sentences
 //! on stderr and a non-zero exit code.
 
+// `println!` and `print!` for every module below: like std's, except that
+// a reader gone away (`weft search | head -1`) ends weft quietly with
+// success, as ripgrep does, instead of a panic and exit code 101.
+macro_rules! println {
+    () => {
+        $crate::out::write(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::out::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::out::write(format_args!($($arg)*))
+    };
+}
+
+mod out;
+
 mod args;
 mod cmd;
 mod context;

@@ -320,3 +320,50 @@ fn a_sealed_publisher_key_signs_only_with_its_passphrase() {
         .unwrap();
     fails_with(&out, "does not unlock");
 }
+
+/// `weft search | head -1` and the like: when the reader has gone, every
+/// command that prints a list ends quietly with success (as ripgrep does),
+/// not with a panic and exit code 101.
+#[test]
+fn a_closed_pipe_ends_every_listing_command_quietly() {
+    let d = Daemon::start("cli-pipe");
+    weft_e2e::init(&d);
+    let id = weft_e2e::publish(&d, "pipe-guide", 4096, 81, &[]);
+    let group = d.weft_json(&["group", "create", "pipe-group"]);
+    assert!(group.is_object(), "{group}");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["search"],
+        vec!["search", "--json"],
+        vec!["show", &id],
+        vec!["why", &id],
+        vec!["pins"],
+        vec!["names"],
+        vec!["rules"],
+        vec!["peers"],
+        vec!["doctor"],
+        vec!["status"],
+        vec!["group", "list"],
+        vec!["identity"],
+        vec!["invite"],
+        vec!["completions", "bash"],
+    ];
+    for args in commands {
+        // The reading end is closed before weft starts, so its first
+        // write meets a closed pipe, every time.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = d
+            .weft_command(&args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && err.is_empty(),
+            "`weft {}` into a closed pipe: {:?}, stderr {err:?}",
+            args.join(" "),
+            out.status
+        );
+    }
+}

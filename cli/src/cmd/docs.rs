@@ -10,7 +10,10 @@ use crate::context::{other, Res};
 
 pub(crate) fn completions(shell: clap_complete::Shell) -> Res {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "weft", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "weft", &mut script);
+    // Through `print!`, so that a closed pipe ends weft quietly.
+    print!("{}", String::from_utf8_lossy(&script));
     Ok(())
 }
 
