@@ -274,9 +274,18 @@ pub async fn run(
         }
         None => None,
     };
+    let metrics_listener = match config.metrics {
+        Some(m) => Some(tokio::net::TcpListener::bind(m).await.with_context(|| {
+            format!(
+                "the metrics listener cannot listen on {m}; is the port in use? (metrics.listen)"
+            )
+        })?),
+        None => None,
+    };
     http::uploads::clear_uploads(&dir);
-    // A run that was killed leaves its gateway's address behind.
+    // A run that was killed leaves its listeners' addresses behind.
     let _ = std::fs::remove_file(dir.join(files::GATEWAY_ADDR));
+    let _ = std::fs::remove_file(dir.join(files::METRICS_ADDR));
     let node = Node {
         store,
         catalog,
@@ -320,12 +329,26 @@ pub async fn run(
         }
         None => None,
     };
-    let app = http::router(http::ApiState {
+    let state = http::ApiState {
         node,
         token,
         addr,
         sessions: Arc::new(http::auth::Sessions::default()),
-    });
+    };
+    let metrics_task = match metrics_listener {
+        Some(l) => {
+            let maddr = l.local_addr()?;
+            write_private(
+                &dir.join(files::METRICS_ADDR),
+                format!("{maddr}\n").as_bytes(),
+            )?;
+            tracing::info!(metrics = %maddr, "metrics for Prometheus on");
+            let app = http::metrics::open_router(state.clone());
+            Some(tokio::spawn(gateway::serve(l, app, stopped())))
+        }
+        None => None,
+    };
+    let app = http::router(state);
     write_private(&dir.join(files::API_ADDR), format!("{addr}\n").as_bytes())?;
     tracing::info!(api = %addr, data_dir = %dir.display(), "weftd ready");
     tokio::spawn(async move {
@@ -335,12 +358,13 @@ pub async fn run(
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stopped())
         .await;
-    if let Some(g) = gateway_task {
+    for task in [gateway_task, metrics_task].into_iter().flatten() {
         // It stops accepting; downloads still streaming end with the process.
-        let _ = g.await;
+        let _ = task.await;
     }
     let _ = std::fs::remove_file(dir.join(files::API_ADDR));
     let _ = std::fs::remove_file(dir.join(files::GATEWAY_ADDR));
+    let _ = std::fs::remove_file(dir.join(files::METRICS_ADDR));
     if !work.stop(shutdown::GRACE).await {
         tracing::warn!(
             "some work did not finish within {:?}; it ends with the process",

@@ -24,6 +24,8 @@ pub const API_TOKEN: &str = "api.token";
 pub const API_ADDR: &str = "api.addr";
 /// The public gateway's address while weftd runs with one.
 pub const GATEWAY_ADDR: &str = "gateway.addr";
+/// The metrics listener's address while weftd runs with one.
+pub const METRICS_ADDR: &str = "metrics.addr";
 /// Staging folders of files uploaded through the web UI for publishing.
 pub const UPLOADS: &str = "uploads";
 /// Present while weftd runs; a clean stop with no work in progress

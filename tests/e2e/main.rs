@@ -19,6 +19,7 @@ mod groups;
 mod hostile;
 mod hubs;
 mod identity;
+mod metrics;
 mod network;
 mod powerloss;
 mod punch;

@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub relay: Option<RelaySetting>,
     /// `[gateway]`: the public read-only web gateway.
     pub gateway: Option<GatewaySection>,
+    /// `[metrics]`: a listener of its own for `GET /metrics`.
+    pub metrics: Option<MetricsSection>,
     /// `[trust]`: what the catalog keeps of publishers it does not trust.
     pub trust: Option<TrustSection>,
 }
@@ -55,6 +57,16 @@ pub struct GatewaySection {
     pub listen: Option<String>,
     /// Name shown at the top of every page.
     pub title: Option<String>,
+}
+
+/// The `[metrics]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Address to serve `GET /metrics` on, without a token
+    /// ("127.0.0.1:9464"); off when absent (the local API serves it with
+    /// the token either way).
+    pub listen: Option<String>,
 }
 
 /// Longest gateway title, in bytes.

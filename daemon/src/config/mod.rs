@@ -96,6 +96,8 @@ pub struct Config {
     pub tls: crate::net::transport::TlsOptions,
     /// The public gateway, if it is on.
     pub gateway: Option<GatewayConfig>,
+    /// Where `GET /metrics` is served without a token (`metrics.listen`).
+    pub metrics: Option<SocketAddr>,
     /// What the catalog keeps of publishers it does not trust.
     pub trust: TrustConfig,
     /// The config file read, if any.
@@ -313,6 +315,10 @@ impl Config {
             }
             _ => None,
         };
+        let metrics = match file.metrics.and_then(|m| m.listen) {
+            Some(l) => Some(resolve_listen(&l, "metrics.listen", api)?),
+            None => None,
+        };
         let storage_max = match file.storage.as_ref().and_then(|s| s.max.as_ref()) {
             Some(v) => Some(v.bytes("storage.max")?),
             None => None,
@@ -416,6 +422,7 @@ impl Config {
             // Behind a proxy the node stays quiet on the LAN unless asked.
             mdns: file.mdns.unwrap_or(socks5.is_none() && !hidden),
             gateway,
+            metrics,
             trust: TrustConfig::resolve(file.trust)?,
             file: None,
             relay,
@@ -431,15 +438,14 @@ impl Config {
     }
 }
 
-/// The gateway's address and title, checked.
-fn resolve_gateway(
-    listen: &str,
-    title: Option<String>,
-    api: SocketAddr,
-) -> Result<GatewayConfig, String> {
+/// An address to listen on beside the API (`key` names the setting):
+/// resolved, and never on the API's port.
+fn resolve_listen(listen: &str, key: &str, api: SocketAddr) -> Result<SocketAddr, String> {
     use std::net::ToSocketAddrs;
     let bad = |e: String| {
-        format!("gateway.listen {listen:?} is not an address to listen on ({e}); for example \"0.0.0.0:8080\"")
+        format!(
+            "{key} {listen:?} is not an address to listen on ({e}); for example \"0.0.0.0:8080\""
+        )
     };
     let addr = listen
         .to_socket_addrs()
@@ -448,10 +454,20 @@ fn resolve_gateway(
         .ok_or_else(|| bad("no address".into()))?;
     if addr.port() != 0 && addr.port() == api.port() {
         return Err(format!(
-            "gateway.listen {listen:?} uses the local API's port {}; the public gateway must never share an origin with the API, so give it another port",
+            "{key} {listen:?} uses the local API's port {}; it must never share an origin with the API, so give it another port",
             api.port()
         ));
     }
+    Ok(addr)
+}
+
+/// The gateway's address and title, checked.
+fn resolve_gateway(
+    listen: &str,
+    title: Option<String>,
+    api: SocketAddr,
+) -> Result<GatewayConfig, String> {
+    let addr = resolve_listen(listen, "gateway.listen", api)?;
     let title = title.unwrap_or_else(|| "weft".into());
     if title.trim().is_empty()
         || title.len() > MAX_GATEWAY_TITLE

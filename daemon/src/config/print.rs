@@ -108,6 +108,11 @@ impl Config {
             gw.insert("title".into(), V::String(g.title.clone()));
         }
         t.insert("gateway".into(), V::Table(gw));
+        let mut metrics = toml::Table::new();
+        if let Some(m) = self.metrics {
+            metrics.insert("listen".into(), V::String(m.to_string()));
+        }
+        t.insert("metrics".into(), V::Table(metrics));
         let mut trust = toml::Table::new();
         let int = |n: u64| V::Integer(i64::try_from(n).unwrap_or(i64::MAX));
         let l = &self.trust.limits;
@@ -124,7 +129,7 @@ impl Config {
             None => "# no config file; defaults, environment and flags only".into(),
         };
         format!(
-            "# weftd's effective configuration\n{from}\n# data dir: {}\n# keys left out are off or unlimited (storage.max, net.upload_limit, net.socks5, gateway.listen)\n\n{}",
+            "# weftd's effective configuration\n{from}\n# data dir: {}\n# keys left out are off or unlimited (storage.max, net.upload_limit, net.socks5, gateway.listen, metrics.listen)\n\n{}",
             self.data_dir.display(),
             toml::to_string(&t).unwrap_or_default()
         )

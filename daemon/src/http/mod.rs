@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod metrics;
 pub mod routes;
 pub mod ui;
 pub mod uploads;
@@ -100,6 +101,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/ui/login", post(ui::login_link))
         .route("/v1/uploads", post(uploads::new_upload))
         .route("/v1/uploads/{id}", post(uploads::upload_file))
+        .route("/metrics", get(metrics::metrics))
         .route("/ui/login", get(ui::login))
         .route("/ui/", get(ui::index))
         .route(

@@ -16,6 +16,11 @@ use crate::http::error::{bad, ApiError, ApiResult};
 use crate::http::{parse_body, ApiState};
 
 pub(crate) async fn status(State(st): State<ApiState>) -> ApiResult<StatusResponse> {
+    Ok(Json(status_of(&st).await?))
+}
+
+/// What `GET /v1/status` answers (and `GET /metrics` reads).
+pub(crate) async fn status_of(st: &ApiState) -> Result<StatusResponse, ApiError> {
     let node = &st.node;
     let info = node.net.info().await.map_err(NodeError::from)?;
     let counts = node.blocking(|s| s.counts()).await?;
@@ -57,7 +62,7 @@ pub(crate) async fn status(State(st): State<ApiState>) -> ApiResult<StatusRespon
     let gateway = std::fs::read_to_string(node.data_dir.join(weft_protocol::layout::GATEWAY_ADDR))
         .ok()
         .map(|s| s.trim().to_string());
-    Ok(Json(StatusResponse {
+    Ok(StatusResponse {
         fetching_bundles,
         gateway,
         storage: StorageStatus {
@@ -88,7 +93,7 @@ pub(crate) async fn status(State(st): State<ApiState>) -> ApiResult<StatusRespon
         network: node.network.clone(),
         mdns: node.mdns,
         counters: node.metrics.snapshot(),
-    }))
+    })
 }
 
 pub(crate) async fn peers(State(st): State<ApiState>) -> ApiResult<PeersResponse> {
