@@ -21,6 +21,7 @@ mod hubs;
 mod identity;
 mod metrics;
 mod network;
+mod package;
 mod powerloss;
 mod punch;
 mod trust;
