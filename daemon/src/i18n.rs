@@ -1,38 +1,69 @@
 //! The web UI's and the gateway's own words, in several languages.
 //!
-//! Each language is a flat JSON file in `daemon/i18n/` (key to text, with
-//! `{name}` placeholders), compiled into the binary. The web UI loads the
-//! file through `/ui/i18n/{lang}`; the gateway renders with it on the
-//! server. A missing text falls back to English.
+//! Each language is a Project Fluent file in `daemon/i18n/` (`<code>.ftl`,
+//! `id = text`, with `{ $name }` for a value weft fills in), compiled into
+//! the binary and read with Mozilla's fluent-rs. The gateway renders with
+//! it on the server; the web UI loads each language through
+//! `/ui/i18n/{lang}` as JSON, where every message is formatted with its
+//! variables written back as `{name}` for the script to fill in. Code names
+//! a message with dots (`nav.catalog`), which stand for the hyphens of its
+//! Fluent id (`nav-catalog`). A missing message falls back to English.
 //!
-//! To add a language: copy `en.json` to `<code>.json`, translate the
-//! values (keep the keys and placeholders), and add a line to
-//! [`LANGUAGES`]. A test checks that every file has every key of
-//! `en.json` with the same placeholders.
+//! To add a language: copy `en.ftl` to `<code>.ftl`, translate the texts
+//! (keep the ids and the `{ $name }` parts; `lang-dir` is `rtl` for a
+//! script written right to left), and add a line to [`LANGUAGES`]. A test
+//! checks that every file parses and has every message of `en.ftl` with
+//! the same variables. `docs/translating.md` says it for translators.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// Every language shipped: its code and its file.
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource};
+
+/// Every language shipped: its code and its Fluent file.
 pub const LANGUAGES: &[(&str, &str)] = &[
-    ("en", include_str!("../i18n/en.json")),
-    ("es", include_str!("../i18n/es.json")),
-    ("fr", include_str!("../i18n/fr.json")),
+    ("en", include_str!("../i18n/en.ftl")),
+    ("es", include_str!("../i18n/es.ftl")),
+    ("fr", include_str!("../i18n/fr.ftl")),
+    ("pt", include_str!("../i18n/pt.ftl")),
+    ("ar", include_str!("../i18n/ar.ftl")),
 ];
 
 /// The language used when nothing else matches.
 pub const DEFAULT: &str = "en";
 
-type Table = HashMap<String, String>;
+type Bundle = FluentBundle<FluentResource>;
 
-fn tables() -> &'static HashMap<&'static str, Table> {
-    static T: OnceLock<HashMap<&'static str, Table>> = OnceLock::new();
-    T.get_or_init(|| {
+fn bundle(code: &str, source: &str) -> Bundle {
+    let lang: unic_langid::LanguageIdentifier = code.parse().unwrap_or_default();
+    let mut b = Bundle::new_concurrent(vec![lang]);
+    // A file that does not parse is caught by the tests; at run time its
+    // good messages are kept and the rest fall back to English.
+    let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(|(r, _)| r);
+    let _ = b.add_resource(resource);
+    // In a right-to-left language, each filled-in value is isolated
+    // (Unicode FSI … PDI), so that an English name or a number keeps its
+    // own direction inside Arabic text. Left-to-right languages go without
+    // the invisible marks, so that their texts stay plain to copy and
+    // compare.
+    let rtl = b
+        .get_message("lang-dir")
+        .and_then(|m| m.value())
+        .is_some_and(|p| {
+            let mut errors = Vec::new();
+            b.format_pattern(p, None, &mut errors) == "rtl"
+        });
+    b.set_use_isolating(rtl);
+    b
+}
+
+fn bundles() -> &'static HashMap<&'static str, Bundle> {
+    static B: OnceLock<HashMap<&'static str, Bundle>> = OnceLock::new();
+    B.get_or_init(|| {
         LANGUAGES
             .iter()
-            // A file that does not parse is caught by the tests; at run
-            // time it would fall back to English rather than fail.
-            .map(|(code, text)| (*code, serde_json::from_str(text).unwrap_or_default()))
+            .map(|(code, source)| (*code, bundle(code, source)))
             .collect()
     })
 }
@@ -45,32 +76,139 @@ pub fn known(code: &str) -> Option<&'static str> {
         .find(|c| c.eq_ignore_ascii_case(code))
 }
 
-/// The raw JSON of a language, for the web UI.
-pub fn json(code: &str) -> Option<&'static str> {
-    LANGUAGES
-        .iter()
-        .find(|(c, _)| c.eq_ignore_ascii_case(code))
-        .map(|(_, t)| *t)
+/// The Fluent id of a message that code names with dots.
+fn fluent_id(key: &str) -> String {
+    key.replace('.', "-")
+}
+
+/// `key` formatted in `lang` with `args`, if that language has it.
+fn format(lang: &str, key: &str, args: Option<&FluentArgs>) -> Option<String> {
+    let b = bundles().get(lang)?;
+    let pattern = b.get_message(&fluent_id(key))?.value()?;
+    let mut errors = Vec::new();
+    Some(b.format_pattern(pattern, args, &mut errors).into_owned())
 }
 
 /// The text for `key` in `lang`, else in English, else the key itself.
 pub fn t(lang: &str, key: &str) -> String {
-    let tables = tables();
-    tables
-        .get(lang)
-        .and_then(|t| t.get(key))
-        .or_else(|| tables.get(DEFAULT).and_then(|t| t.get(key)))
-        .cloned()
+    tf(lang, key, &[])
+}
+
+/// [`t`] with its variables (`{ $name }`) filled in.
+pub fn tf(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
+    let mut fargs = FluentArgs::new();
+    for (name, value) in args {
+        fargs.set(*name, *value);
+    }
+    let args = (!args.is_empty()).then_some(&fargs);
+    format(lang, key, args)
+        .or_else(|| format(DEFAULT, key, args))
         .unwrap_or_else(|| key.to_string())
 }
 
-/// [`t`] with `{name}` placeholders filled in.
-pub fn tf(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
-    let mut s = t(lang, key);
-    for (name, value) in args {
-        s = s.replace(&format!("{{{name}}}"), value);
+/// Whether `lang` is written right to left (its `lang-dir` message).
+pub fn rtl(lang: &str) -> bool {
+    t(lang, "lang.dir") == "rtl"
+}
+
+/// `rtl` or `ltr`, for an HTML `dir` attribute.
+pub fn dir(lang: &str) -> &'static str {
+    if rtl(lang) {
+        "rtl"
+    } else {
+        "ltr"
     }
-    s
+}
+
+/// The variables a pattern uses, in every branch.
+fn variables<'s>(p: &fluent_syntax::ast::Pattern<&'s str>, out: &mut Vec<&'s str>) {
+    use fluent_syntax::ast::{Expression, InlineExpression, PatternElement};
+    fn inline<'s>(e: &InlineExpression<&'s str>, out: &mut Vec<&'s str>) {
+        match e {
+            InlineExpression::VariableReference { id } => out.push(id.name),
+            InlineExpression::FunctionReference { arguments, .. } => {
+                for a in &arguments.positional {
+                    inline(a, out);
+                }
+                for a in &arguments.named {
+                    inline(&a.value, out);
+                }
+            }
+            InlineExpression::Placeable { expression } => expr(expression, out),
+            _ => {}
+        }
+    }
+    fn expr<'s>(e: &Expression<&'s str>, out: &mut Vec<&'s str>) {
+        match e {
+            Expression::Inline(i) => inline(i, out),
+            Expression::Select { selector, variants } => {
+                inline(selector, out);
+                for v in variants {
+                    variables(&v.value, out);
+                }
+            }
+        }
+    }
+    for el in &p.elements {
+        if let PatternElement::Placeable { expression } = el {
+            expr(expression, out);
+        }
+    }
+}
+
+/// Every message of a Fluent file with the variables it uses (sorted,
+/// without repeats), or the parse errors.
+pub fn messages(source: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+    let resource = fluent_syntax::parser::parse(source).map_err(|(_, errors)| {
+        errors
+            .iter()
+            .map(|e| format!("{e:?}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let mut out = Vec::new();
+    for entry in resource.body {
+        if let fluent_syntax::ast::Entry::Message(m) = entry {
+            let mut vars = Vec::new();
+            if let Some(v) = &m.value {
+                variables(v, &mut vars);
+            }
+            let mut vars: Vec<String> = vars.into_iter().map(String::from).collect();
+            vars.sort();
+            vars.dedup();
+            out.push((m.id.name.to_string(), vars));
+        }
+    }
+    Ok(out)
+}
+
+/// A language's texts for the web UI, as JSON: every message by its
+/// dotted key, formatted with its variables written `{name}` (the script
+/// fills them in).
+pub fn json(code: &str) -> Option<&'static str> {
+    static J: OnceLock<HashMap<&'static str, String>> = OnceLock::new();
+    let all = J.get_or_init(|| {
+        LANGUAGES
+            .iter()
+            .map(|(code, source)| {
+                let mut table = serde_json::Map::new();
+                for (id, vars) in messages(source).unwrap_or_default() {
+                    let key = id.replace('-', ".");
+                    let args: Vec<(String, String)> = vars
+                        .iter()
+                        .map(|v| (v.clone(), format!("{{{v}}}")))
+                        .collect();
+                    let refs: Vec<(&str, &str)> =
+                        args.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                    let text = tf(code, &key, &refs);
+                    table.insert(key, serde_json::Value::String(text));
+                }
+                (*code, serde_json::Value::Object(table).to_string())
+            })
+            .collect()
+    });
+    let code = known(code)?;
+    all.get(code).map(String::as_str)
 }
 
 /// The language to answer in: `choice` (an explicit pick, such as `hl=es`)
@@ -112,48 +250,69 @@ pub fn preferences(accept: Option<&str>) -> Vec<&str> {
 mod tests {
     use super::*;
 
-    fn placeholders(s: &str) -> Vec<String> {
-        let mut out: Vec<String> = s
-            .split('{')
-            .skip(1)
-            .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
-            .collect();
-        out.sort();
-        out
+    #[test]
+    fn every_language_has_every_english_message_with_the_same_variables() {
+        let en = messages(LANGUAGES[0].1).expect("en.ftl parses");
+        assert!(en.len() > 150, "{}", en.len());
+        for (code, source) in LANGUAGES {
+            let theirs = messages(source)
+                .unwrap_or_else(|e| panic!("daemon/i18n/{code}.ftl does not parse: {e}"));
+            let theirs: HashMap<String, Vec<String>> = theirs.into_iter().collect();
+            for (id, vars) in &en {
+                let v = theirs
+                    .get(id)
+                    .unwrap_or_else(|| panic!("{code}.ftl lacks the message {id:?}"));
+                assert_eq!(v, vars, "{code}.ftl: {id} uses other variables than en.ftl");
+                assert!(
+                    !t(code, &id.replace('-', ".")).trim().is_empty(),
+                    "{code}.ftl: {id} is empty"
+                );
+            }
+            for id in theirs.keys() {
+                assert!(
+                    en.iter().any(|(e, _)| e == id),
+                    "{code}.ftl has {id:?}, which en.ftl lacks"
+                );
+            }
+            assert!(
+                matches!(t(code, "lang.dir").as_str(), "ltr" | "rtl"),
+                "{code}: lang-dir"
+            );
+        }
+        assert!(rtl("ar") && !rtl("pt"));
     }
 
     #[test]
-    fn every_language_has_every_english_key_with_the_same_placeholders() {
-        let en: Table = serde_json::from_str(json("en").unwrap()).unwrap();
-        assert!(en.len() > 50);
-        for (code, text) in LANGUAGES {
-            let table: Table = serde_json::from_str(text)
-                .unwrap_or_else(|e| panic!("daemon/i18n/{code}.json does not parse: {e}"));
-            for (k, v) in &en {
-                let theirs = table
-                    .get(k)
-                    .unwrap_or_else(|| panic!("{code}.json lacks the key {k:?}"));
-                assert!(!theirs.trim().is_empty(), "{code}.json: {k} is empty");
-                assert_eq!(
-                    placeholders(theirs),
-                    placeholders(v),
-                    "{code}.json: {k} has other placeholders than en.json"
-                );
-            }
-            for k in table.keys() {
-                assert!(
-                    en.contains_key(k),
-                    "{code}.json has {k:?}, which en.json lacks"
-                );
-            }
-        }
+    fn a_missing_message_or_variable_is_caught() {
+        let en = messages("a = one { $n }\nb = two\n").unwrap();
+        let broken = messages("a = uno\n").unwrap();
+        assert_ne!(en[0], broken[0], "a lost variable is seen");
+        assert_eq!(broken.len(), 1, "a lost message is seen");
+        assert!(messages("a = {\n").is_err(), "junk is an error");
+        let select =
+            messages("a = { $n ->\n [one] one { $what }\n *[other] { $n } { $what }\n}\n").unwrap();
+        assert_eq!(select[0].1, vec!["n".to_string(), "what".to_string()]);
+    }
+
+    #[test]
+    fn the_ui_gets_every_message_with_its_placeholders() {
+        let v: serde_json::Value = serde_json::from_str(json("fr").unwrap()).unwrap();
+        assert_eq!(v["nav.catalog"], "Catalogue");
+        let matched = v["catalog.matched"].as_str().unwrap();
+        assert!(
+            matched.contains("{n}") && matched.starts_with("Paquets trouvés"),
+            "{matched}"
+        );
+        assert!(json("xx").is_none());
     }
 
     #[test]
     fn the_browser_language_is_followed_and_an_explicit_choice_wins() {
         assert_eq!(negotiate(None, Some("es-MX,es;q=0.9,en;q=0.8")), "es");
         assert_eq!(negotiate(None, Some("de-DE,fr;q=0.7,en;q=0.5")), "fr");
-        assert_eq!(negotiate(None, Some("de,pt")), "en");
+        assert_eq!(negotiate(None, Some("de,pt")), "pt");
+        assert_eq!(negotiate(None, Some("de,sw")), "en");
+        assert_eq!(negotiate(None, Some("ar-EG,ar;q=0.9")), "ar");
         assert_eq!(negotiate(None, None), "en");
         assert_eq!(negotiate(Some("fr"), Some("es")), "fr");
         assert_eq!(negotiate(Some("xx"), Some("es")), "es");

@@ -548,6 +548,8 @@ async function setLang(code) {
   L = await r.json();
   lang = code;
   document.documentElement.lang = code;
+  // Arabic and other right-to-left scripts: the whole layout mirrors.
+  document.documentElement.dir = L["lang.dir"] === "rtl" ? "rtl" : "ltr";
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = T(el.dataset.i18n);
   $("#lang").value = code;
 }

@@ -319,8 +319,41 @@ fn web_ui_in_chromium() {
     browser.goto(&format!("{}#/", ui_base(url)));
     ready(&browser);
     browser.wait_text("#nav a[data-view='catalog']", "Catalogue");
+    // Portuguese, and Arabic, where the whole page mirrors: the document
+    // is right to left, the first menu entry sits right of the last, and
+    // the language selector (pushed to the inline end) sits left of the
+    // menu.
+    switch_language(&browser, "pt");
+    browser.wait_text("#nav a[data-view='catalog']", "Catálogo");
+    shot(&browser, "ui-catalog-pt");
+    switch_language(&browser, "ar");
+    browser.wait_text("#nav a[data-view='catalog']", "الفهرس");
+    let layout = browser.eval(
+        "const r = (s) => document.querySelector(s).getBoundingClientRect(); \
+         return [document.documentElement.dir, getComputedStyle(document.body).direction, \
+                 r(\"#nav a[data-view='catalog']\").left, r(\"#nav a[data-view='storage']\").left, \
+                 r('.langsel').left, r('#nav').left, document.documentElement.lang];",
+        serde_json::json!([]),
+    );
+    assert_eq!(layout[0], "rtl", "{layout}");
+    assert_eq!(layout[1], "rtl", "{layout}");
+    assert!(
+        layout[2].as_f64() > layout[3].as_f64(),
+        "the menu is not mirrored: {layout}"
+    );
+    assert!(
+        layout[4].as_f64() < layout[5].as_f64(),
+        "the language selector is not on the left: {layout}"
+    );
+    assert_eq!(layout[6], "ar");
+    shot(&browser, "ui-catalog-ar");
     switch_language(&browser, "en");
     browser.wait_text("#nav a[data-view='catalog']", "Catalog");
+    let ltr = browser.eval(
+        "return document.documentElement.dir;",
+        serde_json::json!([]),
+    );
+    assert_eq!(ltr, "ltr");
 
     // Publish two files uploaded from the browser, with titles in two
     // languages.
@@ -446,6 +479,10 @@ fn web_ui_in_chromium() {
     browser.click("nav a[hreflang=es]");
     browser.wait_text("h1", "Guía de campo");
     browser.wait_text("footer", "Solo lectura");
+    // The gateway in Arabic: right to left, and still without script.
+    browser.click("nav a[hreflang=ar]");
+    browser.wait_for("html[dir=rtl][lang=ar]");
+    shot(&browser, "gateway-bundle-ar");
     drop(browser);
 
     // A browser that prefers French gets French without being asked.

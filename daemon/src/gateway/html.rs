@@ -150,8 +150,9 @@ pub(super) fn page(
             );
         }
     }
+    let dir = crate::i18n::dir(lang);
     format!(
-        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>{} · {}</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body>\
 <header><a class=\"site\" href=\"/{}\">{}</a><nav aria-label=\"{}\">{switch}</nav></header>\

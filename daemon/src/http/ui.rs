@@ -133,6 +133,7 @@ pub async fn index(headers: HeaderMap) -> Response {
         .collect();
     let html = INDEX
         .replace("{{LANG}}", lang)
+        .replace("{{DIR}}", i18n::dir(lang))
         .replace("{{LANG_OPTIONS}}", &options);
     asset("text/html; charset=utf-8", html)
 }
