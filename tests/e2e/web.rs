@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use weft_e2e::http;
-use weft_e2e::webdriver::{screenshot_path, unavailable, Browser};
+use weft_e2e::webdriver::{keys, screenshot_path, unavailable, Browser};
 use weft_e2e::{dir_with_config, init, pseudo_random, skip, wait_until, Daemon};
 
 const VIDEO: usize = 6 << 20;
@@ -1003,4 +1003,187 @@ fn groups_in_the_web_ui() {
     let outside = cy.weft_json(&["group", "show", &gid]);
     assert_eq!(outside["readable"], false, "{outside}");
     assert_eq!(outside["member"], false, "{outside}");
+}
+
+/// The UI's main pages, as hash routes (`{id}` is a bundle).
+const UI_PAGES: [(&str, &str); 7] = [
+    ("catalog", "#/"),
+    ("bundle", "#/b/{id}"),
+    ("publish", "#/publish"),
+    ("groups", "#/groups"),
+    ("rules", "#/rules"),
+    ("network", "#/network"),
+    ("storage", "#/storage"),
+];
+
+/// The gateway's main pages (`{id}` is a bundle).
+const GATEWAY_PAGES: [(&str, &str); 2] = [("catalog", "/"), ("bundle", "/bundle/{id}")];
+
+/// On a phone-sized window: what scrolls sideways, and which controls are
+/// smaller than a fingertip (44 by 44 CSS pixels). Text links inside a
+/// sentence are exempt, as WCAG's target-size rule allows.
+fn phone_problems(b: &Browser) -> Vec<String> {
+    let v = b.eval(
+        "const out = []; \
+         const doc = document.documentElement; \
+         if (doc.scrollWidth > window.innerWidth + 1) out.push('scrolls sideways: ' + doc.scrollWidth + ' > ' + window.innerWidth); \
+         for (const el of document.querySelectorAll('button, input:not([type=hidden]), select, textarea, summary, nav a, ul.results li > a, .actions a, header a.site')) { \
+           const r = el.getBoundingClientRect(); \
+           if (r.width === 0 && r.height === 0) continue; \
+           if (r.height < 44 || r.width < 44) out.push((el.id ? '#' + el.id : el.tagName.toLowerCase() + '.' + el.className) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height)); \
+           if (r.right > window.innerWidth + 1) out.push((el.id || el.tagName) + ' sticks out to ' + Math.round(r.right)); \
+         } \
+         return out;",
+        serde_json::json!([]),
+    );
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(String::from))
+        .collect()
+}
+
+/// Every main page of the UI and the gateway, in every language: axe-core
+/// finds no violation of impact serious or critical; on a phone (360 CSS
+/// pixels wide) nothing scrolls sideways and every control is at least 44
+/// pixels both ways, with a screenshot of each page; and search, fetch,
+/// pin and publish work from the keyboard alone.
+#[test]
+fn every_page_is_accessible_fits_a_phone_and_works_from_the_keyboard() {
+    const WHAT: &str = "web: accessibility, phones and the keyboard";
+    if let Some(why) = unavailable() {
+        return skip(WHAT, &why);
+    }
+    let w = world("[storage]\nmax = \"1 GiB\"\n[gateway]\nlisten = \"127.0.0.1:0\"\n");
+    let b = &w.b;
+    let g = gateway_addr(b);
+    let browser = Browser::start("en");
+    let url = String::from_utf8(b.weft(&["ui"]).stdout).unwrap();
+    let url = url.trim();
+    browser.goto(url);
+    ready(&browser);
+    let base = ui_base(url);
+    let ui = |route: &str| format!("{base}{}", route.replace("{id}", &w.guide));
+    let gw =
+        |path: &str, lang: &str| format!("http://{g}{}?hl={lang}", path.replace("{id}", &w.guide));
+
+    // Accessibility, with axe-core in this Chromium.
+    if axe_available() {
+        let mut found = Vec::new();
+        for lang in ["en", "es", "fr", "pt", "ar"] {
+            open_ui(&browser, &ui("#/"), "catalog");
+            switch_language(&browser, lang);
+            for (page, route) in UI_PAGES {
+                open_ui(&browser, &ui(route), page);
+                for v in browser.serious_violations().unwrap() {
+                    found.push(format!("ui {page} ({lang}): {v}"));
+                }
+            }
+            for (page, path) in GATEWAY_PAGES {
+                browser.goto(&gw(path, lang));
+                browser.wait_for("main");
+                for v in browser.serious_violations().unwrap() {
+                    found.push(format!("gateway {page} ({lang}): {v}"));
+                }
+            }
+        }
+        assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+    } else {
+        skip(
+            "web: axe-core on every page",
+            "axe-core is not installed in tests/web (./dev test runs npm ci there)",
+        );
+    }
+
+    // A phone: every page, in English and in Arabic.
+    browser.resize(360, 740);
+    let width = browser.eval("return window.innerWidth;", serde_json::json!([]));
+    assert!(width.as_u64().is_some_and(|w| w <= 400), "{width}");
+    let mut found = Vec::new();
+    for lang in ["en", "ar"] {
+        open_ui(&browser, &ui("#/"), "catalog");
+        switch_language(&browser, lang);
+        for (page, route) in UI_PAGES {
+            open_ui(&browser, &ui(route), page);
+            found.extend(
+                phone_problems(&browser)
+                    .into_iter()
+                    .map(|p| format!("ui {page} ({lang}): {p}")),
+            );
+            shot(
+                &browser,
+                &format!("phone-ui-{page}{}", if lang == "en" { "" } else { "-ar" }),
+            );
+        }
+        for (page, path) in GATEWAY_PAGES {
+            browser.goto(&gw(path, lang));
+            browser.wait_for("main");
+            found.extend(
+                phone_problems(&browser)
+                    .into_iter()
+                    .map(|p| format!("gateway {page} ({lang}): {p}")),
+            );
+            shot(
+                &browser,
+                &format!(
+                    "phone-gateway-{page}{}",
+                    if lang == "en" { "" } else { "-ar" }
+                ),
+            );
+        }
+    }
+    assert!(found.is_empty(), "on a phone:\n{}", found.join("\n"));
+
+    // The keyboard alone: search, open, fetch and pin, unpin, publish.
+    browser.resize(1100, 900);
+    open_ui(&browser, &ui("#/"), "catalog");
+    switch_language(&browser, "en");
+    browser.goto(&ui("#/"));
+    browser.wait_text("#nav a[data-view='catalog']", "Catalog");
+    browser.tab_to("#search-q");
+    browser.press("guide");
+    browser.press(keys::ENTER);
+    browser.wait_text("#matched", "Bundles found: 1");
+    browser.tab_to("#results a");
+    browser.press(keys::ENTER);
+    browser.wait_text("#bundle-title", "Field guide");
+    browser.tab_to("#btn-fetch-pin");
+    browser.press(keys::ENTER);
+    browser.wait_for("#btn-unpin");
+    assert!(pinned(b, &w.guide));
+    browser.tab_to("#btn-unpin");
+    browser.press(keys::ENTER);
+    browser.wait_for("#btn-pin");
+    assert!(!pinned(b, &w.guide));
+    browser.tab_to("#btn-pin");
+    browser.press(keys::ENTER);
+    browser.wait_for("#btn-unpin");
+    assert!(pinned(b, &w.guide));
+    // Publishing needs a publisher key on this node.
+    init(b);
+    let folder = b.path().join("keyboard-notes");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("notes.md"), "# Notes typed without a mouse\n").unwrap();
+    open_ui(&browser, &ui("#/publish"), "publish");
+    browser.tab_to("#pub-folder");
+    browser.press(folder.to_str().unwrap());
+    browser.tab_to("#pub-name");
+    browser.press("keyboard-notes");
+    browser.tab_to("#texts [name=t-title]");
+    browser.press("Notes typed without a mouse");
+    browser.tab_to("#pub-submit");
+    browser.press(keys::ENTER);
+    browser.wait_for("#published");
+    let found = b.weft_json(&["search", "typed without"]);
+    assert_eq!(found["matched"], 1, "{found}");
+}
+
+/// Opens a page of the UI and waits until that view has rendered.
+fn open_ui(b: &Browser, url: &str, page: &str) {
+    b.goto(url);
+    b.wait_for(&format!("body[data-view='{page}'][data-ready='1']"));
+}
+
+fn axe_available() -> bool {
+    weft_e2e::webdriver::axe_path().exists()
 }

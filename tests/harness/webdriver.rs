@@ -256,6 +256,77 @@ impl Browser {
         );
     }
 
+    /// Sets the window's size in CSS pixels (a phone is 360 wide).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            &self.at("/window/rect"),
+            Some(json!({ "width": width, "height": height })),
+        );
+    }
+
+    /// Presses keys as a person on a keyboard would, into whatever has the
+    /// focus (`\u{E004}` is Tab, `\u{E007}` Enter; see [`keys`]).
+    pub fn press(&self, text: &str) {
+        let mut actions = Vec::new();
+        for c in text.chars() {
+            actions.push(json!({"type": "keyDown", "value": c.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": c.to_string()}));
+        }
+        self.call(
+            "POST",
+            &self.at("/actions"),
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        );
+    }
+
+    /// Presses Tab until the focused element matches `css` (at most 60
+    /// times), as a keyboard user reaches a control.
+    pub fn tab_to(&self, css: &str) {
+        for _ in 0..60 {
+            let here = self.eval(
+                "return !!(document.activeElement && document.activeElement.matches(arguments[0]));",
+                json!([css]),
+            );
+            if here == Value::Bool(true) {
+                return;
+            }
+            self.press(keys::TAB);
+        }
+        panic!(
+            "{css} cannot be reached with Tab; the page is:\n{}",
+            self.describe()
+        );
+    }
+
+    /// Runs axe-core (from npm, in `tests/web`) on the page and returns its
+    /// violations of impact "serious" or "critical", each as
+    /// `rule: help (impact) at selectors`; `None` when axe-core is not
+    /// installed.
+    pub fn serious_violations(&self) -> Option<Vec<String>> {
+        let source = std::fs::read_to_string(axe_path()).ok()?;
+        let script = format!(
+            "{source}\n;return axe.run(document).then((r) => ({{passes: r.passes.length, \
+             bad: r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical') \
+             .map((v) => v.id + ': ' + v.help + ' (' + v.impact + ') at ' + \
+             v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(' | '))}}));"
+        );
+        let v = self.eval(&script, json!([]));
+        // A run that checked nothing would pass anything.
+        assert!(
+            v["passes"].as_u64().unwrap_or(0) > 10,
+            "axe-core checked too little: {v}"
+        );
+        Some(
+            v["bad"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect(),
+        )
+    }
+
     /// Saves a PNG of the window to `path`.
     pub fn screenshot(&self, path: &Path) {
         let v = self.call("GET", &self.at("/screenshot"), None);
@@ -284,6 +355,19 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// Keys for [`Browser::press`], as WebDriver names them.
+pub mod keys {
+    /// Tab.
+    pub const TAB: &str = "\u{E004}";
+    /// Enter.
+    pub const ENTER: &str = "\u{E007}";
+}
+
+/// axe-core's script, as `./dev test` installs it (`npm ci` in `tests/web`).
+pub fn axe_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("web/node_modules/axe-core/axe.min.js")
 }
 
 /// `docs/screenshots/<name>.png` in the source tree.
