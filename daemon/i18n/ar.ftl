@@ -234,3 +234,8 @@ network-direct = مباشر
 network-relayed = عبر مُرحِّل
 network-also = أيضًا: { $list }
 network-relayed_bytes = عبر المُرحِّلات منذ بدء تشغيل العقدة: { $bytes } (حركة هذه العقدة نفسها، في الاتجاهين). الاتصال المباشر يخفف العبء عن المُرحِّل.
+
+## preview
+preview-title = معاينة
+preview-truncated = تعرض المعاينة البداية فقط، نزّل الملف لقراءته كاملًا.
+preview-pdf_page = الصفحة الأولى من { $name }

@@ -234,3 +234,8 @@ network-direct = direct
 network-relayed = through a relay
 network-also = also: { $list }
 network-relayed_bytes = Through relays since the node started: { $bytes } (this node's own traffic, both ways). A direct connection spares the relay.
+
+## preview
+preview-title = Preview
+preview-truncated = The preview shows the beginning only; download the file to read all of it.
+preview-pdf_page = First page of { $name }

@@ -234,3 +234,8 @@ network-direct = directo
 network-relayed = a través de un relé
 network-also = también: { $list }
 network-relayed_bytes = A través de relés desde que arrancó el nodo: { $bytes } (el tráfico propio de este nodo, en los dos sentidos). Una conexión directa le ahorra trabajo al relé.
+
+## preview
+preview-title = Vista previa
+preview-truncated = La vista previa muestra solo el principio; descarga el archivo para leerlo entero.
+preview-pdf_page = Primera página de { $name }

@@ -234,3 +234,8 @@ network-direct = direct
 network-relayed = par un relais
 network-also = aussi : { $list }
 network-relayed_bytes = Par des relais depuis le démarrage du nœud : { $bytes } (le trafic de ce nœud, dans les deux sens). Une connexion directe épargne le relais.
+
+## preview
+preview-title = Aperçu
+preview-truncated = L’aperçu ne montre que le début ; téléchargez le fichier pour tout lire.
+preview-pdf_page = Première page de { $name }

@@ -234,3 +234,8 @@ network-direct = direto
 network-relayed = por um retransmissor
 network-also = também: { $list }
 network-relayed_bytes = Por retransmissores desde que o nó foi iniciado: { $bytes } (tráfego do próprio nó, nos dois sentidos). Uma conexão direta poupa o retransmissor.
+
+## preview
+preview-title = Pré-visualização
+preview-truncated = A pré-visualização mostra só o início; baixe o arquivo para ler tudo.
+preview-pdf_page = Primeira página de { $name }

@@ -225,6 +225,16 @@ async function viewBundle(id) {
     ["bundle.id", b.id],
     ["bundle.other_langs", (b.texts || b.titles).map((t) => t.lang).join(", ")],
   ].filter(([, v]) => v !== "");
+  // Previews of a held public bundle: the page's own elements, from this
+  // node's sandboxed file and preview routes; nothing of the files runs.
+  let previews = null;
+  if (b.local && !b.group) {
+    try {
+      const p = await api("GET", "/ui/previews/" + encodeURIComponent(b.id));
+      if (p.previews.length) previews = [h("h2", {}, T("preview.title")), h("div", { class: "previews", id: "previews" },
+        p.previews.map((f) => previewOf(b.id, f)))];
+    } catch (_) { /* no previews, the files are still listed */ }
+  }
   const files = b.file_list ? [h("h2", {}, T("bundle.files")), h("table", { id: "files" },
     h("tbody", {}, b.file_list.map((f) => h("tr", {}, h("td", {}, f.path), h("td", { class: "muted" }, human(f.size))))))] : [];
   show(
@@ -240,7 +250,25 @@ async function viewBundle(id) {
     actions, box,
     b.revoked ? h("p", { class: "error", id: "bundle-revoked" }, T("bundle.revoked")) : null,
     h("dl", {}, rows.map(([k, v]) => [h("dt", {}, T(k)), h("dd", {}, v instanceof Node ? v : String(v))])),
-    files);
+    previews, files);
+}
+
+// One file's preview: an element whose source is this node's sandboxed
+// route for it.
+function previewOf(id, f) {
+  const path = f.path.split("/").map(encodeURIComponent).join("/");
+  const raw = "/ui/file/" + encodeURIComponent(id) + "/" + path;
+  const rendered = "/ui/preview/" + encodeURIComponent(id) + "/" + path;
+  const shown = {
+    image: () => h("img", { src: raw, alt: f.path, loading: "lazy" }),
+    audio: () => h("audio", { controls: true, preload: "metadata", src: raw, "aria-label": f.path }),
+    video: () => h("video", { controls: true, preload: "metadata", src: raw, "aria-label": f.path }),
+    pdf: () => h("img", { src: rendered, alt: T("preview.pdf_page", { name: f.path }), loading: "lazy" }),
+    text: () => h("iframe", { sandbox: "", src: rendered, title: f.path, loading: "lazy" }),
+    markdown: () => h("iframe", { sandbox: "", src: rendered, title: f.path, loading: "lazy" }),
+  }[f.kind];
+  return h("figure", { class: "preview preview-" + f.kind, "data-path": f.path },
+    shown ? shown() : null, h("figcaption", {}, f.path));
 }
 
 async function viewPublish(params) {

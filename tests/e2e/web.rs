@@ -1187,3 +1187,178 @@ fn open_ui(b: &Browser, url: &str, page: &str) {
 fn axe_available() -> bool {
     weft_e2e::webdriver::axe_path().exists()
 }
+
+/// Publishes, on `d`, a bundle of one file of every preview kind and a
+/// few hostile ones: an SVG with a script, HTML named `.png`, a polyglot
+/// (a PDF header on HTML with a script), Markdown with raw HTML and a
+/// `javascript:` link. Returns its id.
+fn preview_bundle(d: &Daemon) -> String {
+    let src = d.path().join("src/previews");
+    std::fs::create_dir_all(&src).unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/preview");
+    for f in ["poster.png", "clip.webm", "talk.wav", "guide.pdf"] {
+        std::fs::copy(fixtures.join(f), src.join(f)).unwrap();
+    }
+    let pwn = "<script>document.title='pwned'</script>";
+    std::fs::write(
+        src.join("notes.md"),
+        format!("# Workshop notes\n\n{pwn}\n\n[open](javascript:document.title='pwned')\n\n![poster](poster.png)\n\n| day | topic |\n|---|---|\n| 1 | safety |\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("readme.txt"),
+        format!("Plain text, {pwn} shown as text.\n"),
+    )
+    .unwrap();
+    std::fs::write(src.join("evil.png"), format!("<html>{pwn}</html>")).unwrap();
+    std::fs::write(
+        src.join("logo.svg"),
+        format!("<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'>{pwn}<rect width='10' height='10'/></svg>"),
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("poly.pdf"),
+        format!("%PDF-1.4\n<html>{pwn}</html>\n%%EOF\n"),
+    )
+    .unwrap();
+    init(d);
+    let v = d.weft_json(&["publish", src.to_str().unwrap(), "--name", "previews"]);
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// Waits until `script` (a function body) returns true in the page.
+fn wait_js(b: &Browser, what: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if b.eval(script, json!([])) == Value::Bool(true) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: never; the page is:\n{}",
+            b.describe()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// In the gateway and in the UI, a bundle page previews its images, audio,
+/// video, PDF, text and Markdown: the media seek, the PDF's first page is
+/// an image, the Markdown is rendered without its raw HTML, and no hostile
+/// file (an SVG with a script, HTML named .png, a polyglot PDF, Markdown
+/// with a script and a javascript: link) runs anything, in the page or
+/// opened on its own.
+#[test]
+fn previews_show_every_kind_and_run_nothing() {
+    const WHAT: &str = "web: previews";
+    let w = world("[gateway]\nlisten = \"127.0.0.1:0\"\n");
+    let b = &w.b;
+    let g = gateway_addr(b);
+    let id = preview_bundle(b);
+
+    // What the gateway sends, byte for byte.
+    let page = http::get(&g, &format!("/bundle/{id}"), &[]).text();
+    for kind in ["image", "audio", "video", "pdf", "text", "markdown"] {
+        assert!(
+            page.contains(&format!("preview preview-{kind}")),
+            "no {kind} preview:\n{page}"
+        );
+    }
+    assert!(
+        !page.contains("alt=\"evil.png\""),
+        "HTML named .png was previewed as an image"
+    );
+    assert!(page.contains("<iframe sandbox src=\"/preview/"), "{page}");
+    assert_self_contained(&page);
+    let md = http::get(&g, &format!("/preview/{id}/notes.md"), &[]);
+    assert_eq!(md.status, 200);
+    assert!(md
+        .header("content-security-policy")
+        .unwrap_or("")
+        .contains("sandbox"));
+    assert_eq!(md.header("x-content-type-options"), Some("nosniff"));
+    let body = md.text();
+    assert!(
+        body.contains("<h1>Workshop notes</h1>") && body.contains("<table>"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("<script") && !body.contains("javascript:"),
+        "{body}"
+    );
+    let pdf = http::get(&g, &format!("/preview/{id}/guide.pdf"), &[]);
+    assert_eq!(
+        (pdf.status, pdf.header("content-type")),
+        (200, Some("image/png"))
+    );
+    assert!(pdf.body.starts_with(b"\x89PNG"));
+    let poly = http::get(&g, &format!("/preview/{id}/poly.pdf"), &[]);
+    assert_ne!(poly.status, 200, "the polyglot was rendered");
+    assert!(!poly.header("content-type").unwrap_or("").contains("html"));
+    let evil = http::get(&g, &format!("/file/{id}/evil.png"), &[]);
+    assert_eq!(evil.header("content-type"), Some("image/png"));
+    assert_eq!(evil.header("x-content-type-options"), Some("nosniff"));
+    assert!(evil
+        .header("content-security-policy")
+        .unwrap_or("")
+        .contains("sandbox"));
+    let wav = std::fs::read(b.path().join("src/previews/talk.wav")).unwrap();
+    let part = http::get(
+        &g,
+        &format!("/file/{id}/talk.wav"),
+        &[("Range", "bytes=100-199")],
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, wav[100..200]);
+
+    if let Some(why) = unavailable() {
+        return skip(WHAT, &why);
+    }
+    let browser = Browser::start("en");
+    // Each hostile file opened on its own: nothing runs.
+    for path in ["evil.png", "logo.svg", "poly.pdf", "notes.md"] {
+        let route = if path == "notes.md" {
+            "preview"
+        } else {
+            "file"
+        };
+        browser.goto(&format!("http://{g}/{route}/{id}/{path}"));
+        let title = browser.eval("return document.title;", json!([]));
+        assert_ne!(title, "pwned", "{path} ran a script");
+    }
+    let check_media = |b: &Browser, place: &str| {
+        wait_js(b, "the image", "const i = document.querySelector('.preview-image img[alt=\"poster.png\"]'); return !!i && i.complete && i.naturalWidth === 240;");
+        wait_js(b, "the PDF's first page", "const i = document.querySelector('.preview-pdf img'); return !!i && i.complete && i.naturalWidth > 100;");
+        wait_js(b, "the video", "const v = document.querySelector('.preview-video video'); return !!v && v.readyState >= 1 && v.videoWidth === 160;");
+        wait_js(b, "the audio", "const a = document.querySelector('.preview-audio audio'); return !!a && a.readyState >= 1 && a.duration > 1.5;");
+        // Seek into the audio, as a reader dragging the bar would.
+        b.eval(
+            "const a = document.querySelector('.preview-audio audio'); a.currentTime = 1.2;",
+            json!([]),
+        );
+        wait_js(b, "the seek", "const a = document.querySelector('.preview-audio audio'); return !a.seeking && Math.abs(a.currentTime - 1.2) < 0.05 && a.seekable.length > 0 && a.seekable.end(0) > 1.5;");
+        // The rendered frames are sandboxed: the page cannot reach into
+        // them, nor they into it.
+        let reach = b.eval("const f = document.querySelector('.preview-markdown iframe'); return [f.getAttribute('sandbox'), f.contentDocument === null];", json!([]));
+        assert_eq!(reach, json!(["", true]), "{place}");
+        let title = b.eval("return document.title;", json!([]));
+        assert_ne!(title, "pwned", "{place}");
+    };
+    browser.goto(&format!("http://{g}/bundle/{id}"));
+    browser.wait_for(".previews");
+    check_media(&browser, "gateway");
+    shot(&browser, "gateway-previews");
+    browser.goto(&format!("http://{g}/preview/{id}/notes.md"));
+    shot(&browser, "preview-markdown");
+
+    let url = String::from_utf8(b.weft(&["ui"]).stdout).unwrap();
+    browser.goto(url.trim());
+    ready(&browser);
+    browser.goto(&format!("{}#/b/{id}", ui_base(url.trim())));
+    browser.wait_for("#previews");
+    check_media(&browser, "ui");
+    assert!(browser
+        .find_all("#previews figure[data-path='evil.png']")
+        .is_empty());
+    shot(&browser, "ui-previews");
+}

@@ -114,6 +114,56 @@ pub(super) async fn file(
     else {
         return not_found_page(&st, lang, "gateway.not_found");
     };
+    send_file(st.node.clone(), &st.downloads, &method, &headers, f)
+}
+
+/// Rendered previews of a bundle's files (text, Markdown, a PDF's first
+/// page): see [`super::preview`].
+pub(super) async fn preview(
+    State(st): State<GatewayState>,
+    headers: HeaderMap,
+    Path((id, path)): Path<(String, String)>,
+) -> Response {
+    let lang = negotiate(None, accept_language(&headers));
+    let signed = match servable(&st, &id).await {
+        Ok(m) => m,
+        Err(key) => return not_found_page(&st, lang, key),
+    };
+    let Some(f) = signed
+        .manifest()
+        .files
+        .iter()
+        .find(|f| f.path == path)
+        .cloned()
+    else {
+        return not_found_page(&st, lang, "gateway.not_found");
+    };
+    let base = raw_folder("/file", &signed.id().to_string(), &f.path);
+    super::preview::response(&st.node, &st.renders, f, base, lang).await
+}
+
+/// The raw-file route's folder holding `path` of bundle `id`, for the
+/// relative links of a rendered preview.
+pub fn raw_folder(route: &str, id: &str, path: &str) -> String {
+    let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let mut out = format!("{route}/{id}/");
+    for part in dir.split('/').filter(|p| !p.is_empty()) {
+        out.push_str(&pct(part, false));
+        out.push('/');
+    }
+    out
+}
+
+/// File `f` as a response: its content type (inline only for passive
+/// types), `Range`, and every block checked against its hash as it is
+/// sent. Shared by the gateway and the web UI's previews.
+pub fn send_file(
+    node: Node,
+    downloads: &Arc<tokio::sync::Semaphore>,
+    method: &Method,
+    headers: &HeaderMap,
+    f: weft_protocol::FileEntry,
+) -> Response {
     let size = f.size;
     let range = parse_range(
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
@@ -161,10 +211,9 @@ pub(super) async fn file(
     if method == Method::HEAD || len == 0 {
         return builder.body(Body::empty()).unwrap_or_default();
     }
-    let Ok(permit) = st.downloads.clone().try_acquire_owned() else {
+    let Ok(permit) = downloads.clone().try_acquire_owned() else {
         return busy();
     };
-    let node = st.node.clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
     tokio::spawn(async move {
         let _permit = permit;

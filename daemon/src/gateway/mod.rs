@@ -31,10 +31,12 @@ use weft_protocol::{Announcement, BundleId, PublisherId, SignedManifest};
 mod download;
 mod html;
 mod pages;
+pub mod preview;
 #[cfg(test)]
 mod tests;
 
 use download::*;
+pub use download::{raw_folder, send_file};
 pub use html::esc;
 use html::*;
 use pages::*;
@@ -69,7 +71,7 @@ pub(super) const MAX_QUERY_VALUE: usize = 256;
 pub(super) const MAX_FACETS: usize = 50;
 
 /// Policy of the gateway's own pages: its stylesheet and nothing else.
-pub(super) const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+pub(super) const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /// Policy of bundle content: no scripts, no requests, a unique origin.
 pub(super) const CONTENT_CSP: &str = "default-src 'none'; sandbox";
 
@@ -121,6 +123,7 @@ pub fn router(state: GatewayState) -> Router {
         .route("/", get(catalog_page))
         .route("/bundle/{id}", get(bundle_page))
         .route("/file/{id}/{*path}", get(file))
+        .route("/preview/{id}/{*path}", get(preview))
         .route("/style.css", get(style))
         .fallback(not_found)
         .layer(middleware::from_fn(common_headers))
@@ -194,7 +197,9 @@ pub(super) async fn common_headers(req: Request, next: Next) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // A rendered preview may be framed by the bundle page; nothing else.
+    h.entry("x-frame-options")
+        .or_insert(HeaderValue::from_static("DENY"));
     h.entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(PAGE_CSP));
     r

@@ -296,6 +296,13 @@ pub(super) async fn bundle_page(
     row("bundle.id", format!("<code>{id}</code>"));
     dl.push_str("</dl>");
     body.push_str(&dl);
+    let list = {
+        let (node, m) = (st.node.clone(), m.clone());
+        tokio::task::spawn_blocking(move || super::preview::previews(&node, &m))
+            .await
+            .unwrap_or_default()
+    };
+    body.push_str(&previews_html(&id.to_string(), &list, lang));
     let _ = write!(
         body,
         "<h2>{}</h2><table class=\"files\"><tbody>",
@@ -313,4 +320,54 @@ pub(super) async fn bundle_page(
     body.push_str("</tbody></table>");
     let here = format!("/bundle/{id}");
     html(StatusCode::OK, page(&st, lang, &text.title, &here, &body))
+}
+
+/// The previews section of a bundle page: each file shown by the page's
+/// own elements (no script): images, audio and video from the raw-file
+/// route, text, Markdown in a sandboxed frame, a PDF's first page as an
+/// image.
+pub(super) fn previews_html(
+    id: &str,
+    list: &[(super::preview::Kind, String)],
+    lang: &str,
+) -> String {
+    use super::preview::Kind;
+    if list.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<h2>{}</h2><div class=\"previews\">",
+        esc(&t(lang, "preview.title"))
+    );
+    for (kind, path) in list {
+        let raw = format!("/file/{id}/{}", esc(&pct(path, true)));
+        let rendered = format!("/preview/{id}/{}", esc(&pct(path, true)));
+        let label = esc(path);
+        let shown = match kind {
+            Kind::Image => format!("<img src=\"{raw}\" alt=\"{label}\" loading=\"lazy\">"),
+            Kind::Audio => format!("<audio controls preload=\"metadata\" src=\"{raw}\" aria-label=\"{label}\"></audio>"),
+            Kind::Video => format!("<video controls preload=\"metadata\" src=\"{raw}\" aria-label=\"{label}\"></video>"),
+            Kind::Pdf => format!(
+                "<img src=\"{rendered}\" alt=\"{}\" loading=\"lazy\">",
+                esc(&tf(lang, "preview.pdf_page", &[("name", path)]))
+            ),
+            Kind::Text | Kind::Markdown => format!(
+                "<iframe sandbox src=\"{rendered}\" title=\"{label}\" loading=\"lazy\"></iframe>"
+            ),
+        };
+        let _ = write!(
+            out,
+            "<figure class=\"preview preview-{}\">{shown}<figcaption><a href=\"{raw}\">{label}</a></figcaption></figure>",
+            match kind {
+                Kind::Image => "image",
+                Kind::Audio => "audio",
+                Kind::Video => "video",
+                Kind::Pdf => "pdf",
+                Kind::Text => "text",
+                Kind::Markdown => "markdown",
+            }
+        );
+    }
+    out.push_str("</div>");
+    out
 }

@@ -5,8 +5,10 @@
 //! header must name the loopback listener (a DNS-rebinding page sends its own
 //! host name), a browser `Origin` must be this listener's own, state changes
 //! only happen on POST, and bodies are capped ([`auth`]). Bundle content is
-//! never served here: `weft get` asks the daemon to write files to a folder
-//! instead.
+//! served here only to the web UI's previews (`/ui/file/…`,
+//! `/ui/preview/…`), with the gateway's headers: `Content-Security-Policy:
+//! sandbox` (a unique origin, no script) and `nosniff`; `weft get` asks the
+//! daemon to write files to a folder.
 //!
 //! Handlers ([`routes`]) parse the request, call an operation
 //! ([`crate::ops`]) or read state, and answer with the typed responses of
@@ -111,6 +113,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/ui/app.js", get(ui::app_js))
         .route("/ui/app.css", get(ui::app_css))
         .route("/ui/i18n/{lang}", get(ui::texts))
+        .route("/ui/previews/{id}", get(ui::previews))
+        .route("/ui/file/{id}/{*path}", get(ui::file))
+        .route("/ui/preview/{id}/{*path}", get(ui::preview))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such API route".into()) })
         .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

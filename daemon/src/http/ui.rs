@@ -29,7 +29,7 @@ const APP_JS: &str = include_str!("../../ui/app.js");
 const APP_CSS: &str = include_str!("../../ui/app.css");
 
 /// What the UI's scripts may do: talk to this listener, nothing else.
-const UI_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const UI_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; media-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// `POST /v1/ui/login`: a one-time link that logs a browser in.
 pub async fn login_link(State(st): State<ApiState>) -> ApiResult<LoginLinkResponse> {
@@ -164,4 +164,121 @@ pub async fn texts(Path(lang): Path<String>) -> Result<Response, ApiError> {
         )
     })?;
     Ok(asset("application/json", text.into()))
+}
+
+/// Previews and raw files served to the UI at once, at most (a semaphore
+/// each, like the gateway's).
+const UI_PREVIEW_SLOTS: usize = 8;
+
+fn slots() -> &'static (
+    std::sync::Arc<tokio::sync::Semaphore>,
+    std::sync::Arc<tokio::sync::Semaphore>,
+) {
+    static S: std::sync::OnceLock<(
+        std::sync::Arc<tokio::sync::Semaphore>,
+        std::sync::Arc<tokio::sync::Semaphore>,
+    )> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        (
+            std::sync::Arc::new(tokio::sync::Semaphore::new(UI_PREVIEW_SLOTS)),
+            std::sync::Arc::new(tokio::sync::Semaphore::new(UI_PREVIEW_SLOTS)),
+        )
+    })
+}
+
+/// A public bundle this node holds, and one of its files. A private
+/// group's sealed bundle has no previews.
+async fn held_file(
+    st: &ApiState,
+    id: &str,
+    path: Option<&str>,
+) -> Result<
+    (
+        weft_protocol::SignedManifest,
+        Option<weft_protocol::FileEntry>,
+    ),
+    ApiError,
+> {
+    let id = super::parse_id(id)?;
+    let signed = st
+        .node
+        .local_manifest(id)
+        .await?
+        .filter(|m| !crate::ops::private::looks_sealed(m))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "this node does not hold that public bundle".into(),
+            )
+        })?;
+    let file = match path {
+        Some(p) => Some(
+            signed
+                .manifest()
+                .files
+                .iter()
+                .find(|f| f.path == p)
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::new(StatusCode::NOT_FOUND, "no such file in that bundle".into())
+                })?,
+        ),
+        None => None,
+    };
+    Ok((signed, file))
+}
+
+/// `GET /ui/previews/{id}`: the files of a held bundle worth previewing,
+/// with their kind (`image`, `audio`, `video`, `pdf`, `text`,
+/// `markdown`).
+pub async fn previews(
+    State(st): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (signed, _) = held_file(&st, &id, None).await?;
+    let node = st.node.clone();
+    let list = tokio::task::spawn_blocking(move || {
+        crate::gateway::preview::previews(&node, signed.manifest())
+    })
+    .await
+    .unwrap_or_default();
+    let body: Vec<serde_json::Value> = list
+        .into_iter()
+        .map(|(kind, path)| serde_json::json!({"kind": kind, "path": path}))
+        .collect();
+    Ok(Json(serde_json::json!({ "previews": body })).into_response())
+}
+
+/// `GET /ui/file/{id}/{*path}`: a held file's bytes, as the gateway serves
+/// them (inline only for passive types, `Content-Security-Policy:
+/// sandbox`, `nosniff`, Range), for the UI's image, audio and video
+/// previews.
+pub async fn file(
+    State(st): State<ApiState>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    Path((id, path)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (_, f) = held_file(&st, &id, Some(&path)).await?;
+    let f = f.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such file".into()))?;
+    Ok(crate::gateway::send_file(
+        st.node.clone(),
+        &slots().0,
+        &method,
+        &headers,
+        f,
+    ))
+}
+
+/// `GET /ui/preview/{id}/{*path}`: a held file's rendered preview (text,
+/// Markdown, a PDF's first page), sandboxed.
+pub async fn preview(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    Path((id, path)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (signed, f) = held_file(&st, &id, Some(&path)).await?;
+    let f = f.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such file".into()))?;
+    let base = crate::gateway::raw_folder("/ui/file", &signed.id().to_string(), &f.path);
+    Ok(crate::gateway::preview::response(&st.node, &slots().1, f, base, page_lang(&headers)).await)
 }
