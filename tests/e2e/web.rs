@@ -1078,12 +1078,23 @@ fn every_page_is_accessible_fits_a_phone_and_works_from_the_keyboard() {
                 for v in browser.serious_violations().unwrap() {
                     found.push(format!("ui {page} ({lang}): {v}"));
                 }
+                // A desktop screenshot of every page (in English; the
+                // other tests take most), and of the catalog in every
+                // language.
+                if lang == "en" && page == "groups" {
+                    shot(&browser, "ui-groups");
+                } else if lang != "en" && page == "catalog" {
+                    shot(&browser, &format!("ui-catalog-{lang}"));
+                }
             }
             for (page, path) in GATEWAY_PAGES {
                 browser.goto(&gw(path, lang));
                 browser.wait_for("main");
                 for v in browser.serious_violations().unwrap() {
                     found.push(format!("gateway {page} ({lang}): {v}"));
+                }
+                if lang != "en" && page == "catalog" {
+                    shot(&browser, &format!("gateway-catalog-{lang}"));
                 }
             }
         }
