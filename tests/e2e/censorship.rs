@@ -804,7 +804,12 @@ fn given_only_an_invite_a_node_behind_a_443_only_firewall_climbs_to_websocket() 
         return;
     };
     let invite = invite_with_every_way(&hub);
+    let started = std::time::Instant::now();
     let joined = cen.weft_json(&["join", &invite]);
+    eprintln!(
+        "joined in {:.1} s: {joined}",
+        started.elapsed().as_secs_f64()
+    );
     let hub_id = hub.peer_id();
     let way = joined["joined"][0]["addr"]
         .as_str()
@@ -853,7 +858,12 @@ fn given_only_an_invite_a_node_cut_off_from_the_hub_reaches_it_through_a_relay()
         return;
     };
     let invite = invite_with_every_way(&hub);
+    let started = std::time::Instant::now();
     let joined = cen.weft_json(&["join", &invite]);
+    eprintln!(
+        "joined in {:.1} s: {joined}",
+        started.elapsed().as_secs_f64()
+    );
     let hub_id = hub.peer_id();
     let way = joined["joined"][0]["addr"]
         .as_str()

@@ -232,48 +232,11 @@ impl EventLoop {
         self.maybe_reserve();
     }
 
-    /// Dials peers from the peer book that are not connected.
-    fn dial_book(&mut self) {
-        let me = *self.swarm.local_peer_id();
-        for (peer, addrs) in self.book.candidates(BOOK_DIALS) {
-            if peer == me || addrs.is_empty() || self.peers.contains_key(&peer) {
-                continue;
-            }
-            if self.banned.get(&peer).is_some_and(|t| *t > Instant::now()) {
-                continue;
-            }
-            self.climb(peer, &addrs, None);
-        }
-    }
-
-    /// Dials the configured peers and relays (`given`, and `net.relays`)
-    /// that are not connected: by the fallback ladder over every address
-    /// known for each (the config's and the peer book's), or plainly for
-    /// an address that names no peer.
-    fn dial_given(&mut self, given: Vec<Multiaddr>) {
-        let mut by_peer: Vec<(PeerId, Vec<Multiaddr>)> = Vec::new();
-        for addr in given.into_iter().chain(self.opts.relays.clone()) {
-            let Some(Protocol::P2p(peer)) = addr.iter().last() else {
-                self.dial(addr, None);
-                continue;
-            };
-            match by_peer.iter_mut().find(|(p, _)| *p == peer) {
-                Some((_, list)) => list.push(addr),
-                None => by_peer.push((peer, vec![addr])),
-            }
-        }
-        let known: HashMap<PeerId, Vec<Multiaddr>> =
-            self.book.candidates(usize::MAX).into_iter().collect();
-        for (peer, mut addrs) in by_peer {
-            if self.peers.contains_key(&peer) || self.ladders.climbing(&peer) {
-                continue;
-            }
-            addrs.extend(known.get(&peer).into_iter().flatten().cloned());
-            self.climb(peer, &addrs, None);
-        }
-    }
-
-    fn dial(&mut self, addr: Multiaddr, reply: Option<oneshot::Sender<Result<PeerId, NetError>>>) {
+    pub(super) fn dial(
+        &mut self,
+        addr: Multiaddr,
+        reply: Option<oneshot::Sender<Result<PeerId, NetError>>>,
+    ) {
         let opts = DialOpts::from(addr.clone());
         let id = opts.connection_id();
         match self.swarm.dial(opts) {

@@ -26,11 +26,12 @@ use libp2p::swarm::{ConnectionId, DialError};
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
-use tracing::{debug, info};
+use tracing::debug;
 
 pub use weft_protocol::api::{LadderReport, LadderStep};
 
 use super::event_loop::EventLoop;
+use super::BOOK_DIALS;
 
 /// How long one way has before the next one starts beside it.
 pub const STEP: Duration = Duration::from_secs(5);
@@ -197,6 +198,51 @@ fn errors_of(error: &DialError, addrs: &[Multiaddr]) -> Vec<(Multiaddr, String)>
 }
 
 impl EventLoop {
+    /// Dials peers from the peer book that are not connected.
+    pub(super) fn dial_book(&mut self) {
+        let me = *self.swarm.local_peer_id();
+        for (peer, addrs) in self.book.candidates(BOOK_DIALS) {
+            if peer == me || addrs.is_empty() || self.peers.contains_key(&peer) {
+                continue;
+            }
+            if self
+                .banned
+                .get(&peer)
+                .is_some_and(|t| *t > std::time::Instant::now())
+            {
+                continue;
+            }
+            self.climb(peer, &addrs, None);
+        }
+    }
+
+    /// Dials the configured peers and relays (`given`, and `net.relays`)
+    /// that are not connected: by the fallback ladder over every address
+    /// known for each (the config's and the peer book's), or plainly for
+    /// an address that names no peer.
+    pub(super) fn dial_given(&mut self, given: Vec<Multiaddr>) {
+        let mut by_peer: Vec<(PeerId, Vec<Multiaddr>)> = Vec::new();
+        for addr in given.into_iter().chain(self.opts.relays.clone()) {
+            let Some(Protocol::P2p(peer)) = addr.iter().last() else {
+                self.dial(addr, None);
+                continue;
+            };
+            match by_peer.iter_mut().find(|(p, _)| *p == peer) {
+                Some((_, list)) => list.push(addr),
+                None => by_peer.push((peer, vec![addr])),
+            }
+        }
+        let known: HashMap<PeerId, Vec<Multiaddr>> =
+            self.book.candidates(usize::MAX).into_iter().collect();
+        for (peer, mut addrs) in by_peer {
+            if self.peers.contains_key(&peer) || self.ladders.climbing(&peer) {
+                continue;
+            }
+            addrs.extend(known.get(&peer).into_iter().flatten().cloned());
+            self.climb(peer, &addrs, None);
+        }
+    }
+
     /// Reaches `peer` by the ladder over `addrs` (each ending in
     /// `/p2p/<peer>`), answering `reply` when it connects or every way
     /// failed. A climb already under way takes the reply instead.
@@ -328,7 +374,7 @@ impl EventLoop {
             error: None,
             way: way.name().into(),
         });
-        info!(%peer, way = way.name(), %address, "reached a bootstrap peer");
+        debug!(%peer, way = way.name(), %address, "reached a peer by the fallback ladder");
         self.end_climb(peer, Some(way));
     }
 
@@ -371,7 +417,7 @@ impl EventLoop {
             let book = self.book.clone();
             tokio::task::spawn_blocking(move || book.set_way(peer, w.name()));
         } else {
-            info!(%peer, "every way to a bootstrap peer failed");
+            debug!(%peer, "every way to a peer failed");
         }
         if self.ladders.reports.len() >= MAX_REPORTS && !self.ladders.reports.contains_key(&peer) {
             self.ladders.reports.clear();
