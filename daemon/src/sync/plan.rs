@@ -11,6 +11,10 @@
 //!   session ended;
 //! - at most [`MAX_SESSIONS`] run at once; further peers wait in a queue,
 //!   in the order they asked;
+//! - until one session has run to its end, the first runs alone (for at
+//!   most [`FIRST_ALONE`]): a node that just joined catches up from one
+//!   peer, and the others then send only what that peer lacked, instead
+//!   of every peer sending it the whole catalog at once;
 //! - a session that stopped at a cap, or was asked for again while it ran,
 //!   runs again at once;
 //! - a session that learnt new entries makes the node hint every other
@@ -27,6 +31,9 @@ use tokio::time::Instant;
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(60);
 /// Sessions running at once; further peers wait their turn.
 pub const MAX_SESSIONS: usize = 8;
+/// How long the first session runs alone before others start beside it
+/// (a first peer that stalls delays the rest by at most this, plus a tick).
+pub const FIRST_ALONE: Duration = Duration::from_secs(10);
 /// Delay before hinting other peers about new entries, so that a burst of
 /// sessions sends one hint each.
 pub const HINT_DELAY: Duration = Duration::from_millis(200);
@@ -90,6 +97,10 @@ pub struct Planner {
     hint_at: Option<Instant>,
     /// Peers that just told us news: they need no hint.
     hint_sources: HashSet<PeerId>,
+    /// A session has run to its end: sessions may run side by side.
+    caught_up: bool,
+    /// Until when the first session runs alone.
+    alone_until: Option<Instant>,
 }
 
 impl Planner {
@@ -110,7 +121,7 @@ impl Planner {
             Event::Connected { peer, dialer } => {
                 self.peers.entry(peer).or_default().gone = false;
                 if dialer {
-                    self.want(peer, &mut out);
+                    self.want(peer, now, &mut out);
                 }
             }
             Event::Disconnected(peer) => {
@@ -124,7 +135,7 @@ impl Planner {
             }
             Event::Hint(peer) => {
                 self.peers.entry(peer).or_default();
-                self.want(peer, &mut out);
+                self.want(peer, now, &mut out);
             }
             Event::Finished(peer, ended) => self.finished(peer, ended, now, &mut out),
             Event::Tick => {
@@ -140,8 +151,10 @@ impl Planner {
                     .collect();
                 due.sort();
                 for p in due {
-                    self.want(p, &mut out);
+                    self.want(p, now, &mut out);
                 }
+                // The first session may have had its time alone.
+                self.drain(now, &mut out);
             }
             Event::HintDue => {
                 // Only a pending hint is due.
@@ -174,6 +187,7 @@ impl Planner {
         self.running = self.running.saturating_sub(1);
         let mut again = false;
         if let Some(e) = ended {
+            self.caught_up |= !e.truncated;
             if e.added > 0 {
                 self.hint_sources.insert(peer);
                 self.hint_at.get_or_insert(now + HINT_DELAY);
@@ -188,28 +202,44 @@ impl Planner {
             st.last = Some(now);
             again |= std::mem::take(&mut st.again);
             if again {
-                self.want(peer, out);
+                self.want(peer, now, out);
             }
         }
-        while self.running < MAX_SESSIONS {
+        self.drain(now, out);
+    }
+
+    /// Sessions that may run at once now.
+    fn cap(&self, now: Instant) -> usize {
+        if self.caught_up || self.alone_until.is_some_and(|t| now >= t) {
+            MAX_SESSIONS
+        } else {
+            1
+        }
+    }
+
+    /// Starts queued peers while there is room.
+    fn drain(&mut self, now: Instant, out: &mut Vec<Action>) {
+        while self.running < self.cap(now) {
             let Some(next) = self.queue.pop_front() else {
                 break;
             };
-            self.want(next, out);
+            self.want(next, now, out);
         }
     }
 
     /// Starts a session now, or marks the peer to go again or to wait.
-    fn want(&mut self, peer: PeerId, out: &mut Vec<Action>) {
+    fn want(&mut self, peer: PeerId, now: Instant, out: &mut Vec<Action>) {
+        let cap = self.cap(now);
         let Some(st) = self.peers.get_mut(&peer) else {
             return;
         };
         if st.running {
             st.again = true;
-        } else if self.running < MAX_SESSIONS {
+        } else if self.running < cap {
             st.running = true;
             st.again = false;
             self.running += 1;
+            self.alone_until.get_or_insert(now + FIRST_ALONE);
             out.push(Action::Start(peer));
         } else if !self.queue.contains(&peer) {
             self.queue.push_back(peer);
@@ -221,6 +251,63 @@ impl Planner {
 mod tests {
     use super::*;
 
+    /// A planner past its first catch-up: sessions run side by side.
+    fn warm() -> Planner {
+        Planner {
+            caught_up: true,
+            ..Planner::default()
+        }
+    }
+
+    #[test]
+    fn the_first_session_runs_alone_until_it_ends_or_its_time_is_up() {
+        let mut p = Planner::default();
+        let now = Instant::now();
+        let ps = peers(4);
+        let connect =
+            |p: &mut Planner, peer, at| p.handle(Event::Connected { peer, dialer: true }, at);
+        assert_eq!(connect(&mut p, ps[0], now), [Action::Start(ps[0])]);
+        // The others wait while the first catches up.
+        assert!(connect(&mut p, ps[1], now).is_empty());
+        assert!(connect(&mut p, ps[2], now).is_empty());
+        assert_eq!(p.running(), 1);
+        // It ends: the rest start together, and from now on sessions run
+        // side by side.
+        let ended = Ended {
+            added: 2000,
+            truncated: false,
+        };
+        let later = now + Duration::from_secs(2);
+        assert_eq!(
+            p.handle(Event::Finished(ps[0], Some(ended)), later),
+            [Action::Start(ps[1]), Action::Start(ps[2])]
+        );
+        assert_eq!(connect(&mut p, ps[3], later), [Action::Start(ps[3])]);
+
+        // A first session that stalls holds the others back only until
+        // FIRST_ALONE has passed, at the next tick.
+        let mut p = Planner::default();
+        assert_eq!(connect(&mut p, ps[0], now), [Action::Start(ps[0])]);
+        assert!(connect(&mut p, ps[1], now).is_empty());
+        assert!(p
+            .handle(Event::Tick, now + Duration::from_secs(1))
+            .is_empty());
+        assert_eq!(
+            p.handle(Event::Tick, now + FIRST_ALONE),
+            [Action::Start(ps[1])]
+        );
+        // A first session that failed does not count as caught up: the
+        // next one runs alone in its turn.
+        let mut p = Planner::default();
+        assert_eq!(connect(&mut p, ps[0], now), [Action::Start(ps[0])]);
+        assert!(connect(&mut p, ps[1], now).is_empty());
+        assert!(connect(&mut p, ps[2], now).is_empty());
+        assert_eq!(
+            p.handle(Event::Finished(ps[0], None), now),
+            [Action::Start(ps[1])]
+        );
+    }
+
     fn peers(n: usize) -> Vec<PeerId> {
         let mut v: Vec<PeerId> = (0..n).map(|_| PeerId::random()).collect();
         v.sort();
@@ -229,7 +316,7 @@ mod tests {
 
     #[test]
     fn the_dialler_starts_the_first_session_and_the_listener_waits() {
-        let mut p = Planner::default();
+        let mut p = warm();
         let now = Instant::now();
         let [a, b] = peers(2).try_into().unwrap();
         assert_eq!(
@@ -257,7 +344,7 @@ mod tests {
 
     #[test]
     fn no_more_than_max_sessions_run_and_the_rest_queue_in_order() {
-        let mut p = Planner::default();
+        let mut p = warm();
         let now = Instant::now();
         let all = peers(MAX_SESSIONS + 3);
         let mut started = Vec::new();
@@ -281,7 +368,7 @@ mod tests {
 
     #[test]
     fn a_truncated_session_or_a_hint_while_running_goes_again_at_once() {
-        let mut p = Planner::default();
+        let mut p = warm();
         let now = Instant::now();
         let [a, b] = peers(2).try_into().unwrap();
         p.handle(Event::Hint(a), now);
@@ -303,7 +390,7 @@ mod tests {
 
     #[test]
     fn peers_are_reconciled_again_after_the_interval() {
-        let mut p = Planner::default();
+        let mut p = warm();
         let t0 = Instant::now();
         let [a] = peers(1).try_into().unwrap();
         p.handle(Event::Hint(a), t0);
@@ -317,7 +404,7 @@ mod tests {
 
     #[test]
     fn news_is_hinted_once_to_every_other_peer_after_the_delay() {
-        let mut p = Planner::default();
+        let mut p = warm();
         let t0 = Instant::now();
         let [a, b, c] = peers(3).try_into().unwrap();
         for peer in [a, b, c] {
@@ -353,7 +440,7 @@ mod tests {
 
     #[test]
     fn a_peer_that_left_mid_session_is_forgotten_when_it_ends() {
-        let mut p = Planner::default();
+        let mut p = warm();
         let now = Instant::now();
         let all = peers(MAX_SESSIONS + 1);
         for &peer in &all {
