@@ -134,7 +134,10 @@ fn metrics_are_scraped_on_their_own_listener_and_with_the_token_and_match_the_st
     assert!(tcp >= 1, "{before_doctor}");
     agrees(&m, "weft_connections{transport=\"tcp\"}", tcp, tcp);
     assert_eq!(
-        m.get(&format!("weft_build{{version=\"{}\"}}", before.version)),
+        m.get(&format!(
+            "weft_build_info{{version=\"{}\"}}",
+            before.version
+        )),
         Some(&1.0)
     );
 
@@ -168,7 +171,7 @@ fn metrics_are_scraped_on_their_own_listener_and_with_the_token_and_match_the_st
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
-        if name != "weft_build" && name != "weft_" {
+        if name != "weft_" {
             asked.insert(name);
         }
     }

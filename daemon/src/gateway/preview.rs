@@ -19,6 +19,9 @@ use super::*;
 
 /// Files previewed on one bundle page, at most.
 pub const MAX_PREVIEWS: usize = 8;
+/// Files whose first bytes are read to choose a bundle page's previews,
+/// at most.
+pub const MAX_PREVIEW_CHECKS: usize = 4 * MAX_PREVIEWS;
 /// Longest text read for a text or Markdown preview.
 pub const MAX_TEXT_PREVIEW: u64 = 512 * 1024;
 /// Largest PDF whose first page is rendered.
@@ -114,14 +117,18 @@ pub fn read_start(node: &Node, f: &weft_protocol::FileEntry, max: u64) -> Result
 /// and PDFs. Blocking.
 pub fn previews(node: &Node, m: &weft_protocol::Manifest) -> Vec<(Kind, String)> {
     let mut out = Vec::new();
+    // Each check reads a block: a bundle of many files that are not what
+    // their names say costs at most this many reads per page.
+    let mut checks = 0;
     for f in &m.files {
-        if out.len() >= MAX_PREVIEWS {
+        if out.len() >= MAX_PREVIEWS || checks >= MAX_PREVIEW_CHECKS {
             break;
         }
         let Some(kind) = kind_of(&f.path) else {
             continue;
         };
         if matches!(kind, Kind::Image | Kind::Pdf) {
+            checks += 1;
             match read_start(node, f, 64) {
                 Ok(head) if looks_right(&f.path, &head) => {}
                 _ => continue,

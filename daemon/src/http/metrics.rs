@@ -46,10 +46,15 @@ pub fn exposition(s: &StatusResponse, r: &Reachability) -> String {
     let mut reg = Registry::with_prefix("weft");
     let c = &s.counters;
 
-    let info = Family::<Labels, Gauge>::default();
-    info.get_or_create(&vec![("version".into(), s.version.clone())])
-        .set(1);
-    reg.register("build", "The daemon's version, as a label", info);
+    // An info metric: `weft_build_info{version="…"} 1`.
+    reg.register(
+        "build",
+        "The daemon's version, as a label",
+        prometheus_client::metrics::info::Info::new(vec![(
+            "version".to_string(),
+            s.version.clone(),
+        )]),
+    );
 
     // Peers and connections.
     reg.register("peers", "Peers connected now", gauge(s.connected_peers));
