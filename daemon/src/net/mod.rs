@@ -75,8 +75,13 @@ pub const VALIDATION_QUEUE: usize = 1024;
 pub const PENDING_ANNOUNCEMENTS: usize = 256;
 /// Established connections, in total.
 pub const MAX_CONNECTIONS: u32 = 256;
-/// Established connections to one peer.
-pub const MAX_CONNECTIONS_PER_PEER: u32 = 2;
+/// Established connections to one peer. Hole punching needs room for
+/// four: the relayed connection, and, when both sides' QUIC dials get
+/// through (a router that lets anyone in), one direct connection dialled
+/// by each side, which QUIC does not merge; with room for two, each side
+/// refused the other's and both direct connections closed at once. The
+/// fourth is for a node reached over both TCP and QUIC.
+pub const MAX_CONNECTIONS_PER_PEER: u32 = 4;
 /// Incoming connections still in their handshake.
 pub const MAX_PENDING_INCOMING: u32 = 64;
 /// Requests one peer may have in flight with us, counted until the response
