@@ -1026,7 +1026,10 @@ fn phone_problems(b: &Browser) -> Vec<String> {
     let v = b.eval(
         "const out = []; \
          const doc = document.documentElement; \
-         if (doc.scrollWidth > window.innerWidth + 1) out.push('scrolls sideways: ' + doc.scrollWidth + ' > ' + window.innerWidth); \
+         if (doc.scrollWidth > window.innerWidth + 1) { \
+           const wide = [...document.querySelectorAll('body *')].filter((e) => (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible') || e.getBoundingClientRect().right > window.innerWidth + 1 || e.getBoundingClientRect().left < -1); \
+           out.push('scrolls sideways: ' + doc.scrollWidth + ' > ' + window.innerWidth + ', because of: ' + wide.slice(0, 6).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '') + ' ' + JSON.stringify((e.textContent || '').slice(0, 80))).join('; ')); \
+         } \
          for (const el of document.querySelectorAll('button, input:not([type=hidden]), select, textarea, summary, nav a, ul.results li > a, .actions a, header a.site')) { \
            const r = el.getBoundingClientRect(); \
            if (r.width === 0 && r.height === 0) continue; \
