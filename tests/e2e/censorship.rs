@@ -784,6 +784,25 @@ fn invite_with_every_way(hub: &Daemon) -> String {
     invite["invite"].as_str().unwrap().to_string()
 }
 
+/// `cen` joins with `hub`'s invite (carrying every way), and says how long
+/// it took. Returns the answer, the address that worked and the failed
+/// addresses (as JSON text).
+fn join_by_invite(cen: &Daemon, hub: &Daemon) -> (Value, String, String) {
+    let invite = invite_with_every_way(hub);
+    let started = std::time::Instant::now();
+    let joined = cen.weft_json(&["join", &invite]);
+    eprintln!(
+        "joined in {:.1} s: {joined}",
+        started.elapsed().as_secs_f64()
+    );
+    let way = joined["joined"][0]["addr"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let failed = joined["failed"].to_string();
+    (joined, way, failed)
+}
+
 /// The ladder report of `d` for `peer`, from `weft doctor`.
 fn ladder_to(d: &Daemon, peer: &str) -> Value {
     doctor(d)["ladder"]
@@ -803,20 +822,9 @@ fn given_only_an_invite_a_node_behind_a_443_only_firewall_climbs_to_websocket() 
     else {
         return;
     };
-    let invite = invite_with_every_way(&hub);
-    let started = std::time::Instant::now();
-    let joined = cen.weft_json(&["join", &invite]);
-    eprintln!(
-        "joined in {:.1} s: {joined}",
-        started.elapsed().as_secs_f64()
-    );
+    let (joined, way, failed) = join_by_invite(&cen, &hub);
     let hub_id = hub.peer_id();
-    let way = joined["joined"][0]["addr"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
     assert!(way.contains("/tcp/443/tls/ws"), "{joined}");
-    let failed = joined["failed"].to_string();
     assert!(
         failed.contains("/tcp/4141"),
         "the direct way was not tried first: {joined}"
@@ -857,20 +865,9 @@ fn given_only_an_invite_a_node_cut_off_from_the_hub_reaches_it_through_a_relay()
     else {
         return;
     };
-    let invite = invite_with_every_way(&hub);
-    let started = std::time::Instant::now();
-    let joined = cen.weft_json(&["join", &invite]);
-    eprintln!(
-        "joined in {:.1} s: {joined}",
-        started.elapsed().as_secs_f64()
-    );
+    let (joined, way, failed) = join_by_invite(&cen, &hub);
     let hub_id = hub.peer_id();
-    let way = joined["joined"][0]["addr"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
     assert!(way.contains("/p2p-circuit/"), "{joined}");
-    let failed = joined["failed"].to_string();
     assert!(
         failed.contains("/tcp/4141") && failed.contains("/tls/ws"),
         "the direct and WebSocket ways were not tried first: {joined}"

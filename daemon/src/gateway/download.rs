@@ -94,27 +94,48 @@ pub(super) fn chunks_of(
         })
 }
 
+/// A file of a bundle the gateway serves, with the reader's language, or
+/// the page that says why not.
+async fn servable_file(
+    st: &GatewayState,
+    headers: &HeaderMap,
+    id: &str,
+    path: &str,
+) -> Result<(SignedManifest, weft_protocol::FileEntry, &'static str), Response> {
+    let lang = negotiate(None, accept_language(headers));
+    let signed = servable(st, id)
+        .await
+        .map_err(|key| not_found_page(st, lang, key))?;
+    let f = signed
+        .manifest()
+        .files
+        .iter()
+        .find(|f| f.path == path)
+        .cloned()
+        .ok_or_else(|| not_found_page(st, lang, "gateway.not_found"))?;
+    Ok((signed, f, lang))
+}
+
+/// One block of a file. Nothing is sent that does not match the signed
+/// hashes: the store checks every read against its hash. Blocking.
+pub(super) fn block(node: &Node, c: &weft_protocol::chunk::Chunk) -> Result<Vec<u8>, String> {
+    node.store
+        .get_blob(&c.hash)
+        .map_err(|e| e.to_string())?
+        .filter(|b| b.len() as u64 == c.len)
+        .ok_or_else(|| "a block is missing or damaged".to_string())
+}
+
 pub(super) async fn file(
     State(st): State<GatewayState>,
     method: Method,
     headers: HeaderMap,
     Path((id, path)): Path<(String, String)>,
 ) -> Response {
-    let lang = negotiate(None, accept_language(&headers));
-    let signed = match servable(&st, &id).await {
-        Ok(m) => m,
-        Err(key) => return not_found_page(&st, lang, key),
-    };
-    let Some(f) = signed
-        .manifest()
-        .files
-        .iter()
-        .find(|f| f.path == path)
-        .cloned()
-    else {
-        return not_found_page(&st, lang, "gateway.not_found");
-    };
-    send_file(st.node.clone(), &st.downloads, &method, &headers, f)
+    match servable_file(&st, &headers, &id, &path).await {
+        Ok((_, f, _)) => send_file(st.node.clone(), &st.downloads, &method, &headers, f),
+        Err(page) => page,
+    }
 }
 
 /// Rendered previews of a bundle's files (text, Markdown, a PDF's first
@@ -124,19 +145,9 @@ pub(super) async fn preview(
     headers: HeaderMap,
     Path((id, path)): Path<(String, String)>,
 ) -> Response {
-    let lang = negotiate(None, accept_language(&headers));
-    let signed = match servable(&st, &id).await {
-        Ok(m) => m,
-        Err(key) => return not_found_page(&st, lang, key),
-    };
-    let Some(f) = signed
-        .manifest()
-        .files
-        .iter()
-        .find(|f| f.path == path)
-        .cloned()
-    else {
-        return not_found_page(&st, lang, "gateway.not_found");
+    let (signed, f, lang) = match servable_file(&st, &headers, &id, &path).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let base = raw_folder("/file", &signed.id().to_string(), &f.path);
     super::preview::response(&st.node, &st.renders, f, base, lang).await
@@ -239,14 +250,7 @@ pub fn send_file(
         {
             let node = node.clone();
             let piece = tokio::task::spawn_blocking(move || -> Result<Bytes, String> {
-                // Nothing is sent that does not match the signed hashes:
-                // the store checks every read against its hash.
-                let bytes = node
-                    .store
-                    .get_blob(&c.hash)
-                    .map_err(|e| e.to_string())?
-                    .filter(|b| b.len() as u64 == c.len)
-                    .ok_or("a block is missing or damaged")?;
+                let bytes = block(&node, &c)?;
                 let from = first.saturating_sub(c.offset) as usize;
                 let to = (last - c.offset + 1).min(c.len) as usize;
                 Ok(Bytes::from(bytes).slice(from..to))

@@ -100,12 +100,7 @@ pub fn read_start(node: &Node, f: &weft_protocol::FileEntry, max: u64) -> Result
         if out.len() as u64 >= max {
             break;
         }
-        let bytes = node
-            .store
-            .get_blob(&c.hash)
-            .map_err(|e| e.to_string())?
-            .filter(|b| b.len() as u64 == c.len)
-            .ok_or("a block is missing or damaged")?;
+        let bytes = block(node, &c)?;
         let take = (max - out.len() as u64).min(bytes.len() as u64) as usize;
         out.extend_from_slice(&bytes[..take]);
     }
